@@ -1,1 +1,22 @@
-//! placeholder
+//! The BERT encoder of burnish.
+//!
+//! - [`BertConfig`]: hyper-parameters from a Hugging Face `config.json`.
+//! - [`model`]: one struct per `transformers` module ([`BertModel`] at the top), each with a
+//!   `forward` whose doc gives the shapes.
+//! - [`weights`]: reading `model.safetensors` / `pytorch_model.bin` and writing
+//!   `model.safetensors`, through one name table.
+//!
+//! This crate never enables a Burn backend: every constructor takes a `&Device`.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod pretrained;
+pub mod weights;
+
+pub use config::{BertConfig, HiddenAct};
+pub use error::{EncoderError, Result};
+pub use model::{BertInput, BertModel, BertModelOutput};
+pub use pretrained::CONFIG_FILE;
+pub use weights::{Checkpoint, LoadReport};

@@ -1,0 +1,152 @@
+//! `burnish encode`: hidden states, pooled output and sentence embeddings for each input line.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use burnish::encoder::model::{BertInput, mean_pool_normalized};
+use burnish::encoder::BertModel;
+use burnish::tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+/// Arguments of `burnish encode`.
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Model folder (config.json, tokenizer.json or vocab.txt, model.safetensors or pytorch_model.bin).
+    #[arg(long)]
+    model: PathBuf,
+    /// Text file: one input per line; a line with a TAB is a sentence pair `a<TAB>b`.
+    #[arg(long)]
+    input: PathBuf,
+    /// Output JSON-lines file, one object per input line.
+    #[arg(long)]
+    output: PathBuf,
+    /// Backend: flex, tch, tch-cuda, wgpu or cuda.
+    #[arg(long, default_value = "flex")]
+    backend: String,
+    /// Longest input in tokens (longer ones are truncated, longest-first for pairs). Defaults
+    /// to the model's max_position_embeddings.
+    #[arg(long)]
+    max_length: Option<usize>,
+    /// Lines per forward pass.
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+}
+
+/// Runs `burnish encode`.
+pub fn run(args: EncodeArgs) -> Result<()> {
+    if args.batch_size == 0 {
+        bail!("--batch-size must be positive");
+    }
+    let device = burnish::backend::device(&args.backend)?;
+    let tokenizer = Tokenizer::from_dir(&args.model)?;
+    let (model, config, report) = BertModel::from_pretrained(&args.model, &device)?;
+    for name in &report.newly_initialized {
+        eprintln!("note: {name} is not in {}; freshly initialised", report.path.display());
+    }
+    let max_length = args.max_length.unwrap_or(config.max_position_embeddings);
+    if max_length > config.max_position_embeddings {
+        bail!(
+            "--max-length {max_length} exceeds the model's max_position_embeddings {}",
+            config.max_position_embeddings
+        );
+    }
+
+    let text = std::fs::read_to_string(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let options = EncodeOptions {
+        max_length: Some(max_length),
+        truncation: TruncationStrategy::LongestFirst,
+        ..EncodeOptions::default()
+    };
+
+    let tmp = args.output.with_extension("jsonl.partial");
+    let file = std::fs::File::create(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut out = BufWriter::new(file);
+    let progress = ProgressBar::new(lines.len() as u64).with_style(
+        ProgressStyle::with_template("{spinner} encode [{bar:30}] {pos}/{len} lines {per_sec} eta {eta}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    let result = (|| -> Result<()> {
+        for (chunk_index, chunk) in lines.chunks(args.batch_size).enumerate() {
+            let mut encodings = Vec::with_capacity(chunk.len());
+            for (i, line) in chunk.iter().enumerate() {
+                let line_no = chunk_index * args.batch_size + i + 1;
+                let (a, b) = match line.split_once('\t') {
+                    Some((a, b)) => (a, Some(b)),
+                    None => (*line, None),
+                };
+                let enc = tokenizer
+                    .encode(a, b, &options)
+                    .with_context(|| format!("{}:{line_no}", args.input.display()))?;
+                encodings.push(enc);
+            }
+            let len = encodings.iter().map(|e| e.ids.len()).max().unwrap_or(0);
+            let pad = |v: &Vec<u32>, fill: u32| {
+                let mut v = v.clone();
+                v.resize(len, fill);
+                v
+            };
+            let pad_id = tokenizer.pad_id().unwrap_or(0);
+            let ids: Vec<Vec<u32>> = encodings.iter().map(|e| pad(&e.ids, pad_id)).collect();
+            let types: Vec<Vec<u32>> = encodings.iter().map(|e| pad(&e.type_ids, 0)).collect();
+            let mask: Vec<Vec<u32>> =
+                encodings.iter().map(|e| pad(&vec![1; e.ids.len()], 0)).collect();
+            let input = BertInput::from_rows(&ids, &types, &mask, &device);
+            let attention_mask = input.attention_mask.clone();
+            let output = model.forward(input);
+            let embeddings =
+                mean_pool_normalized(output.last_hidden_state.clone(), attention_mask);
+            let hidden = to_vec(output.last_hidden_state.into_data())?;
+            let pooled = output.pooler_output.map(|p| to_vec(p.into_data())).transpose()?;
+            let embeddings = to_vec(embeddings.into_data())?;
+            let width = config.hidden_size;
+            for (row, enc) in encodings.iter().enumerate() {
+                let n = enc.ids.len();
+                let states: Vec<&[f32]> = (0..n)
+                    .map(|t| {
+                        let start = (row * len + t) * width;
+                        &hidden[start..start + width]
+                    })
+                    .collect();
+                let object = json!({
+                    "input_ids": enc.ids,
+                    "token_type_ids": enc.type_ids,
+                    "last_hidden_state": states,
+                    "pooler_output": pooled.as_ref().map(|p| &p[row * width..(row + 1) * width]),
+                    "sentence_embedding": &embeddings[row * width..(row + 1) * width],
+                });
+                serde_json::to_writer(&mut out, &object)?;
+                out.write_all(b"\n")?;
+            }
+            progress.inc(chunk.len() as u64);
+        }
+        out.flush()?;
+        out.get_ref().sync_all()?;
+        Ok(())
+    })();
+    progress.finish_and_clear();
+    match result {
+        Ok(()) => {
+            std::fs::rename(&tmp, &args.output)
+                .with_context(|| format!("cannot write {}", args.output.display()))?;
+            eprintln!("wrote {} lines to {}", lines.len(), args.output.display());
+            Ok(())
+        }
+        Err(err) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(err)
+        }
+    }
+}
+
+fn to_vec(data: burnish::burn::tensor::TensorData) -> Result<Vec<f32>> {
+    data.convert::<f32>()
+        .into_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("cannot read tensor back: {e:?}"))
+}

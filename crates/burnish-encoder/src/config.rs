@@ -1,0 +1,356 @@
+//! [`BertConfig`]: the model's hyper-parameters, read from and written to Hugging Face's
+//! `config.json`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EncoderError, Result};
+
+/// The activation between the two feed-forward projections (`hidden_act` in `config.json`).
+///
+/// Names and formulas follow `transformers.activations.ACT2FN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HiddenAct {
+    /// `gelu` (and `gelu_python`): the exact, erf-based GELU.
+    #[serde(rename = "gelu", alias = "gelu_python")]
+    Gelu,
+    /// `gelu_new` (and `gelu_pytorch_tanh`, `gelu_fast`): the tanh approximation.
+    #[serde(rename = "gelu_new", alias = "gelu_pytorch_tanh", alias = "gelu_fast")]
+    GeluNew,
+    /// `quick_gelu`: `x * sigmoid(1.702 x)`.
+    #[serde(rename = "quick_gelu")]
+    QuickGelu,
+    /// `relu`.
+    #[serde(rename = "relu")]
+    Relu,
+    /// `silu` (and `swish`): `x * sigmoid(x)`.
+    #[serde(rename = "silu", alias = "swish")]
+    Silu,
+    /// `tanh`.
+    #[serde(rename = "tanh")]
+    Tanh,
+    /// `sigmoid`.
+    #[serde(rename = "sigmoid")]
+    Sigmoid,
+    /// `mish`: `x * tanh(softplus(x))`.
+    #[serde(rename = "mish")]
+    Mish,
+}
+
+impl HiddenAct {
+    /// The `hidden_act` names this crate accepts.
+    pub const SUPPORTED: &'static str = "gelu, gelu_python, gelu_new, gelu_pytorch_tanh, \
+        gelu_fast, quick_gelu, relu, silu, swish, tanh, sigmoid, mish";
+}
+
+/// Hyper-parameters of a BERT encoder, as in Hugging Face's `BertConfig`.
+///
+/// Fields absent from `config.json` take `transformers`' defaults; fields this crate does not
+/// use (`architectures`, `id2label`, `problem_type`, ...) are kept in [`BertConfig::extra`] so
+/// that saving writes them back unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BertConfig {
+    /// Number of word-piece ids.
+    pub vocab_size: usize,
+    /// Width of every hidden state.
+    pub hidden_size: usize,
+    /// Number of transformer layers.
+    pub num_hidden_layers: usize,
+    /// Number of attention heads per layer; divides `hidden_size`.
+    pub num_attention_heads: usize,
+    /// Width of the feed-forward layer.
+    pub intermediate_size: usize,
+    /// Feed-forward activation.
+    pub hidden_act: HiddenAct,
+    /// Dropout on embeddings and on every sub-layer output.
+    pub hidden_dropout_prob: f64,
+    /// Dropout on attention probabilities.
+    pub attention_probs_dropout_prob: f64,
+    /// Number of learned absolute positions (the longest input the model takes).
+    pub max_position_embeddings: usize,
+    /// Number of token types (segments).
+    pub type_vocab_size: usize,
+    /// Standard deviation of the normal initialiser for fresh weights.
+    pub initializer_range: f64,
+    /// LayerNorm epsilon.
+    pub layer_norm_eps: f64,
+    /// Id of the padding token.
+    pub pad_token_id: usize,
+    /// Only `"absolute"` is supported.
+    pub position_embedding_type: String,
+    /// Dropout before classification heads; `None` means `hidden_dropout_prob`.
+    pub classifier_dropout: Option<f64>,
+    /// Every other field of `config.json`, kept verbatim.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for BertConfig {
+    /// `transformers`' defaults (BERT-base, uncased).
+    fn default() -> Self {
+        Self {
+            vocab_size: 30522,
+            hidden_size: 768,
+            num_hidden_layers: 12,
+            num_attention_heads: 12,
+            intermediate_size: 3072,
+            hidden_act: HiddenAct::Gelu,
+            hidden_dropout_prob: 0.1,
+            attention_probs_dropout_prob: 0.1,
+            max_position_embeddings: 512,
+            type_vocab_size: 2,
+            initializer_range: 0.02,
+            layer_norm_eps: 1e-12,
+            pad_token_id: 0,
+            position_embedding_type: "absolute".to_string(),
+            classifier_dropout: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl BertConfig {
+    /// Reads and validates a `config.json`.
+    ///
+    /// # Errors
+    /// [`EncoderError::Io`] if the file cannot be read, [`EncoderError::ConfigJson`] if it is
+    /// not a JSON object of the right field types (with line and column), and
+    /// [`EncoderError::ConfigValue`] if a value is unusable (see [`BertConfig::validate`]).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| EncoderError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_json_str(&text, path)
+    }
+
+    /// Parses a `config.json` held in memory; `path` is only used in error messages.
+    ///
+    /// # Errors
+    /// As [`BertConfig::from_file`].
+    pub fn from_json_str(text: &str, path: &Path) -> Result<Self> {
+        let config: Self = serde_json::from_str(text).map_err(|source| {
+            // serde reports an unknown `hidden_act` as a JSON error; say what is accepted.
+            if source.to_string().contains("unknown variant") && text.contains("hidden_act") {
+                return EncoderError::ConfigValue {
+                    path: path.to_path_buf(),
+                    field: "hidden_act",
+                    reason: format!("{source}; supported: {}", HiddenAct::SUPPORTED),
+                };
+            }
+            EncoderError::ConfigJson {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Checks the values a model cannot be built with; `path` is only used in error messages.
+    ///
+    /// # Errors
+    /// [`EncoderError::ConfigValue`] naming the field.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |field: &'static str, reason: String| {
+            Err(EncoderError::ConfigValue {
+                path: path.to_path_buf(),
+                field,
+                reason,
+            })
+        };
+        for (field, value) in [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("num_attention_heads", self.num_attention_heads),
+            ("intermediate_size", self.intermediate_size),
+            ("max_position_embeddings", self.max_position_embeddings),
+            ("type_vocab_size", self.type_vocab_size),
+        ] {
+            if value == 0 {
+                return bad(field, "must be positive".into());
+            }
+        }
+        if self.hidden_size % self.num_attention_heads != 0 {
+            return bad(
+                "num_attention_heads",
+                format!(
+                    "hidden_size {} is not a multiple of num_attention_heads {}",
+                    self.hidden_size, self.num_attention_heads
+                ),
+            );
+        }
+        for (field, p) in [
+            ("hidden_dropout_prob", self.hidden_dropout_prob),
+            (
+                "attention_probs_dropout_prob",
+                self.attention_probs_dropout_prob,
+            ),
+            (
+                "classifier_dropout",
+                self.classifier_dropout.unwrap_or(0.0),
+            ),
+        ] {
+            if !(0.0..1.0).contains(&p) {
+                return bad(field, format!("{p} is not a probability in [0, 1)"));
+            }
+        }
+        if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
+            return bad("layer_norm_eps", format!("{} is not positive", self.layer_norm_eps));
+        }
+        if self.position_embedding_type != "absolute" {
+            return bad(
+                "position_embedding_type",
+                format!(
+                    "`{}` is not supported (only `absolute`)",
+                    self.position_embedding_type
+                ),
+            );
+        }
+        if self.pad_token_id >= self.vocab_size {
+            return bad(
+                "pad_token_id",
+                format!("{} is not below vocab_size {}", self.pad_token_id, self.vocab_size),
+            );
+        }
+        Ok(())
+    }
+
+    /// Width of one attention head.
+    pub fn head_dim(&self) -> usize {
+        self.hidden_size / self.num_attention_heads
+    }
+
+    /// Dropout probability in front of classification heads.
+    pub fn classifier_dropout_prob(&self) -> f64 {
+        self.classifier_dropout.unwrap_or(self.hidden_dropout_prob)
+    }
+
+    /// Sets `architectures` (the class `transformers`' `AutoModel` picks) and `model_type`.
+    pub fn set_architecture(&mut self, class: &str) {
+        self.extra.insert(
+            "architectures".into(),
+            serde_json::Value::Array(vec![serde_json::Value::String(class.into())]),
+        );
+        self.extra
+            .insert("model_type".into(), serde_json::Value::String("bert".into()));
+    }
+
+    /// Writes `config.json` (pretty-printed) atomically: a temporary file, then a rename.
+    ///
+    /// # Errors
+    /// [`EncoderError::Io`] naming the file.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut value = serde_json::to_value(self).map_err(|source| EncoderError::ConfigJson {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if let Some(map) = value.as_object_mut() {
+            map.entry("model_type")
+                .or_insert_with(|| serde_json::Value::String("bert".into()));
+        }
+        let text = serde_json::to_string_pretty(&value).map_err(|source| {
+            EncoderError::ConfigJson {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+        write_atomic(path, text.as_bytes())
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
+/// reader never sees a half-written file and an interrupted write leaves the old one intact.
+///
+/// # Errors
+/// [`EncoderError::Io`] naming `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let io = |source| EncoderError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let tmp = dir.join(format!(".{file_name}.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_fields_take_transformers_defaults_and_unknown_ones_are_kept() {
+        let c = BertConfig::from_json_str(
+            r#"{"hidden_size": 384, "num_attention_heads": 12, "foo": [1, 2], "architectures": ["BertModel"]}"#,
+            Path::new("config.json"),
+        )
+        .unwrap();
+        assert_eq!(c.hidden_size, 384);
+        assert_eq!(c.num_hidden_layers, 12);
+        assert_eq!(c.intermediate_size, 3072);
+        assert_eq!(c.layer_norm_eps, 1e-12);
+        assert_eq!(c.hidden_act, HiddenAct::Gelu);
+        assert_eq!(c.extra["foo"], serde_json::json!([1, 2]));
+        let back = serde_json::to_value(&c).unwrap();
+        assert_eq!(back["architectures"], serde_json::json!(["BertModel"]));
+        assert_eq!(back["hidden_act"], "gelu");
+    }
+
+    #[test]
+    fn activation_aliases_parse() {
+        for (name, act) in [
+            ("gelu_python", HiddenAct::Gelu),
+            ("gelu_pytorch_tanh", HiddenAct::GeluNew),
+            ("swish", HiddenAct::Silu),
+            ("relu", HiddenAct::Relu),
+        ] {
+            let c = BertConfig::from_json_str(
+                &format!(r#"{{"hidden_act": "{name}"}}"#),
+                Path::new("c.json"),
+            )
+            .unwrap();
+            assert_eq!(c.hidden_act, act, "{name}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let err = BertConfig::from_json_str(r#"{"hidden_act": "gelu_10x"}"#, Path::new("x/config.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x/config.json") && err.contains("hidden_act") && err.contains("supported"), "{err}");
+        let err = BertConfig::from_json_str(
+            r#"{"hidden_size": 100, "num_attention_heads": 12}"#,
+            Path::new("config.json"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("num_attention_heads"), "{err}");
+        let err = BertConfig::from_json_str("{\n \"hidden_size\": \"big\"}", Path::new("config.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+}

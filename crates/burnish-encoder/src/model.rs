@@ -1,0 +1,495 @@
+//! The BERT encoder, one struct per Hugging Face module.
+//!
+//! Field names follow `transformers`' `modeling_bert.py` (`embeddings.word_embeddings`,
+//! `encoder.layer.N.attention.self.query`, ...), so that the name map in [`crate::weights`]
+//! only has to translate what Rust cannot spell (`self`) or what Burn names differently
+//! (`LayerNorm`).
+//!
+//! Shapes use `B` = batch, `S` = sequence length, `H` = hidden size, `N` = attention heads,
+//! `D` = head width (`H / N`), `I` = intermediate size.
+
+use burn::module::{Module, Param};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
+    Linear, LinearConfig,
+};
+use burn::tensor::activation;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+
+use crate::config::{BertConfig, HiddenAct};
+
+/// A batch of tokenized inputs, as integer tensors on one device.
+#[derive(Debug, Clone)]
+pub struct BertInput {
+    /// Word-piece ids, `[B, S]`.
+    pub input_ids: Tensor<2, Int>,
+    /// Segment ids (0 for the first text, 1 for the second), `[B, S]`.
+    pub token_type_ids: Tensor<2, Int>,
+    /// 1 for real tokens, 0 for padding, `[B, S]`.
+    pub attention_mask: Tensor<2, Int>,
+}
+
+impl BertInput {
+    /// Builds a batch from rows of equal length (already padded).
+    ///
+    /// # Panics
+    /// If the rows are empty or of different lengths (a programming error: pad first).
+    pub fn from_rows(
+        input_ids: &[Vec<u32>],
+        token_type_ids: &[Vec<u32>],
+        attention_mask: &[Vec<u32>],
+        device: &Device,
+    ) -> Self {
+        Self {
+            input_ids: int_tensor(input_ids, device),
+            token_type_ids: int_tensor(token_type_ids, device),
+            attention_mask: int_tensor(attention_mask, device),
+        }
+    }
+
+    /// `[B, S]`.
+    pub fn dims(&self) -> [usize; 2] {
+        self.input_ids.dims()
+    }
+}
+
+/// Turns equal-length rows into a `[rows, len]` integer tensor.
+///
+/// # Panics
+/// If there are no rows or they differ in length.
+pub fn int_tensor(rows: &[Vec<u32>], device: &Device) -> Tensor<2, Int> {
+    let len = rows.first().map(Vec::len).expect("at least one row");
+    assert!(
+        rows.iter().all(|r| r.len() == len),
+        "rows must be padded to one length"
+    );
+    let flat: Vec<i64> = rows.iter().flatten().map(|&v| i64::from(v)).collect();
+    Tensor::from_data(TensorData::new(flat, [rows.len(), len]), device)
+}
+
+/// The output of [`BertModel::forward`].
+#[derive(Debug, Clone)]
+pub struct BertModelOutput {
+    /// The last layer's hidden states, `[B, S, H]`.
+    pub last_hidden_state: Tensor<3>,
+    /// `tanh(W h_[CLS] + b)`, `[B, H]`; `None` for a model built without a pooler.
+    pub pooler_output: Option<Tensor<2>>,
+}
+
+fn normal(config: &BertConfig) -> Initializer {
+    Initializer::Normal {
+        mean: 0.0,
+        std: config.initializer_range,
+    }
+}
+
+/// A linear layer initialised as `transformers` does: weights ~ N(0, initializer_range),
+/// zero bias.
+fn linear(d_input: usize, d_output: usize, config: &BertConfig, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(d_input, d_output)
+        .with_initializer(normal(config))
+        .init(device);
+    layer.bias = Some(Param::from_tensor(Tensor::zeros([d_output], device)));
+    layer
+}
+
+fn layer_norm(config: &BertConfig, device: &Device) -> LayerNorm {
+    LayerNormConfig::new(config.hidden_size)
+        .with_epsilon(config.layer_norm_eps)
+        .init(device)
+}
+
+/// Word + position + token-type embeddings, then LayerNorm and dropout.
+#[derive(Module, Debug)]
+pub struct BertEmbeddings {
+    /// `[vocab_size, H]`.
+    pub word_embeddings: Embedding,
+    /// `[max_position_embeddings, H]`.
+    pub position_embeddings: Embedding,
+    /// `[type_vocab_size, H]`.
+    pub token_type_embeddings: Embedding,
+    /// HF `LayerNorm`.
+    pub layer_norm: LayerNorm,
+    /// Hidden dropout.
+    pub dropout: Dropout,
+}
+
+impl BertEmbeddings {
+    /// Fresh embeddings; the padding row of the word embeddings is zero, as in `transformers`.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        let embedding = |n| {
+            EmbeddingConfig::new(n, config.hidden_size)
+                .with_initializer(normal(config))
+                .init(device)
+        };
+        let mut word_embeddings = embedding(config.vocab_size);
+        let pad = config.pad_token_id;
+        word_embeddings.weight = word_embeddings.weight.map(|w| {
+            let zero_row = Tensor::zeros([1, config.hidden_size], device);
+            w.slice_assign([pad..pad + 1, 0..config.hidden_size], zero_row)
+        });
+        Self {
+            word_embeddings,
+            position_embeddings: embedding(config.max_position_embeddings),
+            token_type_embeddings: embedding(config.type_vocab_size),
+            layer_norm: layer_norm(config, device),
+            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+        }
+    }
+
+    /// `[B, S]` ids and token types to `[B, S, H]` embeddings, positions `0..S`.
+    ///
+    /// # Panics
+    /// If `S` exceeds `max_position_embeddings` (callers truncate or window first).
+    pub fn forward(&self, input_ids: Tensor<2, Int>, token_type_ids: Tensor<2, Int>) -> Tensor<3> {
+        let [_, seq_len] = input_ids.dims();
+        let device = input_ids.device();
+        let positions = Tensor::<1, Int>::arange(0..seq_len as i64, &device).unsqueeze::<2>();
+        let embeddings = self.word_embeddings.forward(input_ids)
+            + self.token_type_embeddings.forward(token_type_ids)
+            + self.position_embeddings.forward(positions);
+        self.dropout.forward(self.layer_norm.forward(embeddings))
+    }
+}
+
+/// Multi-head scaled dot-product self-attention (HF `attention.self`).
+#[derive(Module, Debug)]
+pub struct BertSelfAttention {
+    /// `H -> H`.
+    pub query: Linear,
+    /// `H -> H`.
+    pub key: Linear,
+    /// `H -> H`.
+    pub value: Linear,
+    /// Dropout on the attention probabilities.
+    pub dropout: Dropout,
+    /// Number of heads.
+    #[module(skip)]
+    pub num_heads: usize,
+}
+
+impl BertSelfAttention {
+    /// Fresh attention weights.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        let h = config.hidden_size;
+        Self {
+            query: linear(h, h, config, device),
+            key: linear(h, h, config, device),
+            value: linear(h, h, config, device),
+            dropout: DropoutConfig::new(config.attention_probs_dropout_prob).init(),
+            num_heads: config.num_attention_heads,
+        }
+    }
+
+    /// `[B, S, H]` hidden states and a `[B, N, S, S]` mask (`true` = do not attend) to the
+    /// `[B, S, H]` context.
+    ///
+    /// When attention dropout is active (training on an autodiff device) the probabilities are
+    /// materialised so dropout can apply; otherwise the backend's fused attention runs.
+    pub fn forward(&self, hidden: Tensor<3>, mask: Tensor<4, Bool>) -> Tensor<3> {
+        let [batch, seq_len, width] = hidden.dims();
+        let heads = |t: Tensor<3>| {
+            t.reshape([batch, seq_len, self.num_heads, width / self.num_heads])
+                .swap_dims(1, 2)
+        };
+        let q = heads(self.query.forward(hidden.clone()));
+        let k = heads(self.key.forward(hidden.clone()));
+        let v = heads(self.value.forward(hidden));
+
+        let dropout_active = self.dropout.prob > 0.0
+            && self.dropout.training.val().is_enabled()
+            && q.device().is_autodiff();
+        let context = if dropout_active {
+            let scale = 1.0 / ((width / self.num_heads) as f64).sqrt();
+            let scores = q.matmul(k.swap_dims(2, 3)) * scale;
+            let probs = activation::softmax(scores.mask_fill(mask, f32::MIN), 3);
+            self.dropout.forward(probs).matmul(v)
+        } else {
+            attention(q, k, v, Some(mask), None, AttentionModuleOptions::default())
+        };
+        context.swap_dims(1, 2).reshape([batch, seq_len, width])
+    }
+}
+
+/// Projection after attention, dropout, residual and LayerNorm (HF `attention.output`).
+#[derive(Module, Debug)]
+pub struct BertSelfOutput {
+    /// `H -> H`.
+    pub dense: Linear,
+    /// HF `LayerNorm`.
+    pub layer_norm: LayerNorm,
+    /// Hidden dropout.
+    pub dropout: Dropout,
+}
+
+impl BertSelfOutput {
+    /// Fresh weights.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            dense: linear(config.hidden_size, config.hidden_size, config, device),
+            layer_norm: layer_norm(config, device),
+            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+        }
+    }
+
+    /// `LayerNorm(dropout(dense(hidden)) + residual)`, all `[B, S, H]`.
+    pub fn forward(&self, hidden: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
+        let hidden = self.dropout.forward(self.dense.forward(hidden));
+        self.layer_norm.forward(hidden + residual)
+    }
+}
+
+/// Self-attention with its output block (HF `attention`).
+#[derive(Module, Debug)]
+pub struct BertAttention {
+    /// HF `attention.self` (`self` is a Rust keyword).
+    pub self_attn: BertSelfAttention,
+    /// HF `attention.output`.
+    pub output: BertSelfOutput,
+}
+
+impl BertAttention {
+    /// Fresh weights.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            self_attn: BertSelfAttention::new(config, device),
+            output: BertSelfOutput::new(config, device),
+        }
+    }
+
+    /// `[B, S, H]` to `[B, S, H]`; `mask` as in [`BertSelfAttention::forward`].
+    pub fn forward(&self, hidden: Tensor<3>, mask: Tensor<4, Bool>) -> Tensor<3> {
+        let context = self.self_attn.forward(hidden.clone(), mask);
+        self.output.forward(context, hidden)
+    }
+}
+
+/// The feed-forward expansion and its activation (HF `intermediate`).
+#[derive(Module, Debug)]
+pub struct BertIntermediate {
+    /// `H -> I`.
+    pub dense: Linear,
+    /// `hidden_act`.
+    #[module(skip)]
+    pub act: HiddenAct,
+}
+
+impl BertIntermediate {
+    /// Fresh weights.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            dense: linear(config.hidden_size, config.intermediate_size, config, device),
+            act: config.hidden_act,
+        }
+    }
+
+    /// `[B, S, H]` to `[B, S, I]`.
+    pub fn forward(&self, hidden: Tensor<3>) -> Tensor<3> {
+        apply_activation(self.act, self.dense.forward(hidden))
+    }
+}
+
+/// Applies one of `transformers`' activations element-wise.
+pub fn apply_activation<const D: usize>(act: HiddenAct, x: Tensor<D>) -> Tensor<D> {
+    match act {
+        HiddenAct::Gelu => activation::gelu(x),
+        HiddenAct::GeluNew => activation::gelu_approximate(x),
+        HiddenAct::QuickGelu => x.clone() * activation::sigmoid(x * 1.702),
+        HiddenAct::Relu => activation::relu(x),
+        HiddenAct::Silu => activation::silu(x),
+        HiddenAct::Tanh => activation::tanh(x),
+        HiddenAct::Sigmoid => activation::sigmoid(x),
+        HiddenAct::Mish => activation::mish(x),
+    }
+}
+
+/// The feed-forward contraction, dropout, residual and LayerNorm (HF `output`).
+#[derive(Module, Debug)]
+pub struct BertOutput {
+    /// `I -> H`.
+    pub dense: Linear,
+    /// HF `LayerNorm`.
+    pub layer_norm: LayerNorm,
+    /// Hidden dropout.
+    pub dropout: Dropout,
+}
+
+impl BertOutput {
+    /// Fresh weights.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            dense: linear(config.intermediate_size, config.hidden_size, config, device),
+            layer_norm: layer_norm(config, device),
+            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+        }
+    }
+
+    /// `LayerNorm(dropout(dense(intermediate)) + residual)`: `[B, S, I]`, `[B, S, H]` to
+    /// `[B, S, H]`.
+    pub fn forward(&self, intermediate: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
+        let hidden = self.dropout.forward(self.dense.forward(intermediate));
+        self.layer_norm.forward(hidden + residual)
+    }
+}
+
+/// One post-LayerNorm transformer layer (HF `encoder.layer.N`).
+#[derive(Module, Debug)]
+pub struct BertLayer {
+    /// Attention block.
+    pub attention: BertAttention,
+    /// Feed-forward expansion.
+    pub intermediate: BertIntermediate,
+    /// Feed-forward contraction.
+    pub output: BertOutput,
+}
+
+impl BertLayer {
+    /// Fresh weights.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            attention: BertAttention::new(config, device),
+            intermediate: BertIntermediate::new(config, device),
+            output: BertOutput::new(config, device),
+        }
+    }
+
+    /// `[B, S, H]` to `[B, S, H]`.
+    pub fn forward(&self, hidden: Tensor<3>, mask: Tensor<4, Bool>) -> Tensor<3> {
+        let attended = self.attention.forward(hidden, mask);
+        let expanded = self.intermediate.forward(attended.clone());
+        self.output.forward(expanded, attended)
+    }
+}
+
+/// The stack of layers (HF `encoder`).
+#[derive(Module, Debug)]
+pub struct BertEncoder {
+    /// HF `encoder.layer`.
+    pub layer: Vec<BertLayer>,
+}
+
+impl BertEncoder {
+    /// Fresh weights.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            layer: (0..config.num_hidden_layers)
+                .map(|_| BertLayer::new(config, device))
+                .collect(),
+        }
+    }
+
+    /// `[B, S, H]` to `[B, S, H]`.
+    pub fn forward(&self, mut hidden: Tensor<3>, mask: Tensor<4, Bool>) -> Tensor<3> {
+        for layer in &self.layer {
+            hidden = layer.forward(hidden, mask.clone());
+        }
+        hidden
+    }
+}
+
+/// `tanh(dense(h_[CLS]))` (HF `pooler`).
+#[derive(Module, Debug)]
+pub struct BertPooler {
+    /// `H -> H`.
+    pub dense: Linear,
+}
+
+impl BertPooler {
+    /// Fresh weights.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            dense: linear(config.hidden_size, config.hidden_size, config, device),
+        }
+    }
+
+    /// `[B, S, H]` to `[B, H]`, from the first token.
+    pub fn forward(&self, hidden: Tensor<3>) -> Tensor<2> {
+        let [batch, _, width] = hidden.dims();
+        let first = hidden.narrow(1, 0, 1).reshape([batch, width]);
+        activation::tanh(self.dense.forward(first))
+    }
+}
+
+/// The BERT encoder (HF `BertModel`): embeddings, layers and an optional pooler.
+#[derive(Module, Debug)]
+pub struct BertModel {
+    /// Embeddings.
+    pub embeddings: BertEmbeddings,
+    /// Transformer layers.
+    pub encoder: BertEncoder,
+    /// Pooler over `[CLS]`; absent in checkpoints saved with `add_pooling_layer=False`.
+    pub pooler: Option<BertPooler>,
+}
+
+impl BertModel {
+    /// A freshly initialised model (weights as `transformers`' `_init_weights`).
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self::new_with_pooler(config, true, device)
+    }
+
+    /// A freshly initialised model, with or without the pooler.
+    pub fn new_with_pooler(config: &BertConfig, add_pooler: bool, device: &Device) -> Self {
+        Self {
+            embeddings: BertEmbeddings::new(config, device),
+            encoder: BertEncoder::new(config, device),
+            pooler: add_pooler.then(|| BertPooler::new(config, device)),
+        }
+    }
+
+    /// Runs the encoder.
+    ///
+    /// Shapes: `input.*` are `[B, S]`; the output holds `[B, S, H]` hidden states and a
+    /// `[B, H]` pooled vector.
+    ///
+    /// # Panics
+    /// If `S` exceeds `max_position_embeddings` or the three input tensors differ in shape.
+    pub fn forward(&self, input: BertInput) -> BertModelOutput {
+        let mask = attention_mask(input.attention_mask, self.encoder_heads());
+        let embedded = self
+            .embeddings
+            .forward(input.input_ids, input.token_type_ids);
+        let last_hidden_state = self.encoder.forward(embedded, mask);
+        let pooler_output = self
+            .pooler
+            .as_ref()
+            .map(|p| p.forward(last_hidden_state.clone()));
+        BertModelOutput {
+            last_hidden_state,
+            pooler_output,
+        }
+    }
+
+    fn encoder_heads(&self) -> usize {
+        self.encoder
+            .layer
+            .first()
+            .map(|l| l.attention.self_attn.num_heads)
+            .unwrap_or(1)
+    }
+}
+
+/// HF's `attention_mask` (`[B, S]`, 1 = attend) to Burn's `[B, N, S, S]` mask
+/// (`true` = masked), masking padded keys for every query.
+pub fn attention_mask(attention_mask: Tensor<2, Int>, heads: usize) -> Tensor<4, Bool> {
+    let [batch, seq_len] = attention_mask.dims();
+    attention_mask
+        .equal_elem(0)
+        .unsqueeze_dims::<4>(&[1, 2])
+        .expand([batch, heads, seq_len, seq_len])
+}
+
+/// Mean of the hidden states over real tokens, L2-normalised: the sentence embedding of
+/// sentence-transformers' mean pooling + `Normalize`.
+///
+/// `[B, S, H]` and a `[B, S]` mask to `[B, H]`.
+pub fn mean_pool_normalized(hidden: Tensor<3>, attention_mask: Tensor<2, Int>) -> Tensor<2> {
+    let [batch, _, width] = hidden.dims();
+    let mask = attention_mask.float().unsqueeze_dim::<3>(2);
+    let summed = (hidden * mask.clone()).sum_dim(1).reshape([batch, width]);
+    let counts = mask.sum_dim(1).reshape([batch, 1]).clamp_min(1e-9);
+    let mean = summed / counts;
+    let norm = mean.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-12);
+    mean / norm
+}

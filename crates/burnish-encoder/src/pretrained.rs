@@ -1,0 +1,60 @@
+//! Loading a [`BertModel`] from, and saving it to, a Hugging Face model folder.
+
+use std::path::Path;
+
+use burn::tensor::Device;
+
+use crate::config::BertConfig;
+use crate::error::{EncoderError, Result};
+use crate::model::BertModel;
+use crate::weights::{Checkpoint, LoadReport, LoadSpec, SAFETENSORS_FILE, load_checkpoint, save_safetensors};
+
+/// The configuration file of a model folder.
+pub const CONFIG_FILE: &str = "config.json";
+
+impl BertModel {
+    /// Loads `config.json` and the weights of a model folder (`model.safetensors` or
+    /// `pytorch_model.bin`, from a `BertModel` or any `BertFor*` checkpoint).
+    ///
+    /// A checkpoint without a pooler gets a fresh one (listed in the report, as
+    /// `transformers` warns); any other missing or wrong-shaped tensor is an error naming it.
+    ///
+    /// # Errors
+    /// See [`BertConfig::from_file`], [`Checkpoint::from_dir`] and
+    /// [`crate::weights::load_checkpoint`].
+    pub fn from_pretrained(
+        dir: impl AsRef<Path>,
+        device: &Device,
+    ) -> Result<(Self, BertConfig, LoadReport)> {
+        let dir = dir.as_ref();
+        let config = BertConfig::from_file(dir.join(CONFIG_FILE))?;
+        let checkpoint = Checkpoint::from_dir(dir)?;
+        let mut model = BertModel::new(&config, device);
+        let report = load_checkpoint(
+            &mut model,
+            &checkpoint,
+            LoadSpec {
+                encoder_prefix: "",
+                may_be_fresh: &|name| name.starts_with("pooler."),
+            },
+        )?;
+        Ok((model, config, report))
+    }
+
+    /// Writes `config.json` (with `architectures: ["BertModel"]`) and `model.safetensors`
+    /// into `dir`, creating it if needed. Each file is written atomically.
+    ///
+    /// # Errors
+    /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
+    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|source| EncoderError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut config = config.clone();
+        config.set_architecture("BertModel");
+        save_safetensors(self, &dir.join(SAFETENSORS_FILE))?;
+        config.save(dir.join(CONFIG_FILE))
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# burnish's test command (the README's second command; CI runs it through .ci/run).
+#
+#   scripts/test.sh
+#
+# Idempotent set-up first: a Python venv with the pinned PyTorch + transformers reference stack
+# (scripts/requirements-reference.txt), the real assets (scripts/fetch-assets.sh), then:
+#   1. the whole workspace's tests on the default backend (flex), plus the parity tests on
+#      LibTorch CPU (`tch`) and on WGPU (software Vulkan where no GPU is present), all in one
+#      build with features flex,tch,wgpu;
+#   2. `cargo check` of the CUDA backend (CI has no GPU; this proves it compiles).
+# Under CI=true a missing asset or reference tool fails the tests instead of skipping them.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"
+venv="${BURNISH_VENV:-$HOME/.cache/burnish-venv}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python reference stack in $venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" - <<'PY' 2>/dev/null
+import importlib.metadata as m, pathlib, sys
+want = {}
+for line in pathlib.Path("scripts/requirements-reference.txt").read_text().splitlines():
+    line = line.split("#")[0].strip()
+    if "==" in line:
+        name, ver = line.split("==")
+        want[name.strip()] = ver.strip()
+sys.exit(0 if all(m.version(n) == v for n, v in want.items()) else 1)
+PY
+then
+  "$venv/bin/pip" install --quiet --upgrade pip
+  "$venv/bin/pip" install --quiet -r scripts/requirements-reference.txt
+fi
+export BURNISH_PYTHON="$venv/bin/python"
+export HF_HUB_OFFLINE=1
+
+step "Assets"
+PYTHON="$venv/bin/python" scripts/fetch-assets.sh
+
+step "LibTorch from the venv's torch (for the tch backend)"
+export LIBTORCH_USE_PYTORCH=1
+export LIBTORCH_BYPASS_VERSION_CHECK=1
+torch_lib="$("$venv/bin/python" -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$venv/bin:$PATH"
+
+features="${BURNISH_TEST_FEATURES:-flex,tch,wgpu}"
+step "cargo test --workspace --features $features"
+cargo test --workspace --features "$features" --no-fail-fast
+
+step "cargo check --features cuda (compile-only: no GPU here)"
+CUDARC_CUDA_VERSION="${CUDARC_CUDA_VERSION:-13000}" cargo check -p burnish-cli --no-default-features --features cuda

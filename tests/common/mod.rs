@@ -1,0 +1,95 @@
+//! Shared helpers for the facade's integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture folder under `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+/// The real all-MiniLM-L6-v2 folder made by `scripts/fetch-assets.sh`, or `None` (with a note)
+/// when it is absent outside CI. Under `CI=true` a missing asset fails the test.
+pub fn minilm() -> Option<PathBuf> {
+    let assets = std::env::var_os("BURNISH_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("assets"));
+    let dir = assets.join("all-MiniLM-L6-v2");
+    if dir.join("model.safetensors").is_file() {
+        return Some(dir);
+    }
+    let msg = format!(
+        "asset {} is missing: run scripts/fetch-assets.sh",
+        dir.display()
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("note: skipping: {msg}");
+    None
+}
+
+/// The Python interpreter with the pinned reference stack (`BURNISH_PYTHON`), or `None` (with a
+/// note) outside CI. Under `CI=true` its absence fails the test.
+pub fn reference_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("BURNISH_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
+    let default = dirs_home().join(".cache/burnish-venv/bin/python");
+    if default.is_file() {
+        return Some(default);
+    }
+    let msg = "no reference Python (set BURNISH_PYTHON; scripts/test.sh sets it up)";
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("note: skipping: {msg}");
+    None
+}
+
+fn dirs_home() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default()
+}
+
+/// One reference case written by `scripts/make_reference.py`.
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    pub text: String,
+    pub text_pair: Option<String>,
+    pub input_ids: Vec<u32>,
+    pub token_type_ids: Vec<u32>,
+    pub last_hidden_state: Vec<Vec<f32>>,
+    pub pooler_output: Option<Vec<f32>>,
+    #[serde(default)]
+    pub sentence_embedding: Option<Vec<f32>>,
+    #[serde(default)]
+    pub logits: Option<Vec<f32>>,
+}
+
+/// A reference file.
+#[derive(Debug, Deserialize)]
+pub struct Reference {
+    pub cases: Vec<Case>,
+}
+
+pub fn read_reference(path: &Path) -> Reference {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/make_reference.py)", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Largest absolute difference between two equally long slices.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "length mismatch");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
