@@ -190,17 +190,17 @@ impl BertConfig {
                 "attention_probs_dropout_prob",
                 self.attention_probs_dropout_prob,
             ),
-            (
-                "classifier_dropout",
-                self.classifier_dropout.unwrap_or(0.0),
-            ),
+            ("classifier_dropout", self.classifier_dropout.unwrap_or(0.0)),
         ] {
             if !(0.0..1.0).contains(&p) {
                 return bad(field, format!("{p} is not a probability in [0, 1)"));
             }
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
-            return bad("layer_norm_eps", format!("{} is not positive", self.layer_norm_eps));
+            return bad(
+                "layer_norm_eps",
+                format!("{} is not positive", self.layer_norm_eps),
+            );
         }
         if self.position_embedding_type != "absolute" {
             return bad(
@@ -214,7 +214,10 @@ impl BertConfig {
         if self.pad_token_id >= self.vocab_size {
             return bad(
                 "pad_token_id",
-                format!("{} is not below vocab_size {}", self.pad_token_id, self.vocab_size),
+                format!(
+                    "{} is not below vocab_size {}",
+                    self.pad_token_id, self.vocab_size
+                ),
             );
         }
         Ok(())
@@ -236,8 +239,10 @@ impl BertConfig {
             "architectures".into(),
             serde_json::Value::Array(vec![serde_json::Value::String(class.into())]),
         );
-        self.extra
-            .insert("model_type".into(), serde_json::Value::String("bert".into()));
+        self.extra.insert(
+            "model_type".into(),
+            serde_json::Value::String("bert".into()),
+        );
     }
 
     /// Writes `config.json` (pretty-printed) atomically: a temporary file, then a rename.
@@ -254,12 +259,11 @@ impl BertConfig {
             map.entry("model_type")
                 .or_insert_with(|| serde_json::Value::String("bert".into()));
         }
-        let text = serde_json::to_string_pretty(&value).map_err(|source| {
-            EncoderError::ConfigJson {
+        let text =
+            serde_json::to_string_pretty(&value).map_err(|source| EncoderError::ConfigJson {
                 path: path.to_path_buf(),
                 source,
-            }
-        })?;
+            })?;
         write_atomic(path, text.as_bytes())
     }
 }
@@ -337,10 +341,16 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_field() {
-        let err = BertConfig::from_json_str(r#"{"hidden_act": "gelu_10x"}"#, Path::new("x/config.json"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("x/config.json") && err.contains("hidden_act") && err.contains("supported"), "{err}");
+        let err =
+            BertConfig::from_json_str(r#"{"hidden_act": "gelu_10x"}"#, Path::new("x/config.json"))
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.contains("x/config.json")
+                && err.contains("hidden_act")
+                && err.contains("supported"),
+            "{err}"
+        );
         let err = BertConfig::from_json_str(
             r#"{"hidden_size": 100, "num_attention_heads": 12}"#,
             Path::new("config.json"),
@@ -348,9 +358,10 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("num_attention_heads"), "{err}");
-        let err = BertConfig::from_json_str("{\n \"hidden_size\": \"big\"}", Path::new("config.json"))
-            .unwrap_err()
-            .to_string();
+        let err =
+            BertConfig::from_json_str("{\n \"hidden_size\": \"big\"}", Path::new("config.json"))
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("line 2"), "{err}");
     }
 }

@@ -490,6 +490,11 @@ pub fn mean_pool_normalized(hidden: Tensor<3>, attention_mask: Tensor<2, Int>) -
     let summed = (hidden * mask.clone()).sum_dim(1).reshape([batch, width]);
     let counts = mask.sum_dim(1).reshape([batch, 1]).clamp_min(1e-9);
     let mean = summed / counts;
-    let norm = mean.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-12);
+    let norm = mean
+        .clone()
+        .powf_scalar(2.0)
+        .sum_dim(1)
+        .sqrt()
+        .clamp_min(1e-12);
     mean / norm
 }

@@ -7,7 +7,9 @@ use burn::tensor::Device;
 use crate::config::BertConfig;
 use crate::error::{EncoderError, Result};
 use crate::model::BertModel;
-use crate::weights::{Checkpoint, LoadReport, LoadSpec, SAFETENSORS_FILE, load_checkpoint, save_safetensors};
+use crate::weights::{
+    Checkpoint, LoadReport, LoadSpec, SAFETENSORS_FILE, load_checkpoint, save_safetensors,
+};
 
 /// The configuration file of a model folder.
 pub const CONFIG_FILE: &str = "config.json";

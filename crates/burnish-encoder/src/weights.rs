@@ -129,7 +129,8 @@ impl Checkpoint {
                     });
                 }
             };
-            let data = TensorData::from_bytes_vec(view.data().to_vec(), view.shape().to_vec(), dtype);
+            let data =
+                TensorData::from_bytes_vec(view.data().to_vec(), view.shape().to_vec(), dtype);
             tensors.insert(modernise(&name), data);
         }
         Self::finish(path, tensors)
@@ -165,7 +166,7 @@ impl Checkpoint {
     fn finish(path: &Path, tensors: BTreeMap<String, TensorData>) -> Result<Self> {
         let mut converted = BTreeMap::new();
         for (name, data) in tensors {
-            let data = match data.dtype {
+            let data = match data.dtype() {
                 DType::F32 => data,
                 DType::F16 | DType::BF16 | DType::F64 => data.convert::<f32>(),
                 // Integer buffers (`position_ids`) are not parameters; keep them as they are.
@@ -193,7 +194,7 @@ pub struct LoadReport {
 }
 
 /// How a checkpoint's names relate to the module being loaded.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct LoadSpec<'a> {
     /// Prefix of the encoder's parameters in this module: `""` for a bare `BertModel`,
     /// `"bert."` for a `BertFor*` head. Checkpoints of either kind load into both.
@@ -240,19 +241,19 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
     for (name, shape) in &expected {
         match renamed.get(name.as_str()) {
             Some((file_name, data)) => {
-                if data.shape.as_slice() != shape.as_slice() {
+                if data.shape().as_slice() != shape.as_slice() {
                     return Err(EncoderError::ShapeMismatch {
                         path: checkpoint.path.clone(),
                         tensor: file_name.to_string(),
                         expected: shape.clone(),
-                        found: data.shape.to_vec(),
+                        found: data.shape().to_vec(),
                     });
                 }
-                if !data.dtype.is_float() {
+                if !data.dtype().is_float() {
                     return Err(EncoderError::TensorData {
                         path: checkpoint.path.clone(),
                         tensor: file_name.to_string(),
-                        reason: format!("expected a float tensor, found {:?}", data.dtype),
+                        reason: format!("expected a float tensor, found {:?}", data.dtype()),
                     });
                 }
                 to_apply.push(bridge::from_data((*data).clone(), hf_to_burn(name), None));
@@ -270,7 +271,7 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
     let known: BTreeSet<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
     let unused = renamed
         .iter()
-        .filter(|(name, (file_name, _))| !known.contains(*name) && !is_buffer(file_name))
+        .filter(|(name, (file_name, _))| !known.contains(name.as_str()) && !is_buffer(file_name))
         .map(|(_, (file_name, _))| file_name.to_string())
         .collect();
 
@@ -342,12 +343,12 @@ pub fn save_safetensors<M: Module + ModuleSnapshot>(module: &M, path: &Path) -> 
         }
         let name = burn_to_hf(&tensor.name);
         let data = bridge::into_data(tensor).map_err(|e| ser(format!("{name}: {e}")))?;
-        let data = if data.dtype == DType::F32 {
+        let data = if data.dtype() == DType::F32 {
             data
         } else {
             data.convert::<f32>()
         };
-        let shape = data.shape.to_vec();
+        let shape = data.shape().to_vec();
         named.push((name, shape, data.into_bytes()));
     }
     let views = named
@@ -374,7 +375,10 @@ mod tests {
     fn name_map_round_trips() {
         let hf = "bert.encoder.layer.3.attention.self.query.weight";
         let burn = hf_to_burn(hf);
-        assert_eq!(burn, "bert.encoder.layer.3.attention.self_attn.query.weight");
+        assert_eq!(
+            burn,
+            "bert.encoder.layer.3.attention.self_attn.query.weight"
+        );
         assert_eq!(burn_to_hf(&burn), hf);
         assert_eq!(
             hf_to_burn("embeddings.LayerNorm.weight"),
@@ -388,7 +392,10 @@ mod tests {
             modernise("encoder.layer.0.output.LayerNorm.gamma"),
             "encoder.layer.0.output.LayerNorm.weight"
         );
-        assert_eq!(modernise("embeddings.LayerNorm.beta"), "embeddings.LayerNorm.bias");
+        assert_eq!(
+            modernise("embeddings.LayerNorm.beta"),
+            "embeddings.LayerNorm.bias"
+        );
         assert_eq!(modernise("classifier.beta"), "classifier.beta");
     }
 }

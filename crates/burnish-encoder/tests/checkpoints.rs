@@ -1,0 +1,170 @@
+//! Loading checkpoints: tiny fixtures written by `scripts/make_reference.py` load with
+//! `transformers`' outputs, round-trip through `save_pretrained`, and bad folders give errors
+//! that name the file and the tensor or field.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use burnish_encoder::model::BertInput;
+use burnish_encoder::{BertConfig, BertModel, EncoderError};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}
+
+/// Copies a fixture folder into a temporary one that a test may damage.
+fn scratch_copy(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture(name)).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), tmp.path().join(entry.file_name())).unwrap();
+    }
+    tmp
+}
+
+/// Hidden states of the first reference case, and the reference's own.
+fn first_case(model: &BertModel, reference: &Path, device: &Device) -> (Vec<f32>, Vec<f32>) {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reference).unwrap()).unwrap();
+    let case = &json["cases"][0];
+    let ids: Vec<u32> = serde_json::from_value(case["input_ids"].clone()).unwrap();
+    let types: Vec<u32> = serde_json::from_value(case["token_type_ids"].clone()).unwrap();
+    let expected: Vec<Vec<f32>> =
+        serde_json::from_value(case["last_hidden_state"].clone()).unwrap();
+    let n = ids.len();
+    let out = model.forward(BertInput::from_rows(
+        &[ids],
+        &[types],
+        &[vec![1; n]],
+        device,
+    ));
+    let got = out
+        .last_hidden_state
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
+    (got, expected.concat())
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn tiny_fixture_matches_reference_and_round_trips() {
+    let device = Device::flex();
+    let dir = fixture("tiny-bert");
+    let (model, config, report) = BertModel::from_pretrained(&dir, &device).unwrap();
+    assert!(
+        report.newly_initialized.is_empty() && report.unused.is_empty(),
+        "{report:?}"
+    );
+    let (got, expected) = first_case(&model, &dir.join("reference.json"), &device);
+    assert!(
+        max_diff(&got, &expected) < 1e-4,
+        "{}",
+        max_diff(&got, &expected)
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    model.save_pretrained(&config, out.path()).unwrap();
+    let (again, config2, report) = BertModel::from_pretrained(out.path(), &device).unwrap();
+    assert!(report.unused.is_empty());
+    assert_eq!(config2.hidden_size, config.hidden_size);
+    let (got2, _) = first_case(&again, &dir.join("reference.json"), &device);
+    assert_eq!(got, got2, "saving and reloading changes nothing");
+}
+
+#[test]
+fn head_checkpoint_loads_as_encoder_and_reports_the_head_as_unused() {
+    let device = Device::flex();
+    let dir = fixture("tiny-bert-bin");
+    let (model, _, report) = BertModel::from_pretrained(&dir, &device).unwrap();
+    assert!(report.path.ends_with("pytorch_model.bin"));
+    assert_eq!(report.unused, vec!["classifier.bias", "classifier.weight"]);
+    let (got, expected) = first_case(&model, &dir.join("reference.json"), &device);
+    assert!(max_diff(&got, &expected) < 1e-4);
+}
+
+#[test]
+fn truncated_safetensors_is_an_error_naming_the_file() {
+    let tmp = scratch_copy("tiny-bert");
+    let path = tmp.path().join("model.safetensors");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = BertModel::from_pretrained(tmp.path(), &Device::flex()).unwrap_err();
+    assert!(matches!(err, EncoderError::Safetensors { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("model.safetensors") && !msg.contains('\n'),
+        "{msg}"
+    );
+}
+
+#[test]
+fn truncated_pytorch_bin_is_an_error_naming_the_file() {
+    let tmp = scratch_copy("tiny-bert-bin");
+    let path = tmp.path().join("pytorch_model.bin");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    let err = BertModel::from_pretrained(tmp.path(), &Device::flex()).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("pytorch_model.bin"), "{msg}");
+}
+
+#[test]
+fn config_disagreeing_with_weights_names_the_tensor() {
+    let tmp = scratch_copy("tiny-bert");
+    let cfg_path = tmp.path().join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg_path).unwrap()).unwrap();
+    cfg["hidden_size"] = 32.into();
+    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+    let err = BertModel::from_pretrained(tmp.path(), &Device::flex()).unwrap_err();
+    match &err {
+        EncoderError::ShapeMismatch { tensor, path, .. } => {
+            assert!(path.ends_with("model.safetensors"));
+            assert!(
+                tensor.starts_with("embeddings.") || tensor.starts_with("encoder."),
+                "{tensor}"
+            );
+        }
+        other => panic!("expected ShapeMismatch, got {other:?}"),
+    }
+    assert!(err.to_string().contains("config.json"), "{err}");
+}
+
+#[test]
+fn missing_layer_is_listed_by_name() {
+    let tmp = scratch_copy("tiny-bert");
+    let cfg_path = tmp.path().join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg_path).unwrap()).unwrap();
+    cfg["num_hidden_layers"] = 3.into();
+    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+    let err = BertModel::from_pretrained(tmp.path(), &Device::flex()).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, EncoderError::MissingTensors { .. }), "{msg}");
+    assert!(
+        msg.contains("encoder.layer.2.attention.self.query.weight"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn folder_without_weights_or_config_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = BertModel::from_pretrained(tmp.path(), &Device::flex()).unwrap_err();
+    assert!(err.to_string().contains("config.json"), "{err}");
+    BertConfig::default()
+        .save(tmp.path().join("config.json"))
+        .unwrap();
+    let err = BertModel::from_pretrained(tmp.path(), &Device::flex()).unwrap_err();
+    assert!(matches!(err, EncoderError::NoWeights { .. }), "{err}");
+}

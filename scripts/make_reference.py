@@ -1,0 +1,560 @@
+#!/usr/bin/env python3
+"""Reference outputs from PyTorch + transformers, for burnish's parity tests.
+
+What it writes (all under tests/fixtures/, relative to the repository root):
+
+  reference/minilm.json     outputs of the real all-MiniLM-L6-v2 (assets/all-MiniLM-L6-v2, made by
+                            scripts/fetch-assets.sh) for MINILM_CASES, plus a padded "batch" entry.
+  tiny-bert/                BertModel, hidden 16, 2 layers, 4 heads, intermediate 32, gelu,
+                            model.safetensors + config.json + tokenizer files + reference.json.
+  tiny-bert-bin/            BertForSequenceClassification (3 labels), gelu_new, layer_norm_eps 1e-7,
+                            pytorch_model.bin (keys prefixed "bert.") + config.json + tokenizer files
+                            + reference.json (encoder outputs of .bert and "logits").
+  tiny-bert-relu/           BertModel, relu, model.safetensors with the old LayerNorm names
+                            (LayerNorm.gamma / LayerNorm.beta) + config.json + tokenizer files
+                            + reference.json.
+
+The tiny models are random-initialised (seeds 0, 1, 2; all weights normal(0, 0.2), then normal(0, 0.1)
+noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
+(TINY_VOCAB) chosen so that TINY_CASES tokenize into real pieces, "##" pieces and one [UNK].
+
+Reference JSON format (floats rounded to 7 significant digits):
+
+  {"model": str, "class": str, "torch": str, "transformers": str,
+   "cases": [{"text": str, "text_pair": str | null,
+              "input_ids": [int], "token_type_ids": [int],
+              "last_hidden_state": [[float]],      # tokens x hidden
+              "pooler_output": [float],            # hidden
+              "sentence_embedding": [float],       # masked mean over tokens, then L2-normalised
+              "logits": [float]}],                 # only for models with a head (tiny-bert-bin)
+   "batch": {"texts": [str], "input_ids": [[int]], "token_type_ids": [[int]],
+             "attention_mask": [[int]],
+             "last_hidden_state": [[[float]]],     # batch x padded tokens x hidden, pads included
+             "pooler_output": [[float]], "sentence_embedding": [[float]],
+             "logits": [[float]]}}                 # only with a head
+
+Every case is encoded on its own (no padding); "batch" holds the first 4 single-text cases encoded
+together with padding=True (right padding with [PAD]).
+
+Run (from the repository root; CPU only, ~10 s; deterministic: same bytes on every run with the
+pinned versions in scripts/requirements-reference.txt):
+
+  HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py
+  HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py --only tiny     # skip MiniLM
+  HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py --only minilm
+
+Check that a saved folder (for example one written by burnish) loads in transformers without
+missing/unexpected weights and reproduces a reference file (exit status 1 otherwise); this is the
+same code as scripts/check_hf_load.py:
+
+  ~/.cache/burnish-venv/bin/python scripts/make_reference.py \\
+      --check-saved assets/all-MiniLM-L6-v2 --reference tests/fixtures/reference/minilm.json
+  ~/.cache/burnish-venv/bin/python scripts/make_reference.py --check-saved tests/fixtures/tiny-bert-bin \\
+      --reference tests/fixtures/tiny-bert-bin/reference.json --class BertForSequenceClassification
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+import transformers  # noqa: E402
+from safetensors.torch import load_file, save_file  # noqa: E402
+from transformers import AutoTokenizer, BertConfig, BertTokenizerFast  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+MINILM_DIR = Path(os.environ.get("BURNISH_ASSETS", ROOT / "assets")) / "all-MiniLM-L6-v2"
+
+# (text, text_pair). The first 4 single texts also form the padded "batch" entry.
+MINILM_CASES: list[tuple[str, str | None]] = [
+    ("Crème brûlée à Zürich — naïve café, 東京, emoji 🙂", None),
+    ("The QUICK brown Fox jumped over 3 lazy dogs!!! Why? Nobody KNOWS.", None),
+    ("Invoice #4471-B: pay $1,299.50 by 2031-02-28 (net 30), ref. XJ-9.", None),
+    ("zxqv blorptastic unhyphenatedness; the tokenizer splits it into wordpieces.", None),
+    (
+        "Is the coolant pump on reactor B offline?",
+        "Yes — pump 2 tripped at 04:13 UTC; pump 1 runs at 87% load.",
+    ),
+    (
+        "Per clause 14(b)(iii), the lessee (hereafter 'Party B') shall remit ¥12,500 monthly via "
+        "SEPA transfer to IBAN DE89 3704 0044 0532 0130 00, unless the thermostat firmware "
+        "v2.3.1-rc7 reports humidity above 85% for 72 consecutive hours, in which case Party A's "
+        "obligations under Annex XII are suspended; disputes go to arbitration in Reykjavík.",
+        None,
+    ),
+    (
+        "Was bedeutet 東京 auf Deutsch?",
+        "It means Tokyo (Tōkyō), Japan's capital; population ≈ 14 million.",
+    ),
+    ("   Leading   and trailing whitespace,\ttabs\tand\nnewlines   ", None),
+]
+
+TINY_CASES: list[tuple[str, str | None]] = [
+    ("The quick brown fox jumped over 3 lazy dogs!", None),
+    ("Unbelievable: the café's runners played (twice) — 🙂", None),
+    ("Where did the cat sit?", "On the mat, sleeping."),
+    ("Hello, WORLD: jumping zygotes run 42 km.", None),
+    ("No, it was GOOD.", None),
+]
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+TINY_WORDS = (
+    "the a an and of to in on is it was for with this that what where did yes no "
+    "quick brown fox jump over lazy dog cat sit mat sleep hello world run play twice un "
+    "cafe km good bad movie great model token word piece rust burn bert text train test data "
+    "new york paris tokyo"
+).split()
+TINY_SUFFIXES = "##ed ##ing ##s ##er ##ner ##believ ##able ##ly ##ize ##piece ##ish".split()
+TINY_VOCAB: list[str] = list(
+    dict.fromkeys(
+        SPECIAL_TOKENS
+        + list(".,!?':;()-—$%#&/")
+        + list("0123456789")
+        + ["##" + d for d in "0123456789"]
+        + list(_LETTERS)
+        + ["##" + c for c in _LETTERS]
+        + TINY_WORDS
+        + TINY_SUFFIXES
+    )
+)
+
+TINY_SIZES = dict(
+    hidden_size=16,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=32,
+    max_position_embeddings=64,
+    type_vocab_size=2,
+    pad_token_id=0,
+)
+
+# Head outputs compared when present in a reference case (names of transformers output fields).
+HEAD_KEYS = ("logits", "start_logits", "end_logits", "prediction_logits", "seq_relationship_logits")
+BASE_KEYS = ("last_hidden_state", "pooler_output", "sentence_embedding")
+ARRAY_KEYS = BASE_KEYS + HEAD_KEYS
+
+
+# ----------------------------------------------------------------------------------------------
+# Shared encoding code (used by generation and by --check-saved / check_hf_load.py)
+# ----------------------------------------------------------------------------------------------
+
+
+def r7(t: torch.Tensor):
+    """Tensor -> nested lists of Python floats rounded to 7 significant digits."""
+    a = t.detach().to("cpu", torch.float64).numpy()
+    flat = [float(f"{v:.7g}") for v in a.ravel().tolist()]
+    return np.asarray(flat, dtype=np.float64).reshape(a.shape).tolist()
+
+
+def load_model(path: Path | str, class_name: str = "BertModel"):
+    """Loads `path` with transformers' `class_name` (eager attention, float32, eval mode).
+
+    Returns (model, loading_info) where loading_info has missing_keys, unexpected_keys,
+    mismatched_keys and error_msgs."""
+    cls = getattr(transformers, class_name)
+    model, info = cls.from_pretrained(
+        str(path), output_loading_info=True, attn_implementation="eager", dtype=torch.float32
+    )
+    model.eval()
+    return model, info
+
+
+@torch.no_grad()
+def forward(model, input_ids, token_type_ids, attention_mask) -> dict[str, torch.Tensor]:
+    """Runs the base encoder (and the head, when `model` has one) on a [batch, seq] input.
+
+    Returns last_hidden_state [b, s, h], pooler_output [b, h] (when the encoder has a pooler),
+    sentence_embedding [b, h] (mean over attention_mask == 1, then L2-normalised, as
+    sentence-transformers' Pooling(mean) + Normalize) and every head output of HEAD_KEYS."""
+    kwargs = dict(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask)
+    base = model.base_model
+    out = base(**kwargs)
+    res: dict[str, torch.Tensor] = {"last_hidden_state": out.last_hidden_state}
+    if getattr(out, "pooler_output", None) is not None:
+        res["pooler_output"] = out.pooler_output
+    mask = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
+    mean = (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    res["sentence_embedding"] = F.normalize(mean, p=2, dim=-1)
+    if base is not model:
+        head = model(**kwargs)
+        for k in HEAD_KEYS:
+            v = getattr(head, k, None)
+            if v is not None:
+                res[k] = v
+    return res
+
+
+def _tensor(ids) -> torch.Tensor:
+    return torch.tensor(ids, dtype=torch.long)
+
+
+def encode_case(model, tok, text: str, text_pair: str | None) -> dict:
+    """One reference case: the text (pair) encoded alone, no padding."""
+    enc = tok(text, text_pair)
+    ids, tt = enc["input_ids"], enc["token_type_ids"]
+    out = forward(model, _tensor([ids]), _tensor([tt]), _tensor([[1] * len(ids)]))
+    case = {"text": text, "text_pair": text_pair, "input_ids": ids, "token_type_ids": tt}
+    for k in ARRAY_KEYS:
+        if k in out:
+            case[k] = r7(out[k][0])
+    return case
+
+
+def encode_batch(model, tok, texts: list[str]) -> dict:
+    """The texts encoded together with padding=True; padded positions are kept in the outputs."""
+    enc = tok(texts, padding=True)
+    ids, tt, am = enc["input_ids"], enc["token_type_ids"], enc["attention_mask"]
+    out = forward(model, _tensor(ids), _tensor(tt), _tensor(am))
+    batch = {"texts": texts, "input_ids": ids, "token_type_ids": tt, "attention_mask": am}
+    for k in ARRAY_KEYS:
+        if k in out:
+            batch[k] = r7(out[k])
+    return batch
+
+
+def make_reference(model, tok, name: str, class_name: str, cases) -> dict:
+    singles = [t for t, p in cases if p is None][:4]
+    return {
+        "model": name,
+        "class": class_name,
+        "torch": torch.__version__.split("+")[0],
+        "transformers": transformers.__version__,
+        "cases": [encode_case(model, tok, t, p) for t, p in cases],
+        "batch": encode_batch(model, tok, singles),
+    }
+
+
+def write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------------------------
+# Check mode
+# ----------------------------------------------------------------------------------------------
+
+
+def _has_tokenizer(d: Path) -> bool:
+    return any((d / f).exists() for f in ("tokenizer.json", "vocab.txt"))
+
+
+def _maxdiff(a: torch.Tensor, b) -> float:
+    b = torch.tensor(b, dtype=torch.float64)
+    a = a.detach().to(torch.float64)
+    if tuple(a.shape) != tuple(b.shape):
+        return float("inf")
+    if a.numel() == 0:
+        return 0.0
+    return (a - b).abs().max().item()
+
+
+def check_saved(
+    saved_dir: str | Path,
+    reference: str | Path,
+    class_name: str = "BertModel",
+    tol: float = 1e-4,
+    allow_missing: list[str] | None = None,
+    ignore_padded: bool = False,
+    check_tokenizer: bool = True,
+) -> int:
+    """Loads `saved_dir` with transformers and recomputes the cases of `reference`.
+
+    Prints the max |diff| per output and returns 0 when all are <= tol and loading reported no
+    missing/unexpected/mismatched weights (missing keys matching an `allow_missing` regex are
+    tolerated), 1 otherwise. Inputs are the reference's input_ids/token_type_ids when present;
+    when `saved_dir` has a tokenizer, its encodings must also equal them (unless
+    check_tokenizer=False)."""
+    saved_dir = Path(saved_dir)
+    ref = json.loads(Path(reference).read_text(encoding="utf-8"))
+    problems: list[str] = []
+
+    try:
+        model, info = load_model(saved_dir, class_name)
+    except Exception as e:  # noqa: BLE001 - report any load failure as a check failure
+        print(f"FAIL: {class_name}.from_pretrained({saved_dir}) raised {type(e).__name__}: {e}")
+        return 1
+    allow = [re.compile(p) for p in (allow_missing or [])]
+    all_missing = list(info.get("missing_keys", []))
+    missing = [k for k in all_missing if not any(p.search(k) for p in allow)]
+    if missing:
+        problems.append(f"missing_keys: {sorted(missing)}")
+    # Outputs computed from weights that are missing (and allowed to be) are not compared.
+    skip: set[str] = set()
+    for k in set(all_missing) - set(missing):
+        print(f"note: missing weight allowed: {k}")
+        if k.startswith("pooler."):
+            skip.add("pooler_output")
+        elif not k.startswith(("embeddings.", "encoder.")):
+            skip.update(HEAD_KEYS)
+        else:
+            skip.update(ARRAY_KEYS)
+    if skip:
+        print(f"note: not comparing {sorted(skip)} (computed from missing weights)")
+    for key in ("unexpected_keys", "mismatched_keys", "error_msgs"):
+        if info.get(key):
+            problems.append(f"{key}: {sorted(map(str, info[key]))}")
+
+    tok = AutoTokenizer.from_pretrained(str(saved_dir)) if _has_tokenizer(saved_dir) else None
+    if tok is None:
+        print(f"note: no tokenizer in {saved_dir}; using the reference's input_ids")
+
+    worst: dict[str, float] = {}
+
+    def note(key: str, d: float, where: str) -> None:
+        worst[key] = max(worst.get(key, 0.0), d)
+        if not d <= tol:
+            problems.append(f"{where}: {key} max|diff| {d:.3g} > {tol:g}")
+
+    def inputs_for(where: str, text, pair, ref_obj, batched: bool):
+        if tok is not None:
+            enc = tok(text, padding=True) if batched else tok(text, pair)
+            if check_tokenizer and "input_ids" in ref_obj:
+                for k in ("input_ids", "token_type_ids", "attention_mask"):
+                    if k in ref_obj and enc[k] != ref_obj[k]:
+                        problems.append(f"{where}: tokenizer {k} {enc[k]} != reference {ref_obj[k]}")
+        else:
+            enc = None
+        if "input_ids" not in ref_obj:
+            if enc is None:
+                raise SystemExit(f"{where}: no input_ids in the reference and no tokenizer in DIR")
+            return enc["input_ids"], enc["token_type_ids"], enc["attention_mask"]
+        ids = ref_obj["input_ids"]
+        tt = ref_obj.get("token_type_ids")
+        if tt is None:
+            tt = [[0] * len(r) for r in ids] if batched else [0] * len(ids)
+        am = ref_obj.get("attention_mask")
+        if am is None:
+            am = [[1] * len(r) for r in ids] if batched else [1] * len(ids)
+        return ids, tt, am
+
+    for i, case in enumerate(ref.get("cases", [])):
+        where = f"case {i}"
+        ids, tt, am = inputs_for(where, case["text"], case.get("text_pair"), case, False)
+        out = forward(model, _tensor([ids]), _tensor([tt]), _tensor([am]))
+        for k in ARRAY_KEYS:
+            if case.get(k) is None or k in skip:
+                continue
+            if k not in out:
+                problems.append(f"{where}: reference has {k} but {class_name} does not produce it")
+                continue
+            note(k, _maxdiff(out[k][0], case[k]), where)
+
+    batch = ref.get("batch")
+    if batch:
+        ids, tt, am = inputs_for("batch", batch["texts"], None, batch, True)
+        out = forward(model, _tensor(ids), _tensor(tt), _tensor(am))
+        valid = _tensor(am).bool()
+        for k in ARRAY_KEYS:
+            if batch.get(k) is None or k in skip:
+                continue
+            if k not in out:
+                problems.append(f"batch: reference has {k} but {class_name} does not produce it")
+                continue
+            got, want = out[k].to(torch.float64), torch.tensor(batch[k], dtype=torch.float64)
+            if got.shape != want.shape:
+                note(f"batch.{k}", float("inf"), "batch")
+            elif got.dim() == 3 and got.shape[:2] == valid.shape:  # per-token output
+                diff = (got - want).abs()
+                note(f"batch.{k}", diff[valid].max().item() if valid.any() else 0.0, "batch")
+                if (~valid).any():
+                    d_pad = diff[~valid].max().item()
+                    if ignore_padded:
+                        worst[f"batch.{k}[padded, ignored]"] = d_pad
+                    else:
+                        note(f"batch.{k}[padded]", d_pad, "batch")
+            else:
+                note(f"batch.{k}", (got - want).abs().max().item(), "batch")
+
+    n_cases = len(ref.get("cases", []))
+    print(f"checked {saved_dir} as {class_name} against {reference} ({n_cases} cases"
+          f"{' + batch' if batch else ''}; tolerance {tol:g})")
+    for k, d in worst.items():
+        print(f"  max|diff| {k:<40} {d:.3e}")
+    if not worst:
+        problems.append("the reference has no outputs to compare")
+    if problems:
+        for p in problems:
+            print(f"FAIL: {p}")
+        return 1
+    print("OK")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Generation
+# ----------------------------------------------------------------------------------------------
+
+
+def gen_minilm() -> None:
+    model, info = load_model(MINILM_DIR, "BertModel")
+    bad = {k: v for k, v in info.items() if v}
+    if bad:
+        raise SystemExit(f"loading {MINILM_DIR} reported {bad}")
+    tok = AutoTokenizer.from_pretrained(str(MINILM_DIR))
+    ref = make_reference(model, tok, "all-MiniLM-L6-v2", "BertModel", MINILM_CASES)
+    ref["pooling"] = "mean over attention_mask, then L2 normalise"
+    write_json(FIXTURES / "reference" / "minilm.json", ref)
+    n = [len(c["input_ids"]) for c in ref["cases"]]
+    print(f"wrote tests/fixtures/reference/minilm.json (tokens per case {n})")
+
+
+def make_tiny_tokenizer(out_dir: Path) -> BertTokenizerFast:
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab = Path(tmp) / "vocab.txt"
+        vocab.write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
+        tok = BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True, model_max_length=64)
+        tok.save_pretrained(str(out_dir))
+    return AutoTokenizer.from_pretrained(str(out_dir))
+
+
+def init_tiny(model, seed: int) -> None:
+    """Non-trivial random weights: every tensor normal(0, 0.2), then LayerNorm weights 1 + noise
+    and LayerNorm biases / linear biases noise, noise ~ normal(0, 0.1)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=g) * 0.1
+            if "LayerNorm" in name and name.endswith("weight"):
+                p.copy_(1.0 + noise)
+            elif name.endswith("bias"):
+                p.copy_(noise)
+            else:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.2)
+
+
+def build_tiny(name: str, class_name: str, seed: int, extra: dict, save) -> None:
+    out_dir = FIXTURES / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for f in out_dir.iterdir():
+        if f.is_file():
+            f.unlink()
+    tok = make_tiny_tokenizer(out_dir)
+    assert tok.vocab_size == len(TINY_VOCAB)
+    config = BertConfig(vocab_size=len(TINY_VOCAB), **TINY_SIZES, **extra)
+    config._attn_implementation = "eager"
+    torch.manual_seed(seed)
+    model = getattr(transformers, class_name)(config)
+    model.eval()
+    init_tiny(model, seed)
+    ref = make_reference(model, tok, name, class_name, TINY_CASES)
+    save(model, out_dir)
+    write_json(out_dir / "reference.json", ref)
+    unk = tok.unk_token_id
+    for c in ref["cases"]:
+        toks = tok.convert_ids_to_tokens(c["input_ids"])
+        print(f"  {name}: {' '.join(toks)}" + ("  (has [UNK])" if unk in c["input_ids"] else ""))
+
+
+def save_safetensors(model, out_dir: Path) -> None:
+    model.save_pretrained(str(out_dir), safe_serialization=True)
+    os.chmod(out_dir / "model.safetensors", 0o644)
+
+
+def save_bin(model, out_dir: Path) -> None:
+    model.save_pretrained(str(out_dir), safe_serialization=False)
+
+
+def save_gamma_beta(model, out_dir: Path) -> None:
+    """Safetensors with the TF-era names LayerNorm.gamma / LayerNorm.beta."""
+    model.save_pretrained(str(out_dir), safe_serialization=True)
+    path = out_dir / "model.safetensors"
+    tensors = load_file(str(path))
+    renamed = {}
+    for k, v in tensors.items():
+        k = re.sub(r"LayerNorm\.weight$", "LayerNorm.gamma", k)
+        k = re.sub(r"LayerNorm\.bias$", "LayerNorm.beta", k)
+        renamed[k] = v.contiguous()
+    assert sum(k.endswith("LayerNorm.gamma") for k in renamed) == 1 + 2 * 2
+    save_file(renamed, str(path), metadata={"format": "pt"})
+    os.chmod(path, 0o644)
+
+
+TINY_FIXTURES = [
+    # name, class, seed, config extras, saver
+    ("tiny-bert", "BertModel", 0, dict(hidden_act="gelu"), save_safetensors),
+    (
+        "tiny-bert-bin",
+        "BertForSequenceClassification",
+        1,
+        dict(hidden_act="gelu_new", layer_norm_eps=1e-7, num_labels=3),
+        save_bin,
+    ),
+    ("tiny-bert-relu", "BertModel", 2, dict(hidden_act="relu"), save_gamma_beta),
+]
+
+
+def gen_tiny() -> None:
+    for name, class_name, seed, extra, save in TINY_FIXTURES:
+        build_tiny(name, class_name, seed, extra, save)
+        print(f"wrote tests/fixtures/{name}/")
+
+
+def verify_all(only: str) -> int:
+    """Reloads every written fixture with transformers and checks it against its reference."""
+    rc = 0
+    if only in ("all", "minilm"):
+        rc |= check_saved(MINILM_DIR, FIXTURES / "reference" / "minilm.json", tol=1e-5)
+    if only in ("all", "tiny"):
+        for name, class_name, *_ in TINY_FIXTURES:
+            rc |= check_saved(FIXTURES / name, FIXTURES / name / "reference.json", class_name,
+                              tol=1e-5)
+    return rc
+
+
+def add_check_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reference", help="reference JSON (format in make_reference.py's docstring)")
+    p.add_argument("--class", dest="class_name", default="BertModel",
+                   help="transformers class to load with (BertModel, BertForSequenceClassification, "
+                        "BertForTokenClassification, BertForQuestionAnswering, BertForMaskedLM, ...)")
+    p.add_argument("--tol", type=float, default=1e-4, help="max allowed |diff| (default 1e-4)")
+    p.add_argument("--allow-missing", action="append", default=[], metavar="REGEX",
+                   help="tolerate missing weights matching REGEX (repeatable), e.g. '^pooler\\.'")
+    p.add_argument("--ignore-padded", action="store_true",
+                   help="in the batch entry, compare only positions with attention_mask 1")
+    p.add_argument("--no-tokenizer-check", action="store_true",
+                   help="do not require the saved tokenizer to reproduce the reference input_ids")
+
+
+def run_check(args) -> int:
+    if not args.reference:
+        raise SystemExit("--check-saved needs --reference FILE.json")
+    return check_saved(args.check_saved, args.reference, args.class_name, args.tol,
+                       args.allow_missing, args.ignore_padded, not args.no_tokenizer_check)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", choices=["all", "minilm", "tiny"], default="all",
+                   help="which fixtures to (re)generate")
+    p.add_argument("--no-verify", action="store_true", help="skip reloading what was written")
+    p.add_argument("--check-saved", metavar="DIR", help="check mode: load DIR and compare")
+    add_check_args(p)
+    args = p.parse_args()
+    torch.set_num_threads(1)  # bit-for-bit reproducible reductions
+    if args.check_saved:
+        return run_check(args)
+    torch.use_deterministic_algorithms(True)
+    if args.only in ("all", "minilm"):
+        gen_minilm()
+    if args.only in ("all", "tiny"):
+        gen_tiny()
+    return 0 if args.no_verify else verify_all(args.only)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
