@@ -159,7 +159,10 @@ mod tests {
         for b in BackendKind::ALL {
             assert_eq!(b.name().parse::<BackendKind>().unwrap(), b);
         }
-        assert!(matches!("tpu".parse::<BackendKind>(), Err(BackendError::Unknown(_))));
+        assert!(matches!(
+            "tpu".parse::<BackendKind>(),
+            Err(BackendError::Unknown(_))
+        ));
     }
 
     #[test]
@@ -167,7 +170,10 @@ mod tests {
         let absent = BackendKind::ALL.into_iter().find(|b| !b.is_compiled());
         if let Some(b) = absent {
             let msg = b.device().unwrap_err().to_string();
-            assert!(msg.contains(&format!("--features {}", b.feature())), "{msg}");
+            assert!(
+                msg.contains(&format!("--features {}", b.feature())),
+                "{msg}"
+            );
         }
         #[cfg(feature = "flex")]
         assert!(device("flex").is_ok());

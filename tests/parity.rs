@@ -28,7 +28,10 @@ fn backends() -> Vec<(BackendKind, Device)> {
 }
 
 fn to_vec2(t: Tensor<2>) -> Vec<f32> {
-    t.into_data().convert::<f32>().into_vec::<f32>().unwrap()
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap()
 }
 
 /// Runs one reference case through `model` and returns the worst difference of
@@ -63,8 +66,8 @@ fn check_folder(dir: &Path, reference: &Path) {
     let reference = read_reference(reference);
     assert!(!reference.cases.is_empty());
     for (backend, device) in backends() {
-        let (model, _, report) = BertModel::from_pretrained(dir, &device)
-            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let (model, _, report) =
+            BertModel::from_pretrained(dir, &device).unwrap_or_else(|e| panic!("{backend}: {e}"));
         assert!(report.newly_initialized.is_empty(), "{report:?}");
         let mut worst = (0.0f32, 0.0f32, 0.0f32);
         for case in &reference.cases {
@@ -127,7 +130,10 @@ fn padded_batch_matches_rows_alone() {
     };
     let ids: Vec<_> = cases.iter().map(|c| pad(&c.input_ids)).collect();
     let types: Vec<_> = cases.iter().map(|c| pad(&c.token_type_ids)).collect();
-    let mask: Vec<_> = cases.iter().map(|c| pad(&vec![1; c.input_ids.len()])).collect();
+    let mask: Vec<_> = cases
+        .iter()
+        .map(|c| pad(&vec![1; c.input_ids.len()]))
+        .collect();
     let out = model.forward(BertInput::from_rows(&ids, &types, &mask, &device));
     let [b, s, h] = out.last_hidden_state.dims();
     assert_eq!((b, s), (cases.len(), len));

@@ -55,7 +55,9 @@ pub fn reference_python() -> Option<PathBuf> {
 }
 
 fn dirs_home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default()
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
 }
 
 /// One reference case written by `scripts/make_reference.py`.

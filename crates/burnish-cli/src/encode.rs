@@ -4,8 +4,8 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use burnish::encoder::model::{BertInput, mean_pool_normalized};
 use burnish::encoder::BertModel;
+use burnish::encoder::model::{BertInput, mean_pool_normalized};
 use burnish::tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -44,7 +44,10 @@ pub fn run(args: EncodeArgs) -> Result<()> {
     let tokenizer = Tokenizer::from_dir(&args.model)?;
     let (model, config, report) = BertModel::from_pretrained(&args.model, &device)?;
     for name in &report.newly_initialized {
-        eprintln!("note: {name} is not in {}; freshly initialised", report.path.display());
+        eprintln!(
+            "note: {name} is not in {}; freshly initialised",
+            report.path.display()
+        );
     }
     let max_length = args.max_length.unwrap_or(config.max_position_embeddings);
     if max_length > config.max_position_embeddings {
@@ -64,13 +67,15 @@ pub fn run(args: EncodeArgs) -> Result<()> {
     };
 
     let tmp = args.output.with_extension("jsonl.partial");
-    let file = std::fs::File::create(&tmp)
-        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let mut out = BufWriter::new(file);
     let progress = ProgressBar::new(lines.len() as u64).with_style(
-        ProgressStyle::with_template("{spinner} encode [{bar:30}] {pos}/{len} lines {per_sec} eta {eta}")
-            .expect("static template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} encode [{bar:30}] {pos}/{len} lines {per_sec} eta {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
     );
     let result = (|| -> Result<()> {
         for (chunk_index, chunk) in lines.chunks(args.batch_size).enumerate() {
@@ -81,9 +86,11 @@ pub fn run(args: EncodeArgs) -> Result<()> {
                     Some((a, b)) => (a, Some(b)),
                     None => (*line, None),
                 };
-                let enc = tokenizer
-                    .encode(a, b, &options)
-                    .with_context(|| format!("{}:{line_no}", args.input.display()))?;
+                let enc = match b {
+                    Some(b) => tokenizer.encode_pair(a, b, &options),
+                    None => tokenizer.encode(a, &options),
+                }
+                .with_context(|| format!("{}:{line_no}", args.input.display()))?;
                 encodings.push(enc);
             }
             let len = encodings.iter().map(|e| e.ids.len()).max().unwrap_or(0);
@@ -95,15 +102,19 @@ pub fn run(args: EncodeArgs) -> Result<()> {
             let pad_id = tokenizer.pad_id().unwrap_or(0);
             let ids: Vec<Vec<u32>> = encodings.iter().map(|e| pad(&e.ids, pad_id)).collect();
             let types: Vec<Vec<u32>> = encodings.iter().map(|e| pad(&e.type_ids, 0)).collect();
-            let mask: Vec<Vec<u32>> =
-                encodings.iter().map(|e| pad(&vec![1; e.ids.len()], 0)).collect();
+            let mask: Vec<Vec<u32>> = encodings
+                .iter()
+                .map(|e| pad(&e.attention_mask, 0))
+                .collect();
             let input = BertInput::from_rows(&ids, &types, &mask, &device);
             let attention_mask = input.attention_mask.clone();
             let output = model.forward(input);
-            let embeddings =
-                mean_pool_normalized(output.last_hidden_state.clone(), attention_mask);
+            let embeddings = mean_pool_normalized(output.last_hidden_state.clone(), attention_mask);
             let hidden = to_vec(output.last_hidden_state.into_data())?;
-            let pooled = output.pooler_output.map(|p| to_vec(p.into_data())).transpose()?;
+            let pooled = output
+                .pooler_output
+                .map(|p| to_vec(p.into_data()))
+                .transpose()?;
             let embeddings = to_vec(embeddings.into_data())?;
             let width = config.hidden_size;
             for (row, enc) in encodings.iter().enumerate() {
@@ -147,6 +158,6 @@ pub fn run(args: EncodeArgs) -> Result<()> {
 
 fn to_vec(data: burnish::burn::tensor::TensorData) -> Result<Vec<f32>> {
     data.convert::<f32>()
-        .into_vec::<f32>()
+        .try_into_vec::<f32>()
         .map_err(|e| anyhow::anyhow!("cannot read tensor back: {e:?}"))
 }
