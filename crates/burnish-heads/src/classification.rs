@@ -1,0 +1,263 @@
+//! `BertForSequenceClassification`: single-label, multi-label classification and regression
+//! on the pooled `[CLS]` vector, as in `transformers`.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use burnish_encoder::config::BertConfig;
+use burnish_encoder::model::{BertInput, BertModel};
+use burnish_encoder::weights::{
+    Checkpoint, LoadReport, LoadSpec, SAFETENSORS_FILE, load_checkpoint, save_safetensors,
+};
+use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::loss;
+
+/// What the logits mean and which loss trains them (`problem_type` in `config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ProblemType {
+    /// One class per example; softmax + cross-entropy.
+    #[default]
+    #[serde(rename = "single_label_classification")]
+    SingleLabel,
+    /// Any number of classes per example; sigmoid + binary cross-entropy.
+    #[serde(rename = "multi_label_classification")]
+    MultiLabel,
+    /// Real-valued targets (one per output); mean squared error.
+    #[serde(rename = "regression")]
+    Regression,
+}
+
+impl ProblemType {
+    /// The name `transformers` writes in `config.json`.
+    pub fn as_hf(self) -> &'static str {
+        match self {
+            ProblemType::SingleLabel => "single_label_classification",
+            ProblemType::MultiLabel => "multi_label_classification",
+            ProblemType::Regression => "regression",
+        }
+    }
+}
+
+/// Training targets for a batch.
+#[derive(Debug, Clone)]
+pub enum ClassificationTargets {
+    /// Class ids, `[B]`.
+    Classes(Tensor<1, Int>),
+    /// Multi-hot rows, `[B, L]`.
+    MultiHot(Tensor<2>),
+    /// Regression targets, `[B, L]`.
+    Values(Tensor<2>),
+}
+
+impl ClassificationTargets {
+    /// Class ids from a slice.
+    pub fn classes(ids: &[u32], device: &Device) -> Self {
+        let data: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
+        Self::Classes(Tensor::from_data(
+            TensorData::new(data, [ids.len()]),
+            device,
+        ))
+    }
+
+    /// Float rows (multi-hot or regression values), each of `width` values.
+    ///
+    /// # Panics
+    /// If a row is not `width` long.
+    pub fn rows(rows: &[Vec<f32>], width: usize, multi_hot: bool, device: &Device) -> Self {
+        assert!(rows.iter().all(|r| r.len() == width), "rows of equal width");
+        let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+        let t = Tensor::from_data(TensorData::new(flat, [rows.len(), width]), device);
+        if multi_hot {
+            Self::MultiHot(t)
+        } else {
+            Self::Values(t)
+        }
+    }
+}
+
+/// BERT with a linear layer on the pooled `[CLS]` vector (HF `BertForSequenceClassification`).
+#[derive(Module, Debug)]
+pub struct BertForSequenceClassification {
+    /// The encoder (HF prefix `bert.`).
+    pub bert: BertModel,
+    /// `classifier_dropout` (or `hidden_dropout_prob`).
+    pub dropout: Dropout,
+    /// `H -> num_labels` (HF `classifier`).
+    pub classifier: Linear,
+    /// Number of outputs.
+    #[module(skip)]
+    pub num_labels: usize,
+    /// How the logits are trained and read.
+    #[module(skip)]
+    pub problem_type: ProblemType,
+}
+
+impl BertForSequenceClassification {
+    /// A fresh model (encoder and head initialised as `transformers` does).
+    pub fn new(
+        config: &BertConfig,
+        num_labels: usize,
+        problem_type: ProblemType,
+        device: &Device,
+    ) -> Self {
+        Self::with_encoder(
+            BertModel::new(config, device),
+            config,
+            num_labels,
+            problem_type,
+            device,
+        )
+    }
+
+    /// A new head on an existing encoder.
+    pub fn with_encoder(
+        bert: BertModel,
+        config: &BertConfig,
+        num_labels: usize,
+        problem_type: ProblemType,
+        device: &Device,
+    ) -> Self {
+        let mut classifier = LinearConfig::new(config.hidden_size, num_labels)
+            .with_initializer(Initializer::Normal {
+                mean: 0.0,
+                std: config.initializer_range,
+            })
+            .init(device);
+        classifier.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(
+            [num_labels],
+            device,
+        )));
+        Self {
+            bert,
+            dropout: DropoutConfig::new(config.classifier_dropout_prob()).init(),
+            classifier,
+            num_labels,
+            problem_type,
+        }
+    }
+
+    /// Loads a model folder: a `BertForSequenceClassification` checkpoint (head included) or a
+    /// bare encoder (`BertModel`, `BertForMaskedLM`, ...), which gets a fresh head, listed in
+    /// the report's `newly_initialized`.
+    ///
+    /// `num_labels` defaults to the config's `id2label` size (or 2); a checkpoint head of
+    /// another size is an error naming `classifier.weight`. `problem_type` defaults to the
+    /// config's, else single-label.
+    ///
+    /// # Errors
+    /// As [`BertModel::from_pretrained`].
+    pub fn from_pretrained(
+        dir: impl AsRef<Path>,
+        num_labels: Option<usize>,
+        problem_type: Option<ProblemType>,
+        device: &Device,
+    ) -> Result<(Self, BertConfig, LoadReport)> {
+        let dir = dir.as_ref();
+        let config_path = dir.join(CONFIG_FILE);
+        let config = BertConfig::from_file(&config_path)?;
+        let config_labels = config
+            .extra
+            .get("id2label")
+            .and_then(|v| v.as_object())
+            .map(|m| m.len());
+        let num_labels = num_labels.or(config_labels).unwrap_or(2);
+        if num_labels == 0 {
+            return Err(EncoderError::ConfigValue {
+                path: config_path,
+                field: "num_labels",
+                reason: "a classifier needs at least one output".into(),
+            });
+        }
+        let problem_type = match problem_type {
+            Some(p) => p,
+            None => match config.extra.get("problem_type") {
+                Some(v) if !v.is_null() => {
+                    serde_json::from_value(v.clone()).map_err(|e| EncoderError::ConfigValue {
+                        path: config_path.clone(),
+                        field: "problem_type",
+                        reason: e.to_string(),
+                    })?
+                }
+                _ => ProblemType::SingleLabel,
+            },
+        };
+        let checkpoint = Checkpoint::from_dir(dir)?;
+        let mut model = Self::new(&config, num_labels, problem_type, device);
+        let report = load_checkpoint(
+            &mut model,
+            &checkpoint,
+            LoadSpec {
+                encoder_prefix: "bert.",
+                may_be_fresh: &|name| {
+                    name.starts_with("classifier.") || name.starts_with("bert.pooler.")
+                },
+            },
+        )?;
+        Ok((model, config, report))
+    }
+
+    /// Logits `[B, num_labels]` for a batch of `[B, S]` inputs.
+    pub fn forward(&self, input: BertInput) -> Tensor<2> {
+        let output = self.bert.forward(input);
+        let pooled = output
+            .pooler_output
+            .expect("BertForSequenceClassification's encoder always has a pooler");
+        self.classifier.forward(self.dropout.forward(pooled))
+    }
+
+    /// The loss for `problem_type`: cross-entropy, binary cross-entropy with logits, or MSE.
+    ///
+    /// # Panics
+    /// If the targets' kind does not fit the problem type (a programming error).
+    pub fn loss(&self, logits: Tensor<2>, targets: ClassificationTargets) -> Tensor<1> {
+        match (self.problem_type, targets) {
+            (ProblemType::SingleLabel, ClassificationTargets::Classes(t)) => {
+                loss::cross_entropy(logits, t)
+            }
+            (ProblemType::MultiLabel, ClassificationTargets::MultiHot(t)) => {
+                loss::bce_with_logits(logits, t)
+            }
+            (ProblemType::Regression, ClassificationTargets::Values(t)) => loss::mse(logits, t),
+            (p, t) => panic!("targets {t:?} do not fit problem type {p:?}"),
+        }
+    }
+
+    /// Writes `config.json` (architecture, `num_labels`' `id2label`/`label2id` when absent,
+    /// `problem_type`) and `model.safetensors` in `transformers`' layout, atomically.
+    ///
+    /// # Errors
+    /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
+    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|source| EncoderError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut config = config.clone();
+        config.set_architecture("BertForSequenceClassification");
+        let labels_match = config
+            .extra
+            .get("id2label")
+            .and_then(|v| v.as_object())
+            .is_some_and(|m| m.len() == self.num_labels);
+        if !labels_match {
+            let id2label: serde_json::Map<String, serde_json::Value> = (0..self.num_labels)
+                .map(|i| (i.to_string(), format!("LABEL_{i}").into()))
+                .collect();
+            let label2id: serde_json::Map<String, serde_json::Value> = (0..self.num_labels)
+                .map(|i| (format!("LABEL_{i}"), i.into()))
+                .collect();
+            config.extra.insert("id2label".into(), id2label.into());
+            config.extra.insert("label2id".into(), label2id.into());
+        }
+        config
+            .extra
+            .insert("problem_type".into(), self.problem_type.as_hf().into());
+        save_safetensors(self, &dir.join(SAFETENSORS_FILE))?;
+        config.save(dir.join(CONFIG_FILE))
+    }
+}
