@@ -1,0 +1,231 @@
+//! Training a BERT WordPiece vocabulary on text files.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use tokenizers::AddedToken;
+use tokenizers::models::TrainerWrapper;
+use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainer};
+use tokenizers::normalizers::BertNormalizer;
+use tokenizers::processors::bert::BertProcessing;
+
+use crate::Tokenizer;
+use crate::config::SpecialTokens;
+use crate::error::{Result, TokenizerError};
+use crate::load::{CONTINUING_SUBWORD_PREFIX, bert_pipeline};
+
+/// How to train a WordPiece vocabulary; the defaults are those of the `tokenizers` Python
+/// package's `BertWordPieceTokenizer.train`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WordPieceTrainOptions {
+    /// Size of the vocabulary to learn, special tokens included (default 30 522, BERT's).
+    pub vocab_size: usize,
+    /// A pair must occur this many times to be merged into a new token (default 2).
+    pub min_frequency: u64,
+    /// Lowercase the text (default `true`).
+    pub lowercase: bool,
+    /// Remove accents; `None` follows `lowercase` (default `None`).
+    pub strip_accents: Option<bool>,
+    /// The special tokens, given ids 0, 1, 2, ... in this order. Must hold `[PAD]`, `[UNK]`,
+    /// `[CLS]`, `[SEP]` and `[MASK]`; may hold more. Default: those five, so `[PAD]` is 0.
+    pub special_tokens: Vec<String>,
+    /// Keep at most this many distinct characters in the initial alphabet (default 1000).
+    pub limit_alphabet: Option<usize>,
+    /// Draw progress bars on the terminal (default `false`).
+    pub show_progress: bool,
+}
+
+impl Default for WordPieceTrainOptions {
+    fn default() -> Self {
+        let special = SpecialTokens::default();
+        Self {
+            vocab_size: 30_522,
+            min_frequency: 2,
+            lowercase: true,
+            strip_accents: None,
+            special_tokens: vec![
+                special.pad,
+                special.unk,
+                special.cls,
+                special.sep,
+                special.mask,
+            ],
+            limit_alphabet: Some(1000),
+            show_progress: false,
+        }
+    }
+}
+
+/// Trains a BERT WordPiece tokenizer on text files, one or more sentences a line; files whose
+/// name ends in `.gz` are decompressed on the fly.
+///
+/// The result has the whole BERT pipeline (as [`Tokenizer::from_vocab`] builds it): the
+/// `BertNormalizer` with the asked lowercasing and accent stripping, the `BertPreTokenizer`,
+/// the post-processor with the trained ids of `[CLS]` and `[SEP]`, and the WordPiece decoder.
+/// Its `model_max_length` is unknown; set it with [`Tokenizer::set_model_max_length`].
+///
+/// # Errors
+/// [`TokenizerError::InvalidTrainOptions`] for no files, a missing or repeated special token, or
+/// a vocabulary size not above the number of special tokens; [`TokenizerError::Io`] if a file
+/// cannot be opened; [`TokenizerError::Line`] if a line cannot be read (e.g. it is not UTF-8);
+/// [`TokenizerError::Train`] if the trainer fails.
+pub fn train_wordpiece(files: &[PathBuf], options: &WordPieceTrainOptions) -> Result<Tokenizer> {
+    let special = validate(files, options)?;
+
+    let model = WordPiece::builder()
+        .unk_token(special.unk.clone())
+        .continuing_subword_prefix(CONTINUING_SUBWORD_PREFIX.into())
+        .build()
+        .map_err(|source| TokenizerError::Train { source })?;
+    let mut inner = bert_pipeline(
+        model,
+        BertNormalizer::new(true, true, options.strip_accents, options.lowercase),
+    );
+    let mut trainer = WordPieceTrainer::builder()
+        .vocab_size(options.vocab_size)
+        .min_frequency(options.min_frequency)
+        .special_tokens(
+            options
+                .special_tokens
+                .iter()
+                .map(|token| AddedToken::from(token.clone(), true))
+                .collect(),
+        )
+        .continuing_subword_prefix(CONTINUING_SUBWORD_PREFIX.into())
+        .show_progress(options.show_progress)
+        .build();
+    trainer.set_limit_alphabet(options.limit_alphabet);
+    let mut trainer = TrainerWrapper::from(trainer);
+
+    let mut lines = CorpusLines::new(files);
+    let trained = inner.train(&mut trainer, &mut lines).map(|_| ());
+    // A read error ends the corpus early: report it rather than the (partial) training.
+    if let Some(error) = lines.error {
+        return Err(error);
+    }
+    trained.map_err(|source| TokenizerError::Train { source })?;
+
+    let id = |token: &str| {
+        inner
+            .token_to_id(token)
+            .ok_or_else(|| TokenizerError::InvalidTrainOptions {
+                reason: format!("the trained vocabulary lacks the special token `{token}`"),
+            })
+    };
+    let (cls_id, sep_id) = (id(&special.cls)?, id(&special.sep)?);
+    inner.with_post_processor(Some(BertProcessing::new(
+        (special.sep.clone(), sep_id),
+        (special.cls.clone(), cls_id),
+    )));
+
+    Ok(Tokenizer {
+        inner,
+        special,
+        model_max_length: None,
+        config_json: None,
+        file_truncation: None,
+        file_padding: None,
+    })
+}
+
+/// Checks the options; returns the special tokens' roles.
+fn validate(files: &[PathBuf], options: &WordPieceTrainOptions) -> Result<SpecialTokens> {
+    let invalid = |reason: String| TokenizerError::InvalidTrainOptions { reason };
+    if files.is_empty() {
+        return Err(invalid("no training files".into()));
+    }
+    let special = SpecialTokens::default();
+    for (role, _, token) in special.roles() {
+        if !options.special_tokens.iter().any(|t| t == token) {
+            return Err(invalid(format!(
+                "special_tokens must hold the {role} token `{token}`"
+            )));
+        }
+    }
+    for (i, token) in options.special_tokens.iter().enumerate() {
+        if options.special_tokens[..i].contains(token) {
+            return Err(invalid(format!("special token `{token}` is listed twice")));
+        }
+    }
+    if options.vocab_size <= options.special_tokens.len() {
+        return Err(invalid(format!(
+            "vocab_size {} leaves no room beside the {} special tokens",
+            options.vocab_size,
+            options.special_tokens.len()
+        )));
+    }
+    Ok(special)
+}
+
+/// The lines of a list of files, read one at a time. A read error ends the iteration and is kept
+/// in `error` (the trainer's iterator cannot fail).
+struct CorpusLines<'a> {
+    files: std::slice::Iter<'a, PathBuf>,
+    current: Option<(&'a Path, Box<dyn BufRead + Send>)>,
+    line: usize,
+    buffer: String,
+    error: Option<TokenizerError>,
+}
+
+impl<'a> CorpusLines<'a> {
+    fn new(files: &'a [PathBuf]) -> Self {
+        Self {
+            files: files.iter(),
+            current: None,
+            line: 0,
+            buffer: String::new(),
+            error: None,
+        }
+    }
+
+    /// Opens `path`, through a gzip decoder if its name ends in `.gz`.
+    fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+        let file = File::open(path).map_err(|e| TokenizerError::io(path, e))?;
+        let gzipped = path.extension().is_some_and(|ext| ext == "gz");
+        Ok(if gzipped {
+            Box::new(BufReader::new(MultiGzDecoder::new(file)))
+        } else {
+            Box::new(BufReader::new(file))
+        })
+    }
+}
+
+impl Iterator for CorpusLines<'_> {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        if self.error.is_some() {
+            return None;
+        }
+        loop {
+            let Some((path, reader)) = &mut self.current else {
+                let path = self.files.next()?;
+                match Self::open(path) {
+                    Ok(reader) => self.current = Some((path, reader)),
+                    Err(error) => {
+                        self.error = Some(error);
+                        return None;
+                    }
+                }
+                self.line = 0;
+                continue;
+            };
+            self.buffer.clear();
+            self.line += 1;
+            match reader.read_line(&mut self.buffer) {
+                Ok(0) => self.current = None,
+                Ok(_) => return Some(self.buffer.clone()),
+                Err(source) => {
+                    self.error = Some(TokenizerError::Line {
+                        path: path.to_path_buf(),
+                        line: self.line,
+                        source,
+                    });
+                    return None;
+                }
+            }
+        }
+    }
+}
