@@ -1,1 +1,24 @@
-//! placeholder
+//! burnish's training loop.
+//!
+//! - [`Trainer`]: the fine-tuning recipe (two stages, AdamW, warmup + decay, clipping,
+//!   accumulation, evaluation, early stopping, best model, exact resume, Ctrl-C).
+//! - [`optim`]: AdamW as PyTorch computes it, with decay groups and layer-wise decay.
+//! - [`schedule`]: warmup + linear/cosine schedules as `transformers` defines them.
+//! - [`metrics`]: classification and regression metrics as scikit-learn computes them.
+//! - [`plot`]: PNG loss and metric curves, no system fonts needed.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod optim;
+pub mod plot;
+pub mod schedule;
+pub mod tasks;
+pub mod trainer;
+
+pub use config::TrainConfig;
+pub use error::{Result, TrainError};
+pub use trainer::{
+    BatchSource, EvalRecord, FineTune, FitResult, Metrics, Outcome, Trainer, TrainerState,
+};

@@ -1,0 +1,149 @@
+//! [`TrainConfig`]: every knob of a fine-tuning run, with the field's recipe as defaults.
+//! Serialisable (JSON in the run directory, TOML from `--config`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::schedule::ScheduleKind;
+
+/// Hyper-parameters of a fine-tuning run.
+///
+/// Defaults follow the BERT fine-tuning recipe: AdamW (0.9, 0.999, eps 1e-8), weight decay
+/// 0.01 except biases and LayerNorm, 10% linear warmup then linear decay, global-norm clipping
+/// at 1.0, batch 32, 3 epochs, evaluation at each epoch end, best model kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Passes over the training data (the frozen-encoder epochs included).
+    pub epochs: usize,
+    /// Examples per optimizer step (before accumulation: per micro-batch).
+    pub batch_size: usize,
+    /// Micro-batches whose gradients are summed into one optimizer step.
+    pub grad_accum_steps: usize,
+    /// Peak learning rate when the whole model trains.
+    pub learning_rate: f64,
+    /// Peak learning rate of the head while the encoder is frozen.
+    pub head_learning_rate: f64,
+    /// Epochs that train only the new head on a frozen encoder before everything trains.
+    pub freeze_encoder_epochs: usize,
+    /// Fraction of each stage's optimizer steps spent warming up.
+    pub warmup_ratio: f64,
+    /// Decay after warmup.
+    pub schedule: ScheduleKind,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f64,
+    /// AdamW beta1.
+    pub beta1: f64,
+    /// AdamW beta2.
+    pub beta2: f64,
+    /// AdamW epsilon.
+    pub eps: f64,
+    /// Global-norm gradient clipping threshold (`None`: no clipping).
+    pub max_grad_norm: Option<f64>,
+    /// Layer-wise learning-rate decay factor (1.0 = off; 0.8-0.95 are common).
+    pub layer_lr_decay: f64,
+    /// Evaluate every N optimizer steps (besides each epoch end).
+    pub eval_every: Option<usize>,
+    /// Stop after this many evaluations without improvement of `metric`.
+    pub early_stopping_patience: Option<usize>,
+    /// Metric that selects the best model and drives early stopping.
+    pub metric: String,
+    /// Write a resumable checkpoint every N optimizer steps (one is always written on Ctrl-C
+    /// and at each epoch end).
+    pub checkpoint_every: Option<usize>,
+    /// Seed for data order, dropout and initialisation of new heads.
+    pub seed: u64,
+    /// Longest input in tokens.
+    pub max_length: usize,
+    /// Batch examples of similar length together (less padding).
+    pub bucketing: bool,
+    /// Log the training loss every N optimizer steps.
+    pub log_every: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 3,
+            batch_size: 32,
+            grad_accum_steps: 1,
+            learning_rate: 5e-5,
+            head_learning_rate: 1e-3,
+            freeze_encoder_epochs: 0,
+            warmup_ratio: 0.1,
+            schedule: ScheduleKind::Linear,
+            weight_decay: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            max_grad_norm: Some(1.0),
+            layer_lr_decay: 1.0,
+            eval_every: None,
+            early_stopping_patience: None,
+            metric: "accuracy".into(),
+            checkpoint_every: None,
+            seed: 42,
+            max_length: 128,
+            bucketing: true,
+            log_every: 10,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks values a run cannot use, naming the field.
+    ///
+    /// # Errors
+    /// `(field, reason)` of the first bad value.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let positive = [
+            ("epochs", self.epochs),
+            ("batch_size", self.batch_size),
+            ("grad_accum_steps", self.grad_accum_steps),
+            ("max_length", self.max_length),
+            ("log_every", self.log_every),
+        ];
+        for (field, v) in positive {
+            if v == 0 {
+                return Err((field, "must be positive".into()));
+            }
+        }
+        for (field, v) in [
+            ("learning_rate", self.learning_rate),
+            ("head_learning_rate", self.head_learning_rate),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err((field, format!("{v} is not a positive number")));
+            }
+        }
+        if !(0.0..1.0).contains(&self.warmup_ratio) {
+            return Err((
+                "warmup_ratio",
+                format!("{} is not in [0, 1)", self.warmup_ratio),
+            ));
+        }
+        if !(self.layer_lr_decay > 0.0 && self.layer_lr_decay <= 1.0) {
+            return Err((
+                "layer_lr_decay",
+                format!("{} is not in (0, 1]", self.layer_lr_decay),
+            ));
+        }
+        if self.freeze_encoder_epochs > self.epochs {
+            return Err((
+                "freeze_encoder_epochs",
+                format!(
+                    "{} exceeds epochs {}",
+                    self.freeze_encoder_epochs, self.epochs
+                ),
+            ));
+        }
+        if let Some(n) = self.max_grad_norm {
+            if !(n > 0.0) {
+                return Err(("max_grad_norm", format!("{n} is not positive")));
+            }
+        }
+        if self.eval_every == Some(0) || self.checkpoint_every == Some(0) {
+            return Err(("eval_every", "must be positive when given".into()));
+        }
+        Ok(())
+    }
+}

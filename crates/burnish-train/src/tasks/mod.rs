@@ -1,0 +1,4 @@
+//! What the trainer needs to know about each task: how a batch becomes a loss, how a model is
+//! evaluated, and how predictions are read.
+
+pub mod classification;

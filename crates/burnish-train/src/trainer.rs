@@ -1,0 +1,755 @@
+//! The fine-tuning loop.
+//!
+//! One [`Trainer::fit`] call runs the whole recipe: optional frozen-encoder epochs (head only,
+//! its own learning rate), then the whole model; AdamW with warmup and decay per stage;
+//! global-norm clipping; gradient accumulation; evaluation every N steps and at each epoch end;
+//! best-model selection and early stopping; resumable checkpoints every N steps, at each epoch
+//! end and on interruption.
+//!
+//! Determinism: the data order is a function of `(seed, epoch)` (see
+//! [`BatchSource::plan`]), and the backend's RNG (dropout) is re-seeded from
+//! `(seed, epoch, batch)` before every micro-batch, so a run resumed from a checkpoint takes
+//! exactly the steps the uninterrupted run would have taken.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{GradientsAccumulator, GradientsParams};
+use burn::store::ModuleSnapshot;
+use burn::tensor::{Device, Tensor};
+use burnish_encoder::config::write_atomic;
+use burnish_encoder::weights::{Checkpoint, LoadSpec, load_checkpoint, save_safetensors};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainConfig;
+use crate::error::{Result, TrainError};
+use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
+use crate::plot::{Panel, Series, plot_curves};
+use crate::schedule::Schedule;
+
+/// Evaluation results: metric name to value (`loss`, `accuracy`, `f1_macro`, ...).
+pub type Metrics = BTreeMap<String, f64>;
+
+/// Where training batches come from.
+pub trait BatchSource {
+    /// A collated batch.
+    type Batch;
+    /// The batches of `epoch`, as lists of example indices. Must depend only on the epoch
+    /// (and the source's own seed): a resumed run asks for the same epoch again and skips the
+    /// batches already done.
+    fn plan(&self, epoch: u64) -> Vec<Vec<usize>>;
+    /// Builds the batch of the given examples.
+    fn collate(&self, indices: &[usize]) -> Self::Batch;
+    /// Real (non-padding) tokens in a batch, for throughput.
+    fn real_tokens(&self, batch: &Self::Batch) -> usize;
+}
+
+/// A model the trainer can fine-tune.
+pub trait FineTune<B>: Module + ModuleSnapshot + Clone {
+    /// The mean loss of a batch. `self` lives on an autodiff device.
+    fn loss(&self, batch: &B, device: &Device) -> Tensor<1>;
+    /// Turns gradient tracking of the pre-trained encoder off (frozen) or on.
+    fn set_encoder_trainable(self, trainable: bool) -> Self;
+    /// Path prefix of the encoder's parameters (`"bert."`).
+    fn encoder_prefix(&self) -> &'static str {
+        "bert."
+    }
+    /// Number of encoder layers (for layer-wise learning-rate decay).
+    fn encoder_layers(&self) -> usize;
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// All epochs done.
+    Finished,
+    /// The metric stopped improving for `early_stopping_patience` evaluations.
+    EarlyStopped,
+    /// The stop flag was raised (Ctrl-C); a checkpoint was written.
+    Interrupted,
+}
+
+/// One evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalRecord {
+    /// Optimizer steps done.
+    pub step: usize,
+    /// Epoch (0-based) during which it ran.
+    pub epoch: usize,
+    /// Metrics.
+    pub metrics: Metrics,
+}
+
+/// Everything needed to continue a run exactly where it stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrainerState {
+    /// Epoch to continue in.
+    pub epoch: usize,
+    /// Next batch of that epoch.
+    pub batch: usize,
+    /// Optimizer steps done in total.
+    pub global_step: usize,
+    /// Optimizer steps done in the current stage (drives the schedule).
+    pub stage_step: usize,
+    /// AdamW's step counter (bias correction).
+    pub optimizer_step: u64,
+    /// Best value of the selection metric so far.
+    pub best_metric: Option<f64>,
+    /// Step at which it was reached.
+    pub best_step: Option<usize>,
+    /// Evaluations since the last improvement.
+    pub evals_without_improvement: usize,
+    /// Every evaluation so far.
+    pub evals: Vec<EvalRecord>,
+    /// `(step, mean training loss since the previous entry)`.
+    pub train_loss: Vec<(usize, f64)>,
+    /// Real tokens trained on.
+    pub tokens: u64,
+    /// Seconds spent in the training loop (evaluation excluded).
+    pub train_seconds: f64,
+    /// Whether the run is over (a finished run is not resumed).
+    pub done: bool,
+}
+
+/// The result of [`Trainer::fit`].
+#[derive(Debug)]
+pub struct FitResult<M> {
+    /// The best model by the selection metric (or the last one if none was evaluated).
+    pub model: M,
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// The final state (history, best metric, throughput).
+    pub state: TrainerState,
+}
+
+impl<M> FitResult<M> {
+    /// The evaluation that selected the returned model.
+    pub fn best(&self) -> Option<&EvalRecord> {
+        let step = self.state.best_step?;
+        self.state.evals.iter().rev().find(|e| e.step == step)
+    }
+
+    /// Real training tokens per second of training-loop time.
+    pub fn tokens_per_second(&self) -> f64 {
+        self.state.tokens as f64 / self.state.train_seconds.max(1e-9)
+    }
+}
+
+/// File names inside a run directory.
+pub mod files {
+    /// Resumable checkpoint folder.
+    pub const CHECKPOINT_DIR: &str = "checkpoint";
+    /// Best model weights folder.
+    pub const BEST_DIR: &str = "best";
+    /// Model weights inside both.
+    pub const MODEL: &str = "model.safetensors";
+    /// Optimizer moments inside the checkpoint.
+    pub const OPTIMIZER: &str = "optimizer.safetensors";
+    /// Trainer state inside the checkpoint.
+    pub const STATE: &str = "trainer_state.json";
+    /// JSON-lines log of training loss and evaluations.
+    pub const LOG: &str = "log.jsonl";
+    /// Loss and metric curves.
+    pub const PLOT: &str = "training.png";
+}
+
+/// Runs fine-tuning.
+pub struct Trainer {
+    config: TrainConfig,
+    out_dir: PathBuf,
+    device: Device,
+    stop: Arc<AtomicBool>,
+    progress: bool,
+}
+
+impl Trainer {
+    /// A trainer writing into `out_dir` (created if needed), on `device` (autodiff is enabled
+    /// on it).
+    ///
+    /// # Errors
+    /// [`TrainError::Config`] for an unusable configuration.
+    pub fn new(config: TrainConfig, out_dir: impl Into<PathBuf>, device: &Device) -> Result<Self> {
+        config
+            .validate()
+            .map_err(|(field, reason)| TrainError::Config { field, reason })?;
+        Ok(Self {
+            config,
+            out_dir: out_dir.into(),
+            device: device.clone().autodiff(),
+            stop: Arc::new(AtomicBool::new(false)),
+            progress: true,
+        })
+    }
+
+    /// A flag that, once set (by a Ctrl-C handler, say), makes the run write a checkpoint and
+    /// return [`Outcome::Interrupted`] after the current optimizer step.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// Uses an existing stop flag.
+    pub fn with_stop_flag(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// Shows (default) or hides the progress bar.
+    pub fn with_progress(mut self, show: bool) -> Self {
+        self.progress = show;
+        self
+    }
+
+    /// The autodiff device the trainer runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    fn path(&self, parts: &[&str]) -> PathBuf {
+        parts.iter().fold(self.out_dir.clone(), |p, s| p.join(s))
+    }
+
+    /// Trains `model` (moved to the trainer's autodiff device) on `data`, calling `evaluate`
+    /// with a validation copy of the model (no autodiff, dropout off) whenever the recipe
+    /// evaluates.
+    ///
+    /// If the run directory holds an unfinished checkpoint of an earlier run, training
+    /// continues from it (weights, optimizer moments, schedule, data position, history).
+    ///
+    /// # Errors
+    /// I/O and weight errors naming the file; [`TrainError::EmptyData`];
+    /// [`TrainError::Evaluation`] from the callback.
+    pub fn fit<B, M, S>(
+        &self,
+        model: M,
+        data: &S,
+        evaluate: &mut dyn FnMut(&M) -> std::result::Result<Metrics, String>,
+    ) -> Result<FitResult<M>>
+    where
+        M: FineTune<B>,
+        S: BatchSource<Batch = B>,
+    {
+        let cfg = &self.config;
+        let device = &self.device;
+        std::fs::create_dir_all(&self.out_dir).map_err(|source| TrainError::Io {
+            path: self.out_dir.clone(),
+            source,
+        })?;
+        let mut model = model.fork(device);
+        let batches_per_epoch = data.plan(0).len();
+        if batches_per_epoch == 0 {
+            return Err(TrainError::EmptyData);
+        }
+        let steps_per_epoch = batches_per_epoch.div_ceil(cfg.grad_accum_steps);
+        let num_layers = model.encoder_layers();
+        let encoder_prefix = model.encoder_prefix();
+
+        let mut state = TrainerState::default();
+        let mut optimizer_state = None;
+        if let Some((s, opt)) = self.read_checkpoint(&mut model)? {
+            state = s;
+            optimizer_state = Some(opt);
+        }
+        if state.done {
+            let model = self.load_best(model)?;
+            return Ok(FitResult {
+                model,
+                outcome: Outcome::Finished,
+                state,
+            });
+        }
+
+        let total_steps = steps_per_epoch * cfg.epochs;
+        let progress = self.progress_bar(total_steps, state.global_step);
+        let started = Instant::now();
+        let train_seconds_before = state.train_seconds;
+        let mut eval_seconds = 0.0;
+        let mut outcome = Outcome::Finished;
+        let mut current_stage: Option<usize> = None;
+        let mut optim = AdamW::new(AdamWConfig::default());
+        let mut window_loss = 0.0;
+        let mut window_steps = 0usize;
+
+        'epochs: for epoch in state.epoch..cfg.epochs {
+            let stage = usize::from(epoch >= cfg.freeze_encoder_epochs);
+            let (stage_epochs, peak) = if stage == 0 {
+                (cfg.freeze_encoder_epochs, cfg.head_learning_rate)
+            } else {
+                (cfg.epochs - cfg.freeze_encoder_epochs, cfg.learning_rate)
+            };
+            if current_stage != Some(stage) {
+                model = model.set_encoder_trainable(stage == 1);
+                optim = AdamW::new(AdamWConfig {
+                    beta1: cfg.beta1,
+                    beta2: cfg.beta2,
+                    eps: cfg.eps,
+                    weight_decay: cfg.weight_decay,
+                    layer_decay: cfg.layer_lr_decay,
+                    num_layers,
+                    frozen_prefixes: if stage == 0 {
+                        vec![encoder_prefix.to_string()]
+                    } else {
+                        Vec::new()
+                    },
+                });
+                if let Some((step, tensors)) = optimizer_state.take() {
+                    optim
+                        .restore(step, tensors, device)
+                        .map_err(|name| TrainError::Resume {
+                            path: self.path(&[files::CHECKPOINT_DIR]),
+                            reason: format!("optimizer state lacks {name}"),
+                        })?;
+                } else if current_stage.is_some() {
+                    // A new stage starts its own schedule.
+                    state.stage_step = 0;
+                }
+                current_stage = Some(stage);
+            }
+            let total = steps_per_epoch * stage_epochs;
+            let schedule = Schedule {
+                peak,
+                warmup_steps: (cfg.warmup_ratio * total as f64).ceil() as usize,
+                total_steps: total,
+                kind: cfg.schedule,
+            };
+
+            let plan = data.plan(epoch as u64);
+            let mut accumulator = GradientsAccumulator::<M>::new();
+            let mut micro = 0usize;
+            let mut evaluated_at_step = None;
+            let step_started = Instant::now();
+            for (bi, indices) in plan.iter().enumerate().skip(state.batch) {
+                device.seed(mix_seed(cfg.seed, epoch as u64, bi as u64));
+                let batch = data.collate(indices);
+                let tokens = data.real_tokens(&batch);
+                let loss = model.loss(&batch, device);
+                let scaled = if cfg.grad_accum_steps > 1 {
+                    loss.clone() / cfg.grad_accum_steps as f64
+                } else {
+                    loss.clone()
+                };
+                let grads = GradientsParams::from_grads(scaled.backward(), &model);
+                accumulator.accumulate(&model, grads);
+                micro += 1;
+                window_loss += loss.into_scalar::<f64>();
+                window_steps += 1;
+                state.tokens += tokens as u64;
+
+                let last_of_epoch = bi + 1 == plan.len();
+                if micro < cfg.grad_accum_steps && !last_of_epoch {
+                    continue;
+                }
+                micro = 0;
+                let grads = accumulator.grads();
+                let scale = cfg
+                    .max_grad_norm
+                    .and_then(|max| global_grad_norm(&model, &grads).map(|n| clip_scale(n, max)));
+                let lr = schedule.lr(state.stage_step);
+                model = optim.step(model, grads, lr, scale);
+                state.stage_step += 1;
+                state.global_step += 1;
+                state.optimizer_step = optim.step;
+                state.batch = bi + 1;
+
+                if state.global_step % cfg.log_every == 0 || last_of_epoch {
+                    let mean = window_loss / window_steps.max(1) as f64;
+                    state.train_loss.push((state.global_step, mean));
+                    let elapsed =
+                        train_seconds_before + started.elapsed().as_secs_f64() - eval_seconds;
+                    self.log(&serde_json::json!({
+                        "type": "train", "step": state.global_step, "epoch": epoch,
+                        "loss": mean, "lr": lr,
+                        "tokens_per_s": state.tokens as f64 / elapsed.max(1e-9),
+                    }))?;
+                    progress.set_message(format!(
+                        "loss {mean:.4} lr {lr:.2e} {:.0} tok/s",
+                        state.tokens as f64 / elapsed.max(1e-9)
+                    ));
+                    window_loss = 0.0;
+                    window_steps = 0;
+                }
+                progress.inc(1);
+
+                let mut stop_now = false;
+                if cfg.eval_every.is_some_and(|n| state.global_step % n == 0) {
+                    let t = Instant::now();
+                    stop_now = self.evaluate(&model, epoch, &mut state, evaluate)?;
+                    eval_seconds += t.elapsed().as_secs_f64();
+                    evaluated_at_step = Some(state.global_step);
+                }
+                let interrupted = self.stop.load(Ordering::SeqCst);
+                if interrupted
+                    || cfg
+                        .checkpoint_every
+                        .is_some_and(|n| state.global_step % n == 0)
+                {
+                    state.epoch = epoch;
+                    state.train_seconds =
+                        train_seconds_before + started.elapsed().as_secs_f64() - eval_seconds;
+                    self.write_checkpoint(&model, &optim, &state)?;
+                }
+                if interrupted {
+                    outcome = Outcome::Interrupted;
+                    break 'epochs;
+                }
+                if stop_now {
+                    outcome = Outcome::EarlyStopped;
+                    break 'epochs;
+                }
+            }
+            let _ = step_started;
+            if evaluated_at_step != Some(state.global_step) {
+                let t = Instant::now();
+                let stop_now = self.evaluate(&model, epoch, &mut state, evaluate)?;
+                eval_seconds += t.elapsed().as_secs_f64();
+                if stop_now {
+                    outcome = Outcome::EarlyStopped;
+                }
+            }
+            state.epoch = epoch + 1;
+            state.batch = 0;
+            state.train_seconds =
+                train_seconds_before + started.elapsed().as_secs_f64() - eval_seconds;
+            state.done = state.epoch >= cfg.epochs || outcome == Outcome::EarlyStopped;
+            self.write_checkpoint(&model, &optim, &state)?;
+            if outcome == Outcome::EarlyStopped {
+                break;
+            }
+        }
+        progress.finish_and_clear();
+        if outcome != Outcome::Interrupted {
+            state.done = true;
+            self.write_state(&state)?;
+        }
+        self.write_plot(&state)?;
+        let model = if outcome == Outcome::Interrupted {
+            model
+        } else {
+            self.load_best(model)?
+        };
+        Ok(FitResult {
+            model,
+            outcome,
+            state,
+        })
+    }
+
+    /// Runs the evaluation callback, records it, keeps the best model and decides on early
+    /// stopping (returns `true` to stop).
+    fn evaluate<B, M: FineTune<B>>(
+        &self,
+        model: &M,
+        epoch: usize,
+        state: &mut TrainerState,
+        evaluate: &mut dyn FnMut(&M) -> std::result::Result<Metrics, String>,
+    ) -> Result<bool> {
+        let valid = model.valid();
+        let metrics = evaluate(&valid).map_err(TrainError::Evaluation)?;
+        let record = EvalRecord {
+            step: state.global_step,
+            epoch,
+            metrics,
+        };
+        self.log(&serde_json::json!({
+            "type": "eval", "step": record.step, "epoch": epoch, "metrics": record.metrics,
+        }))?;
+        let name = &self.config.metric;
+        let value = record.metrics.get(name).copied();
+        state.evals.push(record);
+        let Some(value) = value else {
+            return Err(TrainError::Evaluation(format!(
+                "the selection metric `{name}` is not among the evaluation's metrics"
+            )));
+        };
+        let better = match state.best_metric {
+            None => value.is_finite(),
+            Some(best) => {
+                if higher_is_better(name) {
+                    value > best
+                } else {
+                    value < best
+                }
+            }
+        };
+        if better {
+            state.best_metric = Some(value);
+            state.best_step = Some(state.global_step);
+            state.evals_without_improvement = 0;
+            let dir = self.path(&[files::BEST_DIR]);
+            create_dir(&dir)?;
+            save_safetensors(&valid, &dir.join(files::MODEL))?;
+        } else {
+            state.evals_without_improvement += 1;
+        }
+        self.write_plot(state)?;
+        Ok(self
+            .config
+            .early_stopping_patience
+            .is_some_and(|p| state.evals_without_improvement >= p))
+    }
+
+    /// Replaces the weights of `model` with the best ones saved, if any.
+    fn load_best<M: Module + ModuleSnapshot>(&self, mut model: M) -> Result<M> {
+        let path = self.path(&[files::BEST_DIR, files::MODEL]);
+        if path.is_file() {
+            load_weights(&mut model, &path)?;
+        }
+        Ok(model)
+    }
+
+    fn write_checkpoint<M: Module + ModuleSnapshot>(
+        &self,
+        model: &M,
+        optim: &AdamW,
+        state: &TrainerState,
+    ) -> Result<()> {
+        // Write a complete new folder, then swap it in: the previous checkpoint stays intact
+        // until the new one is whole.
+        let final_dir = self.path(&[files::CHECKPOINT_DIR]);
+        let tmp_dir = self.path(&[".checkpoint.partial"]);
+        if tmp_dir.exists() {
+            std::fs::remove_dir_all(&tmp_dir).map_err(|source| TrainError::Io {
+                path: tmp_dir.clone(),
+                source,
+            })?;
+        }
+        create_dir(&tmp_dir)?;
+        save_safetensors(model, &tmp_dir.join(files::MODEL))?;
+        let tensors = optim.state_tensors();
+        write_tensors(&tmp_dir.join(files::OPTIMIZER), &tensors)?;
+        write_json(&tmp_dir.join(files::STATE), state)?;
+        let old_dir = self.path(&[".checkpoint.old"]);
+        if final_dir.exists() {
+            let _ = std::fs::remove_dir_all(&old_dir);
+            std::fs::rename(&final_dir, &old_dir).map_err(|source| TrainError::Io {
+                path: final_dir.clone(),
+                source,
+            })?;
+        }
+        std::fs::rename(&tmp_dir, &final_dir).map_err(|source| TrainError::Io {
+            path: final_dir.clone(),
+            source,
+        })?;
+        let _ = std::fs::remove_dir_all(&old_dir);
+        Ok(())
+    }
+
+    fn write_state(&self, state: &TrainerState) -> Result<()> {
+        let path = self.path(&[files::CHECKPOINT_DIR, files::STATE]);
+        if path.parent().is_some_and(Path::is_dir) {
+            write_json(&path, state)?;
+        }
+        Ok(())
+    }
+
+    /// Loads the run directory's checkpoint into `model`, returning the state and optimizer
+    /// moments; `None` when there is no checkpoint.
+    #[allow(clippy::type_complexity)]
+    fn read_checkpoint<M: Module + ModuleSnapshot>(
+        &self,
+        model: &mut M,
+    ) -> Result<
+        Option<(
+            TrainerState,
+            (u64, BTreeMap<String, burn::tensor::TensorData>),
+        )>,
+    > {
+        let mut dir = self.path(&[files::CHECKPOINT_DIR]);
+        if !dir.join(files::STATE).is_file() {
+            // A crash between the two renames of `write_checkpoint` leaves only the old one.
+            let old = self.path(&[".checkpoint.old"]);
+            if old.join(files::STATE).is_file() {
+                dir = old;
+            } else {
+                return Ok(None);
+            }
+        }
+        let state_path = dir.join(files::STATE);
+        let text = std::fs::read_to_string(&state_path).map_err(|source| TrainError::Io {
+            path: state_path.clone(),
+            source,
+        })?;
+        let state: TrainerState =
+            serde_json::from_str(&text).map_err(|source| TrainError::Json {
+                path: state_path,
+                source,
+            })?;
+        load_weights(model, &dir.join(files::MODEL))?;
+        let optimizer = Checkpoint::read_safetensors(&dir.join(files::OPTIMIZER))?;
+        Ok(Some((
+            state.clone(),
+            (state.optimizer_step, optimizer.tensors),
+        )))
+    }
+
+    fn log(&self, value: &serde_json::Value) -> Result<()> {
+        use std::io::Write;
+        let path = self.path(&[files::LOG]);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| TrainError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        writeln!(file, "{value}").map_err(|source| TrainError::Io { path, source })
+    }
+
+    fn write_plot(&self, state: &TrainerState) -> Result<()> {
+        let mut loss_series = vec![Series {
+            name: "train loss".into(),
+            points: state
+                .train_loss
+                .iter()
+                .map(|&(s, l)| (s as f64, l))
+                .collect(),
+        }];
+        let eval_points = |name: &str| -> Vec<(f64, f64)> {
+            state
+                .evals
+                .iter()
+                .filter_map(|e| e.metrics.get(name).map(|&v| (e.step as f64, v)))
+                .collect()
+        };
+        let valid_loss = eval_points("loss");
+        if !valid_loss.is_empty() {
+            loss_series.push(Series {
+                name: "validation loss".into(),
+                points: valid_loss,
+            });
+        }
+        let mut panels = vec![Panel {
+            title: "loss".into(),
+            x_label: "optimizer step".into(),
+            series: loss_series,
+        }];
+        let metric_names: Vec<String> = state
+            .evals
+            .last()
+            .map(|e| {
+                e.metrics
+                    .keys()
+                    .filter(|k| *k != "loss" && !k.contains('/'))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !metric_names.is_empty() {
+            panels.push(Panel {
+                title: "validation metrics".into(),
+                x_label: "optimizer step".into(),
+                series: metric_names
+                    .iter()
+                    .map(|n| Series {
+                        name: n.clone(),
+                        points: eval_points(n),
+                    })
+                    .collect(),
+            });
+        }
+        plot_curves(&self.path(&[files::PLOT]), "burnish fine-tuning", &panels)?;
+        Ok(())
+    }
+
+    fn progress_bar(&self, total: usize, done: usize) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(total as u64).with_style(
+            ProgressStyle::with_template(
+                "{spinner} train [{bar:30}] {pos}/{len} steps {elapsed_precise} eta {eta_precise} {msg}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        bar.set_position(done as u64);
+        bar
+    }
+}
+
+/// Whether a larger value of the named metric is better.
+pub fn higher_is_better(metric: &str) -> bool {
+    !matches!(
+        metric,
+        "loss" | "mse" | "rmse" | "mae" | "perplexity" | "eval_loss"
+    )
+}
+
+/// Loads weights written by [`save_safetensors`] (burnish's own full parameter names).
+///
+/// # Errors
+/// As [`load_checkpoint`].
+pub fn load_weights<M: Module + ModuleSnapshot>(model: &mut M, path: &Path) -> Result<()> {
+    let checkpoint = Checkpoint::read_safetensors(path)?;
+    load_checkpoint(
+        model,
+        &checkpoint,
+        LoadSpec {
+            encoder_prefix: "bert.",
+            may_be_fresh: &|_| false,
+        },
+    )?;
+    Ok(())
+}
+
+/// A 64-bit seed from the run seed and a position (SplitMix64 finaliser).
+pub fn mix_seed(seed: u64, epoch: u64, batch: u64) -> u64 {
+    let mut z = seed
+        ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ batch.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|source| TrainError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
+/// Writes named f32 tensors as safetensors, atomically.
+fn write_tensors(path: &Path, tensors: &[(String, burn::tensor::TensorData)]) -> Result<()> {
+    let ser = |reason: String| burnish_encoder::EncoderError::Serialize {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut owned = Vec::with_capacity(tensors.len());
+    for (name, data) in tensors {
+        let data = data.clone().convert::<f32>();
+        let shape = data.shape().to_vec();
+        owned.push((name.clone(), shape, data.into_bytes()));
+    }
+    let views = owned
+        .iter()
+        .map(|(name, shape, bytes)| {
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| ser(format!("{name}: {e}")))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let bytes = safetensors::tensor::serialize(views, None).map_err(|e| ser(e.to_string()))?;
+    write_atomic(path, &bytes)?;
+    Ok(())
+}
