@@ -18,10 +18,16 @@
 
 pub mod backend;
 
+/// Readers, labels, tokenized examples, batching.
+pub use burnish_data as data;
 /// The BERT encoder: configuration, modules, Hugging Face weights.
 pub use burnish_encoder as encoder;
+/// Task heads: sequence classification and more.
+pub use burnish_heads as heads;
 /// Tokenization: `tokenizer.json` / `vocab.txt`, pairs, windows, WordPiece training.
 pub use burnish_tokenizer as tokenizer;
+/// The training loop, optimizer, schedules, metrics, plots.
+pub use burnish_train as train;
 
 /// Burn itself, as burnish uses it.
 pub use burn;

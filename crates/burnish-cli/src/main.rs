@@ -2,8 +2,14 @@
 //!
 //! Subcommands:
 //! - `burnish encode --model DIR --input FILE --output FILE.jsonl [--backend NAME] [--max-length N]`
+//! - `burnish finetune --task classification --model DIR --train FILE [--valid FILE] --out RUN_DIR`
+//! - `burnish evaluate --model RUN_DIR --data FILE`
+//! - `burnish predict --model RUN_DIR --input FILE [--output FILE.jsonl]`
 
 mod encode;
+mod evaluate;
+mod finetune;
+mod run_dir;
 
 use clap::{Parser, Subcommand};
 
@@ -19,12 +25,21 @@ struct Cli {
 enum Command {
     /// Encode text lines with a model folder into JSON lines of hidden states and embeddings.
     Encode(encode::EncodeArgs),
+    /// Fine-tune a pre-trained model on labelled data; writes a run directory.
+    Finetune(Box<finetune::FinetuneArgs>),
+    /// Evaluate a fine-tuned run directory on labelled data; prints metrics as JSON.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Predict with a fine-tuned run directory; writes JSON lines.
+    Predict(evaluate::PredictArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Encode(args) => encode::run(args),
+        Command::Finetune(args) => finetune::run(*args),
+        Command::Evaluate(args) => evaluate::run_evaluate(args),
+        Command::Predict(args) => evaluate::run_predict(args),
     };
     if let Err(err) = result {
         // One line: the error and its causes, outermost first.

@@ -245,7 +245,7 @@ impl Trainer {
             path: self.out_dir.clone(),
             source,
         })?;
-        let mut model = model.fork(device);
+        let mut model = model.fork(device).train();
         let batches_per_epoch = data.plan(0).len();
         if batches_per_epoch == 0 {
             return Err(TrainError::EmptyData);

@@ -142,7 +142,7 @@ impl FineTune<Batch> for BertForSequenceClassification {
 }
 
 /// Logits of every example, in the examples' order (evaluated longest-first in batches of
-/// `batch_size`, with dynamic padding).
+/// `batch_size`, with dynamic padding), with the model in validation mode (no dropout).
 pub fn predict_logits(
     model: &BertForSequenceClassification,
     examples: &[Example],
@@ -150,6 +150,8 @@ pub fn predict_logits(
     pad_id: u32,
     device: &Device,
 ) -> Vec<Vec<f32>> {
+    // Dropout off and no autodiff graph, whatever state the caller's model is in.
+    let model = model.valid();
     let lengths: Vec<usize> = examples.iter().map(Example::len).collect();
     let batches = eval_batches(&lengths, batch_size.max(1)).unwrap_or_default();
     let mut out = vec![Vec::new(); examples.len()];

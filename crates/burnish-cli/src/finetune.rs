@@ -1,0 +1,465 @@
+//! `burnish finetune --task classification`: fine-tune a pre-trained encoder on a labelled file.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burnish::burn::module::Module;
+use burnish::data::{
+    BadRowPolicy, ColumnSpec, Dataset, LabelKind, ReadOptions, Task, TokenizeOptions,
+    stratified_split, tokenize_dataset, train_valid_split,
+};
+use burnish::heads::BertForSequenceClassification;
+use burnish::tokenizer::Tokenizer;
+use burnish::train::schedule::ScheduleKind;
+use burnish::train::tasks::classification::{self, ExampleBatches};
+use burnish::train::trainer::files;
+use burnish::train::{Outcome, TrainConfig, Trainer};
+use clap::{Args, ValueEnum};
+
+use crate::run_dir::{self, RunInfo};
+
+/// The downstream task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    /// Sequence classification (sentiment, topic, sentence pairs, regression).
+    Classification,
+}
+
+/// How the label column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LabelKindArg {
+    /// One class per row.
+    Class,
+    /// Several classes per row (separated by `|` in CSV/TSV, a list in JSONL).
+    MultiLabel,
+    /// A number per row.
+    Regression,
+}
+
+impl LabelKindArg {
+    fn kind(self) -> LabelKind {
+        match self {
+            LabelKindArg::Class => LabelKind::Class,
+            LabelKindArg::MultiLabel => LabelKind::MultiLabel,
+            LabelKindArg::Regression => LabelKind::Regression,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            LabelKindArg::Class => "class",
+            LabelKindArg::MultiLabel => "multi-label",
+            LabelKindArg::Regression => "regression",
+        }
+    }
+}
+
+/// Arguments of `burnish finetune`.
+#[derive(Debug, Args)]
+pub struct FinetuneArgs {
+    /// The task.
+    #[arg(long, value_enum, default_value = "classification")]
+    task: TaskArg,
+    /// Pre-trained model folder (Hugging Face layout).
+    #[arg(long)]
+    model: PathBuf,
+    /// Training data (CSV, TSV or JSONL with a header / keys).
+    #[arg(long)]
+    train: PathBuf,
+    /// Validation data; without it, a stratified `--valid-fraction` of the training data.
+    #[arg(long)]
+    valid: Option<PathBuf>,
+    /// Run directory to write (resumed if it holds an unfinished run).
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace an existing finished run directory.
+    #[arg(long)]
+    overwrite: bool,
+    /// TOML file with training settings (the fields of `training_config.json`'s `train`);
+    /// flags given on the command line win.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Text column.
+    #[arg(long, default_value = "text")]
+    text_column: String,
+    /// Second-text column, for sentence pairs.
+    #[arg(long)]
+    text_pair_column: Option<String>,
+    /// Label column.
+    #[arg(long, default_value = "label")]
+    label_column: String,
+    /// How the label column is read.
+    #[arg(long, value_enum, default_value = "class")]
+    label_kind: LabelKindArg,
+    /// Skip unreadable rows (reported with file and line) instead of stopping at the first.
+    #[arg(long)]
+    skip_bad_rows: bool,
+    /// Use only the first N training rows.
+    #[arg(long)]
+    max_train_rows: Option<usize>,
+    /// Fraction of the training data held out for validation when `--valid` is absent.
+    #[arg(long, default_value_t = 0.1)]
+    valid_fraction: f64,
+    /// Backend: flex, tch, tch-cuda, wgpu or cuda.
+    #[arg(long, default_value = "flex")]
+    backend: String,
+    /// Epochs.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Batch size.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Peak learning rate (whole model).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Peak learning rate of the head while the encoder is frozen.
+    #[arg(long)]
+    head_lr: Option<f64>,
+    /// Epochs training only the new head on a frozen encoder first.
+    #[arg(long)]
+    freeze_encoder_epochs: Option<usize>,
+    /// Warmup fraction of each stage's steps.
+    #[arg(long)]
+    warmup_ratio: Option<f64>,
+    /// linear, cosine or constant.
+    #[arg(long)]
+    schedule: Option<String>,
+    /// AdamW weight decay.
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// Global-norm clipping threshold (0 disables).
+    #[arg(long)]
+    max_grad_norm: Option<f64>,
+    /// Layer-wise learning-rate decay (1.0 = off).
+    #[arg(long)]
+    layer_lr_decay: Option<f64>,
+    /// Gradient accumulation steps.
+    #[arg(long)]
+    grad_accum: Option<usize>,
+    /// Longest input in tokens.
+    #[arg(long)]
+    max_length: Option<usize>,
+    /// Evaluate every N optimizer steps (besides epoch ends).
+    #[arg(long)]
+    eval_every: Option<usize>,
+    /// Stop after N evaluations without improvement.
+    #[arg(long)]
+    early_stopping_patience: Option<usize>,
+    /// Metric selecting the best model (accuracy, f1_macro, mcc, loss, pearson, ...).
+    #[arg(long)]
+    metric: Option<String>,
+    /// Write a resumable checkpoint every N optimizer steps.
+    #[arg(long)]
+    checkpoint_every: Option<usize>,
+    /// Seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl FinetuneArgs {
+    fn train_config(&self) -> Result<TrainConfig> {
+        let mut cfg = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                toml::from_str::<TrainConfig>(&text)
+                    .with_context(|| format!("{}: invalid training config", path.display()))?
+            }
+            None => TrainConfig::default(),
+        };
+        macro_rules! set {
+            ($($flag:ident => $field:ident),*) => {$(
+                if let Some(v) = self.$flag.clone() { cfg.$field = v; }
+            )*};
+        }
+        set!(epochs => epochs, batch_size => batch_size, lr => learning_rate,
+             head_lr => head_learning_rate, freeze_encoder_epochs => freeze_encoder_epochs,
+             warmup_ratio => warmup_ratio, weight_decay => weight_decay,
+             layer_lr_decay => layer_lr_decay, grad_accum => grad_accum_steps,
+             max_length => max_length, metric => metric, seed => seed);
+        if let Some(n) = self.max_grad_norm {
+            cfg.max_grad_norm = (n > 0.0).then_some(n);
+        }
+        if self.eval_every.is_some() {
+            cfg.eval_every = self.eval_every;
+        }
+        if self.early_stopping_patience.is_some() {
+            cfg.early_stopping_patience = self.early_stopping_patience;
+        }
+        if self.checkpoint_every.is_some() {
+            cfg.checkpoint_every = self.checkpoint_every;
+        }
+        if let Some(s) = &self.schedule {
+            cfg.schedule = match s.as_str() {
+                "linear" => ScheduleKind::Linear,
+                "cosine" => ScheduleKind::Cosine,
+                "constant" => ScheduleKind::Constant,
+                other => bail!("--schedule {other}: expected linear, cosine or constant"),
+            };
+        }
+        if self.label_kind == LabelKindArg::Regression
+            && self.metric.is_none()
+            && self.config.is_none()
+        {
+            cfg.metric = "loss".into();
+        }
+        if self.label_kind == LabelKindArg::MultiLabel
+            && self.metric.is_none()
+            && self.config.is_none()
+        {
+            cfg.metric = "f1_micro".into();
+        }
+        Ok(cfg)
+    }
+}
+
+/// What to do with the output directory.
+fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
+    let state = out.join(files::CHECKPOINT_DIR).join(files::STATE);
+    let finished = out.join(run_dir::METRICS).is_file();
+    if finished || (out.exists() && !state.is_file() && dir_has_entries(out)) {
+        if !overwrite {
+            bail!(
+                "{} already exists{}; pass --overwrite to replace it",
+                out.display(),
+                if finished {
+                    " and holds a finished run"
+                } else {
+                    ""
+                }
+            );
+        }
+        std::fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))?;
+        return Ok(false);
+    }
+    Ok(state.is_file())
+}
+
+fn dir_has_entries(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
+}
+
+/// Runs `burnish finetune`.
+pub fn run(args: FinetuneArgs) -> Result<()> {
+    let started = Instant::now();
+    let TaskArg::Classification = args.task;
+    let cfg = args.train_config()?;
+    let device = burnish::backend::device(&args.backend)?;
+    let resuming = prepare_out_dir(&args.out, args.overwrite)?;
+
+    let tokenizer = Tokenizer::from_dir(&args.model)?;
+    let columns = match &args.text_pair_column {
+        Some(pair) => ColumnSpec::pair(&args.text_column, pair, Some(&args.label_column)),
+        None => ColumnSpec::new(&args.text_column, Some(&args.label_column)),
+    };
+    let mut read = ReadOptions::new(columns);
+    read.label_kind = args.label_kind.kind();
+    read.bad_rows = if args.skip_bad_rows {
+        BadRowPolicy::Skip
+    } else {
+        BadRowPolicy::Fail
+    };
+    let mut train = Dataset::read(&args.train, &read)?;
+    report_bad_rows(&train);
+    if let Some(n) = args.max_train_rows {
+        train.records.truncate(n);
+    }
+    let task = Task::from_dataset(args.label_kind.kind(), &train)?;
+    let tokenize = TokenizeOptions::new(cfg.max_length);
+    let all_train = tokenize_dataset(&tokenizer, &train, Some(&task), &tokenize)?;
+    if let Some(note) = all_train.truncation_note() {
+        eprintln!("note: {}: {note}", args.train.display());
+    }
+    let (train_examples, valid_examples) = match &args.valid {
+        Some(path) => {
+            let valid = Dataset::read(path, &read)?;
+            report_bad_rows(&valid);
+            let v = tokenize_dataset(&tokenizer, &valid, Some(&task), &tokenize)?;
+            if let Some(note) = v.truncation_note() {
+                eprintln!("note: {}: {note}", path.display());
+            }
+            (all_train.examples, v.examples)
+        }
+        None => {
+            let (train_idx, valid_idx) = match &task {
+                Task::SingleLabel(_) => {
+                    let keys: Vec<u32> = all_train
+                        .examples
+                        .iter()
+                        .map(|e| match e.label {
+                            burnish::data::Label::Class(c) => c,
+                            _ => 0,
+                        })
+                        .collect();
+                    stratified_split(&keys, args.valid_fraction, cfg.seed)?
+                }
+                _ => train_valid_split(all_train.examples.len(), args.valid_fraction, cfg.seed)?,
+            };
+            let pick = |idx: &[usize]| {
+                idx.iter()
+                    .map(|&i| all_train.examples[i].clone())
+                    .collect::<Vec<_>>()
+            };
+            eprintln!(
+                "note: no --valid file: holding out {} of {} training rows for validation",
+                valid_idx.len(),
+                all_train.examples.len()
+            );
+            (pick(&train_idx), pick(&valid_idx))
+        }
+    };
+    if train_examples.is_empty() {
+        bail!("{}: no training examples", args.train.display());
+    }
+    if valid_examples.is_empty() {
+        bail!("the validation set is empty (give --valid or a larger --valid-fraction)");
+    }
+    if cfg.batch_size > train_examples.len() {
+        eprintln!(
+            "note: batch size {} exceeds the {} training examples: every step uses all of them",
+            cfg.batch_size,
+            train_examples.len()
+        );
+    }
+
+    let (model, config, report) = BertForSequenceClassification::from_pretrained(
+        &args.model,
+        Some(task.num_labels()),
+        Some(classification::problem_type(&task)),
+        &device,
+    )?;
+    if cfg.max_length > config.max_position_embeddings {
+        bail!(
+            "--max-length {} exceeds the model's max_position_embeddings {}",
+            cfg.max_length,
+            config.max_position_embeddings
+        );
+    }
+    if !report.newly_initialized.is_empty() && !resuming {
+        eprintln!(
+            "note: new task head ({}) initialised from scratch",
+            report.newly_initialized.join(", ")
+        );
+    }
+    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
+    let batches = ExampleBatches::new(
+        &train_examples,
+        cfg.batch_size,
+        cfg.bucketing,
+        cfg.seed,
+        pad_id,
+    )?;
+
+    let trainer = Trainer::new(cfg.clone(), &args.out, &device)?.with_progress(!args.quiet);
+    let stop = trainer.stop_flag();
+    let _ = ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::SeqCst) {
+            // A second Ctrl-C: give up at once.
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort)");
+    });
+    if resuming {
+        eprintln!("resuming the unfinished run in {}", args.out.display());
+    }
+    eprintln!(
+        "fine-tuning {} on {} examples ({} validation), {} labels, backend {}",
+        args.model.display(),
+        train_examples.len(),
+        valid_examples.len(),
+        task.num_labels(),
+        args.backend
+    );
+    let eval_device = device.clone();
+    let eval_batch = cfg.batch_size.max(32);
+    let mut evaluate = |m: &BertForSequenceClassification| {
+        classification::evaluate(m, &valid_examples, &task, eval_batch, pad_id, &eval_device)
+            .map(|e| e.metrics)
+    };
+    let result = trainer.fit(model, &batches, &mut evaluate)?;
+    if result.outcome == Outcome::Interrupted {
+        eprintln!(
+            "interrupted after step {}; checkpoint saved in {} — run the same command again to resume",
+            result.state.global_step,
+            args.out.join(files::CHECKPOINT_DIR).display()
+        );
+        std::process::exit(130);
+    }
+
+    // The finished run directory: a Hugging Face folder plus how it was made.
+    let mut config = config;
+    if let Some(map) = task.to_hf_json().as_object() {
+        for (k, v) in map {
+            config.extra.insert(k.clone(), v.clone());
+        }
+    }
+    let best_model = result.model.valid();
+    best_model.save_pretrained(&config, &args.out)?;
+    tokenizer.save_dir(&args.out)?;
+    let final_eval = classification::evaluate(
+        &best_model,
+        &valid_examples,
+        &task,
+        eval_batch,
+        pad_id,
+        &device,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let info = RunInfo {
+        task: "classification".into(),
+        base_model: args.model.clone(),
+        train_file: args.train.clone(),
+        valid_file: args.valid.clone(),
+        text_column: args.text_column.clone(),
+        text_pair_column: args.text_pair_column.clone(),
+        label_column: args.label_column.clone(),
+        label_kind: args.label_kind.name().into(),
+        train: cfg.clone(),
+    };
+    run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
+    run_dir::write_json(&args.out.join(run_dir::LABELS), &task.to_hf_json())?;
+    let metrics = serde_json::json!({
+        "outcome": result.outcome,
+        "best": result.best(),
+        "final_validation": final_eval.metrics,
+        "report": final_eval.report,
+        "steps": result.state.global_step,
+        "train_seconds": result.state.train_seconds,
+        "train_tokens_per_second": result.tokens_per_second(),
+        "wall_seconds": started.elapsed().as_secs_f64(),
+        "train_examples": train_examples.len(),
+        "valid_examples": valid_examples.len(),
+        "backend": args.backend,
+    });
+    run_dir::write_json(&args.out.join(run_dir::METRICS), &metrics)?;
+
+    if let Some(report) = &final_eval.report {
+        eprintln!("\n{report}");
+    }
+    let name = &cfg.metric;
+    eprintln!(
+        "best {name} {:.4} at step {} of {} ({}); {:.0} training tokens/s; {:.1}s",
+        result.state.best_metric.unwrap_or(f64::NAN),
+        result.state.best_step.unwrap_or(0),
+        result.state.global_step,
+        match result.outcome {
+            Outcome::EarlyStopped => "stopped early",
+            _ => "finished",
+        },
+        result.tokens_per_second(),
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn report_bad_rows(dataset: &Dataset) {
+    if let Some(summary) = dataset.bad_rows_summary(5) {
+        eprintln!("warning: {summary}");
+    }
+}
