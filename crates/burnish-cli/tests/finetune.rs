@@ -1,0 +1,201 @@
+//! `burnish finetune`, `evaluate` and `predict` end to end on the tiny fixture model and real
+//! SST-2 sentences: the run directory has every promised file, evaluate reproduces the run's
+//! final validation metrics, predict writes one labelled object per line, an existing finished
+//! run is refused without --overwrite, and bad data fails with file and line.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn burnish(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(args)
+        .output()
+        .expect("run burnish")
+}
+
+fn sst2_dev() -> Option<PathBuf> {
+    let base = std::env::var_os("BURNISH_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/data"));
+    let path = base.join("sst2/dev.tsv");
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "{} missing",
+        path.display()
+    );
+    None
+}
+
+#[test]
+fn finetune_evaluate_predict_round_trip() {
+    let Some(dev) = sst2_dev() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    // 200 real rows as training data, the next 100 as validation.
+    let text = std::fs::read_to_string(&dev).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let train = tmp.path().join("train.tsv");
+    let valid = tmp.path().join("valid.tsv");
+    std::fs::write(&train, [&lines[..201]].concat().join("\n") + "\n").unwrap();
+    std::fs::write(
+        &valid,
+        [&lines[..1], &lines[201..301]].concat().join("\n") + "\n",
+    )
+    .unwrap();
+    let run = tmp.path().join("run");
+    let model = root().join("tests/fixtures/tiny-bert");
+    let args = [
+        "finetune",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        train.to_str().unwrap(),
+        "--valid",
+        valid.to_str().unwrap(),
+        "--text-column",
+        "sentence",
+        "--out",
+        run.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--lr",
+        "1e-3",
+        "--max-length",
+        "48",
+        "--quiet",
+    ];
+    let out = burnish(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for file in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "vocab.txt",
+        "labels.json",
+        "training_config.json",
+        "metrics.json",
+        "log.jsonl",
+        "training.png",
+    ] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["architectures"][0], "BertForSequenceClassification");
+    assert_eq!(config["id2label"]["0"], "0");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    let final_acc = metrics["final_validation"]["accuracy"].as_f64().unwrap();
+    assert!(metrics["best"]["metrics"]["accuracy"].as_f64().unwrap() >= final_acc - 1e-12);
+    let evals = std::fs::read_to_string(run.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"eval\""))
+        .count();
+    assert_eq!(evals, 2, "one evaluation per epoch");
+
+    // evaluate on the validation file reproduces the run's final validation metrics.
+    let out = burnish(&[
+        "evaluate",
+        "--model",
+        run.to_str().unwrap(),
+        "--data",
+        valid.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(eval["examples"], 100);
+    assert!((eval["metrics"]["accuracy"].as_f64().unwrap() - final_acc).abs() < 1e-12);
+
+    // predict on plain lines.
+    let input = tmp.path().join("texts.txt");
+    std::fs::write(&input, "a gorgeous , witty film\nthe plot is a mess\n").unwrap();
+    let out = burnish(&[
+        "predict",
+        "--model",
+        run.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        let p0 = row["probabilities"]["0"].as_f64().unwrap();
+        let p1 = row["probabilities"]["1"].as_f64().unwrap();
+        assert!((p0 + p1 - 1.0).abs() < 1e-5);
+        assert!(row["label"] == "0" || row["label"] == "1");
+    }
+
+    // A finished run is not overwritten by accident.
+    let out = burnish(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--overwrite"));
+}
+
+#[test]
+fn bad_training_data_names_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let train = tmp.path().join("train.tsv");
+    std::fs::write(
+        &train,
+        "sentence\tlabel\ngood film\t1\nragged row without label\n",
+    )
+    .unwrap();
+    let model = root().join("tests/fixtures/tiny-bert");
+    let out = burnish(&[
+        "finetune",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        train.to_str().unwrap(),
+        "--text-column",
+        "sentence",
+        "--out",
+        tmp.path().join("run").to_str().unwrap(),
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("train.tsv:3"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let missing = tmp.path().join("m.tsv");
+    std::fs::write(&missing, "text\tgold\nnice\t1\n").unwrap();
+    let out = burnish(&[
+        "finetune",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        missing.to_str().unwrap(),
+        "--out",
+        tmp.path().join("run2").to_str().unwrap(),
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("label") && stderr.contains("gold"),
+        "{stderr}"
+    );
+}
