@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use burn::module::Module;
+use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
 
 use crate::config::BertConfig;
@@ -49,14 +51,27 @@ impl BertModel {
     /// # Errors
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|source| EncoderError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
         let mut config = config.clone();
         config.set_architecture("BertModel");
-        save_safetensors(self, &dir.join(SAFETENSORS_FILE))?;
-        config.save(dir.join(CONFIG_FILE))
+        save_hf_folder(self, &config, dir.as_ref())
     }
+}
+
+/// Writes `model` (any burnish module with HF-named parameters) and `config` as a Hugging Face
+/// model folder (`model.safetensors` + `config.json`), creating `dir` if needed; each file is
+/// written atomically. Heads call this after setting their architecture in `config`.
+///
+/// # Errors
+/// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
+pub fn save_hf_folder<M: Module + ModuleSnapshot>(
+    model: &M,
+    config: &BertConfig,
+    dir: &Path,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| EncoderError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    save_safetensors(model, &dir.join(SAFETENSORS_FILE))?;
+    config.save(dir.join(CONFIG_FILE))
 }

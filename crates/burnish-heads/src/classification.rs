@@ -8,9 +8,8 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
-use burnish_encoder::weights::{
-    Checkpoint, LoadReport, LoadSpec, SAFETENSORS_FILE, load_checkpoint, save_safetensors,
-};
+use burnish_encoder::pretrained::save_hf_folder;
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 use serde::{Deserialize, Serialize};
 
@@ -232,11 +231,6 @@ impl BertForSequenceClassification {
     /// # Errors
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|source| EncoderError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
         let mut config = config.clone();
         config.set_architecture("BertForSequenceClassification");
         let labels_match = config
@@ -257,7 +251,6 @@ impl BertForSequenceClassification {
         config
             .extra
             .insert("problem_type".into(), self.problem_type.as_hf().into());
-        save_safetensors(self, &dir.join(SAFETENSORS_FILE))?;
-        config.save(dir.join(CONFIG_FILE))
+        save_hf_folder(self, &config, dir.as_ref())
     }
 }
