@@ -97,3 +97,64 @@ fn best_checkpoint_is_kept_and_early_stopping_stops() {
         again.metrics["loss"]
     );
 }
+
+#[test]
+fn gradient_accumulation_equals_the_larger_batch() {
+    let Some((examples, task, pad)) = common::examples(64) else {
+        return;
+    };
+    let device = Device::flex();
+    // Without dropout the two runs see exactly the same computation: one batch of 16, or two
+    // accumulated batches of 8 (unbucketed, the seeded order is the same permutation).
+    let no_dropout = |m: burnish_heads::BertForSequenceClassification| {
+        let mut config =
+            burnish_encoder::BertConfig::from_file(common::tiny_model_dir().join("config.json"))
+                .unwrap();
+        config.hidden_dropout_prob = 0.0;
+        config.attention_probs_dropout_prob = 0.0;
+        let mut fresh = burnish_heads::BertForSequenceClassification::new(
+            &config,
+            2,
+            burnish_heads::ProblemType::SingleLabel,
+            &device,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        burnish_encoder::weights::save_safetensors(&m, &dir.path().join("w.safetensors")).unwrap();
+        burnish_train::trainer::load_weights(&mut fresh, &dir.path().join("w.safetensors"))
+            .unwrap();
+        fresh
+    };
+    let eval_examples = examples[..16].to_vec();
+    let mut eval = |m: &burnish_heads::BertForSequenceClassification| {
+        evaluate(m, &eval_examples, &task, 16, pad, &Device::flex()).map(|e| e.metrics)
+    };
+    // One starting model for both runs (tests in parallel threads share the backend RNG).
+    let start = no_dropout(common::tiny_classifier(&device));
+    let mut run = |batch: usize, accum: usize| {
+        let config = TrainConfig {
+            epochs: 1,
+            batch_size: batch,
+            grad_accum_steps: accum,
+            learning_rate: 1e-3,
+            bucketing: false,
+            ..TrainConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let data = ExampleBatches::new(&examples, batch, false, 5, pad).unwrap();
+        let trainer = Trainer::new(config, dir.path(), &device)
+            .unwrap()
+            .with_progress(false);
+        let result = trainer.fit(start.clone(), &data, &mut eval).unwrap();
+        assert_eq!(result.state.global_step, 4);
+        common::params(&result.model)
+    };
+    let big = run(16, 1);
+    let accumulated = run(8, 2);
+    let mut worst = 0.0f32;
+    for ((_, a), (_, b)) in big.iter().zip(&accumulated) {
+        for (x, y) in a.iter().zip(b) {
+            worst = worst.max((x - y).abs());
+        }
+    }
+    assert!(worst < 1e-5, "accumulated run differs by {worst}");
+}
