@@ -183,12 +183,12 @@ impl BertSelfAttention {
         }
     }
 
-    /// `[B, S, H]` hidden states and a `[B, N, S, S]` mask (`true` = do not attend) to the
-    /// `[B, S, H]` context.
+    /// `[B, S, H]` hidden states and a `[B, N, S, S]` additive bias (0 = attend, a huge negative
+    /// number = do not) to the `[B, S, H]` context.
     ///
     /// When attention dropout is active (training on an autodiff device) the probabilities are
     /// materialised so dropout can apply; otherwise the backend's fused attention runs.
-    pub fn forward(&self, hidden: Tensor<3>, mask: Tensor<4, Bool>) -> Tensor<3> {
+    pub fn forward(&self, hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
         let [batch, seq_len, width] = hidden.dims();
         let heads = |t: Tensor<3>| {
             t.reshape([batch, seq_len, self.num_heads, width / self.num_heads])
@@ -204,10 +204,13 @@ impl BertSelfAttention {
         let context = if dropout_active {
             let scale = 1.0 / ((width / self.num_heads) as f64).sqrt();
             let scores = q.matmul(k.swap_dims(2, 3)) * scale;
-            let probs = activation::softmax(scores.mask_fill(mask, f32::MIN), 3);
+            let probs = activation::softmax(scores + bias, 3);
             self.dropout.forward(probs).matmul(v)
         } else {
-            attention(q, k, v, Some(mask), None, AttentionModuleOptions::default())
+            // An additive bias rather than a bool mask: burn-tch 0.22.1 hands the bool mask to
+            // PyTorch's SDPA, where `true` means "attend" (Burn's means "masked"), inverting
+            // it; a float bias means the same everywhere.
+            attention(q, k, v, None, Some(bias), AttentionModuleOptions::default())
         };
         context.swap_dims(1, 2).reshape([batch, seq_len, width])
     }
@@ -259,9 +262,9 @@ impl BertAttention {
         }
     }
 
-    /// `[B, S, H]` to `[B, S, H]`; `mask` as in [`BertSelfAttention::forward`].
-    pub fn forward(&self, hidden: Tensor<3>, mask: Tensor<4, Bool>) -> Tensor<3> {
-        let context = self.self_attn.forward(hidden.clone(), mask);
+    /// `[B, S, H]` to `[B, S, H]`; `bias` as in [`BertSelfAttention::forward`].
+    pub fn forward(&self, hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
+        let context = self.self_attn.forward(hidden.clone(), bias);
         self.output.forward(context, hidden)
     }
 }
@@ -356,8 +359,8 @@ impl BertLayer {
     }
 
     /// `[B, S, H]` to `[B, S, H]`.
-    pub fn forward(&self, hidden: Tensor<3>, mask: Tensor<4, Bool>) -> Tensor<3> {
-        let attended = self.attention.forward(hidden, mask);
+    pub fn forward(&self, hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
+        let attended = self.attention.forward(hidden, bias);
         let expanded = self.intermediate.forward(attended.clone());
         self.output.forward(expanded, attended)
     }
@@ -381,9 +384,9 @@ impl BertEncoder {
     }
 
     /// `[B, S, H]` to `[B, S, H]`.
-    pub fn forward(&self, mut hidden: Tensor<3>, mask: Tensor<4, Bool>) -> Tensor<3> {
+    pub fn forward(&self, mut hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
         for layer in &self.layer {
-            hidden = layer.forward(hidden, mask.clone());
+            hidden = layer.forward(hidden, bias.clone());
         }
         hidden
     }
@@ -446,11 +449,11 @@ impl BertModel {
     /// # Panics
     /// If `S` exceeds `max_position_embeddings` or the three input tensors differ in shape.
     pub fn forward(&self, input: BertInput) -> BertModelOutput {
-        let mask = attention_mask(input.attention_mask, self.encoder_heads());
+        let bias = attention_bias(input.attention_mask, self.encoder_heads());
         let embedded = self
             .embeddings
             .forward(input.input_ids, input.token_type_ids);
-        let last_hidden_state = self.encoder.forward(embedded, mask);
+        let last_hidden_state = self.encoder.forward(embedded, bias);
         let pooler_output = self
             .pooler
             .as_ref()
@@ -470,13 +473,14 @@ impl BertModel {
     }
 }
 
-/// HF's `attention_mask` (`[B, S]`, 1 = attend) to Burn's `[B, N, S, S]` mask
-/// (`true` = masked), masking padded keys for every query.
-pub fn attention_mask(attention_mask: Tensor<2, Int>, heads: usize) -> Tensor<4, Bool> {
+/// HF's `attention_mask` (`[B, S]`, 1 = attend) to the `[B, N, S, S]` additive bias that
+/// attention adds to its scores: 0 for real keys, `f32::MIN` for padded ones (as
+/// `transformers` does), for every query.
+pub fn attention_bias(attention_mask: Tensor<2, Int>, heads: usize) -> Tensor<4> {
     let [batch, seq_len] = attention_mask.dims();
-    attention_mask
-        .equal_elem(0)
-        .unsqueeze_dims::<4>(&[1, 2])
+    let masked: Tensor<2, Bool> = attention_mask.equal_elem(0);
+    let bias = Tensor::<2>::zeros([batch, seq_len], &masked.device()).mask_fill(masked, f32::MIN);
+    bias.unsqueeze_dims::<4>(&[1, 2])
         .expand([batch, heads, seq_len, seq_len])
 }
 
