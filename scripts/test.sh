@@ -49,6 +49,8 @@ export LIBTORCH_BYPASS_VERSION_CHECK=1
 torch_lib="$("$venv/bin/python" -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
 export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PATH="$venv/bin:$PATH"
+# Mesa's software Vulkan driver wants a runtime directory.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 features="${BURNISH_TEST_FEATURES:-flex,tch,wgpu}"
 step "cargo test --workspace --features $features"
