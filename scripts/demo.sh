@@ -19,7 +19,9 @@ for f in "$model/model.safetensors" "$data/train.tsv"; do
   [ -f "$f" ] || { echo "missing $f: run scripts/fetch-assets.sh first" >&2; exit 1; }
 done
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"
-cargo build --quiet -p burnish-cli
+# DEMO_FEATURES picks the compiled backends (default flex; e.g. "tch", which needs LibTorch:
+# see scripts/test.sh for the environment).
+cargo build --quiet -p burnish-cli --no-default-features --features "${DEMO_FEATURES:-flex}"
 burnish="$CARGO_TARGET_DIR/debug/burnish"
 run="$root/runs/vader-minilm"
 overwrite=()
