@@ -377,9 +377,15 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
     );
     let eval_device = device.clone();
     let eval_batch = cfg.batch_size.max(32);
+    // Every evaluation of this process, in order, so the best one's full report (per class,
+    // confusion matrix) need not be computed again at the end.
+    let mut evaluations = Vec::new();
     let mut evaluate = |m: &BertForSequenceClassification| {
-        classification::evaluate(m, &valid_examples, &task, eval_batch, pad_id, &eval_device)
-            .map(|e| e.metrics)
+        let eval =
+            classification::evaluate(m, &valid_examples, &task, eval_batch, pad_id, &eval_device)?;
+        let metrics = eval.metrics.clone();
+        evaluations.push(eval);
+        Ok(metrics)
     };
     let result = trainer.fit(model, &batches, &mut evaluate)?;
     if result.outcome == Outcome::Interrupted {
@@ -401,15 +407,27 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
     let best_model = result.model.valid();
     best_model.save_pretrained(&config, &args.out)?;
     tokenizer.save_dir(&args.out)?;
-    let final_eval = classification::evaluate(
-        &best_model,
-        &valid_examples,
-        &task,
-        eval_batch,
-        pad_id,
-        &device,
-    )
-    .map_err(anyhow::Error::msg)?;
+    // The best evaluation is the last of this process's evaluations at the best step; after a
+    // resume it may predate this process, and is then computed again.
+    let evals = &result.state.evals;
+    let ours = evals.len().saturating_sub(evaluations.len());
+    let best_index = result
+        .state
+        .best_step
+        .and_then(|step| evals.iter().rposition(|e| e.step == step))
+        .filter(|&i| i >= ours);
+    let final_eval = match best_index {
+        Some(i) => evaluations.swap_remove(i - ours),
+        None => classification::evaluate(
+            &best_model,
+            &valid_examples,
+            &task,
+            eval_batch,
+            pad_id,
+            &device,
+        )
+        .map_err(anyhow::Error::msg)?,
+    };
     let info = RunInfo {
         task: "classification".into(),
         base_model: args.model.clone(),
