@@ -199,3 +199,74 @@ fn bad_training_data_names_file_and_line() {
         "{stderr}"
     );
 }
+
+/// Ctrl-C (SIGINT) during training writes a checkpoint and exits with 130; the same command
+/// then resumes and finishes the run.
+#[cfg(unix)]
+#[test]
+fn sigint_checkpoints_and_the_same_command_resumes() {
+    let Some(dev) = sst2_dev() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let model = root().join("tests/fixtures/tiny-bert");
+    let args = [
+        "finetune",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        dev.to_str().unwrap(),
+        "--text-column",
+        "sentence",
+        "--out",
+        run.to_str().unwrap(),
+        "--epochs",
+        "30",
+        "--batch-size",
+        "8",
+        "--max-length",
+        "32",
+        "--quiet",
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until training has logged a few steps, then interrupt.
+    let log = run.join("log.jsonl");
+    let started = std::time::Instant::now();
+    while !log.is_file() {
+        assert!(started.elapsed().as_secs() < 120, "training never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("checkpoint saved"), "{stderr}");
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(run.join("checkpoint/trainer_state.json")).unwrap(),
+    )
+    .unwrap();
+    let stopped_at = state["global_step"].as_u64().unwrap();
+    assert!(stopped_at > 0 && !state["done"].as_bool().unwrap());
+    assert!(
+        !run.join("metrics.json").exists(),
+        "an interrupted run is not finished"
+    );
+
+    let out = burnish(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("resuming"), "{stderr}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    // 872 rows less a 10% validation split, batches of 8, 30 epochs.
+    let steps_per_epoch = (872 - 87usize).div_ceil(8) as u64;
+    assert_eq!(metrics["steps"].as_u64().unwrap(), 30 * steps_per_epoch);
+    assert!(metrics["steps"].as_u64().unwrap() > stopped_at);
+}
