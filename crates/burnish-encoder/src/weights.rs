@@ -58,12 +58,11 @@ fn map_segments<'a>(name: &'a str, f: impl Fn(&'a str) -> Option<&'static str>) 
 
 /// `...LayerNorm.gamma` -> `...LayerNorm.weight`, as `transformers` renames on load.
 fn modernise(name: &str) -> String {
-    if let Some((head, last)) = name.rsplit_once('.') {
-        if head.ends_with("LayerNorm") {
-            if let Some((_, new)) = LEGACY_LAYER_NORM.iter().find(|(old, _)| *old == last) {
-                return format!("{head}.{new}");
-            }
-        }
+    if let Some((head, last)) = name.rsplit_once('.')
+        && head.ends_with("LayerNorm")
+        && let Some((_, new)) = LEGACY_LAYER_NORM.iter().find(|(old, _)| *old == last)
+    {
+        return format!("{head}.{new}");
     }
     name.to_string()
 }

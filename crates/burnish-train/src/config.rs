@@ -136,10 +136,10 @@ impl TrainConfig {
                 ),
             ));
         }
-        if let Some(n) = self.max_grad_norm {
-            if !(n > 0.0) {
-                return Err(("max_grad_norm", format!("{n} is not positive")));
-            }
+        if let Some(n) = self.max_grad_norm
+            && (n.is_nan() || n <= 0.0)
+        {
+            return Err(("max_grad_norm", format!("{n} is not positive")));
         }
         if self.eval_every == Some(0) || self.checkpoint_every == Some(0) {
             return Err(("eval_every", "must be positive when given".into()));
