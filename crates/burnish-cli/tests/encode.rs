@@ -16,6 +16,21 @@ fn burnish(args: &[&str]) -> Output {
         .expect("run burnish")
 }
 
+/// `burnish encode --model MODEL --input INPUT --output OUTPUT EXTRA...`.
+fn encode(model: &Path, input: &Path, output: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "encode",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    burnish(&args)
+}
+
 fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -60,17 +75,7 @@ fn encode_matches_reference(model: &Path, reference: &Path) -> usize {
     let input = tmp.path().join("input.txt");
     let output = tmp.path().join("out.jsonl");
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
-    let run = burnish(&[
-        "encode",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-        "--batch-size",
-        "3",
-    ]);
+    let run = encode(model, &input, &output, &["--batch-size", "3"]);
     assert!(
         run.status.success(),
         "{}",
@@ -142,15 +147,7 @@ fn encode_error(damage: impl FnOnce(&Path)) -> String {
     let input = tmp.path().join("in.txt");
     std::fs::write(&input, "hello world\n").unwrap();
     let output = tmp.path().join("out.jsonl");
-    let run = burnish(&[
-        "encode",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let run = encode(&model, &input, &output, &[]);
     let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");

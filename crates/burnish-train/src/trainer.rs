@@ -274,6 +274,10 @@ impl Trainer {
         let started = Instant::now();
         let train_seconds_before = state.train_seconds;
         let mut eval_seconds = 0.0;
+        // Seconds spent in the training loop so far, this process's and earlier ones'.
+        let train_seconds = |eval_seconds: f64| {
+            train_seconds_before + started.elapsed().as_secs_f64() - eval_seconds
+        };
         let mut outcome = Outcome::Finished;
         let mut current_stage: Option<usize> = None;
         let mut optim = AdamW::new(AdamWConfig::default());
@@ -327,7 +331,6 @@ impl Trainer {
             let mut accumulator = GradientsAccumulator::<M>::new();
             let mut micro = 0usize;
             let mut evaluated_at_step = None;
-            let step_started = Instant::now();
             for (bi, indices) in plan.iter().enumerate().skip(state.batch) {
                 device.seed(mix_seed(cfg.seed, epoch as u64, bi as u64));
                 let batch = data.collate(indices);
@@ -364,8 +367,7 @@ impl Trainer {
                 if state.global_step % cfg.log_every == 0 || last_of_epoch {
                     let mean = window_loss / window_steps.max(1) as f64;
                     state.train_loss.push((state.global_step, mean));
-                    let elapsed =
-                        train_seconds_before + started.elapsed().as_secs_f64() - eval_seconds;
+                    let elapsed = train_seconds(eval_seconds);
                     self.log(&serde_json::json!({
                         "type": "train", "step": state.global_step, "epoch": epoch,
                         "loss": mean, "lr": lr,
@@ -394,8 +396,7 @@ impl Trainer {
                         .is_some_and(|n| state.global_step % n == 0)
                 {
                     state.epoch = epoch;
-                    state.train_seconds =
-                        train_seconds_before + started.elapsed().as_secs_f64() - eval_seconds;
+                    state.train_seconds = train_seconds(eval_seconds);
                     self.write_checkpoint(&model, &optim, &state)?;
                 }
                 if interrupted {
@@ -407,7 +408,6 @@ impl Trainer {
                     break 'epochs;
                 }
             }
-            let _ = step_started;
             if evaluated_at_step != Some(state.global_step) {
                 let t = Instant::now();
                 let stop_now = self.evaluate(&model, epoch, &mut state, evaluate)?;
@@ -418,8 +418,7 @@ impl Trainer {
             }
             state.epoch = epoch + 1;
             state.batch = 0;
-            state.train_seconds =
-                train_seconds_before + started.elapsed().as_secs_f64() - eval_seconds;
+            state.train_seconds = train_seconds(eval_seconds);
             state.done = state.epoch >= cfg.epochs || outcome == Outcome::EarlyStopped;
             self.write_checkpoint(&model, &optim, &state)?;
             if outcome == Outcome::EarlyStopped {
