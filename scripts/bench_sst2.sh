@@ -26,8 +26,13 @@ limit=()
 features="$backend"
 [ "$backend" = tch-cuda ] && features=tch
 # The dev profile optimises every dependency (Burn included) at opt-level 3 (see Cargo.toml).
-cargo build --quiet -p burnish-cli --no-default-features --features "$features"
-burnish="$CARGO_TARGET_DIR/debug/burnish"
+# BURNISH_BIN runs an already built binary instead (one built with the backend's feature).
+if [ -n "${BURNISH_BIN:-}" ]; then
+  burnish="$BURNISH_BIN"
+else
+  cargo build --quiet -p burnish-cli --no-default-features --features "$features"
+  burnish="$CARGO_TARGET_DIR/debug/burnish"
+fi
 
 echo "== burnish ($backend)" >&2
 start=$(date +%s.%N)

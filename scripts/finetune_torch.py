@@ -57,7 +57,6 @@ _T_IMPORT = time.perf_counter()
 import argparse
 import csv
 import json
-import math
 import os
 import platform
 import random
@@ -68,16 +67,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
 
 import numpy as np
 import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_train import NO_DECAY, train as train_loop  # noqa: E402  (the shared loop)
 import transformers
 from transformers import (
     AutoTokenizer,
     BertForSequenceClassification,
     DataCollatorWithPadding,
-    get_linear_schedule_with_warmup,
 )
 
 IMPORT_TIME_S = time.perf_counter() - _T_IMPORT
-NO_DECAY = ("bias", "LayerNorm.weight")
 
 
 def parse_args():
@@ -185,39 +184,10 @@ def main():
     valid_dl = torch.utils.data.DataLoader(valid_ds, batch_size=args.eval_batch_size, shuffle=False,
                                            collate_fn=collator, num_workers=0)
 
-    decay = [p for n, p in model.named_parameters() if not any(nd in n for nd in NO_DECAY)]
-    no_decay = [p for n, p in model.named_parameters() if any(nd in n for nd in NO_DECAY)]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": args.weight_decay},
-         {"params": no_decay, "weight_decay": 0.0}],
-        lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
-    total_steps = len(train_dl) * args.epochs
-    warmup_steps = math.ceil(args.warmup_ratio * total_steps)
-    scheduler = get_linear_schedule_with_warmup(optimizer, warmup_steps, total_steps)
-
-    # ---- training loop (timed) ----
-    model.train()
-    losses, tokens, padded, step = [], 0, 0, 0
-    t_train = time.perf_counter()
-    for epoch in range(args.epochs):
-        for batch in train_dl:
-            tokens += int(batch["attention_mask"].sum())
-            padded += batch["input_ids"].numel()
-            out = model(**batch)
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(out.loss.item())
-            step += 1
-            if args.log_every and step % args.log_every == 0:
-                el = time.perf_counter() - t_train
-                print(f"epoch {epoch + 1} step {step}/{total_steps} "
-                      f"loss {np.mean(losses[-args.log_every:]):.4f} "
-                      f"lr {scheduler.get_last_lr()[0]:.3e} {el:.1f}s {tokens / el:.0f} tok/s",
-                      file=sys.stderr, flush=True)
-    wall = time.perf_counter() - t_train
+    # ---- training loop (timed; scripts/torch_train.py) ----
+    r = train_loop(model, train_dl, args)
+    losses, tokens, padded, step, wall = r.losses, r.tokens, r.padded, r.steps, r.wall
+    warmup_steps = r.warmup_steps
 
     # ---- evaluation ----
     t_eval = time.perf_counter()

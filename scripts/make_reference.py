@@ -13,8 +13,31 @@ What it writes (all under tests/fixtures/, relative to the repository root):
   tiny-bert-relu/           BertModel, relu, model.safetensors with the old LayerNorm names
                             (LayerNorm.gamma / LayerNorm.beta) + config.json + tokenizer files
                             + reference.json.
+  tiny-bert-ner/            BertForTokenClassification (5 labels O/B-PER/I-PER/B-LOC/I-LOC), gelu,
+                            model.safetensors (no pooler, keys prefixed "bert.") + config.json +
+                            tokenizer files + reference.json (encoder outputs and per-token "logits";
+                            the batch also has "labels" and transformers' "loss").
+  tiny-bert-qa/             BertForQuestionAnswering, gelu, model.safetensors (no pooler) + config.json
+                            + tokenizer files + reference.json (encoder outputs, "start_logits" and
+                            "end_logits"; the batch also has "start_positions", "end_positions" and
+                            transformers' "loss").
+  tiny-bert-mlm/            BertForMaskedLM, gelu, model.safetensors exactly as transformers writes it
+                            (cls.predictions.bias; the tied decoder.weight/.bias left out) + config.json
+                            + tokenizer files + reference.json over MLM_CASES (texts with [MASK]):
+                            encoder outputs and full "logits" [tokens][160]; the batch also has MLM
+                            "labels" (-100 except at [MASK] and position 1) and transformers' "loss".
+  tiny-bert-pretraining/    BertForPreTraining, gelu_new, pytorch_model.bin as transformers writes it
+                            (with the tied cls.predictions.decoder.weight/.bias, sharing storage) +
+                            config.json + tokenizer files + reference.json over MLM_CASES:
+                            "prediction_logits" and "seq_relationship_logits"; the batch also has
+                            "labels", "next_sentence_label", the total "loss", "mlm_loss", "nsp_loss".
+  tiny-bert-clm/            BertLMHeadModel with is_decoder=True (causal), gelu, model.safetensors plus
+                            the tied cls.predictions.decoder.weight (as older checkpoints carry it) +
+                            config.json + tokenizer files + reference.json over CLM_CASES: causal
+                            encoder outputs and "logits"; the batch also has "labels" (input_ids with
+                            -100 at padding; transformers shifts them inside) and transformers' "loss".
 
-The tiny models are random-initialised (seeds 0, 1, 2; all weights normal(0, 0.2), then normal(0, 0.1)
+The tiny models are random-initialised (seeds 0 to 7; all weights normal(0, 0.2), then normal(0, 0.1)
 noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
 (TINY_VOCAB) chosen so that TINY_CASES tokenize into real pieces, "##" pieces and one [UNK].
 
@@ -26,15 +49,26 @@ Reference JSON format (floats rounded to 7 significant digits):
               "last_hidden_state": [[float]],      # tokens x hidden
               "pooler_output": [float],            # hidden
               "sentence_embedding": [float],       # masked mean over tokens, then L2-normalised
-              "logits": [float]}],                 # only for models with a head (tiny-bert-bin)
+              "logits": [float],                   # sequence head: [labels]; token head:
+                                                   # [tokens][labels]; LM heads: [tokens][vocab]
+              "prediction_logits": [[float]],      # BertForPreTraining: [tokens][vocab]
+              "seq_relationship_logits": [float],  # BertForPreTraining: [2]
+              "start_logits": [float], "end_logits": [float]}],  # QA head: [tokens] each
    "batch": {"texts": [str], "input_ids": [[int]], "token_type_ids": [[int]],
              "attention_mask": [[int]],
              "last_hidden_state": [[[float]]],     # batch x padded tokens x hidden, pads included
              "pooler_output": [[float]], "sentence_embedding": [[float]],
-             "logits": [[float]]}}                 # only with a head
+             "logits": [[float]],                  # only with a head (start_/end_logits for QA)
+             "labels": [[int]], "loss": float,     # token head: -100 at [CLS]/[SEP]/padding
+             "start_positions": [int], "end_positions": [int], "loss": float,  # QA head
+             "next_sentence_label": [int], "mlm_loss": float, "nsp_loss": float}}  # pre-training
 
-Every case is encoded on its own (no padding); "batch" holds the first 4 single-text cases encoded
-together with padding=True (right padding with [PAD]).
+Every case is encoded on its own (no padding); "batch" holds the first 4 single-text cases (2 in
+the LM fixtures, whose logits are vocabulary-sized) encoded together with padding=True (right
+padding with [PAD]). The token head's batch labels are
+input_id % 5 on real word pieces and -100 elsewhere; the QA batch's positions include one past the
+sequence (clamped to S and ignored, as transformers does), one exactly S and one negative (clamped
+to 0); "loss" is what the transformers model returns for them (eval mode, no dropout).
 
 Run (from the repository root; CPU only, ~10 s; deterministic: same bytes on every run with the
 pinned versions in scripts/requirements-reference.txt):
@@ -42,6 +76,8 @@ pinned versions in scripts/requirements-reference.txt):
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py --only tiny     # skip MiniLM
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py --only minilm
+  HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py \\
+      --only tiny-bert-ner --only tiny-bert-qa                                  # just these fixtures
 
 Check that a saved folder (for example one written by burnish) loads in transformers without
 missing/unexpected weights and reproduces a reference file (exit status 1 otherwise); this is the
@@ -437,7 +473,8 @@ def init_tiny(model, seed: int) -> None:
                 p.copy_(torch.randn(p.shape, generator=g) * 0.2)
 
 
-def build_tiny(name: str, class_name: str, seed: int, extra: dict, save) -> None:
+def build_tiny(name: str, class_name: str, seed: int, extra: dict, save, add_loss=None,
+               cases=None) -> None:
     out_dir = FIXTURES / name
     out_dir.mkdir(parents=True, exist_ok=True)
     for f in out_dir.iterdir():
@@ -451,7 +488,9 @@ def build_tiny(name: str, class_name: str, seed: int, extra: dict, save) -> None
     model = getattr(transformers, class_name)(config)
     model.eval()
     init_tiny(model, seed)
-    ref = make_reference(model, tok, name, class_name, TINY_CASES)
+    ref = make_reference(model, tok, name, class_name, TINY_CASES if cases is None else cases)
+    if add_loss is not None:
+        add_loss(model, ref["batch"])
     save(model, out_dir)
     write_json(out_dir / "reference.json", ref)
     unk = tok.unk_token_id
@@ -484,8 +523,129 @@ def save_gamma_beta(model, out_dir: Path) -> None:
     os.chmod(path, 0o644)
 
 
+NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def _batch_inputs(batch: dict) -> dict:
+    return {k: _tensor(batch[k]) for k in ("input_ids", "token_type_ids", "attention_mask")}
+
+
+@torch.no_grad()
+def token_loss(model, batch: dict) -> None:
+    """Labels input_id % num_labels on real word pieces, -100 on [CLS]/[SEP]/[PAD]; the loss
+    transformers computes for them."""
+    special = {0, 2, 3}  # [PAD], [CLS], [SEP] in TINY_VOCAB
+    n = model.config.num_labels
+    labels = [[-100 if i in special else i % n for i in row] for row in batch["input_ids"]]
+    out = model(**_batch_inputs(batch), labels=_tensor(labels))
+    batch["labels"] = labels
+    batch["loss"] = float(f"{out.loss.item():.7g}")
+
+
+@torch.no_grad()
+def qa_loss(model, batch: dict) -> None:
+    """Span positions with the edge cases transformers handles: past the end (clamped to S,
+    ignored), exactly S (ignored), negative (clamped to 0); the loss transformers computes."""
+    seq = len(batch["input_ids"][0])
+    assert len(batch["input_ids"]) == 4
+    start = [1, 3, seq, -2]
+    end = [2, seq + 50, 4, 0]
+    out = model(**_batch_inputs(batch), start_positions=_tensor(start), end_positions=_tensor(end))
+    batch["start_positions"] = start
+    batch["end_positions"] = end
+    batch["loss"] = float(f"{out.loss.item():.7g}")
+
+
+# Short texts for the language-model fixtures (their logits are vocabulary-sized). "[MASK]" is
+# the tokenizer's mask token; MLM_ANSWERS is the word it hides (a single TINY_VOCAB piece).
+MLM_CASES: list[tuple[str, str | None]] = [
+    ("The quick brown [MASK] jumped.", None),
+    ("Hello, [MASK]: run 42 km.", None),
+    ("Where did the [MASK] sit?", "On the mat, sleeping."),
+]
+MLM_ANSWERS = {"The quick brown [MASK] jumped.": "fox", "Hello, [MASK]: run 42 km.": "world"}
+CLM_CASES: list[tuple[str, str | None]] = [
+    ("The quick brown fox jumped.", None),
+    ("Hello, world: run 42 km.", None),
+    ("Where did the cat sit?", "On the mat, sleeping."),
+]
+NSP_LABELS = [0, 1]  # for the 2-row batch of MLM_CASES
+
+
+def mlm_labels(batch: dict) -> list[list[int]]:
+    """The hidden word's id at each [MASK], the token's own id at position 1 (an "unchanged"
+    token, as BERT's 10% rule leaves some), -100 elsewhere."""
+    mask_id = TINY_VOCAB.index("[MASK]")
+    labels = []
+    for text, row in zip(batch["texts"], batch["input_ids"]):
+        answer = TINY_VOCAB.index(MLM_ANSWERS[text])
+        lab = [answer if t == mask_id else -100 for t in row]
+        assert lab.count(answer) == 1, (text, row)
+        lab[1] = row[1]
+        labels.append(lab)
+    return labels
+
+
+@torch.no_grad()
+def mlm_loss(model, batch: dict) -> None:
+    """MLM labels (mlm_labels) and the loss transformers computes for them."""
+    labels = mlm_labels(batch)
+    out = model(**_batch_inputs(batch), labels=_tensor(labels))
+    batch["labels"] = labels
+    batch["loss"] = float(f"{out.loss.item():.7g}")
+
+
+@torch.no_grad()
+def pretraining_loss(model, batch: dict) -> None:
+    """MLM labels, NSP labels NSP_LABELS; transformers' total loss and its two terms."""
+    labels = mlm_labels(batch)
+    out = model(**_batch_inputs(batch), labels=_tensor(labels),
+                next_sentence_label=_tensor(NSP_LABELS))
+    v = model.config.vocab_size
+    mlm = F.cross_entropy(out.prediction_logits.reshape(-1, v), _tensor(labels).reshape(-1))
+    nsp = F.cross_entropy(out.seq_relationship_logits, _tensor(NSP_LABELS))
+    assert torch.allclose(mlm + nsp, out.loss)
+    batch["labels"] = labels
+    batch["next_sentence_label"] = NSP_LABELS
+    batch["loss"] = float(f"{out.loss.item():.7g}")
+    batch["mlm_loss"] = float(f"{mlm.item():.7g}")
+    batch["nsp_loss"] = float(f"{nsp.item():.7g}")
+
+
+@torch.no_grad()
+def clm_loss(model, batch: dict) -> None:
+    """Labels = input_ids with -100 at padding (DataCollatorForLanguageModeling(mlm=False));
+    transformers shifts them inside BertLMHeadModel."""
+    labels = [[t if m else -100 for t, m in zip(ids, am)]
+              for ids, am in zip(batch["input_ids"], batch["attention_mask"])]
+    out = model(**_batch_inputs(batch), labels=_tensor(labels))
+    batch["labels"] = labels
+    batch["loss"] = float(f"{out.loss.item():.7g}")
+
+
+def save_bin_with_tied(model, out_dir: Path) -> None:
+    """pytorch_model.bin as transformers writes it for a tied LM head: it keeps
+    cls.predictions.decoder.weight/.bias, sharing storage with the embeddings / the bias."""
+    save_bin(model, out_dir)
+    sd = torch.load(out_dir / "pytorch_model.bin", weights_only=True)
+    assert {"cls.predictions.decoder.weight", "cls.predictions.decoder.bias"} <= set(sd)
+
+
+def save_safetensors_with_decoder(model, out_dir: Path) -> None:
+    """transformers' model.safetensors plus the tied cls.predictions.decoder.weight (a copy of
+    the word embeddings), as older checkpoints carry it."""
+    save_safetensors(model, out_dir)
+    path = out_dir / "model.safetensors"
+    tensors = load_file(str(path))
+    assert "cls.predictions.decoder.weight" not in tensors
+    tensors["cls.predictions.decoder.weight"] = \
+        tensors["bert.embeddings.word_embeddings.weight"].clone()
+    save_file(tensors, str(path), metadata={"format": "pt"})
+    os.chmod(path, 0o644)
+
+
 TINY_FIXTURES = [
-    # name, class, seed, config extras, saver
+    # name, class, seed, config extras, saver[, batch loss]
     ("tiny-bert", "BertModel", 0, dict(hidden_act="gelu"), save_safetensors),
     (
         "tiny-bert-bin",
@@ -495,24 +655,51 @@ TINY_FIXTURES = [
         save_bin,
     ),
     ("tiny-bert-relu", "BertModel", 2, dict(hidden_act="relu"), save_gamma_beta),
+    (
+        "tiny-bert-ner",
+        "BertForTokenClassification",
+        3,
+        dict(
+            hidden_act="gelu",
+            id2label=dict(enumerate(NER_LABELS)),
+            label2id={label: i for i, label in enumerate(NER_LABELS)},
+        ),
+        save_safetensors,
+        token_loss,
+    ),
+    ("tiny-bert-qa", "BertForQuestionAnswering", 4, dict(hidden_act="gelu"), save_safetensors,
+     qa_loss),
+    ("tiny-bert-mlm", "BertForMaskedLM", 5, dict(hidden_act="gelu"), save_safetensors, mlm_loss,
+     MLM_CASES),
+    ("tiny-bert-pretraining", "BertForPreTraining", 6, dict(hidden_act="gelu_new"),
+     save_bin_with_tied, pretraining_loss, MLM_CASES),
+    ("tiny-bert-clm", "BertLMHeadModel", 7, dict(hidden_act="gelu", is_decoder=True),
+     save_safetensors_with_decoder, clm_loss, CLM_CASES),
 ]
+TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 
 
-def gen_tiny() -> None:
-    for name, class_name, seed, extra, save in TINY_FIXTURES:
-        build_tiny(name, class_name, seed, extra, save)
+def selected_tiny(only: list[str]) -> list[tuple]:
+    """The tiny fixtures `--only` asks for ("all" and "tiny" mean every one)."""
+    if "all" in only or "tiny" in only:
+        return TINY_FIXTURES
+    return [f for f in TINY_FIXTURES if f[0] in only]
+
+
+def gen_tiny(only: list[str]) -> None:
+    for name, class_name, seed, extra, save, *add_loss in selected_tiny(only):
+        build_tiny(name, class_name, seed, extra, save, *add_loss)
         print(f"wrote tests/fixtures/{name}/")
 
 
-def verify_all(only: str) -> int:
+def verify_all(only: list[str]) -> int:
     """Reloads every written fixture with transformers and checks it against its reference."""
     rc = 0
-    if only in ("all", "minilm"):
+    if "all" in only or "minilm" in only:
         rc |= check_saved(MINILM_DIR, FIXTURES / "reference" / "minilm.json", tol=1e-5)
-    if only in ("all", "tiny"):
-        for name, class_name, *_ in TINY_FIXTURES:
-            rc |= check_saved(FIXTURES / name, FIXTURES / name / "reference.json", class_name,
-                              tol=1e-5)
+    for name, class_name, *_ in selected_tiny(only):
+        rc |= check_saved(FIXTURES / name, FIXTURES / name / "reference.json", class_name,
+                          tol=1e-5)
     return rc
 
 
@@ -539,8 +726,9 @@ def run_check(args) -> int:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--only", choices=["all", "minilm", "tiny"], default="all",
-                   help="which fixtures to (re)generate")
+    p.add_argument("--only", choices=["all", "minilm", "tiny", *TINY_NAMES], action="append",
+                   help="which fixtures to (re)generate (repeatable; default all): minilm, every "
+                        "tiny one, or one tiny fixture by name")
     p.add_argument("--no-verify", action="store_true", help="skip reloading what was written")
     p.add_argument("--check-saved", metavar="DIR", help="check mode: load DIR and compare")
     add_check_args(p)
@@ -549,11 +737,11 @@ def main() -> int:
     if args.check_saved:
         return run_check(args)
     torch.use_deterministic_algorithms(True)
-    if args.only in ("all", "minilm"):
+    only = args.only or ["all"]
+    if "all" in only or "minilm" in only:
         gen_minilm()
-    if args.only in ("all", "tiny"):
-        gen_tiny()
-    return 0 if args.no_verify else verify_all(args.only)
+    gen_tiny(only)
+    return 0 if args.no_verify else verify_all(only)
 
 
 if __name__ == "__main__":

@@ -91,3 +91,133 @@ fn saved_sequence_classifier_loads_in_transformers_with_the_same_logits() {
         "BertForSequenceClassification",
     );
 }
+
+#[test]
+fn saved_token_classifier_loads_in_transformers_with_the_same_logits() {
+    use burnish::heads::BertForTokenClassification;
+    let src = common::fixture("tiny-bert-ner");
+    let device = Device::flex();
+    let (model, config, report) =
+        BertForTokenClassification::from_pretrained(&src, None, &device).unwrap();
+    assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+    let out = tempfile::tempdir().unwrap();
+    model.save_pretrained(&config, out.path()).unwrap();
+    check_in_transformers(
+        &src,
+        out.path(),
+        &src.join("reference.json"),
+        "BertForTokenClassification",
+    );
+}
+
+#[test]
+fn saved_question_answering_model_loads_in_transformers_with_the_same_logits() {
+    use burnish::heads::BertForQuestionAnswering;
+    let src = common::fixture("tiny-bert-qa");
+    let device = Device::flex();
+    let (model, config, report) = BertForQuestionAnswering::from_pretrained(&src, &device).unwrap();
+    assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+    let out = tempfile::tempdir().unwrap();
+    model.save_pretrained(&config, out.path()).unwrap();
+    check_in_transformers(
+        &src,
+        out.path(),
+        &src.join("reference.json"),
+        "BertForQuestionAnswering",
+    );
+}
+
+#[test]
+fn saved_masked_lm_loads_in_transformers_with_the_same_logits() {
+    use burnish::heads::BertForMaskedLM;
+    let src = common::fixture("tiny-bert-mlm");
+    let device = Device::flex();
+    let (model, config, report) = BertForMaskedLM::from_pretrained(&src, &device).unwrap();
+    assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+    let out = tempfile::tempdir().unwrap();
+    model.save_pretrained(&config, out.path()).unwrap();
+    check_in_transformers(
+        &src,
+        out.path(),
+        &src.join("reference.json"),
+        "BertForMaskedLM",
+    );
+}
+
+#[test]
+fn saved_pretraining_model_loads_in_transformers_with_the_same_logits() {
+    use burnish::heads::BertForPreTraining;
+    // From transformers' pytorch_model.bin (tied tensors stored) to burnish's safetensors.
+    let src = common::fixture("tiny-bert-pretraining");
+    let device = Device::flex();
+    let (model, config, report) = BertForPreTraining::from_pretrained(&src, &device).unwrap();
+    assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+    let out = tempfile::tempdir().unwrap();
+    model.save_pretrained(&config, out.path()).unwrap();
+    check_in_transformers(
+        &src,
+        out.path(),
+        &src.join("reference.json"),
+        "BertForPreTraining",
+    );
+}
+
+#[test]
+fn saved_causal_lm_loads_in_transformers_as_a_decoder_with_the_same_logits() {
+    use burnish::heads::BertLMHeadModel;
+    let src = common::fixture("tiny-bert-clm");
+    let device = Device::flex();
+    let (model, mut config, report) = BertLMHeadModel::from_pretrained(&src, &device).unwrap();
+    assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+    // save_pretrained itself must write is_decoder: true (else transformers runs it bidirectionally
+    // and the logits differ).
+    config.extra.remove("is_decoder");
+    let out = tempfile::tempdir().unwrap();
+    model.save_pretrained(&config, out.path()).unwrap();
+    check_in_transformers(
+        &src,
+        out.path(),
+        &src.join("reference.json"),
+        "BertLMHeadModel",
+    );
+}
+
+#[test]
+fn masked_lm_with_a_burnish_initialised_head_loads_in_transformers_with_the_same_logits() {
+    use burnish::encoder::model::BertInput;
+    use burnish::heads::BertForMaskedLM;
+    // MiniLM-style start of pre-training: a bare encoder gets a fresh head; burnish's logits for
+    // the tiny-bert cases become the reference transformers must reproduce from the saved folder.
+    let src = common::fixture("tiny-bert");
+    let device = Device::flex();
+    let (model, config, report) = BertForMaskedLM::from_pretrained(&src, &device).unwrap();
+    assert_eq!(report.newly_initialized.len(), 5, "{report:?}");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("reference.json")).unwrap())
+            .unwrap();
+    let mut cases = Vec::new();
+    for case in reference["cases"].as_array().unwrap() {
+        let ids: Vec<u32> = serde_json::from_value(case["input_ids"].clone()).unwrap();
+        let types: Vec<u32> = serde_json::from_value(case["token_type_ids"].clone()).unwrap();
+        let n = ids.len();
+        let input = BertInput::from_rows(
+            std::slice::from_ref(&ids),
+            std::slice::from_ref(&types),
+            &[vec![1; n]],
+            &device,
+        );
+        let logits = model.forward(input);
+        let vocab = logits.dims()[2];
+        let flat: Vec<f32> = logits.into_data().try_into_vec().unwrap();
+        let rows: Vec<Vec<f32>> = flat.chunks(vocab).map(<[f32]>::to_vec).collect();
+        cases.push(serde_json::json!({
+            "text": case["text"], "text_pair": case["text_pair"],
+            "input_ids": ids, "token_type_ids": types, "logits": rows,
+        }));
+    }
+    let out = tempfile::tempdir().unwrap();
+    model.save_pretrained(&config, out.path()).unwrap();
+    let ours = out.path().join("burnish-reference.json");
+    std::fs::write(&ours, serde_json::json!({ "cases": cases }).to_string()).unwrap();
+    check_in_transformers(&src, out.path(), &ours, "BertForMaskedLM");
+}

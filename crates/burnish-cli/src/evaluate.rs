@@ -72,23 +72,29 @@ fn label_kind(task: &Task) -> LabelKind {
 pub struct EvaluateArgs {
     /// Run directory written by `burnish finetune`.
     #[arg(long)]
-    model: PathBuf,
+    pub(crate) model: PathBuf,
     /// Labelled data (CSV, TSV or JSONL) with the run's columns.
     #[arg(long)]
-    data: PathBuf,
+    pub(crate) data: PathBuf,
     /// Backend.
     #[arg(long, default_value = "flex")]
-    backend: String,
+    pub(crate) backend: String,
     /// Batch size.
     #[arg(long, default_value_t = 64)]
-    batch_size: usize,
+    pub(crate) batch_size: usize,
     /// Skip unreadable rows instead of stopping.
     #[arg(long)]
-    skip_bad_rows: bool,
+    pub(crate) skip_bad_rows: bool,
 }
 
 /// Runs `burnish evaluate`: prints the metrics as JSON on stdout.
 pub fn run_evaluate(args: EvaluateArgs) -> Result<()> {
+    let info = RunInfo::read(&args.model)?;
+    match info.task.as_str() {
+        "ner" => return crate::ner::evaluate(&args, info),
+        "qa" => return crate::qa::evaluate(&args, info),
+        _ => {}
+    }
     let run = load_run(&args.model, &args.backend)?;
     let columns = columns(&run.info, true);
     let mut read = ReadOptions::new(columns);
@@ -146,25 +152,31 @@ fn columns(info: &RunInfo, with_label: bool) -> ColumnSpec {
 pub struct PredictArgs {
     /// Run directory written by `burnish finetune`.
     #[arg(long)]
-    model: PathBuf,
+    pub(crate) model: PathBuf,
     /// Input: a CSV/TSV/JSONL file with the run's text column(s), or any other file with one
     /// text per line (`a<TAB>b` for a pair).
     #[arg(long)]
-    input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Output JSON-lines file (default: stdout).
     #[arg(long)]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Backend.
     #[arg(long, default_value = "flex")]
-    backend: String,
+    pub(crate) backend: String,
     /// Batch size.
     #[arg(long, default_value_t = 64)]
-    batch_size: usize,
+    pub(crate) batch_size: usize,
 }
 
 /// Runs `burnish predict`: one JSON object per input (`text`, `label`, `score`,
 /// `probabilities`).
 pub fn run_predict(args: PredictArgs) -> Result<()> {
+    let info = RunInfo::read(&args.model)?;
+    match info.task.as_str() {
+        "ner" => return crate::ner::predict(&args, info),
+        "qa" => return crate::qa::predict(&args, info),
+        _ => {}
+    }
     let run = load_run(&args.model, &args.backend)?;
     let max_length = run.info.train.max_length;
     let (texts, examples): (Vec<(String, Option<String>)>, Vec<Example>) =
@@ -226,13 +238,7 @@ pub fn run_predict(args: PredictArgs) -> Result<()> {
         Some(map) => map.names().to_vec(),
         None => vec!["value".into()],
     };
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = output_writer(args.output.as_deref())?;
     for ((text, pair), row) in texts.iter().zip(&logits) {
         let object = match &run.task {
             Task::SingleLabel(_) => {
@@ -266,4 +272,15 @@ pub fn run_predict(args: PredictArgs) -> Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// Where `predict` writes: the file (created) or stdout.
+pub(crate) fn output_writer(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    })
 }

@@ -15,7 +15,7 @@ use burnish::tokenizer::Tokenizer;
 use burnish::train::schedule::ScheduleKind;
 use burnish::train::tasks::classification::{self, ExampleBatches};
 use burnish::train::trainer::files;
-use burnish::train::{Outcome, TrainConfig, Trainer};
+use burnish::train::{FitResult, Outcome, TrainConfig, Trainer};
 use clap::{Args, ValueEnum};
 
 use crate::run_dir::{self, RunInfo};
@@ -25,6 +25,21 @@ use crate::run_dir::{self, RunInfo};
 pub enum TaskArg {
     /// Sequence classification (sentiment, topic, sentence pairs, regression).
     Classification,
+    /// Token classification (named entities): CoNLL or JSONL `{"tokens", "tags"}` files.
+    Ner,
+    /// Extractive question answering: SQuAD v1.1 / v2.0 JSON files.
+    Qa,
+}
+
+impl TaskArg {
+    /// The name written in `training_config.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskArg::Classification => "classification",
+            TaskArg::Ner => "ner",
+            TaskArg::Qa => "qa",
+        }
+    }
 }
 
 /// How the label column is read.
@@ -61,26 +76,26 @@ impl LabelKindArg {
 pub struct FinetuneArgs {
     /// The task.
     #[arg(long, value_enum, default_value = "classification")]
-    task: TaskArg,
+    pub(crate) task: TaskArg,
     /// Pre-trained model folder (Hugging Face layout).
     #[arg(long)]
-    model: PathBuf,
+    pub(crate) model: PathBuf,
     /// Training data (CSV, TSV or JSONL with a header / keys).
     #[arg(long)]
-    train: PathBuf,
+    pub(crate) train: PathBuf,
     /// Validation data; without it, a stratified `--valid-fraction` of the training data.
     #[arg(long)]
-    valid: Option<PathBuf>,
+    pub(crate) valid: Option<PathBuf>,
     /// Run directory to write (resumed if it holds an unfinished run).
     #[arg(long)]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Replace an existing finished run directory.
     #[arg(long)]
-    overwrite: bool,
+    pub(crate) overwrite: bool,
     /// TOML file with training settings (the fields of `training_config.json`'s `train`);
     /// flags given on the command line win.
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Text column.
     #[arg(long, default_value = "text")]
     text_column: String,
@@ -95,16 +110,16 @@ pub struct FinetuneArgs {
     label_kind: LabelKindArg,
     /// Skip unreadable rows (reported with file and line) instead of stopping at the first.
     #[arg(long)]
-    skip_bad_rows: bool,
+    pub(crate) skip_bad_rows: bool,
     /// Use only the first N training rows.
     #[arg(long)]
-    max_train_rows: Option<usize>,
+    pub(crate) max_train_rows: Option<usize>,
     /// Fraction of the training data held out for validation when `--valid` is absent.
     #[arg(long, default_value_t = 0.1)]
-    valid_fraction: f64,
+    pub(crate) valid_fraction: f64,
     /// Backend: flex, tch, tch-cuda, wgpu or cuda.
     #[arg(long, default_value = "flex")]
-    backend: String,
+    pub(crate) backend: String,
     /// Epochs.
     #[arg(long)]
     epochs: Option<usize>,
@@ -140,7 +155,7 @@ pub struct FinetuneArgs {
     grad_accum: Option<usize>,
     /// Longest input in tokens.
     #[arg(long)]
-    max_length: Option<usize>,
+    pub(crate) max_length: Option<usize>,
     /// Evaluate every N optimizer steps (besides epoch ends).
     #[arg(long)]
     eval_every: Option<usize>,
@@ -149,20 +164,52 @@ pub struct FinetuneArgs {
     early_stopping_patience: Option<usize>,
     /// Metric selecting the best model (accuracy, f1_macro, mcc, loss, pearson, ...).
     #[arg(long)]
-    metric: Option<String>,
+    pub(crate) metric: Option<String>,
     /// Write a resumable checkpoint every N optimizer steps.
     #[arg(long)]
     checkpoint_every: Option<usize>,
     /// Seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// Plain shuffled batches instead of length-bucketed ones (the batches PyTorch's
+    /// `DataLoader(shuffle=True)` makes; more padding).
+    #[arg(long)]
+    no_bucketing: bool,
     /// Hide the progress bar.
     #[arg(long)]
-    quiet: bool,
+    pub(crate) quiet: bool,
+    /// NER: the tag scheme of the files (iob1, iob2/bio, bioes); detected when absent. Tags
+    /// are converted to IOB2 for training.
+    #[arg(long)]
+    pub(crate) tag_scheme: Option<String>,
+    /// NER: label every sub-word of a word (continuations of `B-X` as `I-X`), not only the
+    /// first.
+    #[arg(long)]
+    pub(crate) label_all_subwords: bool,
+    /// QA: tokens shared by consecutive windows over a long context.
+    #[arg(long, default_value_t = 128)]
+    pub(crate) doc_stride: usize,
+    /// QA: the longest answer, in tokens.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) max_answer_length: usize,
+    /// QA: how many best start and end tokens are paired per window.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) n_best: usize,
+    /// QA (SQuAD v2 data): answer nothing when the null score beats the best span by more
+    /// than this.
+    #[arg(long, default_value_t = 0.0)]
+    pub(crate) null_threshold: f32,
+    /// QA: train on these articles of the training file only (`A:B`, 0-based, B excluded).
+    #[arg(long)]
+    pub(crate) train_articles: Option<String>,
+    /// QA: validate on these articles of the validation file (or of the training file when
+    /// there is no `--valid`), `A:B`.
+    #[arg(long)]
+    pub(crate) valid_articles: Option<String>,
 }
 
 impl FinetuneArgs {
-    fn train_config(&self) -> Result<TrainConfig> {
+    pub(crate) fn train_config(&self) -> Result<TrainConfig> {
         let mut cfg = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -185,6 +232,9 @@ impl FinetuneArgs {
         if let Some(n) = self.max_grad_norm {
             cfg.max_grad_norm = (n > 0.0).then_some(n);
         }
+        if self.no_bucketing {
+            cfg.bucketing = false;
+        }
         if self.eval_every.is_some() {
             cfg.eval_every = self.eval_every;
         }
@@ -202,9 +252,18 @@ impl FinetuneArgs {
                 other => bail!("--schedule {other}: expected linear, cosine or constant"),
             };
         }
-        if self.label_kind == LabelKindArg::Regression
+        let defaults = self.config.is_none();
+        if self.task != TaskArg::Classification && self.metric.is_none() && defaults {
+            // Entity F1 for NER, SQuAD F1 for QA.
+            cfg.metric = "f1".into();
+        }
+        if self.task == TaskArg::Qa && self.max_length.is_none() && defaults {
+            cfg.max_length = 384;
+        }
+        if self.task == TaskArg::Classification
+            && self.label_kind == LabelKindArg::Regression
             && self.metric.is_none()
-            && self.config.is_none()
+            && defaults
         {
             cfg.metric = "loss".into();
         }
@@ -219,7 +278,7 @@ impl FinetuneArgs {
 }
 
 /// What to do with the output directory.
-fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
+pub(crate) fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
     let state = out.join(files::CHECKPOINT_DIR).join(files::STATE);
     let finished = out.join(run_dir::METRICS).is_file();
     if finished || (out.exists() && !state.is_file() && dir_has_entries(out)) {
@@ -246,8 +305,113 @@ fn dir_has_entries(dir: &Path) -> bool {
 
 /// Runs `burnish finetune`.
 pub fn run(args: FinetuneArgs) -> Result<()> {
+    match args.task {
+        TaskArg::Classification => run_classification(args),
+        TaskArg::Ner => crate::ner::finetune(&args),
+        TaskArg::Qa => crate::qa::finetune(&args),
+    }
+}
+
+/// A trainer for `cfg` writing to `out`, stopped cleanly by the first Ctrl-C.
+pub(crate) fn make_trainer(
+    cfg: &TrainConfig,
+    out: &Path,
+    device: &burnish::burn::tensor::Device,
+    quiet: bool,
+    resuming: bool,
+) -> Result<Trainer> {
+    let trainer = Trainer::new(cfg.clone(), out, device)?.with_progress(!quiet);
+    let stop = trainer.stop_flag();
+    let _ = ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::SeqCst) {
+            // A second Ctrl-C: give up at once.
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort)");
+    });
+    if resuming {
+        eprintln!("resuming the unfinished run in {}", out.display());
+    }
+    Ok(trainer)
+}
+
+/// Exits with status 130 after an interrupt (the checkpoint is saved).
+pub(crate) fn exit_if_interrupted<M>(result: &FitResult<M>, out: &Path) {
+    if result.outcome == Outcome::Interrupted {
+        eprintln!(
+            "interrupted after step {}; checkpoint saved in {} — run the same command again to resume",
+            result.state.global_step,
+            out.join(files::CHECKPOINT_DIR).display()
+        );
+        std::process::exit(130);
+    }
+}
+
+/// The evaluation of the best model: the last of this process's `evaluations` (one per
+/// evaluation, in order) at the best step, or, after a resume when the best one predates this
+/// process, `recompute()`.
+pub(crate) fn best_evaluation<M, E>(
+    result: &FitResult<M>,
+    mut evaluations: Vec<E>,
+    recompute: impl FnOnce() -> Result<E>,
+) -> Result<E> {
+    let evals = &result.state.evals;
+    let ours = evals.len().saturating_sub(evaluations.len());
+    let best_index = result
+        .state
+        .best_step
+        .and_then(|step| evals.iter().rposition(|e| e.step == step))
+        .filter(|&i| i >= ours);
+    match best_index {
+        Some(i) => Ok(evaluations.swap_remove(i - ours)),
+        None => recompute(),
+    }
+}
+
+/// The last lines of a run: the best metric, throughput, time, and where it went.
+pub(crate) fn print_summary<M>(
+    cfg: &TrainConfig,
+    result: &FitResult<M>,
+    started: Instant,
+    out: &Path,
+) {
+    let name = &cfg.metric;
+    eprintln!(
+        "best {name} {:.4} at step {} of {} ({}); {:.0} training tokens/s; {:.1}s",
+        result.state.best_metric.unwrap_or(f64::NAN),
+        result.state.best_step.unwrap_or(0),
+        result.state.global_step,
+        match result.outcome {
+            Outcome::EarlyStopped => "stopped early",
+            _ => "finished",
+        },
+        result.tokens_per_second(),
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("wrote {}", out.display());
+}
+
+/// The common part of `metrics.json`.
+pub(crate) fn run_metrics<M>(
+    result: &FitResult<M>,
+    final_validation: &burnish::train::Metrics,
+    started: Instant,
+    backend: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "outcome": result.outcome,
+        "best": result.best(),
+        "final_validation": final_validation,
+        "steps": result.state.global_step,
+        "train_seconds": result.state.train_seconds,
+        "train_tokens_per_second": result.tokens_per_second(),
+        "wall_seconds": started.elapsed().as_secs_f64(),
+        "backend": backend,
+    })
+}
+
+fn run_classification(args: FinetuneArgs) -> Result<()> {
     let started = Instant::now();
-    let TaskArg::Classification = args.task;
     let cfg = args.train_config()?;
     let device = burnish::backend::device(&args.backend)?;
     let resuming = prepare_out_dir(&args.out, args.overwrite)?;
@@ -355,18 +519,7 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
         pad_id,
     )?;
 
-    let trainer = Trainer::new(cfg.clone(), &args.out, &device)?.with_progress(!args.quiet);
-    let stop = trainer.stop_flag();
-    let _ = ctrlc::set_handler(move || {
-        if stop.swap(true, Ordering::SeqCst) {
-            // A second Ctrl-C: give up at once.
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort)");
-    });
-    if resuming {
-        eprintln!("resuming the unfinished run in {}", args.out.display());
-    }
+    let trainer = make_trainer(&cfg, &args.out, &device, args.quiet, resuming)?;
     eprintln!(
         "fine-tuning {} on {} examples ({} validation), {} labels, backend {}",
         args.model.display(),
@@ -388,14 +541,7 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
         Ok(metrics)
     };
     let result = trainer.fit(model, &batches, &mut evaluate)?;
-    if result.outcome == Outcome::Interrupted {
-        eprintln!(
-            "interrupted after step {}; checkpoint saved in {} — run the same command again to resume",
-            result.state.global_step,
-            args.out.join(files::CHECKPOINT_DIR).display()
-        );
-        std::process::exit(130);
-    }
+    exit_if_interrupted(&result, &args.out);
 
     // The finished run directory: a Hugging Face folder plus how it was made.
     let mut config = config;
@@ -407,18 +553,8 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
     let best_model = result.model.valid();
     best_model.save_pretrained(&config, &args.out)?;
     tokenizer.save_dir(&args.out)?;
-    // The best evaluation is the last of this process's evaluations at the best step; after a
-    // resume it may predate this process, and is then computed again.
-    let evals = &result.state.evals;
-    let ours = evals.len().saturating_sub(evaluations.len());
-    let best_index = result
-        .state
-        .best_step
-        .and_then(|step| evals.iter().rposition(|e| e.step == step))
-        .filter(|&i| i >= ours);
-    let final_eval = match best_index {
-        Some(i) => evaluations.swap_remove(i - ours),
-        None => classification::evaluate(
+    let final_eval = best_evaluation(&result, evaluations, || {
+        classification::evaluate(
             &best_model,
             &valid_examples,
             &task,
@@ -426,10 +562,10 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
             pad_id,
             &device,
         )
-        .map_err(anyhow::Error::msg)?,
-    };
+        .map_err(anyhow::Error::msg)
+    })?;
     let info = RunInfo {
-        task: "classification".into(),
+        task: TaskArg::Classification.name().into(),
         base_model: args.model.clone(),
         train_file: args.train.clone(),
         valid_file: args.valid.clone(),
@@ -437,42 +573,22 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
         text_pair_column: args.text_pair_column.clone(),
         label_column: args.label_column.clone(),
         label_kind: args.label_kind.name().into(),
+        ner: None,
+        qa: None,
         train: cfg.clone(),
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
     run_dir::write_json(&args.out.join(run_dir::LABELS), &task.to_hf_json())?;
-    let metrics = serde_json::json!({
-        "outcome": result.outcome,
-        "best": result.best(),
-        "final_validation": final_eval.metrics,
-        "report": final_eval.report,
-        "steps": result.state.global_step,
-        "train_seconds": result.state.train_seconds,
-        "train_tokens_per_second": result.tokens_per_second(),
-        "wall_seconds": started.elapsed().as_secs_f64(),
-        "train_examples": train_examples.len(),
-        "valid_examples": valid_examples.len(),
-        "backend": args.backend,
-    });
+    let mut metrics = run_metrics(&result, &final_eval.metrics, started, &args.backend);
+    metrics["report"] = serde_json::to_value(&final_eval.report)?;
+    metrics["train_examples"] = train_examples.len().into();
+    metrics["valid_examples"] = valid_examples.len().into();
     run_dir::write_json(&args.out.join(run_dir::METRICS), &metrics)?;
 
     if let Some(report) = &final_eval.report {
         eprintln!("\n{report}");
     }
-    let name = &cfg.metric;
-    eprintln!(
-        "best {name} {:.4} at step {} of {} ({}); {:.0} training tokens/s; {:.1}s",
-        result.state.best_metric.unwrap_or(f64::NAN),
-        result.state.best_step.unwrap_or(0),
-        result.state.global_step,
-        match result.outcome {
-            Outcome::EarlyStopped => "stopped early",
-            _ => "finished",
-        },
-        result.tokens_per_second(),
-        started.elapsed().as_secs_f64()
-    );
-    eprintln!("wrote {}", args.out.display());
+    print_summary(&cfg, &result, started, &args.out);
     Ok(())
 }
 

@@ -2,14 +2,20 @@
 //!
 //! Subcommands:
 //! - `burnish encode --model DIR --input FILE --output FILE.jsonl [--backend NAME] [--max-length N]`
-//! - `burnish finetune --task classification --model DIR --train FILE [--valid FILE] --out RUN_DIR`
+//! - `burnish finetune --task classification|ner|qa --model DIR --train FILE [--valid FILE] --out RUN_DIR`
 //! - `burnish evaluate --model RUN_DIR --data FILE`
 //! - `burnish predict --model RUN_DIR --input FILE [--output FILE.jsonl]`
+//! - `burnish tokenizer train --corpus FILES --vocab-size N --out DIR`
+//! - `burnish pretrain --objective mlm|mlm+nsp|clm --corpus FILES --out RUN_DIR [--model DIR]`
 
 mod encode;
 mod evaluate;
 mod finetune;
+mod ner;
+mod pretrain;
+mod qa;
 mod run_dir;
+mod tokenizer_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +37,11 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Predict with a fine-tuned run directory; writes JSON lines.
     Predict(evaluate::PredictArgs),
+    /// Pre-train (MLM, MLM+NSP, CLM) on text corpora, from scratch or from a checkpoint.
+    Pretrain(Box<pretrain::PretrainArgs>),
+    /// Tokenizer tools: train a WordPiece vocabulary on a corpus.
+    #[command(subcommand)]
+    Tokenizer(tokenizer_cmd::TokenizerCommand),
 }
 
 fn main() {
@@ -40,6 +51,8 @@ fn main() {
         Command::Finetune(args) => finetune::run(*args),
         Command::Evaluate(args) => evaluate::run_evaluate(args),
         Command::Predict(args) => evaluate::run_predict(args),
+        Command::Tokenizer(command) => tokenizer_cmd::run(command),
+        Command::Pretrain(args) => pretrain::run(*args),
     };
     if let Err(err) = result {
         // One line: the error and its causes, outermost first.

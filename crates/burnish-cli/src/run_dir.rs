@@ -20,7 +20,7 @@ pub const LABELS: &str = "labels.json";
 /// How a run was trained: enough to read new data the same way.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInfo {
-    /// `classification`.
+    /// `classification`, `ner` or `qa`.
     pub task: String,
     /// The pre-trained model folder it started from.
     pub base_model: PathBuf,
@@ -28,16 +28,50 @@ pub struct RunInfo {
     pub train_file: PathBuf,
     /// Validation data file (`None`: carved from the training file).
     pub valid_file: Option<PathBuf>,
-    /// Column holding the text.
+    /// Column holding the text (classification).
+    #[serde(default)]
     pub text_column: String,
-    /// Column holding the second text of a pair.
+    /// Column holding the second text of a pair (classification).
+    #[serde(default)]
     pub text_pair_column: Option<String>,
-    /// Column holding the label.
+    /// Column holding the label (classification).
+    #[serde(default)]
     pub label_column: String,
-    /// `class`, `multi-label` or `regression`.
+    /// `class`, `multi-label` or `regression` (classification).
+    #[serde(default)]
     pub label_kind: String,
+    /// Token classification settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ner: Option<NerInfo>,
+    /// Question answering settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qa: Option<QaInfo>,
     /// The training hyper-parameters.
     pub train: TrainConfig,
+}
+
+/// How a token classifier reads its data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NerInfo {
+    /// The tag scheme of the training files (`iob1`, `iob2`, `bioes`).
+    pub source_scheme: String,
+    /// The scheme the model's tags use (`iob2`).
+    pub tag_scheme: String,
+    /// Whether every sub-word was labelled (else only the first of each word).
+    pub label_all_subwords: bool,
+}
+
+/// How a question answering model reads contexts and picks answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QaInfo {
+    /// Tokens shared by consecutive context windows.
+    pub doc_stride: usize,
+    /// The longest answer in tokens.
+    pub max_answer_length: usize,
+    /// Best start / end tokens paired per window.
+    pub n_best: usize,
+    /// For SQuAD v2 models: the null-score margin that answers nothing; `None` always answers.
+    pub null_threshold: Option<f32>,
 }
 
 impl RunInfo {

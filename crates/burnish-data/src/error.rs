@@ -83,6 +83,18 @@ pub enum DataError {
         /// What is wrong.
         reason: String,
     },
+    /// A field of a JSON document is missing or unusable (a SQuAD file's question without
+    /// `answers`, an `answer_start` that is not a non-negative integer, ...).
+    #[error("{}: {location}: {reason}", path.display())]
+    JsonField {
+        /// The file.
+        path: PathBuf,
+        /// Where the field is in the document, as a path from its root, e.g.
+        /// `data[3].paragraphs[1].qas[0].answers`.
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A row could not be read, under [`BadRowPolicy::Fail`](crate::BadRowPolicy::Fail).
     #[error(transparent)]
     BadRow(#[from] BadRow),
@@ -130,6 +142,38 @@ pub enum DataError {
     LabelMap {
         /// What is wrong.
         reason: String,
+    },
+    /// A corpus file could not be read past a line (an I/O or gzip decompression error in the
+    /// middle of a file).
+    #[error("{}:{line}: cannot read: {source}", path.display())]
+    ReadLine {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line that could not be read.
+        line: usize,
+        /// The underlying I/O (or decompression) error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The tokenizer has no special token that pre-training needs (`[CLS]`, `[SEP]`, `[PAD]`,
+    /// `[MASK]`).
+    #[error("the tokenizer has no {token} token, which {purpose} needs")]
+    MissingSpecialToken {
+        /// The token's text.
+        token: String,
+        /// What needs it.
+        purpose: String,
+    },
+    /// A corpus has too few documents for what was asked (next-sentence prediction needs a
+    /// second document to draw random segments from).
+    #[error("{purpose} needs at least {needed} documents with text, the corpus has {found}")]
+    TooFewDocuments {
+        /// What needs them.
+        purpose: String,
+        /// How many are needed.
+        needed: usize,
+        /// How many there are.
+        found: usize,
     },
     /// Options are out of range (a batch size of 0, a validation fraction outside `[0, 1)`, ...).
     #[error("invalid options: {reason}")]

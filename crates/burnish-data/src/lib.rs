@@ -12,6 +12,16 @@
 //!    ([`collate`]).
 //! 5. Split a dataset without a validation file ([`train_valid_split`], [`stratified_split`]).
 //!
+//! Named-entity files (CoNLL columns or JSON Lines) are read into [`TaggedSentence`]s with
+//! their tags converted to one [`TagScheme`] ([`NerDataset::read`]); SQuAD files (JSON, or
+//! flat JSON Lines records) into [`QaExample`]s ([`SquadDataset::read`]).
+//!
+//! Pre-training reads plain-text corpora as streams ([`Corpus`]: `.txt` or `.jsonl`, gzip or
+//! not, with a [`HeldOutSplit`]), tokenizes their sentences ([`TokenizedSentences`]) and packs
+//! them into full-length sequences ([`Packer`]) or makes next-sentence pairs ([`NspPairs`]),
+//! masks them for MLM ([`MlmMasker`]: 80/10/10, whole-word option, fresh masks each epoch) and
+//! pads them into [`PretrainBatch`]es ([`collate_mlm`], [`collate_clm`]).
+//!
 //! All randomness comes from [`Rng`], a SplitMix64 generator whose state is one `u64`, so plans
 //! and splits are identical across platforms and runs, and a resumed run sees the same batches.
 //!
@@ -20,20 +30,49 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod conll;
+mod corpus;
 mod delimited;
 mod error;
 mod examples;
 mod labels;
+mod mlm;
+mod nsp;
+mod pretrain;
+mod qa_features;
 mod reader;
 mod rng;
 mod split;
+mod squad;
+mod token_features;
 
 pub use batch::{Batch, BatchPlan, BucketOptions, collate, eval_batches, restore_order};
+pub use conll::{
+    NerDataset, NerFormat, NerReadOptions, TagScheme, TaggedSentence, convert_tags, detect_scheme,
+};
+pub use corpus::{
+    Corpus, CorpusFormat, CorpusOptions, Document, DocumentSplit, Documents, HeldOutSplit, Part,
+    Sentence, Sentences,
+};
 pub use error::{BadRow, DataError, Result};
 pub use examples::{Example, Examples, Label, TokenizeOptions, tokenize_dataset, tokenize_records};
 pub use labels::{LabelMap, Task};
+pub use mlm::{MaskedSequence, MaskingVocab, MlmMasker, MlmOptions};
+pub use nsp::{IS_NEXT, NOT_NEXT, NspOptions, NspPairs, TokenizedDocument, TokenizedDocuments};
+pub use pretrain::{
+    PackOptions, Packer, PretrainBatch, PretrainSequence, SpecialIds, TokenizedSentence,
+    TokenizedSentences, collate_clm, collate_mlm,
+};
+pub use qa_features::{
+    QaFeature, QaFeatureOptions, QaFeatures, QaInput, answer_tokens, qa_features,
+};
 pub use reader::{
     BadRowPolicy, ColumnSpec, Dataset, Format, LabelKind, RawLabel, ReadOptions, Record,
 };
 pub use rng::Rng;
 pub use split::{stratified_split, train_valid_split};
+pub use squad::{Answer, QaExample, SquadDataset, SquadVersion};
+pub use token_features::{
+    IGNORE_INDEX, SubwordLabels, TokenFeature, TokenFeatureOptions, TokenFeatures, WordsInput,
+    token_features,
+};

@@ -450,9 +450,31 @@ impl BertModel {
     /// If `S` exceeds `max_position_embeddings` or the three input tensors differ in shape.
     pub fn forward(&self, input: BertInput) -> BertModelOutput {
         let bias = attention_bias(input.attention_mask, self.encoder_heads());
-        let embedded = self
-            .embeddings
-            .forward(input.input_ids, input.token_type_ids);
+        self.forward_with_bias(input.input_ids, input.token_type_ids, bias)
+    }
+
+    /// Runs the encoder as a decoder, as `transformers` does for a config with
+    /// `is_decoder: true` (`BertLMHeadModel`): position `i` attends to the positions `j <= i`
+    /// that are not padding (see [`causal_attention_bias`]). Otherwise as [`Self::forward`].
+    ///
+    /// Shapes: `input.*` are `[B, S]`; the output holds `[B, S, H]` hidden states and, with a
+    /// pooler, a `[B, H]` pooled vector.
+    ///
+    /// # Panics
+    /// If `S` exceeds `max_position_embeddings` or the three input tensors differ in shape.
+    pub fn forward_causal(&self, input: BertInput) -> BertModelOutput {
+        let bias = causal_attention_bias(input.attention_mask, self.encoder_heads());
+        self.forward_with_bias(input.input_ids, input.token_type_ids, bias)
+    }
+
+    /// Embeddings, layers and pooler with a ready `[B, N, S, S]` additive attention bias.
+    fn forward_with_bias(
+        &self,
+        input_ids: Tensor<2, Int>,
+        token_type_ids: Tensor<2, Int>,
+        bias: Tensor<4>,
+    ) -> BertModelOutput {
+        let embedded = self.embeddings.forward(input_ids, token_type_ids);
         let last_hidden_state = self.encoder.forward(embedded, bias);
         let pooler_output = self
             .pooler
@@ -481,6 +503,27 @@ pub fn attention_bias(attention_mask: Tensor<2, Int>, heads: usize) -> Tensor<4>
     let masked: Tensor<2, Bool> = attention_mask.equal_elem(0);
     let bias = Tensor::<2>::zeros([batch, seq_len], &masked.device()).mask_fill(masked, f32::MIN);
     bias.unsqueeze_dims::<4>(&[1, 2])
+        .expand([batch, heads, seq_len, seq_len])
+}
+
+/// The decoder's `[B, N, S, S]` additive bias from HF's `attention_mask` (`[B, S]`, 1 = attend):
+/// query `i` may attend to key `j` only if `j <= i` and key `j` is not padding; 0 there,
+/// `f32::MIN` elsewhere, as `transformers`' `create_extended_attention_mask_for_decoder` (then
+/// `(1 - mask) * finfo.min`) gives.
+pub fn causal_attention_bias(attention_mask: Tensor<2, Int>, heads: usize) -> Tensor<4> {
+    let [batch, seq_len] = attention_mask.dims();
+    let device = attention_mask.device();
+    let padded: Tensor<4, Bool> = attention_mask
+        .equal_elem(0)
+        .unsqueeze_dims::<4>(&[1, 2])
+        .expand([batch, 1, seq_len, seq_len]);
+    // `tril_mask` is true strictly above the diagonal: the future keys `j > i`.
+    let future: Tensor<4, Bool> = Tensor::<2, Bool>::tril_mask([seq_len, seq_len], 0, &device)
+        .unsqueeze_dims::<4>(&[0, 1])
+        .expand([batch, 1, seq_len, seq_len]);
+    let masked = padded.bool_or(future);
+    Tensor::<4>::zeros([batch, 1, seq_len, seq_len], &device)
+        .mask_fill(masked, f32::MIN)
         .expand([batch, heads, seq_len, seq_len])
 }
 

@@ -1,4 +1,6 @@
-//! Task heads on burnish's BERT encoder.
+//! Task heads on burnish's BERT encoder: fine-tuning heads (sequence and token
+//! classification, question answering) and pre-training heads (masked LM, MLM + NSP, causal LM,
+//! all with the decoder tied to the word embeddings).
 //!
 //! Each head is a `#[derive(Module)]` struct whose field names are `transformers`' (`bert`,
 //! `classifier`, ...), so Hugging Face `BertFor*` checkpoints load into it and what burnish
@@ -6,8 +8,18 @@
 //! loss.
 #![warn(missing_docs)]
 
+pub mod causal_lm;
 pub mod classification;
 pub mod loss;
+pub mod masked_lm;
+pub mod pretraining;
+pub mod question_answering;
+pub mod token_classification;
 
 pub use burnish_encoder::{EncoderError, Result};
+pub use causal_lm::{BertLMHeadModel, NextTokenTargets};
 pub use classification::{BertForSequenceClassification, ClassificationTargets, ProblemType};
+pub use masked_lm::{BertForMaskedLM, MaskedTargets};
+pub use pretraining::{BertForPreTraining, PreTrainingLoss};
+pub use question_answering::BertForQuestionAnswering;
+pub use token_classification::BertForTokenClassification;

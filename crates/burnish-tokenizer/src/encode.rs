@@ -205,6 +205,41 @@ impl BatchEncoding {
     }
 }
 
+/// Splits raw text into words as BERT's pre-tokenizer does (at whitespace, and every
+/// punctuation character a word of its own), with each word's **byte** span in `text`.
+///
+/// These are the "words" of token classification on raw text (`burnish predict` for NER):
+/// CoNLL-style data separates punctuation the same way.
+pub fn split_words(text: &str) -> Vec<(String, (usize, usize))> {
+    use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+    use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+    let mut split = PreTokenizedString::from(text);
+    if BertPreTokenizer.pre_tokenize(&mut split).is_err() {
+        // BERT's pre-tokenizer cannot fail on a `&str`; fall back to whitespace anyway.
+        let mut words = Vec::new();
+        let mut start = None;
+        for (i, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
+            match (c.is_whitespace(), start) {
+                (true, Some(s)) => {
+                    words.push((text[s..i].to_owned(), (s, i)));
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+        }
+        return words;
+    }
+    split
+        .get_splits(OffsetReferential::Original, OffsetType::Byte)
+        .into_iter()
+        .map(|(_, (start, end), _)| (text[start..end].to_owned(), (start, end)))
+        .collect()
+}
+
 /// What truncation does to one input.
 struct Truncation {
     /// How many tokens of text fit (the maximum length minus the special tokens).
@@ -239,6 +274,40 @@ impl Tokenizer {
     /// As [`Tokenizer::encode`].
     pub fn encode_input(&self, input: Input<'_>, options: &EncodeOptions) -> Result<Encoding> {
         self.encode_at(input, options, 0)
+    }
+
+    /// How many special tokens encoding adds to a single text (`pair = false`) or a pair: 2 and
+    /// 3 for BERT's `[CLS] a [SEP]` / `[CLS] a [SEP] b [SEP]`.
+    pub fn num_special_tokens(&self, pair: bool) -> usize {
+        self.inner
+            .get_post_processor()
+            .map_or(0, |processor| processor.added_tokens(pair))
+    }
+
+    /// Encodes a text already split into words (Python's `is_split_into_words=True`), as for
+    /// token classification: each word is normalised and pre-tokenized on its own (BERT's
+    /// pre-tokenizer may still split a word at punctuation), so [`Encoding::word_ids`] index
+    /// `words` and every word gets at least one token (`[UNK]` at worst).
+    ///
+    /// Offsets are relative to each word, as in `transformers`.
+    ///
+    /// # Errors
+    /// As [`Tokenizer::encode`].
+    pub fn encode_words(&self, words: &[&str], options: &EncodeOptions) -> Result<Encoding> {
+        let truncation = self.truncation(options, false)?;
+        let mut first = self
+            .inner
+            .encode(tokenizers::InputSequence::from(words), false)
+            .map_err(|source| TokenizerError::Encode { input: 0, source })?;
+        if let Some(truncation) = truncation {
+            truncate(&mut first, None, &truncation)
+                .map_err(|reason| TokenizerError::Truncation { input: 0, reason })?;
+        }
+        let encoding = self
+            .inner
+            .post_process(first, None, options.add_special_tokens)
+            .map_err(|source| TokenizerError::Encode { input: 0, source })?;
+        Ok(Encoding::from_hf(&encoding, options.return_overflowing))
     }
 
     /// Encodes a batch (in parallel unless `TOKENIZERS_PARALLELISM=false`) and pads the rows.

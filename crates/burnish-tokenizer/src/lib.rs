@@ -23,7 +23,9 @@ mod train;
 pub use config::{
     BertTokenizerOptions, SPECIAL_TOKENS_MAP_FILE, SpecialTokens, TOKENIZER_CONFIG_FILE,
 };
-pub use encode::{BatchEncoding, EncodeOptions, Encoding, Input, Padding, TruncationStrategy};
+pub use encode::{
+    BatchEncoding, EncodeOptions, Encoding, Input, Padding, TruncationStrategy, split_words,
+};
 pub use error::{HfError, Result, TokenizerError};
 pub use load::{TOKENIZER_FILE, VOCAB_FILE};
 pub use train::{WordPieceTrainOptions, train_wordpiece};

@@ -16,6 +16,12 @@
 //!
 //! Invalid input (length mismatches, labels out of range, no samples) is a [`MetricsError`], never
 //! a panic.
+//!
+//! Task-level scores live in submodules: [`entities`] (entity-level NER scores as seqeval) and
+//! [`squad`] (SQuAD v1.1 / v2.0 exact match and F1 as the official evaluation scripts).
+
+pub mod entities;
+pub mod squad;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

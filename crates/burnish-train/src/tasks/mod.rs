@@ -2,3 +2,6 @@
 //! evaluated, and how predictions are read.
 
 pub mod classification;
+pub mod ner;
+pub mod pretrain;
+pub mod qa;

@@ -1,0 +1,459 @@
+//! `burnish finetune|evaluate|predict` for token classification (named entities).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burnish::burn::module::Module;
+use burnish::burn::tensor::Device;
+use burnish::data::{
+    BadRowPolicy, LabelMap, NerDataset, NerReadOptions, SubwordLabels, TagScheme, TaggedSentence,
+    TokenFeatureOptions, TokenFeatures, WordsInput, token_features, train_valid_split,
+};
+use burnish::heads::BertForTokenClassification;
+use burnish::tokenizer::{Tokenizer, split_words};
+use burnish::train::metrics::entities::EntityReport;
+use burnish::train::tasks::ner::{self, TokenBatches};
+
+use crate::evaluate::{EvaluateArgs, PredictArgs, output_writer};
+use crate::finetune::{
+    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, make_trainer, prepare_out_dir,
+    print_summary, run_metrics,
+};
+use crate::run_dir::{self, NerInfo, RunInfo};
+
+/// How NER files are read: tags converted to IOB2 from the given (or detected) scheme.
+fn read_options(scheme: Option<&str>, skip_bad_rows: bool) -> Result<NerReadOptions> {
+    let source_scheme =
+        match scheme {
+            Some(name) => Some(TagScheme::parse(name).with_context(|| {
+                format!("--tag-scheme {name}: expected iob1, iob2 (bio) or bioes")
+            })?),
+            None => None,
+        };
+    Ok(NerReadOptions {
+        source_scheme,
+        target_scheme: TagScheme::Iob2,
+        bad_rows: if skip_bad_rows {
+            BadRowPolicy::Skip
+        } else {
+            BadRowPolicy::Fail
+        },
+        ..NerReadOptions::default()
+    })
+}
+
+fn read(path: &Path, options: &NerReadOptions) -> Result<NerDataset> {
+    let data = NerDataset::read(path, options)?;
+    if let Some(summary) = data.bad_rows_summary(5) {
+        eprintln!("warning: {summary}");
+    }
+    Ok(data)
+}
+
+/// Labelled windows of `sentences`; a tag the model does not know is an error naming the
+/// sentence's line.
+fn featurize(
+    tokenizer: &Tokenizer,
+    sentences: &[TaggedSentence],
+    tags: &LabelMap,
+    options: &TokenFeatureOptions,
+    path: &Path,
+) -> Result<TokenFeatures> {
+    let ids: Vec<Vec<u32>> = sentences
+        .iter()
+        .map(|s| {
+            s.tags
+                .iter()
+                .map(|tag| tags.lookup(tag, path, s.line))
+                .collect::<burnish::data::Result<Vec<u32>>>()
+        })
+        .collect::<burnish::data::Result<_>>()?;
+    let inputs: Vec<WordsInput<'_>> = sentences
+        .iter()
+        .zip(&ids)
+        .map(|(s, t)| WordsInput {
+            words: &s.tokens,
+            tags: Some(t),
+            line: s.line,
+        })
+        .collect();
+    let features = token_features(tokenizer, &inputs, options, path)?;
+    if features.split_sentences > 0 {
+        eprintln!(
+            "note: {}: {} sentences are longer than {} tokens and are read in several windows",
+            path.display(),
+            features.split_sentences,
+            options.max_length
+        );
+    }
+    Ok(features)
+}
+
+fn feature_options(max_length: usize, all_subwords: bool, tags: &LabelMap) -> TokenFeatureOptions {
+    TokenFeatureOptions {
+        max_length,
+        subword_labels: if all_subwords {
+            SubwordLabels::All
+        } else {
+            SubwordLabels::First
+        },
+        continuation: ner::continuation_tags(tags),
+    }
+}
+
+/// Prints the entity report as a table on stderr.
+fn print_report(report: &EntityReport) {
+    eprintln!(
+        "\n{:>12} {:>9} {:>9} {:>9} {:>8}",
+        "type", "precision", "recall", "f1", "support"
+    );
+    for (kind, s) in &report.per_type {
+        eprintln!(
+            "{kind:>12} {:>9.4} {:>9.4} {:>9.4} {:>8}",
+            s.precision, s.recall, s.f1, s.support
+        );
+    }
+    let m = &report.micro;
+    eprintln!(
+        "{:>12} {:>9.4} {:>9.4} {:>9.4} {:>8}\ntoken accuracy {:.4}",
+        "micro avg", m.precision, m.recall, m.f1, m.support, report.token_accuracy
+    );
+}
+
+/// `burnish finetune --task ner`.
+pub fn finetune(args: &FinetuneArgs) -> Result<()> {
+    let started = Instant::now();
+    let cfg = args.train_config()?;
+    let device = burnish::backend::device(&args.backend)?;
+    let resuming = prepare_out_dir(&args.out, args.overwrite)?;
+    let tokenizer = Tokenizer::from_dir(&args.model)?;
+    let read_opts = read_options(args.tag_scheme.as_deref(), args.skip_bad_rows)?;
+
+    let mut train = read(&args.train, &read_opts)?;
+    if let Some(n) = args.max_train_rows {
+        train.sentences.truncate(n);
+    }
+    let tags = LabelMap::new(train.tag_set())?;
+    let (train_sentences, valid_sentences, valid_path) = match &args.valid {
+        Some(path) => {
+            let mut opts = read_opts.clone();
+            // The validation file may use its own scheme; it is converted all the same.
+            opts.source_scheme = None;
+            let valid = read(path, &opts)?;
+            (train.sentences.clone(), valid.sentences, path.clone())
+        }
+        None => {
+            let (t, v) = train_valid_split(train.len(), args.valid_fraction, cfg.seed)?;
+            eprintln!(
+                "note: no --valid file: holding out {} of {} training sentences for validation",
+                v.len(),
+                train.len()
+            );
+            let pick = |idx: &[usize]| idx.iter().map(|&i| train.sentences[i].clone()).collect();
+            (pick(&t), pick(&v), args.train.clone())
+        }
+    };
+    if train_sentences.is_empty() || valid_sentences.is_empty() {
+        bail!("no training or validation sentences");
+    }
+    let options = feature_options(cfg.max_length, args.label_all_subwords, &tags);
+    let train_features = featurize(&tokenizer, &train_sentences, &tags, &options, &args.train)?;
+    let valid_features = featurize(&tokenizer, &valid_sentences, &tags, &options, &valid_path)?;
+    let valid_gold: Vec<Vec<String>> = valid_sentences.iter().map(|s| s.tags.clone()).collect();
+
+    let (model, config, report) =
+        BertForTokenClassification::from_pretrained(&args.model, Some(tags.len()), &device)?;
+    if cfg.max_length > config.max_position_embeddings {
+        bail!(
+            "--max-length {} exceeds the model's max_position_embeddings {}",
+            cfg.max_length,
+            config.max_position_embeddings
+        );
+    }
+    if !report.newly_initialized.is_empty() && !resuming {
+        eprintln!(
+            "note: new task head ({}) initialised from scratch",
+            report.newly_initialized.join(", ")
+        );
+    }
+    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
+    let batches = TokenBatches::new(
+        &train_features.features,
+        cfg.batch_size,
+        cfg.bucketing,
+        cfg.seed,
+        pad_id,
+    )?;
+    let trainer = make_trainer(&cfg, &args.out, &device, args.quiet, resuming)?;
+    eprintln!(
+        "fine-tuning {} for NER on {} sentences ({} validation), {} tags ({} scheme in the file), \
+         backend {}",
+        args.model.display(),
+        train_sentences.len(),
+        valid_sentences.len(),
+        tags.len(),
+        train.source_scheme.name(),
+        args.backend
+    );
+    let eval_batch = cfg.batch_size.max(32);
+    let mut evaluations = Vec::new();
+    let mut evaluate = |m: &BertForTokenClassification| {
+        let eval = ner::evaluate(
+            m,
+            &valid_features.features,
+            &valid_gold,
+            &tags,
+            eval_batch,
+            pad_id,
+            &device,
+        )?;
+        let metrics = eval.metrics.clone();
+        evaluations.push(eval);
+        Ok(metrics)
+    };
+    let result = trainer.fit(model, &batches, &mut evaluate)?;
+    exit_if_interrupted(&result, &args.out);
+
+    let mut config = config;
+    if let Some(map) = tags.to_hf_json().as_object() {
+        for (k, v) in map {
+            config.extra.insert(k.clone(), v.clone());
+        }
+    }
+    let best_model = result.model.valid();
+    best_model.save_pretrained(&config, &args.out)?;
+    tokenizer.save_dir(&args.out)?;
+    let final_eval = best_evaluation(&result, evaluations, || {
+        ner::evaluate(
+            &best_model,
+            &valid_features.features,
+            &valid_gold,
+            &tags,
+            eval_batch,
+            pad_id,
+            &device,
+        )
+        .map_err(anyhow::Error::msg)
+    })?;
+    let info = RunInfo {
+        task: TaskArg::Ner.name().into(),
+        base_model: args.model.clone(),
+        train_file: args.train.clone(),
+        valid_file: args.valid.clone(),
+        text_column: String::new(),
+        text_pair_column: None,
+        label_column: String::new(),
+        label_kind: String::new(),
+        ner: Some(NerInfo {
+            source_scheme: train.source_scheme.name().into(),
+            tag_scheme: TagScheme::Iob2.name().into(),
+            label_all_subwords: args.label_all_subwords,
+        }),
+        qa: None,
+        train: cfg.clone(),
+    };
+    run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
+    run_dir::write_json(&args.out.join(run_dir::LABELS), &tags.to_hf_json())?;
+    let mut metrics = run_metrics(&result, &final_eval.metrics, started, &args.backend);
+    metrics["report"] = serde_json::to_value(&final_eval.report)?;
+    metrics["train_sentences"] = train_sentences.len().into();
+    metrics["valid_sentences"] = valid_sentences.len().into();
+    metrics["train_windows"] = train_features.features.len().into();
+    run_dir::write_json(&args.out.join(run_dir::METRICS), &metrics)?;
+    print_report(&final_eval.report);
+    print_summary(&cfg, &result, started, &args.out);
+    Ok(())
+}
+
+/// A loaded NER run directory.
+struct NerRun {
+    info: RunInfo,
+    tags: LabelMap,
+    tokenizer: Tokenizer,
+    model: BertForTokenClassification,
+    device: Device,
+    pad_id: u32,
+}
+
+fn load(dir: &Path, info: RunInfo, backend: &str) -> Result<NerRun> {
+    let device = burnish::backend::device(backend)?;
+    let config_path = dir.join(burnish::encoder::CONFIG_FILE);
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&config_path)
+            .with_context(|| format!("cannot read {}", config_path.display()))?,
+    )
+    .with_context(|| format!("{}", config_path.display()))?;
+    let tags =
+        LabelMap::from_hf_config(&json).with_context(|| format!("{}", config_path.display()))?;
+    let tokenizer = Tokenizer::from_dir(dir)?;
+    let (model, config, report) =
+        BertForTokenClassification::from_pretrained(dir, Some(tags.len()), &device)?;
+    if !report.newly_initialized.is_empty() {
+        bail!(
+            "{}: the run's weights lack {}",
+            dir.display(),
+            report.newly_initialized.join(", ")
+        );
+    }
+    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
+    Ok(NerRun {
+        info,
+        tags,
+        tokenizer,
+        model,
+        device,
+        pad_id,
+    })
+}
+
+/// `burnish evaluate` on a NER run: entity-level scores (seqeval's) and token accuracy.
+pub fn evaluate(args: &EvaluateArgs, info: RunInfo) -> Result<()> {
+    let run = load(&args.model, info, &args.backend)?;
+    let data = read(&args.data, &read_options(None, args.skip_bad_rows)?)?;
+    let all_subwords = run.info.ner.as_ref().is_some_and(|n| n.label_all_subwords);
+    let options = feature_options(run.info.train.max_length, all_subwords, &run.tags);
+    let features = featurize(
+        &run.tokenizer,
+        &data.sentences,
+        &run.tags,
+        &options,
+        &args.data,
+    )?;
+    let gold: Vec<Vec<String>> = data.sentences.iter().map(|s| s.tags.clone()).collect();
+    let eval = ner::evaluate(
+        &run.model,
+        &features.features,
+        &gold,
+        &run.tags,
+        args.batch_size,
+        run.pad_id,
+        &run.device,
+    )
+    .map_err(anyhow::Error::msg)?;
+    print_report(&eval.report);
+    let out = serde_json::json!({
+        "data": args.data,
+        "sentences": data.sentences.len(),
+        "source_scheme": data.source_scheme.name(),
+        "metrics": eval.metrics,
+        "report": eval.report,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// One input of `burnish predict`: its text and words with their byte spans in it.
+struct Sentence {
+    text: String,
+    words: Vec<String>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Sentence {
+    fn from_text(text: &str) -> Self {
+        let (words, spans) = split_words(text).into_iter().unzip();
+        Self {
+            text: text.to_owned(),
+            words,
+            spans,
+        }
+    }
+
+    /// Words given as tokens: the text is the tokens joined by single spaces.
+    fn from_tokens(tokens: Vec<String>) -> Self {
+        let mut text = String::new();
+        let mut spans = Vec::with_capacity(tokens.len());
+        for (i, token) in tokens.iter().enumerate() {
+            if i > 0 {
+                text.push(' ');
+            }
+            spans.push((text.len(), text.len() + token.len()));
+            text.push_str(token);
+        }
+        Self {
+            text,
+            words: tokens,
+            spans,
+        }
+    }
+}
+
+/// Reads `predict` inputs: JSON lines with `"text"` or `"tokens"`, or one text per line.
+fn read_inputs(path: &Path) -> Result<Vec<Sentence>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let jsonl = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if !jsonl {
+            out.push(Sentence::from_text(line));
+            continue;
+        }
+        let at = || format!("{}:{}", path.display(), i + 1);
+        let value: serde_json::Value = serde_json::from_str(line).with_context(at)?;
+        if let Some(tokens) = value.get("tokens") {
+            let tokens: Vec<String> = serde_json::from_value(tokens.clone())
+                .with_context(|| format!("{}: `tokens` is not a list of strings", at()))?;
+            out.push(Sentence::from_tokens(tokens));
+        } else if let Some(text) = value.get("text").and_then(|t| t.as_str()) {
+            out.push(Sentence::from_text(text));
+        } else {
+            bail!("{}: expected a `text` string or a `tokens` list", at());
+        }
+    }
+    Ok(out)
+}
+
+/// `burnish predict` on a NER run: per input, the entities with character offsets, and each
+/// word's tag.
+pub fn predict(args: &PredictArgs, info: RunInfo) -> Result<()> {
+    let run = load(&args.model, info, &args.backend)?;
+    let sentences = read_inputs(&args.input)?;
+    let inputs: Vec<WordsInput<'_>> = sentences
+        .iter()
+        .enumerate()
+        .map(|(i, s)| WordsInput {
+            words: &s.words,
+            tags: None,
+            line: i + 1,
+        })
+        .collect();
+    let options = feature_options(run.info.train.max_length, false, &run.tags);
+    let features = token_features(&run.tokenizer, &inputs, &options, &args.input)?;
+    let logits = ner::predict_token_logits(
+        &run.model,
+        &features.features,
+        args.batch_size,
+        run.pad_id,
+        &run.device,
+    );
+    let counts: Vec<usize> = sentences.iter().map(|s| s.words.len()).collect();
+    let outside = run.tags.id("O").unwrap_or(0);
+    let words = ner::word_predictions(&features.features, &logits, &counts, outside);
+    let mut out = output_writer(args.output.as_deref())?;
+    for (sentence, predicted) in sentences.iter().zip(&words) {
+        let tags: Vec<String> = predicted
+            .iter()
+            .map(|w| run.tags.name(w.tag).unwrap_or("O").to_owned())
+            .collect();
+        let scores: Vec<f32> = predicted.iter().map(|w| w.score).collect();
+        let entities = ner::entities(&sentence.text, &sentence.spans, &tags, &scores);
+        let object = serde_json::json!({
+            "text": sentence.text,
+            "entities": entities,
+            "words": sentence.words,
+            "tags": tags,
+        });
+        serde_json::to_writer(&mut out, &object)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,404 @@
+//! `BertForMaskedLM`: masked-language-model pre-training (and continued, domain-adaptive
+//! pre-training), as in `transformers`, with the decoder tied to the word embeddings.
+//!
+//! The head (HF `cls.predictions`) is a transform (`dense`, activation, `LayerNorm`) followed by
+//! a decoder whose weight *is* the encoder's word-embedding matrix: logits are computed as
+//! `h @ word_embeddings^T + bias`, so there is no separate decoder parameter, gradients reach the
+//! embeddings through both uses, and nothing has to be kept in sync.
+//!
+//! Two forwards: [`BertForMaskedLM::forward`] scores every position (`[B, S, V]`), and
+//! [`BertForMaskedLM::forward_masked`] gathers the hidden states of the masked positions first,
+//! so the vocabulary-sized projection, most of a pre-training step, runs on `M` rows instead of
+//! `B * S`.
+//!
+//! ## Tied weights in checkpoints
+//! `transformers` writes `cls.predictions.bias` and leaves out the tied
+//! `cls.predictions.decoder.weight` / `cls.predictions.decoder.bias`; older files (and every
+//! `pytorch_model.bin`) carry them too. On loading ([`resolve_tied_decoder`]):
+//! - `cls.predictions.decoder.weight` is dropped: the decoder is the word-embedding matrix, which
+//!   `transformers` also uses after tying. It is not listed as unused.
+//! - `cls.predictions.decoder.bias` is the same parameter as `cls.predictions.bias`: it is used
+//!   when the file has no `cls.predictions.bias`, and dropped otherwise.
+//!
+//! Saving writes exactly what `transformers`' `save_pretrained` writes (no `decoder.*`).
+
+use std::path::Path;
+
+use burn::module::{Module, Param};
+use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use burnish_encoder::config::{BertConfig, HiddenAct};
+use burnish_encoder::model::{BertInput, BertModel, apply_activation};
+use burnish_encoder::pretrained::save_hf_folder;
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
+
+use crate::loss;
+
+/// The label `transformers` ignores in language-model losses (positions that are not
+/// predicted: unmasked tokens, padding).
+pub const IGNORE_INDEX: i64 = -100;
+
+/// HF name of the head's output bias.
+pub const BIAS_NAME: &str = "cls.predictions.bias";
+/// HF name of the tied decoder weight (the word embeddings); accepted, never used or written.
+pub const DECODER_WEIGHT_NAME: &str = "cls.predictions.decoder.weight";
+/// HF name of the decoder bias, an alias of [`BIAS_NAME`]; used only when that is absent.
+pub const DECODER_BIAS_NAME: &str = "cls.predictions.decoder.bias";
+
+/// `dense`, activation (`hidden_act`) and `LayerNorm` before the decoder (HF
+/// `cls.predictions.transform`).
+#[derive(Module, Debug)]
+pub struct BertPredictionHeadTransform {
+    /// `H -> H`.
+    pub dense: Linear,
+    /// HF `LayerNorm` (epsilon `layer_norm_eps`).
+    pub layer_norm: LayerNorm,
+    /// HF `transform_act_fn`, from `hidden_act`.
+    #[module(skip)]
+    pub act: HiddenAct,
+}
+
+impl BertPredictionHeadTransform {
+    /// Fresh weights as `transformers` initialises them: `dense` ~ N(0, initializer_range)
+    /// with zero bias, LayerNorm weight 1 and bias 0.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        let mut dense = LinearConfig::new(config.hidden_size, config.hidden_size)
+            .with_initializer(Initializer::Normal {
+                mean: 0.0,
+                std: config.initializer_range,
+            })
+            .init(device);
+        dense.bias = Some(Param::from_tensor(Tensor::zeros(
+            [config.hidden_size],
+            device,
+        )));
+        Self {
+            dense,
+            layer_norm: LayerNormConfig::new(config.hidden_size)
+                .with_epsilon(config.layer_norm_eps)
+                .init(device),
+            act: config.hidden_act,
+        }
+    }
+
+    /// `LayerNorm(act(dense(hidden)))`, `[.., H]` to `[.., H]`.
+    pub fn forward<const D: usize>(&self, hidden: Tensor<D>) -> Tensor<D> {
+        let hidden = apply_activation(self.act, self.dense.forward(hidden));
+        self.layer_norm.forward(hidden)
+    }
+}
+
+/// The transform and the decoder tied to the word embeddings (HF `cls.predictions`).
+#[derive(Module, Debug)]
+pub struct BertLMPredictionHead {
+    /// HF `transform`.
+    pub transform: BertPredictionHeadTransform,
+    /// The decoder's output bias, `[V]` (HF `cls.predictions.bias`, alias
+    /// `cls.predictions.decoder.bias`).
+    pub bias: Param<Tensor<1>>,
+}
+
+impl BertLMPredictionHead {
+    /// Fresh weights as `transformers` initialises them (the bias is zero).
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            transform: BertPredictionHeadTransform::new(config, device),
+            bias: Param::from_tensor(Tensor::zeros([config.vocab_size], device)),
+        }
+    }
+
+    /// Vocabulary logits of `[N, H]` hidden rows: `transform(h) @ word_embeddings^T + bias`,
+    /// `[N, V]`, with `word_embeddings` the encoder's `[V, H]` embedding matrix.
+    ///
+    /// # Panics
+    /// If the widths disagree.
+    pub fn forward_rows(&self, hidden: Tensor<2>, word_embeddings: Tensor<2>) -> Tensor<2> {
+        let transformed = self.transform.forward(hidden);
+        transformed.matmul(word_embeddings.transpose()) + self.bias.val().unsqueeze::<2>()
+    }
+
+    /// Vocabulary logits of `[B, S, H]` hidden states, `[B, S, V]` (see
+    /// [`Self::forward_rows`]).
+    pub fn forward(&self, hidden: Tensor<3>, word_embeddings: Tensor<2>) -> Tensor<3> {
+        let [batch, seq_len, width] = hidden.dims();
+        let vocab = word_embeddings.dims()[0];
+        self.forward_rows(hidden.reshape([batch * seq_len, width]), word_embeddings)
+            .reshape([batch, seq_len, vocab])
+    }
+}
+
+/// The MLM head alone (HF `BertOnlyMLMHead`, field `cls`).
+#[derive(Module, Debug)]
+pub struct BertOnlyMLMHead {
+    /// HF `cls.predictions`.
+    pub predictions: BertLMPredictionHead,
+}
+
+impl BertOnlyMLMHead {
+    /// Fresh weights.
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            predictions: BertLMPredictionHead::new(config, device),
+        }
+    }
+}
+
+/// BERT with the masked-language-model head (HF `BertForMaskedLM`).
+///
+/// The encoder has no pooler (`add_pooling_layer=False` in `transformers`): a checkpoint that has
+/// one loads with the pooler tensors listed in the report's `unused`.
+#[derive(Module, Debug)]
+pub struct BertForMaskedLM {
+    /// The encoder, without pooler (HF prefix `bert.`). Its word embeddings are the decoder.
+    pub bert: BertModel,
+    /// HF `cls`.
+    pub cls: BertOnlyMLMHead,
+}
+
+impl BertForMaskedLM {
+    /// A fresh model (encoder without pooler and head initialised as `transformers` does).
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self::with_encoder(
+            BertModel::new_with_pooler(config, false, device),
+            config,
+            device,
+        )
+    }
+
+    /// A fresh head on an existing encoder (whose word embeddings become the decoder). An
+    /// encoder with a pooler keeps it, unused and saved with the model (`transformers` then
+    /// reports it as unexpected weights).
+    pub fn with_encoder(bert: BertModel, config: &BertConfig, device: &Device) -> Self {
+        Self {
+            bert,
+            cls: BertOnlyMLMHead::new(config, device),
+        }
+    }
+
+    /// Loads a model folder: a `BertForMaskedLM` / `BertForPreTraining` / `BertLMHeadModel`
+    /// checkpoint (head included), or a checkpoint without the MLM head (a bare `BertModel`
+    /// such as MiniLM's, a classifier), which gets a fresh head listed in the report's
+    /// `newly_initialized` (`cls.predictions.*`), so the caller can say so as `transformers`
+    /// does. Tensors this model has no place for (a pooler, `cls.seq_relationship`, another
+    /// head) are listed in `unused`. Tied decoder tensors are handled as in the
+    /// [module docs](self).
+    ///
+    /// The model is always bidirectional, whatever the config's `is_decoder`.
+    ///
+    /// # Errors
+    /// [`EncoderError::ConfigValue`] for `tie_word_embeddings: false` (an untied decoder is not
+    /// supported); otherwise as [`BertModel::from_pretrained`].
+    pub fn from_pretrained(
+        dir: impl AsRef<Path>,
+        device: &Device,
+    ) -> Result<(Self, BertConfig, LoadReport)> {
+        let dir = dir.as_ref();
+        let config = read_tied_config(dir)?;
+        let checkpoint = Checkpoint::from_dir(dir)?;
+        let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
+        Ok((model, config, report))
+    }
+
+    /// Builds the model for `config` and loads `checkpoint` into it (what
+    /// [`Self::from_pretrained`] does after reading the files).
+    ///
+    /// # Errors
+    /// As [`burnish_encoder::weights::load_checkpoint`].
+    pub fn from_checkpoint(
+        config: &BertConfig,
+        mut checkpoint: Checkpoint,
+        device: &Device,
+    ) -> Result<(Self, LoadReport)> {
+        resolve_tied_decoder(&mut checkpoint);
+        let mut model = Self::new(config, device);
+        let report = load_checkpoint(
+            &mut model,
+            &checkpoint,
+            LoadSpec {
+                encoder_prefix: "bert.",
+                may_be_fresh: &|name| name.starts_with("cls.predictions."),
+            },
+        )?;
+        Ok((model, report))
+    }
+
+    /// Vocabulary logits at every position, `[B, S, V]`, for a batch of `[B, S]` inputs
+    /// (padded positions included). For training prefer [`Self::forward_masked`].
+    pub fn forward(&self, input: BertInput) -> Tensor<3> {
+        let hidden = self.bert.forward(input).last_hidden_state;
+        self.cls.predictions.forward(hidden, self.word_embeddings())
+    }
+
+    /// Vocabulary logits at the `M` masked positions only, `[M, V]`: `positions` (`[M]`) are
+    /// flattened indices `b * S + s` into the `[B, S]` batch. The hidden states are gathered
+    /// *before* the transform and the tied decoder, so the `H x V` projection runs on `M` rows
+    /// instead of `B * S`. Row `m` equals `forward(input)[b, s]` for `positions[m] = b * S + s`.
+    ///
+    /// # Panics
+    /// If a position is outside `0..B * S` (backend-dependent), or `M == 0`.
+    pub fn forward_masked(&self, input: BertInput, positions: Tensor<1, Int>) -> Tensor<2> {
+        let hidden = self.bert.forward(input).last_hidden_state;
+        self.cls
+            .predictions
+            .forward_rows(gather_rows(hidden, positions), self.word_embeddings())
+    }
+
+    /// Mean cross-entropy of `[M, V]` logits (from [`Self::forward_masked`]) against the `[M]`
+    /// original token ids; labels equal to [`IGNORE_INDEX`] (`-100`) are skipped. Returns `[1]`.
+    ///
+    /// # Panics
+    /// If the shapes disagree or a label is outside `0..V` (other than `-100`).
+    pub fn loss(&self, logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+        mlm_loss(logits, labels)
+    }
+
+    /// `transformers`' MLM loss on the full logits: mean cross-entropy of `[B, S, V]` logits
+    /// against `[B, S]` labels, over the positions whose label is not `-100`. Returns `[1]`; 0
+    /// when every position is ignored (where PyTorch gives NaN).
+    ///
+    /// # Panics
+    /// If the shapes disagree or a label is outside `0..V` (other than `-100`).
+    pub fn loss_full(&self, logits: Tensor<3>, labels: Tensor<2, Int>) -> Tensor<1> {
+        mlm_loss_full(logits, labels)
+    }
+
+    /// The tied decoder matrix: the encoder's word embeddings, `[V, H]`.
+    pub fn word_embeddings(&self) -> Tensor<2> {
+        self.bert.embeddings.word_embeddings.weight.val()
+    }
+
+    /// Number of encoder layers (for layer-wise learning-rate decay).
+    pub fn encoder_layers(&self) -> usize {
+        self.bert.encoder.layer.len()
+    }
+
+    /// Writes `config.json` (architecture `BertForMaskedLM`, `is_decoder: false`) and
+    /// `model.safetensors` as `transformers` writes them (`cls.predictions.bias`, no tied
+    /// `decoder.*` tensors), atomically.
+    ///
+    /// # Errors
+    /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
+    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
+        let config = lm_config(config, "BertForMaskedLM", false);
+        save_hf_folder(self, &config, dir.as_ref())
+    }
+}
+
+/// Flattened masked positions and their labels, built from `[B, S]` label rows in which every
+/// position that is not predicted holds [`IGNORE_INDEX`] (the MLM collator's output).
+#[derive(Debug, Clone)]
+pub struct MaskedTargets {
+    /// `b * S + s` of every predicted position, row-major, `[M]`.
+    pub positions: Tensor<1, Int>,
+    /// The token ids to predict there, `[M]`.
+    pub labels: Tensor<1, Int>,
+}
+
+impl MaskedTargets {
+    /// Collects the positions whose label is not `-100`, in row-major order; `None` when there
+    /// are none (a batch with nothing masked has no MLM loss).
+    ///
+    /// # Panics
+    /// If the rows differ in length.
+    pub fn from_label_rows(labels: &[Vec<i64>], device: &Device) -> Option<Self> {
+        let seq_len = labels.first().map_or(0, Vec::len);
+        assert!(
+            labels.iter().all(|r| r.len() == seq_len),
+            "label rows must be padded to one length"
+        );
+        let (positions, targets): (Vec<i64>, Vec<i64>) = labels
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter(|(_, l)| **l != IGNORE_INDEX)
+            .map(|(i, &l)| (i as i64, l))
+            .unzip();
+        if positions.is_empty() {
+            return None;
+        }
+        let m = positions.len();
+        Some(Self {
+            positions: Tensor::from_data(TensorData::new(positions, [m]), device),
+            labels: Tensor::from_data(TensorData::new(targets, [m]), device),
+        })
+    }
+}
+
+/// `[B, S, H]` hidden states to the `[M, H]` rows at flattened positions `b * S + s`.
+pub(crate) fn gather_rows(hidden: Tensor<3>, positions: Tensor<1, Int>) -> Tensor<2> {
+    let [batch, seq_len, width] = hidden.dims();
+    hidden
+        .reshape([batch * seq_len, width])
+        .select(0, positions)
+}
+
+/// Mean CE of `[M, V]` logits against `[M]` labels, skipping `-100`.
+pub(crate) fn mlm_loss(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    assert_eq!(
+        labels.dims()[0],
+        logits.dims()[0],
+        "labels must be [M] like the logits' rows"
+    );
+    loss::cross_entropy_ignoring(logits, labels, IGNORE_INDEX)
+}
+
+/// Mean CE of `[B, S, V]` logits against `[B, S]` labels, skipping `-100`.
+pub(crate) fn mlm_loss_full(logits: Tensor<3>, labels: Tensor<2, Int>) -> Tensor<1> {
+    let [batch, seq_len, vocab] = logits.dims();
+    assert_eq!(
+        labels.dims(),
+        [batch, seq_len],
+        "labels must be [B, S] like the logits' first two dimensions"
+    );
+    loss::cross_entropy_ignoring(
+        logits.reshape([batch * seq_len, vocab]),
+        labels.reshape([batch * seq_len]),
+        IGNORE_INDEX,
+    )
+}
+
+/// Makes a checkpoint's tied decoder tensors fit the tied model: drops
+/// `cls.predictions.decoder.weight` (the decoder is the word embeddings) and turns
+/// `cls.predictions.decoder.bias` into `cls.predictions.bias` when that is absent (dropping it
+/// otherwise, as the same parameter). Returns the names that were dropped or renamed.
+pub fn resolve_tied_decoder(checkpoint: &mut Checkpoint) -> Vec<String> {
+    let mut touched = Vec::new();
+    if checkpoint.tensors.remove(DECODER_WEIGHT_NAME).is_some() {
+        touched.push(DECODER_WEIGHT_NAME.to_string());
+    }
+    if let Some(bias) = checkpoint.tensors.remove(DECODER_BIAS_NAME) {
+        checkpoint
+            .tensors
+            .entry(BIAS_NAME.to_string())
+            .or_insert(bias);
+        touched.push(DECODER_BIAS_NAME.to_string());
+    }
+    touched
+}
+
+/// Reads `config.json` and refuses `tie_word_embeddings: false`.
+pub(crate) fn read_tied_config(dir: &Path) -> Result<BertConfig> {
+    let path = dir.join(CONFIG_FILE);
+    let config = BertConfig::from_file(&path)?;
+    if config.extra.get("tie_word_embeddings") == Some(&serde_json::Value::Bool(false)) {
+        return Err(EncoderError::ConfigValue {
+            path,
+            field: "tie_word_embeddings",
+            reason: "burnish's language-model heads always tie the decoder to the word \
+                     embeddings; an untied decoder is not supported"
+                .into(),
+        });
+    }
+    Ok(config)
+}
+
+/// `config` with `architectures: [class]` and `is_decoder` set for saving.
+pub(crate) fn lm_config(config: &BertConfig, class: &str, is_decoder: bool) -> BertConfig {
+    let mut config = config.clone();
+    config.set_architecture(class);
+    config
+        .extra
+        .insert("is_decoder".into(), serde_json::Value::Bool(is_decoder));
+    config
+}

@@ -1,0 +1,143 @@
+//! `BertForQuestionAnswering`: extractive (SQuAD-style) question answering, a start and an end
+//! logit per token, as in `transformers`.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::tensor::{Device, Int, Tensor};
+use burnish_encoder::config::BertConfig;
+use burnish_encoder::model::{BertInput, BertModel};
+use burnish_encoder::pretrained::save_hf_folder;
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::{CONFIG_FILE, Result};
+
+use crate::loss;
+use crate::token_classification::ensure_label_maps;
+
+/// BERT with a `H -> 2` linear layer on every token's hidden state giving the answer span's
+/// start and end logits (HF `BertForQuestionAnswering`; no dropout before the layer, as there).
+///
+/// The encoder has no pooler (`add_pooling_layer=False` in `transformers`): a checkpoint that
+/// has one loads with the pooler tensors listed in the report's `unused`.
+#[derive(Module, Debug)]
+pub struct BertForQuestionAnswering {
+    /// The encoder, without pooler (HF prefix `bert.`).
+    pub bert: BertModel,
+    /// `H -> 2`: start and end logits (HF `qa_outputs`).
+    pub qa_outputs: Linear,
+}
+
+impl BertForQuestionAnswering {
+    /// A fresh model (encoder without pooler and head initialised as `transformers` does).
+    pub fn new(config: &BertConfig, device: &Device) -> Self {
+        Self::with_encoder(
+            BertModel::new_with_pooler(config, false, device),
+            config,
+            device,
+        )
+    }
+
+    /// A new head on an existing encoder. An encoder with a pooler keeps it, unused by
+    /// [`Self::forward`] and saved with the model (`transformers` then reports it as unexpected
+    /// weights); build it with `BertModel::new_with_pooler(config, false, ..)` to match
+    /// `transformers`' layout.
+    pub fn with_encoder(bert: BertModel, config: &BertConfig, device: &Device) -> Self {
+        let mut qa_outputs = LinearConfig::new(config.hidden_size, 2)
+            .with_initializer(Initializer::Normal {
+                mean: 0.0,
+                std: config.initializer_range,
+            })
+            .init(device);
+        qa_outputs.bias = Some(burn::module::Param::from_tensor(Tensor::zeros([2], device)));
+        Self { bert, qa_outputs }
+    }
+
+    /// Loads a model folder: a `BertForQuestionAnswering` checkpoint (head included) or any
+    /// other BERT checkpoint (`BertModel`, `BertForMaskedLM`, ...), which gets a fresh
+    /// `qa_outputs`, listed in the report's `newly_initialized`. A checkpoint's pooler (and any
+    /// other tensor this model has no place for, such as another head) is not an error: it is
+    /// listed in the report's `unused`.
+    ///
+    /// # Errors
+    /// As [`BertModel::from_pretrained`]; a checkpoint `qa_outputs` of another size than
+    /// `[2, H]` is [`burnish_encoder::EncoderError::ShapeMismatch`] naming it.
+    pub fn from_pretrained(
+        dir: impl AsRef<Path>,
+        device: &Device,
+    ) -> Result<(Self, BertConfig, LoadReport)> {
+        let dir = dir.as_ref();
+        let config = BertConfig::from_file(dir.join(CONFIG_FILE))?;
+        let checkpoint = Checkpoint::from_dir(dir)?;
+        let mut model = Self::new(&config, device);
+        let report = load_checkpoint(
+            &mut model,
+            &checkpoint,
+            LoadSpec {
+                encoder_prefix: "bert.",
+                may_be_fresh: &|name| name.starts_with("qa_outputs."),
+            },
+        )?;
+        Ok((model, config, report))
+    }
+
+    /// `(start_logits, end_logits)`, each `[B, S]`, for a batch of `[B, S]` inputs (padded
+    /// positions included: mask them out before picking a span).
+    pub fn forward(&self, input: BertInput) -> (Tensor<2>, Tensor<2>) {
+        let [batch, seq_len] = input.dims();
+        let hidden = self.bert.forward(input).last_hidden_state;
+        let logits = self.qa_outputs.forward(hidden);
+        let start = logits.clone().narrow(2, 0, 1).reshape([batch, seq_len]);
+        let end = logits.narrow(2, 1, 1).reshape([batch, seq_len]);
+        (start, end)
+    }
+
+    /// `(CE(start) + CE(end)) / 2` as `transformers` computes it: `[B, S]` start and end
+    /// logits, `[B]` gold start and end token positions. Positions are clamped to `[0, S]` and
+    /// those equal to `S` (so also any past the sequence, e.g. an answer truncated away) are
+    /// ignored; each cross-entropy is the mean over its non-ignored examples. Returns `[1]`;
+    /// a side whose positions are all ignored contributes 0 (where PyTorch gives NaN).
+    ///
+    /// # Panics
+    /// If the logits' shapes differ or the positions are not `[B]`.
+    pub fn loss(
+        &self,
+        start_logits: Tensor<2>,
+        end_logits: Tensor<2>,
+        start_positions: Tensor<1, Int>,
+        end_positions: Tensor<1, Int>,
+    ) -> Tensor<1> {
+        let [batch, seq_len] = start_logits.dims();
+        assert_eq!(
+            end_logits.dims(),
+            [batch, seq_len],
+            "start and end logits differ"
+        );
+        assert_eq!(
+            start_positions.dims(),
+            [batch],
+            "start_positions must be [B]"
+        );
+        assert_eq!(end_positions.dims(), [batch], "end_positions must be [B]");
+        let ignored = seq_len as i64;
+        let span_loss = |logits: Tensor<2>, positions: Tensor<1, Int>| {
+            loss::cross_entropy_ignoring(logits, positions.clamp(0, ignored), ignored)
+        };
+        (span_loss(start_logits, start_positions) + span_loss(end_logits, end_positions))
+            .div_scalar(2.0)
+    }
+
+    /// Writes `config.json` (architecture `BertForQuestionAnswering`; `id2label`/`label2id`
+    /// set to two labels when the config's have another size, since `transformers` sizes
+    /// `qa_outputs` by them) and `model.safetensors` in `transformers`' layout, atomically.
+    ///
+    /// # Errors
+    /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
+    /// naming the file.
+    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
+        let mut config = config.clone();
+        config.set_architecture("BertForQuestionAnswering");
+        ensure_label_maps(&mut config, 2);
+        save_hf_folder(self, &config, dir.as_ref())
+    }
+}
