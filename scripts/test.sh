@@ -8,7 +8,10 @@
 #   1. the whole workspace's tests on the default backend (flex), plus the parity tests on
 #      LibTorch CPU (`tch`) and on WGPU (software Vulkan where no GPU is present), all in one
 #      build with features flex,tch,wgpu;
-#   2. `cargo check` of the CUDA backend (CI has no GPU; this proves it compiles).
+#   2. the per-backend fine-tuning examples (examples/finetune_*.rs) on a tiny model, and a
+#      compile of the criterion benches;
+#   3. `cargo check` of the CUDA backend and its example (CI has no GPU; this proves they
+#      compile).
 # Under CI=true a missing asset or reference tool fails the tests instead of skipping them.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -56,8 +59,22 @@ features="${BURNISH_TEST_FEATURES:-flex,tch,wgpu}"
 step "cargo test --workspace --features $features"
 cargo test --workspace --features "$features" --no-fail-fast
 
+step "per-backend examples on a tiny model ($features), and the benches compile"
+example_out="$(mktemp -d)"
+for backend in ${features//,/ }; do
+  # `cargo test --workspace` above built the examples with the same features; running the
+  # binaries directly avoids `cargo run`, whose narrower feature set would rebuild Burn.
+  "$CARGO_TARGET_DIR/debug/examples/finetune_$backend" \
+    tests/fixtures/tiny-bert "${BURNISH_ASSETS:-$root/assets}/vader-movies/train.tsv" 96 \
+    "$example_out/$backend"
+done
+rm -rf "$example_out"
+cargo test --workspace --features "$features" --benches --no-run
+
 step "cargo check --features cuda (compile-only: no GPU here)"
 # cubecl-cuda's LLVM/NVPTX build script downloads an LLVM bundle from outside the package
 # registries; DOCS_RS=1 makes it skip that (it is not needed to type-check every crate).
 DOCS_RS=1 CUDARC_CUDA_VERSION="${CUDARC_CUDA_VERSION:-13000}" \
   cargo check -p burnish-cli --no-default-features --features cuda
+DOCS_RS=1 CUDARC_CUDA_VERSION="${CUDARC_CUDA_VERSION:-13000}" \
+  cargo check -p burnish --no-default-features --features cuda --example finetune_cuda

@@ -7,7 +7,9 @@
 //! - `burnish predict --model RUN_DIR --input FILE [--output FILE.jsonl]`
 //! - `burnish tokenizer train --corpus FILES --vocab-size N --out DIR`
 //! - `burnish pretrain --objective mlm|mlm+nsp|clm --corpus FILES --out RUN_DIR [--model DIR]`
+//! - `burnish bench [--backends flex,tch,wgpu] [--shapes minilm,bert-base] [--batch 32] [--seq 128]`
 
+mod bench;
 mod encode;
 mod evaluate;
 mod finetune;
@@ -42,6 +44,8 @@ enum Command {
     /// Tokenizer tools: train a WordPiece vocabulary on a corpus.
     #[command(subcommand)]
     Tokenizer(tokenizer_cmd::TokenizerCommand),
+    /// Inference and training-step tokens/s per backend beside PyTorch + transformers.
+    Bench(bench::BenchArgs),
 }
 
 fn main() {
@@ -53,6 +57,7 @@ fn main() {
         Command::Predict(args) => evaluate::run_predict(args),
         Command::Tokenizer(command) => tokenizer_cmd::run(command),
         Command::Pretrain(args) => pretrain::run(*args),
+        Command::Bench(args) => bench::run(args),
     };
     if let Err(err) = result {
         // One line: the error and its causes, outermost first.

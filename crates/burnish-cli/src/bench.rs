@@ -1,0 +1,350 @@
+//! `burnish bench`: inference and training-step throughput per backend, beside PyTorch +
+//! `transformers` on the same shapes, measured in the same invocation.
+//!
+//! Every measurement runs in its own child process (this binary with `--one`, or
+//! `scripts/bench_torch.py`), so each peak-memory figure is that measurement's own.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use burnish::backend::BackendKind;
+use burnish::train::bench::{
+    MlmStep, ModelShape, TrainStep, inference_model, inference_step, measure, peak_rss_bytes,
+    synthetic_batch, synthetic_mlm_batch,
+};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+/// Arguments of `burnish bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Backends to measure, comma-separated (default: every backend this build includes
+    /// that runs here on the CPU: flex, tch, wgpu).
+    #[arg(long, value_delimiter = ',')]
+    backends: Vec<String>,
+    /// Model shapes: minilm, bert-base.
+    #[arg(long, value_delimiter = ',', default_value = "minilm")]
+    shapes: Vec<String>,
+    /// What to time: infer (classifier forward, no autodiff), train (classifier forward,
+    /// backward, clipping, AdamW), mlm (a masked-LM step, decoder on the masked positions
+    /// only), mlm-full (the same step with the decoder on every position, as `transformers`
+    /// computes it). PyTorch's `mlm` and `mlm-full` are both `BertForMaskedLM` with labels.
+    #[arg(long, value_delimiter = ',', default_value = "infer,train")]
+    modes: Vec<String>,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Tokens per row (every token real: no padding).
+    #[arg(long, default_value_t = 128)]
+    seq: usize,
+    /// Untimed steps first (kernel compilation, allocator warm-up).
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// Timed steps.
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Python with torch + transformers for the reference side (default: $BURNISH_PYTHON,
+    /// then python3).
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// Skip the PyTorch side.
+    #[arg(long)]
+    no_torch: bool,
+    /// PyTorch device for the reference side (cpu, cuda).
+    #[arg(long, default_value = "cpu")]
+    torch_device: String,
+    /// CPU threads for PyTorch (0: all cores, PyTorch's default).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Also write the results as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Internal: run one measurement `BACKEND:SHAPE:MODE` and print it as a JSON line.
+    #[arg(long, hide = true)]
+    one: Option<String>,
+}
+
+/// One measured configuration, from either side.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Row {
+    side: String,
+    #[serde(default)]
+    backend: Option<String>,
+    shape: String,
+    mode: String,
+    batch: usize,
+    seq: usize,
+    steps: usize,
+    seconds_per_step: f64,
+    tokens_per_second: f64,
+    peak_rss_bytes: Option<u64>,
+    #[serde(default)]
+    device: Option<String>,
+}
+
+/// The `--modes` values.
+const MODES: [&str; 4] = ["infer", "train", "mlm", "mlm-full"];
+
+/// Runs `burnish bench`.
+pub fn run(args: BenchArgs) -> Result<()> {
+    if let Some(one) = &args.one {
+        let row = run_one(one, &args)?;
+        println!("{}", serde_json::to_string(&row)?);
+        return Ok(());
+    }
+    let backends: Vec<BackendKind> = if args.backends.is_empty() {
+        BackendKind::compiled()
+            .into_iter()
+            .filter(|b| !matches!(b, BackendKind::TchCuda | BackendKind::Cuda))
+            .collect()
+    } else {
+        args.backends
+            .iter()
+            .map(|b| b.parse::<BackendKind>().map_err(anyhow::Error::from))
+            .collect::<Result<_>>()?
+    };
+    for b in &backends {
+        b.device()?;
+    }
+    let shapes: Vec<ModelShape> = args
+        .shapes
+        .iter()
+        .map(|s| {
+            ModelShape::from_name(s)
+                .with_context(|| format!("unknown --shapes value {s:?} (minilm, bert-base)"))
+        })
+        .collect::<Result<_>>()?;
+    for m in &args.modes {
+        if !MODES.contains(&m.as_str()) {
+            bail!("unknown --modes value {m:?} ({})", MODES.join(", "));
+        }
+    }
+    if args.batch == 0 || args.seq < 2 || args.steps == 0 {
+        bail!("--batch and --steps must be at least 1 and --seq at least 2");
+    }
+
+    let exe = std::env::current_exe().context("locating the burnish binary")?;
+    let python = args
+        .python
+        .clone()
+        .or_else(|| std::env::var_os("BURNISH_PYTHON").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let script = torch_script()?;
+    let mut rows = Vec::new();
+    let mut table = Table::default();
+    let mut torch_rows = std::collections::HashMap::new();
+    for &shape in &shapes {
+        for mode in &args.modes {
+            let torch_mode = if mode == "mlm-full" {
+                "mlm"
+            } else {
+                mode.as_str()
+            };
+            let cached = torch_rows.get(&(shape.name(), torch_mode)).cloned();
+            let torch = if args.no_torch {
+                None
+            } else if cached.is_some() {
+                cached.clone()
+            } else {
+                eprintln!("measuring pytorch {} {mode} ...", shape.name());
+                let mut cmd = Command::new(&python);
+                cmd.arg(&script)
+                    .args(["--shape", shape.name(), "--mode", torch_mode])
+                    .args(["--batch", &args.batch.to_string()])
+                    .args(["--seq", &args.seq.to_string()])
+                    .args(["--warmup", &args.warmup.to_string()])
+                    .args(["--steps", &args.steps.to_string()])
+                    .args(["--threads", &args.threads.to_string()])
+                    .args(["--device", &args.torch_device]);
+                let row = child_row(cmd, &format!("{} {}", python.display(), script.display()))?;
+                rows.push(row.clone());
+                torch_rows.insert((shape.name(), torch_mode), row.clone());
+                Some(row)
+            };
+            for &backend in &backends {
+                eprintln!("measuring burnish {backend} {} {mode} ...", shape.name());
+                let mut cmd = Command::new(&exe);
+                cmd.arg("bench")
+                    .args(["--one", &format!("{backend}:{}:{mode}", shape.name())])
+                    .args(["--batch", &args.batch.to_string()])
+                    .args(["--seq", &args.seq.to_string()])
+                    .args(["--warmup", &args.warmup.to_string()])
+                    .args(["--steps", &args.steps.to_string()]);
+                let row = child_row(cmd, &format!("burnish bench --one {backend}"))?;
+                table.push(&row, torch.as_ref());
+                rows.push(row);
+            }
+            if let Some(t) = torch.filter(|_| cached.is_none()) {
+                table.push(&t, None);
+            }
+        }
+    }
+    println!("{}", table.render(&args));
+    if let Some(path) = &args.json {
+        let doc = serde_json::json!({
+            "batch": args.batch, "seq": args.seq, "warmup": args.warmup, "steps": args.steps,
+            "cpu": cpu_model(), "cores": std::thread::available_parallelism().map(|n| n.get()).ok(),
+            "rows": rows,
+        });
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// One measurement in this process.
+fn run_one(spec: &str, args: &BenchArgs) -> Result<Row> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let [backend, shape, mode] = parts[..] else {
+        bail!("--one wants BACKEND:SHAPE:MODE, got {spec:?}");
+    };
+    let backend: BackendKind = backend.parse()?;
+    let device = backend.device()?;
+    let shape = ModelShape::from_name(shape).with_context(|| format!("unknown shape {shape}"))?;
+    let config = shape.config();
+    let batch = synthetic_batch(args.batch, args.seq, config.vocab_size, 0);
+    let tokens = args.batch * args.seq;
+    let m = match mode {
+        "infer" => {
+            let model = inference_model(shape, &device);
+            measure(args.warmup, args.steps, tokens, || {
+                std::hint::black_box(inference_step(&model, &batch, &device));
+            })
+        }
+        "train" => {
+            let mut step = TrainStep::new(shape, &device);
+            measure(args.warmup, args.steps, tokens, || {
+                let loss = step.step(&batch);
+                assert!(
+                    loss.is_finite(),
+                    "non-finite loss {loss} in a benchmark step"
+                );
+            })
+        }
+        "mlm" | "mlm-full" => {
+            let (batch, labels) = synthetic_mlm_batch(&batch);
+            let mut step = MlmStep::new(shape, mode == "mlm", &device);
+            measure(args.warmup, args.steps, tokens, || {
+                let loss = step.step(&batch, &labels);
+                assert!(
+                    loss.is_finite(),
+                    "non-finite loss {loss} in a benchmark step"
+                );
+            })
+        }
+        other => bail!("unknown mode {other}"),
+    };
+    Ok(Row {
+        side: "burnish".into(),
+        backend: Some(backend.name().into()),
+        shape: shape.name().into(),
+        mode: mode.into(),
+        batch: args.batch,
+        seq: args.seq,
+        steps: m.steps,
+        seconds_per_step: m.seconds_per_step,
+        tokens_per_second: m.tokens_per_second,
+        peak_rss_bytes: peak_rss_bytes(),
+        device: Some(format!("{device:?}")),
+    })
+}
+
+/// Runs a child that prints one JSON row as its last stdout line.
+fn child_row(mut cmd: Command, what: &str) -> Result<Row> {
+    let out = cmd.output().with_context(|| format!("starting {what}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // A panic's message is the line after "panicked at"; an error is its "error:" line.
+        let lines: Vec<&str> = stderr.lines().collect();
+        let last = lines
+            .iter()
+            .position(|l| l.contains("panicked at"))
+            .and_then(|i| lines.get(i + 1))
+            .or_else(|| lines.iter().rev().find(|l| l.starts_with("error")))
+            .or_else(|| lines.iter().rev().find(|l| !l.trim().is_empty()))
+            .copied()
+            .unwrap_or("");
+        bail!("{what} failed ({}): {last}", out.status);
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .with_context(|| format!("{what} printed no result"))?;
+    serde_json::from_str(line).with_context(|| format!("reading {what}'s result {line:?}"))
+}
+
+/// `scripts/bench_torch.py`, next to the sources this binary was built from, or in the
+/// current directory's `scripts/`.
+fn torch_script() -> Result<PathBuf> {
+    let candidates = [
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_torch.py"),
+        PathBuf::from("scripts/bench_torch.py"),
+    ];
+    candidates.iter().find(|p| p.is_file()).cloned().context(
+        "scripts/bench_torch.py not found (run from the burnish checkout, or pass --no-torch)",
+    )
+}
+
+fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+}
+
+/// The printed table: one line per measurement, burnish rows with their ratio to PyTorch.
+#[derive(Default)]
+struct Table {
+    lines: Vec<String>,
+}
+
+impl Table {
+    fn push(&mut self, row: &Row, torch: Option<&Row>) {
+        let who = match &row.backend {
+            Some(b) => format!("burnish {b}"),
+            None => format!("PyTorch ({})", row.device.as_deref().unwrap_or("cpu")),
+        };
+        let ratio = torch.map_or_else(
+            || "-".to_string(),
+            |t| format!("{:.2}x", row.tokens_per_second / t.tokens_per_second),
+        );
+        let mem = row.peak_rss_bytes.map_or_else(
+            || "-".to_string(),
+            |b| format!("{:.0}", b as f64 / 1048576.0),
+        );
+        self.lines.push(format!(
+            "| {} | {} | {} | {:.0} | {:.3} | {} | {} |",
+            row.shape, row.mode, who, row.tokens_per_second, row.seconds_per_step, mem, ratio
+        ));
+    }
+
+    fn render(&self, args: &BenchArgs) -> String {
+        let mut out = Vec::new();
+        let _ = writeln!(
+            out,
+            "batch {} x seq {} (all tokens real), {} warm-up + {} timed steps, {} ({} cores)\n",
+            args.batch,
+            args.seq,
+            args.warmup,
+            args.steps,
+            cpu_model().unwrap_or_else(|| "unknown CPU".into()),
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+        let _ = writeln!(
+            out,
+            "| shape | mode | side | tokens/s | s/step | peak RSS (MiB) | vs PyTorch |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+        for l in &self.lines {
+            let _ = writeln!(out, "{l}");
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}

@@ -1,0 +1,151 @@
+"""PyTorch + transformers side of `burnish bench`: one measurement per invocation.
+
+Times what burnish_train::bench times, on the same shapes and the same synthetic batch:
+  infer  BertForSequenceClassification forward in eval mode under torch.inference_mode()
+  train  forward + loss + backward + clip_grad_norm_(1.0) + AdamW step (lr 2e-5, eps 1e-8,
+         weight decay 0.01 except biases and LayerNorm), dropout 0.1 on, as the HF Trainer does
+  mlm    the same step for BertForMaskedLM with labels (decoder on every position, as
+         transformers computes it); every 7th inner position masked, as
+         burnish_train::bench::synthetic_mlm_batch does
+Eager mode, float32. Prints one JSON line.
+
+  python scripts/bench_torch.py --shape minilm --mode train --batch 32 --seq 128 \
+      --warmup 2 --steps 5 [--threads N] [--device cpu|cuda]
+
+Versions: scripts/requirements-reference.txt (torch 2.9.0, transformers 4.57.1).
+"""
+
+import argparse
+import json
+import os
+import resource
+import time
+
+import torch
+import transformers
+from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
+
+SHAPES = {
+    "minilm": dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                   intermediate_size=1536),
+    "bert-base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                      intermediate_size=3072),
+}
+MASK64 = (1 << 64) - 1
+
+
+def synthetic_batch(batch, seq, vocab, seed):
+    """The batch burnish_train::bench::synthetic_batch builds (same xorshift64*)."""
+    state = ((seed * 0x9E3779B97F4A7C15) & MASK64) | 1
+
+    def nxt():
+        nonlocal state
+        state ^= state >> 12
+        state ^= (state << 25) & MASK64
+        state ^= state >> 27
+        return (state * 0x2545F4914F6CDD1D) & MASK64
+
+    low = min(1000, vocab - 1)
+    span = max(vocab - low, 1)
+    ids = []
+    for _ in range(batch):
+        row = []
+        for p in range(seq):
+            row.append(101 if p == 0 else 102 if p == seq - 1 else low + nxt() % span)
+        ids.append(row)
+    labels = [nxt() % 2 for _ in range(batch)]
+    return torch.tensor(ids), torch.tensor(labels)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shape", choices=sorted(SHAPES), required=True)
+    ap.add_argument("--mode", choices=["infer", "train", "mlm"], required=True)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=0, help="0: all cores")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    config = BertConfig(num_labels=2, **SHAPES[args.shape])
+    cls = BertForMaskedLM if args.mode == "mlm" else BertForSequenceClassification
+    model = cls(config).to(device)
+    ids, labels = synthetic_batch(args.batch, args.seq, config.vocab_size, args.seed)
+    if args.mode == "mlm":
+        pos = torch.arange(args.seq)
+        picked = (pos > 0) & (pos < args.seq - 1) & (pos % 7 == 3)
+        labels = torch.where(picked, ids, torch.full_like(ids, -100))
+        ids = torch.where(picked, torch.full_like(ids, 103), ids)
+    ids, labels = ids.to(device), labels.to(device)
+    mask = torch.ones_like(ids)
+    types = torch.zeros_like(ids)
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    if args.mode == "infer":
+        model.eval()
+
+        def step():
+            with torch.inference_mode():
+                out = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
+            return out[0, 0].item()
+    else:
+        model.train()
+        no_decay = ("bias", "LayerNorm.weight")
+        groups = [
+            {"params": [p for n, p in model.named_parameters()
+                        if not any(nd in n for nd in no_decay)], "weight_decay": 0.01},
+            {"params": [p for n, p in model.named_parameters()
+                        if any(nd in n for nd in no_decay)], "weight_decay": 0.0},
+        ]
+        lr = 1e-4 if args.mode == "mlm" else 2e-5
+        optim = torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), eps=1e-8)
+
+        def step():
+            out = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels)
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optim.step()
+            optim.zero_grad(set_to_none=True)
+            return out.loss.item()
+
+    for _ in range(args.warmup):
+        step()
+    sync()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    sync()
+    seconds = time.perf_counter() - start
+    per_step = seconds / max(args.steps, 1)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result = {
+        "side": "pytorch",
+        "shape": args.shape,
+        "mode": args.mode,
+        "batch": args.batch,
+        "seq": args.seq,
+        "steps": args.steps,
+        "seconds_per_step": per_step,
+        "tokens_per_second": args.batch * args.seq / per_step,
+        "peak_rss_bytes": peak,
+        "peak_device_bytes": torch.cuda.max_memory_allocated() if device.type == "cuda" else None,
+        "threads": torch.get_num_threads(),
+        "device": str(device),
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
