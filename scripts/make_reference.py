@@ -92,6 +92,7 @@ same code as scripts/check_hf_load.py:
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import re
@@ -108,7 +109,16 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import transformers  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
-from transformers import AutoTokenizer, BertConfig, BertTokenizerFast  # noqa: E402
+from tokenizers import ByteLevelBPETokenizer  # noqa: E402
+from transformers import (  # noqa: E402
+    AutoTokenizer,
+    BertConfig,
+    BertTokenizerFast,
+    DistilBertConfig,
+    DistilBertTokenizerFast,
+    RobertaConfig,
+    RobertaTokenizerFast,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -216,8 +226,10 @@ def forward(model, input_ids, token_type_ids, attention_mask) -> dict[str, torch
     Returns last_hidden_state [b, s, h], pooler_output [b, h] (when the encoder has a pooler),
     sentence_embedding [b, h] (mean over attention_mask == 1, then L2-normalised, as
     sentence-transformers' Pooling(mean) + Normalize) and every head output of HEAD_KEYS."""
-    kwargs = dict(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask)
     base = model.base_model
+    kwargs = dict(input_ids=input_ids, attention_mask=attention_mask)
+    if "token_type_ids" in inspect.signature(base.forward).parameters:  # not DistilBERT
+        kwargs["token_type_ids"] = token_type_ids
     out = base(**kwargs)
     res: dict[str, torch.Tensor] = {"last_hidden_state": out.last_hidden_state}
     if getattr(out, "pooler_output", None) is not None:
@@ -241,7 +253,8 @@ def _tensor(ids) -> torch.Tensor:
 def encode_case(model, tok, text: str, text_pair: str | None) -> dict:
     """One reference case: the text (pair) encoded alone, no padding."""
     enc = tok(text, text_pair)
-    ids, tt = enc["input_ids"], enc["token_type_ids"]
+    ids = enc["input_ids"]
+    tt = enc.get("token_type_ids", [0] * len(ids))  # RoBERTa / DistilBERT tokenizers: all 0
     out = forward(model, _tensor([ids]), _tensor([tt]), _tensor([[1] * len(ids)]))
     case = {"text": text, "text_pair": text_pair, "input_ids": ids, "token_type_ids": tt}
     for k in ARRAY_KEYS:
@@ -253,7 +266,8 @@ def encode_case(model, tok, text: str, text_pair: str | None) -> dict:
 def encode_batch(model, tok, texts: list[str]) -> dict:
     """The texts encoded together with padding=True; padded positions are kept in the outputs."""
     enc = tok(texts, padding=True)
-    ids, tt, am = enc["input_ids"], enc["token_type_ids"], enc["attention_mask"]
+    ids, am = enc["input_ids"], enc["attention_mask"]
+    tt = enc.get("token_type_ids", [[0] * len(r) for r in ids])
     out = forward(model, _tensor(ids), _tensor(tt), _tensor(am))
     batch = {"texts": texts, "input_ids": ids, "token_type_ids": tt, "attention_mask": am}
     for k in ARRAY_KEYS:
@@ -361,14 +375,16 @@ def check_saved(
             enc = tok(text, padding=True) if batched else tok(text, pair)
             if check_tokenizer and "input_ids" in ref_obj:
                 for k in ("input_ids", "token_type_ids", "attention_mask"):
-                    if k in ref_obj and enc[k] != ref_obj[k]:
+                    if k in ref_obj and k in enc and enc[k] != ref_obj[k]:
                         problems.append(f"{where}: tokenizer {k} {enc[k]} != reference {ref_obj[k]}")
         else:
             enc = None
         if "input_ids" not in ref_obj:
             if enc is None:
                 raise SystemExit(f"{where}: no input_ids in the reference and no tokenizer in DIR")
-            return enc["input_ids"], enc["token_type_ids"], enc["attention_mask"]
+            ids = enc["input_ids"]
+            tt = enc.get("token_type_ids", [[0] * len(r) for r in ids] if batched else [0] * len(ids))
+            return ids, tt, enc["attention_mask"]
         ids = ref_obj["input_ids"]
         tt = ref_obj.get("token_type_ids")
         if tt is None:
@@ -465,12 +481,76 @@ def init_tiny(model, seed: int) -> None:
     with torch.no_grad():
         for name, p in model.named_parameters():
             noise = torch.randn(p.shape, generator=g) * 0.1
-            if "LayerNorm" in name and name.endswith("weight"):
+            is_norm = "LayerNorm" in name or "layer_norm" in name  # DistilBERT: sa_layer_norm
+            if is_norm and name.endswith("weight"):
                 p.copy_(1.0 + noise)
             elif name.endswith("bias"):
                 p.copy_(noise)
             else:
                 p.copy_(torch.randn(p.shape, generator=g) * 0.2)
+
+
+# Texts the tiny byte-level BPE tokenizer (RoBERTa fixtures) is trained on: the cases' own
+# words, so that they tokenize into merged pieces, plus single bytes for the rest.
+BPE_TEXTS = [t for case in TINY_CASES for t in case if t] + [
+    "The quick brown fox jumped over the lazy dog.",
+    "Where did the cat sit? On the mat, sleeping.",
+    "Hello world, hello runners: the movie was good, the model was great.",
+]
+BPE_VOCAB_SIZE = 300
+ROBERTA_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+
+
+def make_bpe_tokenizer(out_dir: Path) -> RobertaTokenizerFast:
+    """A byte-level BPE (RoBERTa) tokenizer trained on BPE_TEXTS with the `tokenizers` package,
+    saved as transformers saves RobertaTokenizerFast (tokenizer.json, vocab.json, merges.txt,
+    tokenizer_config.json, special_tokens_map.json)."""
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(BPE_TEXTS, vocab_size=BPE_VOCAB_SIZE, min_frequency=2,
+                            special_tokens=ROBERTA_SPECIAL_TOKENS, show_progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        bpe.save_model(tmp)
+        tok = RobertaTokenizerFast(vocab_file=f"{tmp}/vocab.json", merges_file=f"{tmp}/merges.txt",
+                                   model_max_length=64)
+        tok.save_pretrained(str(out_dir))
+    tok = AutoTokenizer.from_pretrained(str(out_dir))
+    assert tok.pad_token_id == 1 and tok.bos_token_id == 0 and tok.eos_token_id == 2
+    return tok
+
+
+def make_distilbert_tokenizer(out_dir: Path) -> DistilBertTokenizerFast:
+    """TINY_VOCAB as a DistilBertTokenizerFast (WordPiece; no token_type_ids)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab = Path(tmp) / "vocab.txt"
+        vocab.write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
+        tok = DistilBertTokenizerFast(vocab_file=str(vocab), do_lower_case=True,
+                                      model_max_length=64)
+        tok.save_pretrained(str(out_dir))
+    return AutoTokenizer.from_pretrained(str(out_dir))
+
+
+def tiny_config(class_name: str, tok, extra: dict):
+    """The tiny configuration of the family `class_name` belongs to (by its prefix), with the
+    sizes of TINY_SIZES in that family's own field names."""
+    if class_name.startswith("Roberta"):
+        # RoBERTa: positions start after padding_idx (1), so max_position_embeddings is 64 + 2.
+        sizes = dict(TINY_SIZES, max_position_embeddings=66, type_vocab_size=1, pad_token_id=1,
+                     bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)
+        return RobertaConfig(vocab_size=len(tok), **sizes, **extra)
+    if class_name.startswith("DistilBert"):
+        return DistilBertConfig(vocab_size=len(tok), dim=16, n_layers=2, n_heads=4, hidden_dim=32,
+                                max_position_embeddings=64, pad_token_id=0, **extra)
+    assert len(tok) == len(TINY_VOCAB)
+    return BertConfig(vocab_size=len(TINY_VOCAB), **TINY_SIZES, **extra)
+
+
+def tiny_tokenizer(class_name: str, out_dir: Path):
+    """The tiny tokenizer of the family `class_name` belongs to, saved into out_dir."""
+    if class_name.startswith("Roberta"):
+        return make_bpe_tokenizer(out_dir)
+    if class_name.startswith("DistilBert"):
+        return make_distilbert_tokenizer(out_dir)
+    return make_tiny_tokenizer(out_dir)
 
 
 def build_tiny(name: str, class_name: str, seed: int, extra: dict, save, add_loss=None,
@@ -480,9 +560,8 @@ def build_tiny(name: str, class_name: str, seed: int, extra: dict, save, add_los
     for f in out_dir.iterdir():
         if f.is_file():
             f.unlink()
-    tok = make_tiny_tokenizer(out_dir)
-    assert tok.vocab_size == len(TINY_VOCAB)
-    config = BertConfig(vocab_size=len(TINY_VOCAB), **TINY_SIZES, **extra)
+    tok = tiny_tokenizer(class_name, out_dir)
+    config = tiny_config(class_name, tok, extra)
     config._attn_implementation = "eager"
     torch.manual_seed(seed)
     model = getattr(transformers, class_name)(config)
@@ -491,6 +570,12 @@ def build_tiny(name: str, class_name: str, seed: int, extra: dict, save, add_los
     ref = make_reference(model, tok, name, class_name, TINY_CASES if cases is None else cases)
     if add_loss is not None:
         add_loss(model, ref["batch"])
+    if not class_name.startswith("Bert"):
+        # Other families: the tokenizer's character offsets too (special tokens: (0, 0)).
+        for c in ref["cases"]:
+            enc = tok(c["text"], c["text_pair"], return_offsets_mapping=True)
+            assert enc["input_ids"] == c["input_ids"]
+            c["offsets"] = [list(o) for o in enc["offset_mapping"]]
     save(model, out_dir)
     write_json(out_dir / "reference.json", ref)
     unk = tok.unk_token_id
@@ -675,6 +760,11 @@ TINY_FIXTURES = [
      save_bin_with_tied, pretraining_loss, MLM_CASES),
     ("tiny-bert-clm", "BertLMHeadModel", 7, dict(hidden_act="gelu", is_decoder=True),
      save_safetensors_with_decoder, clm_loss, CLM_CASES),
+    # Other families (issue 10).
+    ("tiny-roberta", "RobertaForSequenceClassification", 10,
+     dict(hidden_act="gelu", num_labels=3), save_safetensors),
+    ("tiny-distilbert", "DistilBertForSequenceClassification", 11,
+     dict(activation="gelu", num_labels=3), save_safetensors),
 ]
 TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 
