@@ -221,3 +221,24 @@ fn masked_lm_with_a_burnish_initialised_head_loads_in_transformers_with_the_same
     std::fs::write(&ours, serde_json::json!({ "cases": cases }).to_string()).unwrap();
     check_in_transformers(&src, out.path(), &ours, "BertForMaskedLM");
 }
+
+/// RoBERTa and DistilBERT sequence classifiers (issue 10): what burnish saves (family names,
+/// config fields, `RobertaClassificationHead` / `pre_classifier`) loads in transformers with the
+/// same hidden states and logits, and its tokenizer gives the same ids.
+#[test]
+fn saved_roberta_and_distilbert_classifiers_load_in_transformers_with_the_same_logits() {
+    use burnish::heads::BertForSequenceClassification;
+    let device = Device::flex();
+    for (name, class) in [
+        ("tiny-roberta", "RobertaForSequenceClassification"),
+        ("tiny-distilbert", "DistilBertForSequenceClassification"),
+    ] {
+        let src = common::fixture(name);
+        let (model, config, report) =
+            BertForSequenceClassification::from_pretrained(&src, None, None, &device).unwrap();
+        assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        check_in_transformers(&src, out.path(), &src.join("reference.json"), class);
+    }
+}

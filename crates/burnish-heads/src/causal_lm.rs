@@ -20,7 +20,7 @@ use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 
 use crate::masked_lm::{
     BertOnlyMLMHead, IGNORE_INDEX, gather_rows, lm_config, mlm_loss, read_tied_config,
@@ -96,6 +96,7 @@ impl BertLMHeadModel {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("cls.predictions."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, report))
@@ -177,7 +178,7 @@ impl BertLMHeadModel {
     /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let config = lm_config(config, "BertLMHeadModel", true);
+        let config = lm_config(config, "LMHeadModel", true);
         save_hf_folder(self, &config, dir.as_ref())
     }
 }

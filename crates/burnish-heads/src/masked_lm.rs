@@ -27,10 +27,10 @@ use std::path::Path;
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnish_encoder::config::{BertConfig, HiddenAct};
+use burnish_encoder::config::{BertConfig, HiddenAct, ModelFamily};
 use burnish_encoder::model::{BertInput, BertModel, apply_activation};
 use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 
 use crate::loss;
@@ -218,6 +218,7 @@ impl BertForMaskedLM {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("cls.predictions."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, report))
@@ -280,7 +281,7 @@ impl BertForMaskedLM {
     /// # Errors
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let config = lm_config(config, "BertForMaskedLM", false);
+        let config = lm_config(config, "ForMaskedLM", false);
         save_hf_folder(self, &config, dir.as_ref())
     }
 }
@@ -377,10 +378,22 @@ pub fn resolve_tied_decoder(checkpoint: &mut Checkpoint) -> Vec<String> {
     touched
 }
 
-/// Reads `config.json` and refuses `tie_word_embeddings: false`.
+/// Reads `config.json` and refuses `tie_word_embeddings: false` and the families whose
+/// language-model heads burnish does not implement yet (RoBERTa's `lm_head`, DistilBERT's
+/// `vocab_*`).
 pub(crate) fn read_tied_config(dir: &Path) -> Result<BertConfig> {
     let path = dir.join(CONFIG_FILE);
     let config = BertConfig::from_file(&path)?;
+    if config.family != ModelFamily::Bert {
+        return Err(EncoderError::ConfigValue {
+            path,
+            field: "model_type",
+            reason: format!(
+                "the language-model heads support model_type bert only, not {}",
+                config.family.model_type()
+            ),
+        });
+    }
     if config.extra.get("tie_word_embeddings") == Some(&serde_json::Value::Bool(false)) {
         return Err(EncoderError::ConfigValue {
             path,

@@ -15,7 +15,7 @@ use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 
 use crate::loss;
 use crate::masked_lm::{
@@ -123,6 +123,7 @@ impl BertForPreTraining {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("cls.") || name.starts_with("bert.pooler."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, report))
@@ -240,7 +241,7 @@ impl BertForPreTraining {
     /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let config = lm_config(config, "BertForPreTraining", false);
+        let config = lm_config(config, "ForPreTraining", false);
         save_hf_folder(self, &config, dir.as_ref())
     }
 }

@@ -9,7 +9,7 @@ use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, Result};
 
 use crate::loss;
@@ -76,6 +76,7 @@ impl BertForQuestionAnswering {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("qa_outputs."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, config, report))
@@ -136,7 +137,7 @@ impl BertForQuestionAnswering {
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
         let mut config = config.clone();
-        config.set_architecture("BertForQuestionAnswering");
+        config.set_architecture("ForQuestionAnswering");
         ensure_label_maps(&mut config, 2);
         save_hf_folder(self, &config, dir.as_ref())
     }

@@ -9,7 +9,7 @@ use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 
 use crate::loss;
@@ -113,6 +113,7 @@ impl BertForTokenClassification {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("classifier."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, config, report))
@@ -155,7 +156,7 @@ impl BertForTokenClassification {
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
         let mut config = config.clone();
-        config.set_architecture("BertForTokenClassification");
+        config.set_architecture("ForTokenClassification");
         ensure_label_maps(&mut config, self.num_labels);
         save_hf_folder(self, &config, dir.as_ref())
     }

@@ -79,7 +79,8 @@ impl Tokenizer {
     /// Loads a Hugging Face `tokenizer.json`.
     ///
     /// The special tokens' names are taken from the file where it says them (the WordPiece
-    /// model's unknown token, a `BertProcessing` post-processor's `[CLS]`/`[SEP]`, the padding's
+    /// model's unknown token, a `BertProcessing` or `RobertaProcessing` post-processor's
+    /// `[CLS]`/`[SEP]` (`<s>`/`</s>`), the padding's
     /// token) and are the BERT defaults otherwise; `model_max_length` is unknown
     /// ([`Tokenizer::from_dir`] reads it from `tokenizer_config.json`). Truncation and padding
     /// settings in the file are ignored when encoding (they are per call here) but kept when
@@ -108,9 +109,17 @@ impl Tokenizer {
         if let ModelWrapper::WordPiece(model) = inner.get_model() {
             special.unk.clone_from(&model.unk_token);
         }
-        if let Some(PostProcessorWrapper::Bert(processor)) = inner.get_post_processor() {
-            special.cls = processor.get_cls_copy().0;
-            special.sep = processor.get_sep_copy().0;
+        match inner.get_post_processor() {
+            Some(PostProcessorWrapper::Bert(processor)) => {
+                special.cls = processor.get_cls_copy().0;
+                special.sep = processor.get_sep_copy().0;
+            }
+            // RoBERTa's `<s> A </s>` / `<s> A </s></s> B </s>` (all token types 0).
+            Some(PostProcessorWrapper::Roberta(processor)) => {
+                special.cls = processor.get_cls_copy().0;
+                special.sep = processor.get_sep_copy().0;
+            }
+            _ => {}
         }
         if let Some(padding) = &file_padding {
             special.pad.clone_from(&padding.pad_token);
