@@ -37,8 +37,23 @@ What it writes (all under tests/fixtures/, relative to the repository root):
                             encoder outputs and "logits"; the batch also has "labels" (input_ids with
                             -100 at padding; transformers shifts them inside) and transformers' "loss".
 
-The tiny models are random-initialised (seeds 0 to 7; all weights normal(0, 0.2), then normal(0, 0.1)
-noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
+  tiny-roberta/             RobertaForSequenceClassification (3 labels), gelu, layer_norm_eps 1e-5,
+                            pad_token_id 1 (positions start at 2), one token type, model.safetensors
+                            + config.json + a byte-level BPE tokenizer (300 entries) trained on
+                            BPE_TEXTS with the `tokenizers` package (tokenizer.json, vocab.json,
+                            merges.txt, ...) + reference.json (encoder outputs, "logits", and each
+                            case's character "offsets").
+  tiny-distilbert/          DistilBertForSequenceClassification (3 labels), gelu, model.safetensors +
+                            config.json (DistilBERT's field names) + the TINY_VOCAB WordPiece as a
+                            DistilBertTokenizerFast + reference.json (as tiny-roberta; token_type_ids
+                            all 0, the model has none).
+  tiny-roberta-ner/, tiny-distilbert-ner/  as tiny-bert-ner, for RobertaForTokenClassification and
+                            DistilBertForTokenClassification (labels -100 at <s>, </s>, <pad>).
+  tiny-roberta-qa/, tiny-distilbert-qa/    as tiny-bert-qa, for RobertaForQuestionAnswering and
+                            DistilBertForQuestionAnswering.
+
+The tiny models are random-initialised (seeds 0 to 7, 10 to 15; all weights normal(0, 0.2), then
+normal(0, 0.1) noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
 (TINY_VOCAB) chosen so that TINY_CASES tokenize into real pieces, "##" pieces and one [UNK].
 
 Reference JSON format (floats rounded to 7 significant digits):
@@ -609,20 +624,30 @@ def save_gamma_beta(model, out_dir: Path) -> None:
 
 
 NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+NER_CONFIG = dict(
+    id2label=dict(enumerate(NER_LABELS)),
+    label2id={label: i for i, label in enumerate(NER_LABELS)},
+)
 
 
-def _batch_inputs(batch: dict) -> dict:
-    return {k: _tensor(batch[k]) for k in ("input_ids", "token_type_ids", "attention_mask")}
+def _batch_inputs(model, batch: dict) -> dict:
+    keys = ["input_ids", "attention_mask"]
+    if "token_type_ids" in inspect.signature(model.forward).parameters:  # not DistilBERT
+        keys.append("token_type_ids")
+    return {k: _tensor(batch[k]) for k in keys}
 
 
 @torch.no_grad()
 def token_loss(model, batch: dict) -> None:
     """Labels input_id % num_labels on real word pieces, -100 on [CLS]/[SEP]/[PAD]; the loss
     transformers computes for them."""
-    special = {0, 2, 3}  # [PAD], [CLS], [SEP] in TINY_VOCAB
+    if model.config.model_type == "roberta":
+        special = {0, 1, 2}  # <s>, <pad>, </s> of the BPE tokenizer
+    else:
+        special = {0, 2, 3}  # [PAD], [CLS], [SEP] in TINY_VOCAB
     n = model.config.num_labels
     labels = [[-100 if i in special else i % n for i in row] for row in batch["input_ids"]]
-    out = model(**_batch_inputs(batch), labels=_tensor(labels))
+    out = model(**_batch_inputs(model, batch), labels=_tensor(labels))
     batch["labels"] = labels
     batch["loss"] = float(f"{out.loss.item():.7g}")
 
@@ -635,7 +660,7 @@ def qa_loss(model, batch: dict) -> None:
     assert len(batch["input_ids"]) == 4
     start = [1, 3, seq, -2]
     end = [2, seq + 50, 4, 0]
-    out = model(**_batch_inputs(batch), start_positions=_tensor(start), end_positions=_tensor(end))
+    out = model(**_batch_inputs(model, batch), start_positions=_tensor(start), end_positions=_tensor(end))
     batch["start_positions"] = start
     batch["end_positions"] = end
     batch["loss"] = float(f"{out.loss.item():.7g}")
@@ -675,7 +700,7 @@ def mlm_labels(batch: dict) -> list[list[int]]:
 def mlm_loss(model, batch: dict) -> None:
     """MLM labels (mlm_labels) and the loss transformers computes for them."""
     labels = mlm_labels(batch)
-    out = model(**_batch_inputs(batch), labels=_tensor(labels))
+    out = model(**_batch_inputs(model, batch), labels=_tensor(labels))
     batch["labels"] = labels
     batch["loss"] = float(f"{out.loss.item():.7g}")
 
@@ -684,7 +709,7 @@ def mlm_loss(model, batch: dict) -> None:
 def pretraining_loss(model, batch: dict) -> None:
     """MLM labels, NSP labels NSP_LABELS; transformers' total loss and its two terms."""
     labels = mlm_labels(batch)
-    out = model(**_batch_inputs(batch), labels=_tensor(labels),
+    out = model(**_batch_inputs(model, batch), labels=_tensor(labels),
                 next_sentence_label=_tensor(NSP_LABELS))
     v = model.config.vocab_size
     mlm = F.cross_entropy(out.prediction_logits.reshape(-1, v), _tensor(labels).reshape(-1))
@@ -703,7 +728,7 @@ def clm_loss(model, batch: dict) -> None:
     transformers shifts them inside BertLMHeadModel."""
     labels = [[t if m else -100 for t, m in zip(ids, am)]
               for ids, am in zip(batch["input_ids"], batch["attention_mask"])]
-    out = model(**_batch_inputs(batch), labels=_tensor(labels))
+    out = model(**_batch_inputs(model, batch), labels=_tensor(labels))
     batch["labels"] = labels
     batch["loss"] = float(f"{out.loss.item():.7g}")
 
@@ -744,11 +769,7 @@ TINY_FIXTURES = [
         "tiny-bert-ner",
         "BertForTokenClassification",
         3,
-        dict(
-            hidden_act="gelu",
-            id2label=dict(enumerate(NER_LABELS)),
-            label2id={label: i for i, label in enumerate(NER_LABELS)},
-        ),
+        dict(hidden_act="gelu", **NER_CONFIG),
         save_safetensors,
         token_loss,
     ),
@@ -765,6 +786,14 @@ TINY_FIXTURES = [
      dict(hidden_act="gelu", num_labels=3), save_safetensors),
     ("tiny-distilbert", "DistilBertForSequenceClassification", 11,
      dict(activation="gelu", num_labels=3), save_safetensors),
+    ("tiny-roberta-ner", "RobertaForTokenClassification", 12, dict(hidden_act="gelu", **NER_CONFIG),
+     save_safetensors, token_loss),
+    ("tiny-roberta-qa", "RobertaForQuestionAnswering", 13, dict(hidden_act="gelu"),
+     save_safetensors, qa_loss),
+    ("tiny-distilbert-ner", "DistilBertForTokenClassification", 14,
+     dict(activation="gelu", **NER_CONFIG), save_safetensors, token_loss),
+    ("tiny-distilbert-qa", "DistilBertForQuestionAnswering", 15, dict(activation="gelu"),
+     save_safetensors, qa_loss),
 ]
 TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 

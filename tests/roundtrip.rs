@@ -242,3 +242,29 @@ fn saved_roberta_and_distilbert_classifiers_load_in_transformers_with_the_same_l
         check_in_transformers(&src, out.path(), &src.join("reference.json"), class);
     }
 }
+
+/// RoBERTa and DistilBERT token classifiers and QA models: the BERT heads with the family's
+/// encoder names load back in transformers with the same logits.
+#[test]
+fn saved_roberta_and_distilbert_token_and_qa_heads_load_in_transformers_with_the_same_logits() {
+    use burnish::heads::{BertForQuestionAnswering, BertForTokenClassification};
+    let device = Device::flex();
+    for (family, prefix) in [("roberta", "Roberta"), ("distilbert", "DistilBert")] {
+        let src = common::fixture(&format!("tiny-{family}-ner"));
+        let (model, config, report) =
+            BertForTokenClassification::from_pretrained(&src, None, &device).unwrap();
+        assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        let class = format!("{prefix}ForTokenClassification");
+        check_in_transformers(&src, out.path(), &src.join("reference.json"), &class);
+
+        let src = common::fixture(&format!("tiny-{family}-qa"));
+        let (model, config, report) = BertForQuestionAnswering::from_pretrained(&src, &device).unwrap();
+        assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        let class = format!("{prefix}ForQuestionAnswering");
+        check_in_transformers(&src, out.path(), &src.join("reference.json"), &class);
+    }
+}
