@@ -168,7 +168,12 @@ pub const DISTILBERT_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// `DistilBertConfig`'s defaults where they differ from `BertConfig`'s, in DistilBERT's names.
-const DISTILBERT_DEFAULTS: &[(&str, f64)] = &[("n_layers", 6.0), ("seq_classif_dropout", 0.2)];
+fn distilbert_defaults() -> [(&'static str, serde_json::Value); 2] {
+    [
+        ("n_layers", serde_json::json!(6)),
+        ("seq_classif_dropout", serde_json::json!(0.2)),
+    ]
+}
 
 /// BERT fields a DistilBERT `config.json` does not have (fixed in `transformers`' code:
 /// LayerNorm epsilon 1e-12, absolute positions, no token types).
@@ -459,8 +464,8 @@ impl BertConfig {
 fn distilbert_to_bert_fields(
     mut map: serde_json::Map<String, serde_json::Value>,
 ) -> serde_json::Value {
-    for (name, value) in DISTILBERT_DEFAULTS {
-        map.entry(*name).or_insert_with(|| (*value).into());
+    for (name, value) in distilbert_defaults() {
+        map.entry(name).or_insert(value);
     }
     for (distil, bert) in DISTILBERT_FIELDS {
         if let Some(value) = map.remove(*distil) {

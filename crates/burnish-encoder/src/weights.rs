@@ -89,7 +89,7 @@ impl NameMap {
                 return format!("{to}{rest}");
             }
         }
-        let table: &[(&str, &str)] = match self.family {
+        let table: &'static [(&'static str, &'static str)] = match self.family {
             ModelFamily::DistilBert => DISTILBERT_NAMES,
             ModelFamily::Bert | ModelFamily::Roberta => &[],
         };

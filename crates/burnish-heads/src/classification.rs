@@ -130,15 +130,17 @@ fn head_linear(config: &BertConfig, d_output: usize, device: &Device) -> Linear 
 }
 
 impl BertForSequenceClassification {
-    /// A fresh model (encoder and head initialised as `transformers` does).
+    /// A fresh model (encoder and head initialised as `transformers` does; the encoder has a
+    /// pooler for BERT only, as in `transformers`).
     pub fn new(
         config: &BertConfig,
         num_labels: usize,
         problem_type: ProblemType,
         device: &Device,
     ) -> Self {
+        let pooler = config.family == ModelFamily::Bert;
         Self::with_encoder(
-            BertModel::new(config, device),
+            BertModel::new_with_pooler(config, pooler, device),
             config,
             num_labels,
             problem_type,
