@@ -51,8 +51,11 @@ What it writes (all under tests/fixtures/, relative to the repository root):
                             DistilBertForTokenClassification (labels -100 at <s>, </s>, <pad>).
   tiny-roberta-qa/, tiny-distilbert-qa/    as tiny-bert-qa, for RobertaForQuestionAnswering and
                             DistilBertForQuestionAnswering.
+  tiny-roberta-mlm/, tiny-distilbert-mlm/  as tiny-bert-mlm, for RobertaForMaskedLM (lm_head, over
+                            ROBERTA_MLM_CASES with <mask>) and DistilBertForMaskedLM (vocab_transform,
+                            vocab_layer_norm, vocab_projector).
 
-The tiny models are random-initialised (seeds 0 to 7, 10 to 15; all weights normal(0, 0.2), then
+The tiny models are random-initialised (seeds 0 to 7, 10 to 17; all weights normal(0, 0.2), then
 normal(0, 0.1) noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
 (TINY_VOCAB) chosen so that TINY_CASES tokenize into real pieces, "##" pieces and one [UNK].
 
@@ -682,13 +685,26 @@ CLM_CASES: list[tuple[str, str | None]] = [
 NSP_LABELS = [0, 1]  # for the 2-row batch of MLM_CASES
 
 
+# Short texts with RoBERTa's mask token (byte-level BPE pieces are short, so MLM_CASES would make
+# a large reference; pairs are covered by the other RoBERTa fixtures); mlm_labels gives the
+# <mask> positions arbitrary ids.
+ROBERTA_MLM_CASES: list[tuple[str, str | None]] = [
+    ("The <mask> jumped.", None),
+    ("Hello, <mask>!", None),
+]
+ROBERTA_MASK_ID = ROBERTA_SPECIAL_TOKENS.index("<mask>")
+
+
 def mlm_labels(batch: dict) -> list[list[int]]:
     """The hidden word's id at each [MASK], the token's own id at position 1 (an "unchanged"
-    token, as BERT's 10% rule leaves some), -100 elsewhere."""
-    mask_id = TINY_VOCAB.index("[MASK]")
+    token, as BERT's 10% rule leaves some), -100 elsewhere. RoBERTa fixtures (<mask>): the id
+    100 + row at each <mask>, any id will do for the loss."""
     labels = []
-    for text, row in zip(batch["texts"], batch["input_ids"]):
-        answer = TINY_VOCAB.index(MLM_ANSWERS[text])
+    for i, (text, row) in enumerate(zip(batch["texts"], batch["input_ids"])):
+        if "<mask>" in text:
+            mask_id, answer = ROBERTA_MASK_ID, 100 + i
+        else:
+            mask_id, answer = TINY_VOCAB.index("[MASK]"), TINY_VOCAB.index(MLM_ANSWERS[text])
         lab = [answer if t == mask_id else -100 for t in row]
         assert lab.count(answer) == 1, (text, row)
         lab[1] = row[1]
@@ -794,6 +810,10 @@ TINY_FIXTURES = [
      dict(activation="gelu", **NER_CONFIG), save_safetensors, token_loss),
     ("tiny-distilbert-qa", "DistilBertForQuestionAnswering", 15, dict(activation="gelu"),
      save_safetensors, qa_loss),
+    ("tiny-roberta-mlm", "RobertaForMaskedLM", 16, dict(hidden_act="gelu"), save_safetensors,
+     mlm_loss, ROBERTA_MLM_CASES),
+    ("tiny-distilbert-mlm", "DistilBertForMaskedLM", 17, dict(activation="gelu"),
+     save_safetensors, mlm_loss, MLM_CASES),
 ]
 TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 
