@@ -268,3 +268,22 @@ fn saved_roberta_and_distilbert_token_and_qa_heads_load_in_transformers_with_the
         check_in_transformers(&src, out.path(), &src.join("reference.json"), &class);
     }
 }
+
+/// RoBERTa and DistilBERT masked-LM models (`lm_head`, `vocab_*` names, tied decoders): saved by
+/// burnish, they load in transformers with the same logits.
+#[test]
+fn saved_roberta_and_distilbert_masked_lms_load_in_transformers_with_the_same_logits() {
+    use burnish::heads::BertForMaskedLM;
+    let device = Device::flex();
+    for (family, class) in [
+        ("roberta", "RobertaForMaskedLM"),
+        ("distilbert", "DistilBertForMaskedLM"),
+    ] {
+        let src = common::fixture(&format!("tiny-{family}-mlm"));
+        let (model, config, report) = BertForMaskedLM::from_pretrained(&src, &device).unwrap();
+        assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        check_in_transformers(&src, out.path(), &src.join("reference.json"), class);
+    }
+}

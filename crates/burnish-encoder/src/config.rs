@@ -68,7 +68,8 @@ pub enum ModelFamily {
 impl ModelFamily {
     /// The `model_type` values burnish loads.
     pub const SUPPORTED: &'static str = "bert, roberta, distilbert";
-    const ALL: [ModelFamily; 3] = [
+    /// Every family, in the order of [`Self::SUPPORTED`].
+    pub const ALL: [ModelFamily; 3] = [
         ModelFamily::Bert,
         ModelFamily::Roberta,
         ModelFamily::DistilBert,

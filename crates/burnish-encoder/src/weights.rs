@@ -44,6 +44,21 @@ pub const ROBERTA_CLASSIFIER_NAMES: &[(&str, &str)] = &[
     ("classifier", "classifier.out_proj"),
 ];
 
+/// RoBERTa's names (`RobertaLMHead`, `lm_head`) for burnish's masked-LM head.
+pub const ROBERTA_MLM_NAMES: &[(&str, &str)] = &[
+    ("cls.predictions.transform.dense", "lm_head.dense"),
+    ("cls.predictions.transform.layer_norm", "lm_head.layer_norm"),
+    ("cls.predictions.bias", "lm_head.bias"),
+];
+
+/// DistilBERT's names (`vocab_transform`, `vocab_layer_norm`, `vocab_projector`) for burnish's
+/// masked-LM head.
+pub const DISTILBERT_MLM_NAMES: &[(&str, &str)] = &[
+    ("cls.predictions.transform.dense", "vocab_transform"),
+    ("cls.predictions.transform.layer_norm", "vocab_layer_norm"),
+    ("cls.predictions.bias", "vocab_projector.bias"),
+];
+
 /// The mapping between a module's burnish parameter paths and its `transformers` names: the
 /// family's encoder names (the encoder `bert.` is `roberta.` / `distilbert.`, DistilBERT's
 /// layers per [`DISTILBERT_NAMES`], [`NAME_MAP`] everywhere) and, for a head whose modules

@@ -17,7 +17,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::Result;
-use burnish_encoder::config::BertConfig;
+use burnish_encoder::config::{BertConfig, ModelFamily};
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
@@ -72,7 +72,7 @@ impl BertLMHeadModel {
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config = read_tied_config(dir)?;
+        let config = read_tied_config(dir, &[ModelFamily::Bert])?;
         let checkpoint = Checkpoint::from_dir(dir)?;
         let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
         Ok((model, config, report))
@@ -88,7 +88,7 @@ impl BertLMHeadModel {
         mut checkpoint: Checkpoint,
         device: &Device,
     ) -> Result<(Self, LoadReport)> {
-        resolve_tied_decoder(&mut checkpoint);
+        resolve_tied_decoder(&mut checkpoint, config.family);
         let mut model = Self::new(config, device);
         let report = load_checkpoint(
             &mut model,
