@@ -110,9 +110,16 @@ fn check_encoder(dir: &Path, family: ModelFamily) {
         // The classifier checkpoints have no pooler (transformers builds their encoders
         // without one); DistilBERT has none at all.
         let fresh_pooler = family == ModelFamily::Roberta;
-        assert_eq!(!report.newly_initialized.is_empty(), fresh_pooler, "{report:?}");
+        assert_eq!(
+            !report.newly_initialized.is_empty(),
+            fresh_pooler,
+            "{report:?}"
+        );
         assert!(
-            report.newly_initialized.iter().all(|n| n.starts_with("pooler.")),
+            report
+                .newly_initialized
+                .iter()
+                .all(|n| n.starts_with("pooler.")),
             "{report:?}"
         );
         let (mut d_hidden, mut d_emb) = (0.0f32, 0.0f32);
@@ -232,7 +239,11 @@ fn roberta_tokenizer_matches_transformers() {
         assert!(encoding.type_ids.iter().all(|&t| t == 0));
         // Offsets are into the text each token comes from (the pair's second text after the
         // first `</s></s>`).
-        let second_starts = encoding.ids.windows(2).position(|w| w == [2, 2]).map(|p| p + 2);
+        let second_starts = encoding
+            .ids
+            .windows(2)
+            .position(|w| w == [2, 2])
+            .map(|p| p + 2);
         let expected: Vec<(usize, usize)> = case
             .offsets
             .iter()
@@ -284,9 +295,10 @@ fn an_unknown_family_is_an_error_listing_the_supported_ones() {
         err.contains("config.json") && err.contains("gpt2") && err.contains(ModelFamily::SUPPORTED),
         "{err}"
     );
-    let err = BertForSequenceClassification::from_pretrained(dir.path(), None, None, &Device::flex())
-        .unwrap_err()
-        .to_string();
+    let err =
+        BertForSequenceClassification::from_pretrained(dir.path(), None, None, &Device::flex())
+            .unwrap_err()
+            .to_string();
     assert!(err.contains(ModelFamily::SUPPORTED), "{err}");
 }
 
@@ -299,15 +311,18 @@ fn saved_configs_keep_their_family() {
         ("tiny-roberta", "RobertaForSequenceClassification"),
         ("tiny-distilbert", "DistilBertForSequenceClassification"),
     ] {
-        let (model, config, _) =
-            BertForSequenceClassification::from_pretrained(common::fixture(name), None, None, &device)
-                .unwrap();
-        let out = tempfile::tempdir().unwrap();
-        model.save_pretrained(&config, out.path()).unwrap();
-        let written: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(out.path().join("config.json")).unwrap(),
+        let (model, config, _) = BertForSequenceClassification::from_pretrained(
+            common::fixture(name),
+            None,
+            None,
+            &device,
         )
         .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.path().join("config.json")).unwrap())
+                .unwrap();
         assert_eq!(written["architectures"], serde_json::json!([class]));
         assert_eq!(written["model_type"], config.family.model_type());
         let back = BertConfig::from_file(out.path().join("config.json")).unwrap();

@@ -260,7 +260,8 @@ fn saved_roberta_and_distilbert_token_and_qa_heads_load_in_transformers_with_the
         check_in_transformers(&src, out.path(), &src.join("reference.json"), &class);
 
         let src = common::fixture(&format!("tiny-{family}-qa"));
-        let (model, config, report) = BertForQuestionAnswering::from_pretrained(&src, &device).unwrap();
+        let (model, config, report) =
+            BertForQuestionAnswering::from_pretrained(&src, &device).unwrap();
         assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
         let out = tempfile::tempdir().unwrap();
         model.save_pretrained(&config, out.path()).unwrap();

@@ -135,7 +135,10 @@ impl ModelFamily {
     ///
     /// # Errors
     /// [`EncoderError::UnsupportedFamily`] for a `model_type` or class of another family.
-    pub fn detect(config: &serde_json::Map<String, serde_json::Value>, path: &Path) -> Result<Self> {
+    pub fn detect(
+        config: &serde_json::Map<String, serde_json::Value>,
+        path: &Path,
+    ) -> Result<Self> {
         let unsupported = |found: String| EncoderError::UnsupportedFamily {
             path: path.to_path_buf(),
             found,
@@ -178,7 +181,11 @@ fn distilbert_defaults() -> [(&'static str, serde_json::Value); 2] {
 
 /// BERT fields a DistilBERT `config.json` does not have (fixed in `transformers`' code:
 /// LayerNorm epsilon 1e-12, absolute positions, no token types).
-const NOT_DISTILBERT_FIELDS: &[&str] = &["type_vocab_size", "layer_norm_eps", "position_embedding_type"];
+const NOT_DISTILBERT_FIELDS: &[&str] = &[
+    "type_vocab_size",
+    "layer_norm_eps",
+    "position_embedding_type",
+];
 
 /// Hyper-parameters of a BERT encoder, as in Hugging Face's `BertConfig`.
 ///
@@ -282,7 +289,9 @@ impl BertConfig {
         let parsed = match family {
             // Parsed from the text, so that a wrong field type is reported with its line.
             ModelFamily::Bert | ModelFamily::Roberta => serde_json::from_str::<Self>(text),
-            ModelFamily::DistilBert => serde_json::from_value(distilbert_to_bert_fields(map.clone())),
+            ModelFamily::DistilBert => {
+                serde_json::from_value(distilbert_to_bert_fields(map.clone()))
+            }
         };
         let mut config: Self = parsed.map_err(|source| {
             // serde reports an unknown `hidden_act` as a JSON error; say what is accepted.
@@ -554,7 +563,10 @@ mod tests {
         let family = |json: &str| {
             BertConfig::from_json_str(json, Path::new("m/config.json")).map(|c| c.family)
         };
-        assert_eq!(family(r#"{"model_type": "roberta"}"#).unwrap(), ModelFamily::Roberta);
+        assert_eq!(
+            family(r#"{"model_type": "roberta"}"#).unwrap(),
+            ModelFamily::Roberta
+        );
         assert_eq!(
             family(r#"{"architectures": ["DistilBertForMaskedLM"]}"#).unwrap(),
             ModelFamily::DistilBert

@@ -373,7 +373,11 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
                         reason: format!("expected a float tensor, found {:?}", data.dtype()),
                     });
                 }
-                to_apply.push(bridge::from_data((*data).clone(), names.hf_to_burn(name), None));
+                to_apply.push(bridge::from_data(
+                    (*data).clone(),
+                    names.hf_to_burn(name),
+                    None,
+                ));
             }
             None if (spec.may_be_fresh)(&names.hf_to_burn(name)) => {
                 newly_initialized.push(name.clone())
@@ -560,8 +564,7 @@ mod tests {
             assert_eq!(distil.burn_to_hf(burn), hf);
             assert_eq!(distil.hf_to_burn(hf), burn);
         }
-        let roberta =
-            NameMap::new(ModelFamily::Roberta).with_head(ROBERTA_CLASSIFIER_NAMES);
+        let roberta = NameMap::new(ModelFamily::Roberta).with_head(ROBERTA_CLASSIFIER_NAMES);
         for (burn, hf) in [
             (
                 "bert.encoder.layer.1.attention.self_attn.key.bias",

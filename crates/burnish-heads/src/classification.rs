@@ -6,8 +6,8 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
-use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::tensor::activation;
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::config::{BertConfig, ModelFamily};
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder_as;

@@ -116,7 +116,9 @@ fn check_hf_token_classifier(name: &str) {
     let batch = &reference["batch"];
     let logits = model.forward(batch_input(batch, &device));
     let batch_diff = max_diff(&values(logits.clone()), &flat(&batch["logits"]));
-    println!("{name}: max |diff| of token logits: cases {worst:.3e}, padded batch {batch_diff:.3e}");
+    println!(
+        "{name}: max |diff| of token logits: cases {worst:.3e}, padded batch {batch_diff:.3e}"
+    );
     assert!(worst <= 1e-4, "max |diff| of logits {worst}");
     assert!(
         batch_diff <= 1e-4,
