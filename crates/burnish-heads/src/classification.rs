@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::activation;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::config::{BertConfig, ModelFamily};
@@ -17,7 +17,7 @@ use burnish_encoder::weights::{
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::loss;
+use crate::{head_linear, loss};
 
 /// What the logits mean and which loss trains them (`problem_type` in `config.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -111,22 +111,6 @@ pub struct BertForSequenceClassification {
     /// The family whose head this is.
     #[module(skip)]
     pub family: ModelFamily,
-}
-
-/// A linear layer initialised as `transformers` does: weights ~ N(0, initializer_range), zero
-/// bias.
-fn head_linear(config: &BertConfig, d_output: usize, device: &Device) -> Linear {
-    let mut layer = LinearConfig::new(config.hidden_size, d_output)
-        .with_initializer(Initializer::Normal {
-            mean: 0.0,
-            std: config.initializer_range,
-        })
-        .init(device);
-    layer.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(
-        [d_output],
-        device,
-    )));
-    layer
 }
 
 impl BertForSequenceClassification {

@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
-use burn::module::{Module, Param};
-use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::module::Module;
+use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::Result;
 use burnish_encoder::config::{BertConfig, ModelFamily};
@@ -17,11 +17,11 @@ use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 
-use crate::loss;
 use crate::masked_lm::{
     BertLMPredictionHead, IGNORE_INDEX, gather_rows, lm_config, mlm_loss, mlm_loss_full,
     read_tied_config, resolve_tied_decoder,
 };
+use crate::{head_linear, loss};
 
 /// The MLM and NSP heads (HF `BertPreTrainingHeads`, field `cls`).
 #[derive(Module, Debug)]
@@ -35,16 +35,9 @@ pub struct BertPreTrainingHeads {
 impl BertPreTrainingHeads {
     /// Fresh weights as `transformers` initialises them.
     pub fn new(config: &BertConfig, device: &Device) -> Self {
-        let mut seq_relationship = LinearConfig::new(config.hidden_size, 2)
-            .with_initializer(Initializer::Normal {
-                mean: 0.0,
-                std: config.initializer_range,
-            })
-            .init(device);
-        seq_relationship.bias = Some(Param::from_tensor(Tensor::zeros([2], device)));
         Self {
             predictions: BertLMPredictionHead::new(config, device),
-            seq_relationship,
+            seq_relationship: head_linear(config, 2, device),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
@@ -12,8 +12,8 @@ use burnish_encoder::pretrained::save_hf_folder;
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, Result};
 
-use crate::loss;
 use crate::token_classification::ensure_label_maps;
+use crate::{head_linear, loss};
 
 /// BERT with a `H -> 2` linear layer on every token's hidden state giving the answer span's
 /// start and end logits (HF `BertForQuestionAnswering`; no dropout before the layer, as there).
@@ -43,14 +43,10 @@ impl BertForQuestionAnswering {
     /// weights); build it with `BertModel::new_with_pooler(config, false, ..)` to match
     /// `transformers`' layout.
     pub fn with_encoder(bert: BertModel, config: &BertConfig, device: &Device) -> Self {
-        let mut qa_outputs = LinearConfig::new(config.hidden_size, 2)
-            .with_initializer(Initializer::Normal {
-                mean: 0.0,
-                std: config.initializer_range,
-            })
-            .init(device);
-        qa_outputs.bias = Some(burn::module::Param::from_tensor(Tensor::zeros([2], device)));
-        Self { bert, qa_outputs }
+        Self {
+            bert,
+            qa_outputs: head_linear(config, 2, device),
+        }
     }
 
     /// Loads a model folder: a `BertForQuestionAnswering` checkpoint (head included) or any

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
@@ -12,7 +12,7 @@ use burnish_encoder::pretrained::save_hf_folder;
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 
-use crate::loss;
+use crate::{head_linear, loss};
 
 /// The label `transformers` (and PyTorch's `CrossEntropyLoss`) ignores: special tokens,
 /// padding and the non-first pieces of a word.
@@ -57,16 +57,7 @@ impl BertForTokenClassification {
         num_labels: usize,
         device: &Device,
     ) -> Self {
-        let mut classifier = LinearConfig::new(config.hidden_size, num_labels)
-            .with_initializer(Initializer::Normal {
-                mean: 0.0,
-                std: config.initializer_range,
-            })
-            .init(device);
-        classifier.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(
-            [num_labels],
-            device,
-        )));
+        let classifier = head_linear(config, num_labels, device);
         Self {
             bert,
             dropout: DropoutConfig::new(config.classifier_dropout_prob()).init(),
