@@ -10,13 +10,12 @@ mod common;
 
 use std::path::Path;
 
-use burnish::backend::BackendKind;
 use burnish::burn::tensor::{Device, Tensor};
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
 use burnish::encoder::{BertConfig, BertModel, ModelFamily};
 use burnish::heads::BertForSequenceClassification;
 use burnish::tokenizer::{EncodeOptions, Tokenizer};
-use common::max_abs_diff;
+use common::{backends, max_abs_diff};
 use serde::Deserialize;
 
 /// Tolerance on hidden states and logits (float32 end to end).
@@ -61,15 +60,6 @@ fn reference(dir: &Path) -> Reference {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (run scripts/make_reference.py)", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// flex always, tch and wgpu when compiled in (as tests/parity.rs).
-fn backends() -> Vec<(BackendKind, Device)> {
-    BackendKind::compiled()
-        .into_iter()
-        .filter(|b| matches!(b, BackendKind::Flex | BackendKind::Tch | BackendKind::Wgpu))
-        .map(|b| (b, b.device().expect("compiled")))
-        .collect()
 }
 
 fn flat<const D: usize>(t: Tensor<D>) -> Vec<f32> {
