@@ -125,14 +125,12 @@ impl Tokenizer {
             special.pad.clone_from(&padding.pad_token);
         }
 
-        Ok(Self {
+        Ok(Self::assemble(
             inner,
             special,
-            model_max_length: None,
-            config_json: None,
-            file_truncation,
-            file_padding,
-        })
+            None,
+            (file_truncation, file_padding),
+        ))
     }
 
     /// Builds the BERT WordPiece pipeline from a `vocab.txt`, as `transformers`'
@@ -194,14 +192,12 @@ impl Tokenizer {
             .collect();
         inner.add_special_tokens(&added);
 
-        Ok(Self {
+        Ok(Self::assemble(
             inner,
-            special: special.clone(),
-            model_max_length: options.model_max_length,
-            config_json: None,
-            file_truncation: None,
-            file_padding: None,
-        })
+            special.clone(),
+            options.model_max_length,
+            (None, None),
+        ))
     }
 }
 
