@@ -212,7 +212,34 @@ fn tiny_distilbert_sequence_classifier_matches_transformers() {
 #[test]
 fn roberta_tokenizer_matches_transformers() {
     let dir = common::fixture("tiny-roberta");
-    let tokenizer = Tokenizer::from_dir(&dir).unwrap();
+    check_roberta_tokenizer(&Tokenizer::from_dir(&dir).unwrap(), &dir);
+}
+
+/// Without `tokenizer.json`, the same pipeline is built from `vocab.json` + `merges.txt` (and
+/// the special tokens of `tokenizer_config.json`).
+#[test]
+fn roberta_tokenizer_from_vocab_json_and_merges_matches_transformers() {
+    let src = common::fixture("tiny-roberta");
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "vocab.json",
+        "merges.txt",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+    ] {
+        std::fs::copy(src.join(name), dir.path().join(name)).unwrap();
+    }
+    let tokenizer = Tokenizer::from_dir(dir.path()).unwrap();
+    assert_eq!(tokenizer.model_max_length(), Some(64));
+    check_roberta_tokenizer(&tokenizer, &src);
+    let ids = tokenizer
+        .encode("Hello, <mask>!", &EncodeOptions::default())
+        .unwrap()
+        .ids;
+    assert_eq!(ids.iter().filter(|&&id| id == 4).count(), 1, "{ids:?}");
+}
+
+fn check_roberta_tokenizer(tokenizer: &Tokenizer, dir: &Path) {
     assert_eq!(
         (tokenizer.cls_id(), tokenizer.sep_id(), tokenizer.pad_id()),
         (Some(0), Some(2), Some(1))

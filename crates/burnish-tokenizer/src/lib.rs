@@ -27,7 +27,7 @@ pub use encode::{
     BatchEncoding, EncodeOptions, Encoding, Input, Padding, TruncationStrategy, split_words,
 };
 pub use error::{HfError, Result, TokenizerError};
-pub use load::{TOKENIZER_FILE, VOCAB_FILE};
+pub use load::{BPE_MERGES_FILE, BPE_VOCAB_FILE, TOKENIZER_FILE, VOCAB_FILE};
 pub use train::{WordPieceTrainOptions, train_wordpiece};
 
 use serde_json::{Map, Value};
