@@ -245,7 +245,7 @@ fn check_roberta_tokenizer(tokenizer: &Tokenizer, dir: &Path) {
         (Some(0), Some(2), Some(1))
     );
     let options = EncodeOptions::default();
-    for case in reference(&dir).cases {
+    for case in reference(dir).cases {
         let encoding = match &case.text_pair {
             Some(pair) => tokenizer.encode_pair(&case.text, pair, &options),
             None => tokenizer.encode(&case.text, &options),
