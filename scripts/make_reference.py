@@ -37,8 +37,26 @@ What it writes (all under tests/fixtures/, relative to the repository root):
                             encoder outputs and "logits"; the batch also has "labels" (input_ids with
                             -100 at padding; transformers shifts them inside) and transformers' "loss".
 
-The tiny models are random-initialised (seeds 0 to 7; all weights normal(0, 0.2), then normal(0, 0.1)
-noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
+  tiny-roberta/             RobertaForSequenceClassification (3 labels), gelu, layer_norm_eps 1e-5,
+                            pad_token_id 1 (positions start at 2), one token type, model.safetensors
+                            + config.json + a byte-level BPE tokenizer (300 entries) trained on
+                            BPE_TEXTS with the `tokenizers` package (tokenizer.json, vocab.json,
+                            merges.txt, ...) + reference.json (encoder outputs, "logits", and each
+                            case's character "offsets").
+  tiny-distilbert/          DistilBertForSequenceClassification (3 labels), gelu, model.safetensors +
+                            config.json (DistilBERT's field names) + the TINY_VOCAB WordPiece as a
+                            DistilBertTokenizerFast + reference.json (as tiny-roberta; token_type_ids
+                            all 0, the model has none).
+  tiny-roberta-ner/, tiny-distilbert-ner/  as tiny-bert-ner, for RobertaForTokenClassification and
+                            DistilBertForTokenClassification (labels -100 at <s>, </s>, <pad>).
+  tiny-roberta-qa/, tiny-distilbert-qa/    as tiny-bert-qa, for RobertaForQuestionAnswering and
+                            DistilBertForQuestionAnswering.
+  tiny-roberta-mlm/, tiny-distilbert-mlm/  as tiny-bert-mlm, for RobertaForMaskedLM (lm_head, over
+                            ROBERTA_MLM_CASES with <mask>) and DistilBertForMaskedLM (vocab_transform,
+                            vocab_layer_norm, vocab_projector).
+
+The tiny models are random-initialised (seeds 0 to 7, 10 to 17; all weights normal(0, 0.2), then
+normal(0, 0.1) noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
 (TINY_VOCAB) chosen so that TINY_CASES tokenize into real pieces, "##" pieces and one [UNK].
 
 Reference JSON format (floats rounded to 7 significant digits):
@@ -92,6 +110,7 @@ same code as scripts/check_hf_load.py:
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import re
@@ -108,7 +127,16 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import transformers  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
-from transformers import AutoTokenizer, BertConfig, BertTokenizerFast  # noqa: E402
+from tokenizers import ByteLevelBPETokenizer  # noqa: E402
+from transformers import (  # noqa: E402
+    AutoTokenizer,
+    BertConfig,
+    BertTokenizerFast,
+    DistilBertConfig,
+    DistilBertTokenizerFast,
+    RobertaConfig,
+    RobertaTokenizerFast,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -216,8 +244,10 @@ def forward(model, input_ids, token_type_ids, attention_mask) -> dict[str, torch
     Returns last_hidden_state [b, s, h], pooler_output [b, h] (when the encoder has a pooler),
     sentence_embedding [b, h] (mean over attention_mask == 1, then L2-normalised, as
     sentence-transformers' Pooling(mean) + Normalize) and every head output of HEAD_KEYS."""
-    kwargs = dict(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask)
     base = model.base_model
+    kwargs = dict(input_ids=input_ids, attention_mask=attention_mask)
+    if "token_type_ids" in inspect.signature(base.forward).parameters:  # not DistilBERT
+        kwargs["token_type_ids"] = token_type_ids
     out = base(**kwargs)
     res: dict[str, torch.Tensor] = {"last_hidden_state": out.last_hidden_state}
     if getattr(out, "pooler_output", None) is not None:
@@ -241,7 +271,8 @@ def _tensor(ids) -> torch.Tensor:
 def encode_case(model, tok, text: str, text_pair: str | None) -> dict:
     """One reference case: the text (pair) encoded alone, no padding."""
     enc = tok(text, text_pair)
-    ids, tt = enc["input_ids"], enc["token_type_ids"]
+    ids = enc["input_ids"]
+    tt = enc.get("token_type_ids", [0] * len(ids))  # RoBERTa / DistilBERT tokenizers: all 0
     out = forward(model, _tensor([ids]), _tensor([tt]), _tensor([[1] * len(ids)]))
     case = {"text": text, "text_pair": text_pair, "input_ids": ids, "token_type_ids": tt}
     for k in ARRAY_KEYS:
@@ -253,7 +284,8 @@ def encode_case(model, tok, text: str, text_pair: str | None) -> dict:
 def encode_batch(model, tok, texts: list[str]) -> dict:
     """The texts encoded together with padding=True; padded positions are kept in the outputs."""
     enc = tok(texts, padding=True)
-    ids, tt, am = enc["input_ids"], enc["token_type_ids"], enc["attention_mask"]
+    ids, am = enc["input_ids"], enc["attention_mask"]
+    tt = enc.get("token_type_ids", [[0] * len(r) for r in ids])
     out = forward(model, _tensor(ids), _tensor(tt), _tensor(am))
     batch = {"texts": texts, "input_ids": ids, "token_type_ids": tt, "attention_mask": am}
     for k in ARRAY_KEYS:
@@ -361,14 +393,16 @@ def check_saved(
             enc = tok(text, padding=True) if batched else tok(text, pair)
             if check_tokenizer and "input_ids" in ref_obj:
                 for k in ("input_ids", "token_type_ids", "attention_mask"):
-                    if k in ref_obj and enc[k] != ref_obj[k]:
+                    if k in ref_obj and k in enc and enc[k] != ref_obj[k]:
                         problems.append(f"{where}: tokenizer {k} {enc[k]} != reference {ref_obj[k]}")
         else:
             enc = None
         if "input_ids" not in ref_obj:
             if enc is None:
                 raise SystemExit(f"{where}: no input_ids in the reference and no tokenizer in DIR")
-            return enc["input_ids"], enc["token_type_ids"], enc["attention_mask"]
+            ids = enc["input_ids"]
+            tt = enc.get("token_type_ids", [[0] * len(r) for r in ids] if batched else [0] * len(ids))
+            return ids, tt, enc["attention_mask"]
         ids = ref_obj["input_ids"]
         tt = ref_obj.get("token_type_ids")
         if tt is None:
@@ -465,12 +499,76 @@ def init_tiny(model, seed: int) -> None:
     with torch.no_grad():
         for name, p in model.named_parameters():
             noise = torch.randn(p.shape, generator=g) * 0.1
-            if "LayerNorm" in name and name.endswith("weight"):
+            is_norm = "LayerNorm" in name or "layer_norm" in name  # DistilBERT: sa_layer_norm
+            if is_norm and name.endswith("weight"):
                 p.copy_(1.0 + noise)
             elif name.endswith("bias"):
                 p.copy_(noise)
             else:
                 p.copy_(torch.randn(p.shape, generator=g) * 0.2)
+
+
+# Texts the tiny byte-level BPE tokenizer (RoBERTa fixtures) is trained on: the cases' own
+# words, so that they tokenize into merged pieces, plus single bytes for the rest.
+BPE_TEXTS = [t for case in TINY_CASES for t in case if t] + [
+    "The quick brown fox jumped over the lazy dog.",
+    "Where did the cat sit? On the mat, sleeping.",
+    "Hello world, hello runners: the movie was good, the model was great.",
+]
+BPE_VOCAB_SIZE = 300
+ROBERTA_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+
+
+def make_bpe_tokenizer(out_dir: Path) -> RobertaTokenizerFast:
+    """A byte-level BPE (RoBERTa) tokenizer trained on BPE_TEXTS with the `tokenizers` package,
+    saved as transformers saves RobertaTokenizerFast (tokenizer.json, vocab.json, merges.txt,
+    tokenizer_config.json, special_tokens_map.json)."""
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(BPE_TEXTS, vocab_size=BPE_VOCAB_SIZE, min_frequency=2,
+                            special_tokens=ROBERTA_SPECIAL_TOKENS, show_progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        bpe.save_model(tmp)
+        tok = RobertaTokenizerFast(vocab_file=f"{tmp}/vocab.json", merges_file=f"{tmp}/merges.txt",
+                                   model_max_length=64)
+        tok.save_pretrained(str(out_dir))
+    tok = AutoTokenizer.from_pretrained(str(out_dir))
+    assert tok.pad_token_id == 1 and tok.bos_token_id == 0 and tok.eos_token_id == 2
+    return tok
+
+
+def make_distilbert_tokenizer(out_dir: Path) -> DistilBertTokenizerFast:
+    """TINY_VOCAB as a DistilBertTokenizerFast (WordPiece; no token_type_ids)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab = Path(tmp) / "vocab.txt"
+        vocab.write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
+        tok = DistilBertTokenizerFast(vocab_file=str(vocab), do_lower_case=True,
+                                      model_max_length=64)
+        tok.save_pretrained(str(out_dir))
+    return AutoTokenizer.from_pretrained(str(out_dir))
+
+
+def tiny_config(class_name: str, tok, extra: dict):
+    """The tiny configuration of the family `class_name` belongs to (by its prefix), with the
+    sizes of TINY_SIZES in that family's own field names."""
+    if class_name.startswith("Roberta"):
+        # RoBERTa: positions start after padding_idx (1), so max_position_embeddings is 64 + 2.
+        sizes = dict(TINY_SIZES, max_position_embeddings=66, type_vocab_size=1, pad_token_id=1,
+                     bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)
+        return RobertaConfig(vocab_size=len(tok), **sizes, **extra)
+    if class_name.startswith("DistilBert"):
+        return DistilBertConfig(vocab_size=len(tok), dim=16, n_layers=2, n_heads=4, hidden_dim=32,
+                                max_position_embeddings=64, pad_token_id=0, **extra)
+    assert len(tok) == len(TINY_VOCAB)
+    return BertConfig(vocab_size=len(TINY_VOCAB), **TINY_SIZES, **extra)
+
+
+def tiny_tokenizer(class_name: str, out_dir: Path):
+    """The tiny tokenizer of the family `class_name` belongs to, saved into out_dir."""
+    if class_name.startswith("Roberta"):
+        return make_bpe_tokenizer(out_dir)
+    if class_name.startswith("DistilBert"):
+        return make_distilbert_tokenizer(out_dir)
+    return make_tiny_tokenizer(out_dir)
 
 
 def build_tiny(name: str, class_name: str, seed: int, extra: dict, save, add_loss=None,
@@ -480,9 +578,8 @@ def build_tiny(name: str, class_name: str, seed: int, extra: dict, save, add_los
     for f in out_dir.iterdir():
         if f.is_file():
             f.unlink()
-    tok = make_tiny_tokenizer(out_dir)
-    assert tok.vocab_size == len(TINY_VOCAB)
-    config = BertConfig(vocab_size=len(TINY_VOCAB), **TINY_SIZES, **extra)
+    tok = tiny_tokenizer(class_name, out_dir)
+    config = tiny_config(class_name, tok, extra)
     config._attn_implementation = "eager"
     torch.manual_seed(seed)
     model = getattr(transformers, class_name)(config)
@@ -491,6 +588,12 @@ def build_tiny(name: str, class_name: str, seed: int, extra: dict, save, add_los
     ref = make_reference(model, tok, name, class_name, TINY_CASES if cases is None else cases)
     if add_loss is not None:
         add_loss(model, ref["batch"])
+    if not class_name.startswith("Bert"):
+        # Other families: the tokenizer's character offsets too (special tokens: (0, 0)).
+        for c in ref["cases"]:
+            enc = tok(c["text"], c["text_pair"], return_offsets_mapping=True)
+            assert enc["input_ids"] == c["input_ids"]
+            c["offsets"] = [list(o) for o in enc["offset_mapping"]]
     save(model, out_dir)
     write_json(out_dir / "reference.json", ref)
     unk = tok.unk_token_id
@@ -524,20 +627,30 @@ def save_gamma_beta(model, out_dir: Path) -> None:
 
 
 NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+NER_CONFIG = dict(
+    id2label=dict(enumerate(NER_LABELS)),
+    label2id={label: i for i, label in enumerate(NER_LABELS)},
+)
 
 
-def _batch_inputs(batch: dict) -> dict:
-    return {k: _tensor(batch[k]) for k in ("input_ids", "token_type_ids", "attention_mask")}
+def _batch_inputs(model, batch: dict) -> dict:
+    keys = ["input_ids", "attention_mask"]
+    if "token_type_ids" in inspect.signature(model.forward).parameters:  # not DistilBERT
+        keys.append("token_type_ids")
+    return {k: _tensor(batch[k]) for k in keys}
 
 
 @torch.no_grad()
 def token_loss(model, batch: dict) -> None:
     """Labels input_id % num_labels on real word pieces, -100 on [CLS]/[SEP]/[PAD]; the loss
     transformers computes for them."""
-    special = {0, 2, 3}  # [PAD], [CLS], [SEP] in TINY_VOCAB
+    if model.config.model_type == "roberta":
+        special = {0, 1, 2}  # <s>, <pad>, </s> of the BPE tokenizer
+    else:
+        special = {0, 2, 3}  # [PAD], [CLS], [SEP] in TINY_VOCAB
     n = model.config.num_labels
     labels = [[-100 if i in special else i % n for i in row] for row in batch["input_ids"]]
-    out = model(**_batch_inputs(batch), labels=_tensor(labels))
+    out = model(**_batch_inputs(model, batch), labels=_tensor(labels))
     batch["labels"] = labels
     batch["loss"] = float(f"{out.loss.item():.7g}")
 
@@ -550,7 +663,7 @@ def qa_loss(model, batch: dict) -> None:
     assert len(batch["input_ids"]) == 4
     start = [1, 3, seq, -2]
     end = [2, seq + 50, 4, 0]
-    out = model(**_batch_inputs(batch), start_positions=_tensor(start), end_positions=_tensor(end))
+    out = model(**_batch_inputs(model, batch), start_positions=_tensor(start), end_positions=_tensor(end))
     batch["start_positions"] = start
     batch["end_positions"] = end
     batch["loss"] = float(f"{out.loss.item():.7g}")
@@ -572,13 +685,26 @@ CLM_CASES: list[tuple[str, str | None]] = [
 NSP_LABELS = [0, 1]  # for the 2-row batch of MLM_CASES
 
 
+# Short texts with RoBERTa's mask token (byte-level BPE pieces are short, so MLM_CASES would make
+# a large reference; pairs are covered by the other RoBERTa fixtures); mlm_labels gives the
+# <mask> positions arbitrary ids.
+ROBERTA_MLM_CASES: list[tuple[str, str | None]] = [
+    ("The <mask> jumped.", None),
+    ("Hello, <mask>!", None),
+]
+ROBERTA_MASK_ID = ROBERTA_SPECIAL_TOKENS.index("<mask>")
+
+
 def mlm_labels(batch: dict) -> list[list[int]]:
     """The hidden word's id at each [MASK], the token's own id at position 1 (an "unchanged"
-    token, as BERT's 10% rule leaves some), -100 elsewhere."""
-    mask_id = TINY_VOCAB.index("[MASK]")
+    token, as BERT's 10% rule leaves some), -100 elsewhere. RoBERTa fixtures (<mask>): the id
+    100 + row at each <mask>, any id will do for the loss."""
     labels = []
-    for text, row in zip(batch["texts"], batch["input_ids"]):
-        answer = TINY_VOCAB.index(MLM_ANSWERS[text])
+    for i, (text, row) in enumerate(zip(batch["texts"], batch["input_ids"])):
+        if "<mask>" in text:
+            mask_id, answer = ROBERTA_MASK_ID, 100 + i
+        else:
+            mask_id, answer = TINY_VOCAB.index("[MASK]"), TINY_VOCAB.index(MLM_ANSWERS[text])
         lab = [answer if t == mask_id else -100 for t in row]
         assert lab.count(answer) == 1, (text, row)
         lab[1] = row[1]
@@ -590,7 +716,7 @@ def mlm_labels(batch: dict) -> list[list[int]]:
 def mlm_loss(model, batch: dict) -> None:
     """MLM labels (mlm_labels) and the loss transformers computes for them."""
     labels = mlm_labels(batch)
-    out = model(**_batch_inputs(batch), labels=_tensor(labels))
+    out = model(**_batch_inputs(model, batch), labels=_tensor(labels))
     batch["labels"] = labels
     batch["loss"] = float(f"{out.loss.item():.7g}")
 
@@ -599,7 +725,7 @@ def mlm_loss(model, batch: dict) -> None:
 def pretraining_loss(model, batch: dict) -> None:
     """MLM labels, NSP labels NSP_LABELS; transformers' total loss and its two terms."""
     labels = mlm_labels(batch)
-    out = model(**_batch_inputs(batch), labels=_tensor(labels),
+    out = model(**_batch_inputs(model, batch), labels=_tensor(labels),
                 next_sentence_label=_tensor(NSP_LABELS))
     v = model.config.vocab_size
     mlm = F.cross_entropy(out.prediction_logits.reshape(-1, v), _tensor(labels).reshape(-1))
@@ -618,7 +744,7 @@ def clm_loss(model, batch: dict) -> None:
     transformers shifts them inside BertLMHeadModel."""
     labels = [[t if m else -100 for t, m in zip(ids, am)]
               for ids, am in zip(batch["input_ids"], batch["attention_mask"])]
-    out = model(**_batch_inputs(batch), labels=_tensor(labels))
+    out = model(**_batch_inputs(model, batch), labels=_tensor(labels))
     batch["labels"] = labels
     batch["loss"] = float(f"{out.loss.item():.7g}")
 
@@ -659,11 +785,7 @@ TINY_FIXTURES = [
         "tiny-bert-ner",
         "BertForTokenClassification",
         3,
-        dict(
-            hidden_act="gelu",
-            id2label=dict(enumerate(NER_LABELS)),
-            label2id={label: i for i, label in enumerate(NER_LABELS)},
-        ),
+        dict(hidden_act="gelu", **NER_CONFIG),
         save_safetensors,
         token_loss,
     ),
@@ -675,6 +797,23 @@ TINY_FIXTURES = [
      save_bin_with_tied, pretraining_loss, MLM_CASES),
     ("tiny-bert-clm", "BertLMHeadModel", 7, dict(hidden_act="gelu", is_decoder=True),
      save_safetensors_with_decoder, clm_loss, CLM_CASES),
+    # Other families (issue 10).
+    ("tiny-roberta", "RobertaForSequenceClassification", 10,
+     dict(hidden_act="gelu", num_labels=3), save_safetensors),
+    ("tiny-distilbert", "DistilBertForSequenceClassification", 11,
+     dict(activation="gelu", num_labels=3), save_safetensors),
+    ("tiny-roberta-ner", "RobertaForTokenClassification", 12, dict(hidden_act="gelu", **NER_CONFIG),
+     save_safetensors, token_loss),
+    ("tiny-roberta-qa", "RobertaForQuestionAnswering", 13, dict(hidden_act="gelu"),
+     save_safetensors, qa_loss),
+    ("tiny-distilbert-ner", "DistilBertForTokenClassification", 14,
+     dict(activation="gelu", **NER_CONFIG), save_safetensors, token_loss),
+    ("tiny-distilbert-qa", "DistilBertForQuestionAnswering", 15, dict(activation="gelu"),
+     save_safetensors, qa_loss),
+    ("tiny-roberta-mlm", "RobertaForMaskedLM", 16, dict(hidden_act="gelu"), save_safetensors,
+     mlm_loss, ROBERTA_MLM_CASES),
+    ("tiny-distilbert-mlm", "DistilBertForMaskedLM", 17, dict(activation="gelu"),
+     save_safetensors, mlm_loss, MLM_CASES),
 ]
 TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 

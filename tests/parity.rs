@@ -8,24 +8,13 @@ mod common;
 
 use std::path::Path;
 
-use burnish::backend::BackendKind;
 use burnish::burn::tensor::{Device, Tensor};
 use burnish::encoder::BertModel;
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
-use common::{Case, max_abs_diff, read_reference};
+use common::{Case, backends, max_abs_diff, read_reference};
 
 /// Tolerance on hidden states, pooled outputs and embeddings (float32 end to end).
 const TOL: f32 = 1e-4;
-
-/// CPU-side backends to compare on: flex always, tch and wgpu when compiled in. GPU-only
-/// backends (cuda, tch-cuda) are measured on a GPU machine (docs/benchmarks.md).
-fn backends() -> Vec<(BackendKind, Device)> {
-    BackendKind::compiled()
-        .into_iter()
-        .filter(|b| matches!(b, BackendKind::Flex | BackendKind::Tch | BackendKind::Wgpu))
-        .map(|b| (b, b.device().expect("compiled")))
-        .collect()
-}
 
 fn to_vec2(t: Tensor<2>) -> Vec<f32> {
     t.into_data()

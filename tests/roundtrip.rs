@@ -221,3 +221,70 @@ fn masked_lm_with_a_burnish_initialised_head_loads_in_transformers_with_the_same
     std::fs::write(&ours, serde_json::json!({ "cases": cases }).to_string()).unwrap();
     check_in_transformers(&src, out.path(), &ours, "BertForMaskedLM");
 }
+
+/// RoBERTa and DistilBERT sequence classifiers (issue 10): what burnish saves (family names,
+/// config fields, `RobertaClassificationHead` / `pre_classifier`) loads in transformers with the
+/// same hidden states and logits, and its tokenizer gives the same ids.
+#[test]
+fn saved_roberta_and_distilbert_classifiers_load_in_transformers_with_the_same_logits() {
+    use burnish::heads::BertForSequenceClassification;
+    let device = Device::flex();
+    for (name, class) in [
+        ("tiny-roberta", "RobertaForSequenceClassification"),
+        ("tiny-distilbert", "DistilBertForSequenceClassification"),
+    ] {
+        let src = common::fixture(name);
+        let (model, config, report) =
+            BertForSequenceClassification::from_pretrained(&src, None, None, &device).unwrap();
+        assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        check_in_transformers(&src, out.path(), &src.join("reference.json"), class);
+    }
+}
+
+/// RoBERTa and DistilBERT token classifiers and QA models: the BERT heads with the family's
+/// encoder names load back in transformers with the same logits.
+#[test]
+fn saved_roberta_and_distilbert_token_and_qa_heads_load_in_transformers_with_the_same_logits() {
+    use burnish::heads::{BertForQuestionAnswering, BertForTokenClassification};
+    let device = Device::flex();
+    for (family, prefix) in [("roberta", "Roberta"), ("distilbert", "DistilBert")] {
+        let src = common::fixture(&format!("tiny-{family}-ner"));
+        let (model, config, report) =
+            BertForTokenClassification::from_pretrained(&src, None, &device).unwrap();
+        assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        let class = format!("{prefix}ForTokenClassification");
+        check_in_transformers(&src, out.path(), &src.join("reference.json"), &class);
+
+        let src = common::fixture(&format!("tiny-{family}-qa"));
+        let (model, config, report) =
+            BertForQuestionAnswering::from_pretrained(&src, &device).unwrap();
+        assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        let class = format!("{prefix}ForQuestionAnswering");
+        check_in_transformers(&src, out.path(), &src.join("reference.json"), &class);
+    }
+}
+
+/// RoBERTa and DistilBERT masked-LM models (`lm_head`, `vocab_*` names, tied decoders): saved by
+/// burnish, they load in transformers with the same logits.
+#[test]
+fn saved_roberta_and_distilbert_masked_lms_load_in_transformers_with_the_same_logits() {
+    use burnish::heads::BertForMaskedLM;
+    let device = Device::flex();
+    for (family, class) in [
+        ("roberta", "RobertaForMaskedLM"),
+        ("distilbert", "DistilBertForMaskedLM"),
+    ] {
+        let src = common::fixture(&format!("tiny-{family}-mlm"));
+        let (model, config, report) = BertForMaskedLM::from_pretrained(&src, &device).unwrap();
+        assert!(report.newly_initialized.is_empty() && report.unused.is_empty());
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        check_in_transformers(&src, out.path(), &src.join("reference.json"), class);
+    }
+}

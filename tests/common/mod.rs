@@ -3,7 +3,19 @@
 
 use std::path::{Path, PathBuf};
 
+use burnish::backend::BackendKind;
+use burnish::burn::tensor::Device;
 use serde::Deserialize;
+
+/// CPU-side backends to compare on: flex always, tch and wgpu when compiled in. GPU-only
+/// backends (cuda, tch-cuda) are measured on a GPU machine (docs/benchmarks.md).
+pub fn backends() -> Vec<(BackendKind, Device)> {
+    BackendKind::compiled()
+        .into_iter()
+        .filter(|b| matches!(b, BackendKind::Flex | BackendKind::Tch | BackendKind::Wgpu))
+        .map(|b| (b, b.device().expect("compiled")))
+        .collect()
+}
 
 /// The workspace root.
 pub fn root() -> PathBuf {

@@ -27,7 +27,7 @@ pub struct EncodeArgs {
     #[arg(long, default_value = "flex")]
     backend: String,
     /// Longest input in tokens (longer ones are truncated, longest-first for pairs). Defaults
-    /// to the model's max_position_embeddings.
+    /// to the longest input the model's positions cover.
     #[arg(long)]
     max_length: Option<usize>,
     /// Lines per forward pass.
@@ -49,11 +49,11 @@ pub fn run(args: EncodeArgs) -> Result<()> {
             report.path.display()
         );
     }
-    let max_length = args.max_length.unwrap_or(config.max_position_embeddings);
-    if max_length > config.max_position_embeddings {
+    let max_length = args.max_length.unwrap_or(config.max_sequence_length());
+    if max_length > config.max_sequence_length() {
         bail!(
-            "--max-length {max_length} exceeds the model's max_position_embeddings {}",
-            config.max_position_embeddings
+            "--max-length {max_length} exceeds the longest input the model's positions cover ({})",
+            config.max_sequence_length()
         );
     }
 

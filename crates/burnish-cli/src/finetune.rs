@@ -497,11 +497,11 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
         Some(classification::problem_type(&task)),
         &device,
     )?;
-    if cfg.max_length > config.max_position_embeddings {
+    if cfg.max_length > config.max_sequence_length() {
         bail!(
-            "--max-length {} exceeds the model's max_position_embeddings {}",
+            "--max-length {} exceeds the longest input the model's positions cover ({})",
             cfg.max_length,
-            config.max_position_embeddings
+            config.max_sequence_length()
         );
     }
     if !report.newly_initialized.is_empty() && !resuming {

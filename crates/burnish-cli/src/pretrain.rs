@@ -362,11 +362,11 @@ fn train<M: PretrainHead>(
     resuming: bool,
 ) -> Result<()> {
     let started = Instant::now();
-    if args.max_length > config.max_position_embeddings {
+    if args.max_length > config.max_sequence_length() {
         bail!(
-            "--max-length {} exceeds the model's max_position_embeddings {}",
+            "--max-length {} exceeds the longest input the model's positions cover ({})",
             args.max_length,
-            config.max_position_embeddings
+            config.max_sequence_length()
         );
     }
     if tokenizer.vocab_size() > config.vocab_size {

@@ -174,11 +174,11 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
     };
 
     let (model, config, report) = BertForQuestionAnswering::from_pretrained(&args.model, &device)?;
-    if cfg.max_length > config.max_position_embeddings {
+    if cfg.max_length > config.max_sequence_length() {
         bail!(
-            "--max-length {} exceeds the model's max_position_embeddings {}",
+            "--max-length {} exceeds the longest input the model's positions cover ({})",
             cfg.max_length,
-            config.max_position_embeddings
+            config.max_sequence_length()
         );
     }
     if !report.newly_initialized.is_empty() && !resuming {

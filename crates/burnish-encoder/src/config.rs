@@ -44,6 +44,149 @@ impl HiddenAct {
         gelu_fast, quick_gelu, relu, silu, swish, tanh, sigmoid, mish";
 }
 
+/// The architecture family of a checkpoint, from `model_type` (or else `architectures`) in
+/// `config.json`.
+///
+/// The families share burnish's encoder ([`crate::model::BertModel`]) and heads; they differ
+/// where `transformers`' implementations do:
+/// - BERT: absolute positions `0..S`, token types, a pooler.
+/// - RoBERTa: positions counted from `pad_token_id + 1` over the non-padding tokens (as
+///   `create_position_ids_from_input_ids`), one token type, no next-sentence head.
+/// - DistilBERT: no token types, no pooler, its own parameter and `config.json` field names
+///   (mapped in [`crate::weights::NameMap`] and here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModelFamily {
+    /// `model_type: "bert"` (and configs without `model_type` or a known `architectures`).
+    #[default]
+    Bert,
+    /// `model_type: "roberta"`.
+    Roberta,
+    /// `model_type: "distilbert"`.
+    DistilBert,
+}
+
+impl ModelFamily {
+    /// The `model_type` values burnish loads.
+    pub const SUPPORTED: &'static str = "bert, roberta, distilbert";
+    /// Every family, in the order of [`Self::SUPPORTED`].
+    pub const ALL: [ModelFamily; 3] = [
+        ModelFamily::Bert,
+        ModelFamily::Roberta,
+        ModelFamily::DistilBert,
+    ];
+
+    /// `model_type` in `config.json`.
+    pub fn model_type(self) -> &'static str {
+        match self {
+            ModelFamily::Bert => "bert",
+            ModelFamily::Roberta => "roberta",
+            ModelFamily::DistilBert => "distilbert",
+        }
+    }
+
+    /// The prefix of `transformers`' class names (`RobertaForSequenceClassification`).
+    pub fn class_prefix(self) -> &'static str {
+        match self {
+            ModelFamily::Bert => "Bert",
+            ModelFamily::Roberta => "Roberta",
+            ModelFamily::DistilBert => "DistilBert",
+        }
+    }
+
+    /// `transformers`' `base_model_prefix`: the encoder's name inside a head model
+    /// (`roberta.encoder.layer.0...`).
+    pub fn base_prefix(self) -> &'static str {
+        self.model_type()
+    }
+
+    /// The `transformers` class of this family for `suffix` (`"Model"`,
+    /// `"ForSequenceClassification"`, ...).
+    pub fn class_name(self, suffix: &str) -> String {
+        format!("{}{suffix}", self.class_prefix())
+    }
+
+    /// The family of a `model_type`, if supported.
+    pub fn from_model_type(model_type: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.model_type() == model_type)
+    }
+
+    /// The family of a `transformers` class name (`DistilBertForMaskedLM`), if supported.
+    pub fn from_class_name(class: &str) -> Option<Self> {
+        let rest_is_class = |rest: &str| rest == "Model" || rest.starts_with("For");
+        Self::ALL.into_iter().find(|f| {
+            class
+                .strip_prefix(f.class_prefix())
+                .is_some_and(|rest| rest_is_class(rest) || rest == "LMHeadModel")
+        })
+    }
+
+    /// Whether the embeddings have a token-type (segment) table.
+    pub fn has_token_types(self) -> bool {
+        self != ModelFamily::DistilBert
+    }
+
+    /// Whether the encoder can have a pooler.
+    pub fn has_pooler(self) -> bool {
+        self != ModelFamily::DistilBert
+    }
+
+    /// Reads the family from a parsed `config.json`: `model_type`, else the first
+    /// `architectures` entry, else BERT (older BERT configs name neither).
+    ///
+    /// # Errors
+    /// [`EncoderError::UnsupportedFamily`] for a `model_type` or class of another family.
+    pub fn detect(
+        config: &serde_json::Map<String, serde_json::Value>,
+        path: &Path,
+    ) -> Result<Self> {
+        let unsupported = |found: String| EncoderError::UnsupportedFamily {
+            path: path.to_path_buf(),
+            found,
+        };
+        if let Some(model_type) = config.get("model_type") {
+            let name = model_type.as_str().unwrap_or_default();
+            return Self::from_model_type(name).ok_or_else(|| unsupported(model_type.to_string()));
+        }
+        let classes = config.get("architectures").and_then(|v| v.as_array());
+        match classes.and_then(|c| c.first()) {
+            Some(class) => class
+                .as_str()
+                .and_then(Self::from_class_name)
+                .ok_or_else(|| unsupported(class.to_string())),
+            None => Ok(ModelFamily::Bert),
+        }
+    }
+}
+
+/// DistilBERT's `config.json` field names and burnish's (BERT's) for the same value, used when
+/// reading and when writing a DistilBERT config.
+pub const DISTILBERT_FIELDS: &[(&str, &str)] = &[
+    ("dim", "hidden_size"),
+    ("n_layers", "num_hidden_layers"),
+    ("n_heads", "num_attention_heads"),
+    ("hidden_dim", "intermediate_size"),
+    ("activation", "hidden_act"),
+    ("dropout", "hidden_dropout_prob"),
+    ("attention_dropout", "attention_probs_dropout_prob"),
+    ("seq_classif_dropout", "classifier_dropout"),
+];
+
+/// `DistilBertConfig`'s defaults where they differ from `BertConfig`'s, in DistilBERT's names.
+fn distilbert_defaults() -> [(&'static str, serde_json::Value); 2] {
+    [
+        ("n_layers", serde_json::json!(6)),
+        ("seq_classif_dropout", serde_json::json!(0.2)),
+    ]
+}
+
+/// BERT fields a DistilBERT `config.json` does not have (fixed in `transformers`' code:
+/// LayerNorm epsilon 1e-12, absolute positions, no token types).
+const NOT_DISTILBERT_FIELDS: &[&str] = &[
+    "type_vocab_size",
+    "layer_norm_eps",
+    "position_embedding_type",
+];
+
 /// Hyper-parameters of a BERT encoder, as in Hugging Face's `BertConfig`.
 ///
 /// Fields absent from `config.json` take `transformers`' defaults; fields this crate does not
@@ -85,6 +228,9 @@ pub struct BertConfig {
     /// Every other field of `config.json`, kept verbatim.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// The architecture family (from `model_type`; written back as `model_type`).
+    #[serde(skip)]
+    pub family: ModelFamily,
 }
 
 impl Default for BertConfig {
@@ -107,6 +253,7 @@ impl Default for BertConfig {
             position_embedding_type: "absolute".to_string(),
             classifier_dropout: None,
             extra: serde_json::Map::new(),
+            family: ModelFamily::Bert,
         }
     }
 }
@@ -132,7 +279,21 @@ impl BertConfig {
     /// # Errors
     /// As [`BertConfig::from_file`].
     pub fn from_json_str(text: &str, path: &Path) -> Result<Self> {
-        let config: Self = serde_json::from_str(text).map_err(|source| {
+        let json_error = |source| EncoderError::ConfigJson {
+            path: path.to_path_buf(),
+            source,
+        };
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(json_error)?;
+        let family = ModelFamily::detect(&map, path)?;
+        let parsed = match family {
+            // Parsed from the text, so that a wrong field type is reported with its line.
+            ModelFamily::Bert | ModelFamily::Roberta => serde_json::from_str::<Self>(text),
+            ModelFamily::DistilBert => {
+                serde_json::from_value(distilbert_to_bert_fields(map.clone()))
+            }
+        };
+        let mut config: Self = parsed.map_err(|source| {
             // serde reports an unknown `hidden_act` as a JSON error; say what is accepted.
             if source.to_string().contains("unknown variant") && text.contains("hidden_act") {
                 return EncoderError::ConfigValue {
@@ -146,8 +307,23 @@ impl BertConfig {
                 source,
             }
         })?;
+        config.family = family;
+        if family == ModelFamily::Roberta && !map.contains_key("pad_token_id") {
+            config.pad_token_id = 1; // `RobertaConfig`'s default
+        }
         config.validate(path)?;
         Ok(config)
+    }
+
+    /// The longest input (in tokens) the position embeddings cover: `max_position_embeddings`,
+    /// less `pad_token_id + 1` for RoBERTa, whose positions start there.
+    pub fn max_sequence_length(&self) -> usize {
+        match self.family {
+            ModelFamily::Roberta => self
+                .max_position_embeddings
+                .saturating_sub(self.pad_token_id + 1),
+            _ => self.max_position_embeddings,
+        }
     }
 
     /// Checks the values a model cannot be built with; `path` is only used in error messages.
@@ -211,6 +387,24 @@ impl BertConfig {
                 ),
             );
         }
+        if self.family == ModelFamily::DistilBert
+            && self.extra.get("sinusoidal_pos_embds") == Some(&serde_json::Value::Bool(true))
+        {
+            return bad(
+                "sinusoidal_pos_embds",
+                "sinusoidal position embeddings are not supported (only learned ones)".into(),
+            );
+        }
+        if self.family == ModelFamily::Roberta && self.max_sequence_length() == 0 {
+            return bad(
+                "max_position_embeddings",
+                format!(
+                    "{} leaves no positions after RoBERTa's offset pad_token_id + 1 = {}",
+                    self.max_position_embeddings,
+                    self.pad_token_id + 1
+                ),
+            );
+        }
         if self.pad_token_id >= self.vocab_size {
             return bad(
                 "pad_token_id",
@@ -233,15 +427,19 @@ impl BertConfig {
         self.classifier_dropout.unwrap_or(self.hidden_dropout_prob)
     }
 
-    /// Sets `architectures` (the class `transformers`' `AutoModel` picks) and `model_type`.
-    pub fn set_architecture(&mut self, class: &str) {
+    /// Sets `architectures` to this family's class for `suffix` (`"Model"`,
+    /// `"ForSequenceClassification"`: the class `transformers`' `AutoModel` picks) and
+    /// `model_type` to the family's.
+    pub fn set_architecture(&mut self, suffix: &str) {
         self.extra.insert(
             "architectures".into(),
-            serde_json::Value::Array(vec![serde_json::Value::String(class.into())]),
+            serde_json::Value::Array(vec![serde_json::Value::String(
+                self.family.class_name(suffix),
+            )]),
         );
         self.extra.insert(
             "model_type".into(),
-            serde_json::Value::String("bert".into()),
+            serde_json::Value::String(self.family.model_type().into()),
         );
     }
 
@@ -257,7 +455,10 @@ impl BertConfig {
         })?;
         if let Some(map) = value.as_object_mut() {
             map.entry("model_type")
-                .or_insert_with(|| serde_json::Value::String("bert".into()));
+                .or_insert_with(|| serde_json::Value::String(self.family.model_type().into()));
+            if self.family == ModelFamily::DistilBert {
+                *map = bert_to_distilbert_fields(std::mem::take(map));
+            }
         }
         let text =
             serde_json::to_string_pretty(&value).map_err(|source| EncoderError::ConfigJson {
@@ -266,6 +467,41 @@ impl BertConfig {
             })?;
         write_atomic(path, text.as_bytes())
     }
+}
+
+/// A DistilBERT `config.json` with its fields renamed to BERT's ([`DISTILBERT_FIELDS`]), after
+/// filling in `DistilBertConfig`'s own defaults.
+fn distilbert_to_bert_fields(
+    mut map: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Value {
+    for (name, value) in distilbert_defaults() {
+        map.entry(name).or_insert(value);
+    }
+    for (distil, bert) in DISTILBERT_FIELDS {
+        if let Some(value) = map.remove(*distil) {
+            map.insert((*bert).into(), value);
+        }
+    }
+    serde_json::Value::Object(map)
+}
+
+/// The reverse of [`distilbert_to_bert_fields`], for writing: DistilBERT's names, without the
+/// BERT-only fields.
+fn bert_to_distilbert_fields(
+    mut map: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    for name in NOT_DISTILBERT_FIELDS {
+        map.remove(*name);
+    }
+    for (distil, bert) in DISTILBERT_FIELDS {
+        match map.remove(*bert) {
+            Some(serde_json::Value::Null) | None => {}
+            Some(value) => {
+                map.insert((*distil).into(), value);
+            }
+        }
+    }
+    map
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
@@ -320,6 +556,75 @@ mod tests {
         let back = serde_json::to_value(&c).unwrap();
         assert_eq!(back["architectures"], serde_json::json!(["BertModel"]));
         assert_eq!(back["hidden_act"], "gelu");
+    }
+
+    #[test]
+    fn model_type_picks_the_family_and_an_unknown_one_lists_the_supported() {
+        let family = |json: &str| {
+            BertConfig::from_json_str(json, Path::new("m/config.json")).map(|c| c.family)
+        };
+        assert_eq!(
+            family(r#"{"model_type": "roberta"}"#).unwrap(),
+            ModelFamily::Roberta
+        );
+        assert_eq!(
+            family(r#"{"architectures": ["DistilBertForMaskedLM"]}"#).unwrap(),
+            ModelFamily::DistilBert
+        );
+        assert_eq!(family("{}").unwrap(), ModelFamily::Bert);
+        for json in [
+            r#"{"model_type": "gpt2"}"#,
+            r#"{"architectures": ["XLNetLMHeadModel"]}"#,
+        ] {
+            let err = family(json).unwrap_err().to_string();
+            assert!(
+                err.contains("m/config.json")
+                    && err.contains(ModelFamily::SUPPORTED)
+                    && (err.contains("gpt2") || err.contains("XLNetLMHeadModel")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn distilbert_fields_are_read_and_written_in_distilbert_names() {
+        let c = BertConfig::from_json_str(
+            r#"{"model_type": "distilbert", "dim": 32, "n_heads": 4, "hidden_dim": 64,
+                "activation": "relu", "pad_token_id": 0}"#,
+            Path::new("config.json"),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.hidden_size, c.num_attention_heads, c.intermediate_size),
+            (32, 4, 64)
+        );
+        assert_eq!(c.hidden_act, HiddenAct::Relu);
+        // DistilBertConfig's defaults, not BertConfig's.
+        assert_eq!((c.num_hidden_layers, c.classifier_dropout), (6, Some(0.2)));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        c.save(&path).unwrap();
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(written["dim"], 32);
+        assert_eq!(written["n_layers"], 6);
+        assert_eq!(written["activation"], "relu");
+        assert_eq!(written["model_type"], "distilbert");
+        for bert_only in ["hidden_size", "type_vocab_size", "layer_norm_eps"] {
+            assert!(written.get(bert_only).is_none(), "{bert_only} written");
+        }
+        assert_eq!(BertConfig::from_file(&path).unwrap(), c);
+    }
+
+    #[test]
+    fn roberta_positions_start_after_the_padding_index() {
+        let c = BertConfig::from_json_str(
+            r#"{"model_type": "roberta", "max_position_embeddings": 514}"#,
+            Path::new("config.json"),
+        )
+        .unwrap();
+        assert_eq!(c.pad_token_id, 1);
+        assert_eq!(c.max_sequence_length(), 512);
     }
 
     #[test]

@@ -35,6 +35,17 @@ pub enum EncoderError {
         /// Why it is unusable.
         reason: String,
     },
+    /// `config.json` names a model family burnish does not implement.
+    #[error(
+        "{path}: unsupported model family {found} (from `model_type` or `architectures`); \
+         supported model_type values: bert, roberta, distilbert"
+    )]
+    UnsupportedFamily {
+        /// The configuration file.
+        path: PathBuf,
+        /// The `model_type` (or class name) found, as written in the file.
+        found: String,
+    },
     /// The model folder has neither `model.safetensors` nor `pytorch_model.bin`.
     #[error("{dir}: no weights found (expected model.safetensors or pytorch_model.bin)")]
     NoWeights {

@@ -1,4 +1,4 @@
-//! The BERT encoder of burnish.
+//! The BERT encoder of burnish, shared by the BERT, RoBERTa and DistilBERT families.
 //!
 //! - [`BertConfig`]: hyper-parameters from a Hugging Face `config.json`.
 //! - [`model`]: one struct per `transformers` module ([`BertModel`] at the top), each with a
@@ -15,8 +15,8 @@ pub mod model;
 pub mod pretrained;
 pub mod weights;
 
-pub use config::{BertConfig, HiddenAct};
+pub use config::{BertConfig, HiddenAct, ModelFamily};
 pub use error::{EncoderError, Result};
 pub use model::{BertInput, BertModel, BertModelOutput};
 pub use pretrained::CONFIG_FILE;
-pub use weights::{Checkpoint, LoadReport};
+pub use weights::{Checkpoint, LoadReport, NameMap};

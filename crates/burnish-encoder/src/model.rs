@@ -18,7 +18,7 @@ use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use crate::config::{BertConfig, HiddenAct};
+use crate::config::{BertConfig, HiddenAct, ModelFamily};
 
 /// A batch of tokenized inputs, as integer tensors on one device.
 #[derive(Debug, Clone)]
@@ -101,19 +101,24 @@ fn layer_norm(config: &BertConfig, device: &Device) -> LayerNorm {
         .init(device)
 }
 
-/// Word + position + token-type embeddings, then LayerNorm and dropout.
+/// Word + position + token-type embeddings, then LayerNorm and dropout (HF `embeddings` of
+/// BERT, RoBERTa and DistilBERT).
 #[derive(Module, Debug)]
 pub struct BertEmbeddings {
     /// `[vocab_size, H]`.
     pub word_embeddings: Embedding,
     /// `[max_position_embeddings, H]`.
     pub position_embeddings: Embedding,
-    /// `[type_vocab_size, H]`.
-    pub token_type_embeddings: Embedding,
+    /// `[type_vocab_size, H]`; `None` for DistilBERT, which has no token types.
+    pub token_type_embeddings: Option<Embedding>,
     /// HF `LayerNorm`.
     pub layer_norm: LayerNorm,
     /// Hidden dropout.
     pub dropout: Dropout,
+    /// RoBERTa's `padding_idx`: positions are counted from `padding_idx + 1` over the
+    /// non-padding tokens, and padding tokens get `padding_idx`. `None`: positions `0..S`.
+    #[module(skip)]
+    pub position_padding_idx: Option<usize>,
 }
 
 impl BertEmbeddings {
@@ -133,25 +138,45 @@ impl BertEmbeddings {
         Self {
             word_embeddings,
             position_embeddings: embedding(config.max_position_embeddings),
-            token_type_embeddings: embedding(config.type_vocab_size),
+            token_type_embeddings: config
+                .family
+                .has_token_types()
+                .then(|| embedding(config.type_vocab_size)),
             layer_norm: layer_norm(config, device),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            position_padding_idx: (config.family == ModelFamily::Roberta)
+                .then_some(config.pad_token_id),
         }
     }
 
-    /// `[B, S]` ids and token types to `[B, S, H]` embeddings, positions `0..S`.
+    /// `[B, S]` ids and token types to `[B, S, H]` embeddings. Positions are `0..S`, or for
+    /// RoBERTa [`roberta_position_ids`]; the token types are ignored by DistilBERT.
     ///
     /// # Panics
-    /// If `S` exceeds `max_position_embeddings` (callers truncate or window first).
+    /// If a position reaches `max_position_embeddings` (callers truncate to
+    /// `BertConfig::max_sequence_length` or window first).
     pub fn forward(&self, input_ids: Tensor<2, Int>, token_type_ids: Tensor<2, Int>) -> Tensor<3> {
         let [_, seq_len] = input_ids.dims();
         let device = input_ids.device();
-        let positions = Tensor::<1, Int>::arange(0..seq_len as i64, &device).unsqueeze::<2>();
-        let embeddings = self.word_embeddings.forward(input_ids)
-            + self.token_type_embeddings.forward(token_type_ids)
-            + self.position_embeddings.forward(positions);
+        let positions = match self.position_padding_idx {
+            Some(padding_idx) => roberta_position_ids(input_ids.clone(), padding_idx),
+            None => Tensor::<1, Int>::arange(0..seq_len as i64, &device).unsqueeze::<2>(),
+        };
+        let mut embeddings =
+            self.word_embeddings.forward(input_ids) + self.position_embeddings.forward(positions);
+        if let Some(token_types) = &self.token_type_embeddings {
+            embeddings = embeddings + token_types.forward(token_type_ids);
+        }
         self.dropout.forward(self.layer_norm.forward(embeddings))
     }
+}
+
+/// RoBERTa's position ids (`transformers`' `create_position_ids_from_input_ids`):
+/// `padding_idx + 1 + (number of non-padding tokens before and at i)` for each
+/// non-padding token, `padding_idx` for padding. `[B, S]` to `[B, S]`.
+pub fn roberta_position_ids(input_ids: Tensor<2, Int>, padding_idx: usize) -> Tensor<2, Int> {
+    let not_pad = input_ids.not_equal_elem(padding_idx as i64).int();
+    (not_pad.clone().cumsum(1) * not_pad).add_scalar(padding_idx as i64)
 }
 
 /// Multi-head scaled dot-product self-attention (HF `attention.self`).
@@ -415,7 +440,9 @@ impl BertPooler {
     }
 }
 
-/// The BERT encoder (HF `BertModel`): embeddings, layers and an optional pooler.
+/// The BERT encoder (HF `BertModel`): embeddings, layers and an optional pooler. The same
+/// module is HF's `RobertaModel` and `DistilBertModel` (see [`ModelFamily`]): their layers are
+/// BERT's, under other names for DistilBERT ([`crate::weights::NameMap`]).
 #[derive(Module, Debug)]
 pub struct BertModel {
     /// Embeddings.
@@ -432,8 +459,10 @@ impl BertModel {
         Self::new_with_pooler(config, true, device)
     }
 
-    /// A freshly initialised model, with or without the pooler.
+    /// A freshly initialised model, with or without the pooler (never for DistilBERT, which
+    /// has none).
     pub fn new_with_pooler(config: &BertConfig, add_pooler: bool, device: &Device) -> Self {
+        let add_pooler = add_pooler && config.family.has_pooler();
         Self {
             embeddings: BertEmbeddings::new(config, device),
             encoder: BertEncoder::new(config, device),

@@ -10,7 +10,8 @@ use crate::config::BertConfig;
 use crate::error::{EncoderError, Result};
 use crate::model::BertModel;
 use crate::weights::{
-    Checkpoint, LoadReport, LoadSpec, SAFETENSORS_FILE, load_checkpoint, save_safetensors,
+    Checkpoint, LoadReport, LoadSpec, NameMap, SAFETENSORS_FILE, load_checkpoint,
+    save_safetensors_as,
 };
 
 /// The configuration file of a model folder.
@@ -18,7 +19,8 @@ pub const CONFIG_FILE: &str = "config.json";
 
 impl BertModel {
     /// Loads `config.json` and the weights of a model folder (`model.safetensors` or
-    /// `pytorch_model.bin`, from a `BertModel` or any `BertFor*` checkpoint).
+    /// `pytorch_model.bin`, from a `BertModel` or any `BertFor*` checkpoint, or the same of
+    /// RoBERTa or DistilBERT: `model_type` picks the family).
     ///
     /// A checkpoint without a pooler gets a fresh one (listed in the report, as
     /// `transformers` warns); any other missing or wrong-shaped tensor is an error naming it.
@@ -40,26 +42,28 @@ impl BertModel {
             LoadSpec {
                 encoder_prefix: "",
                 may_be_fresh: &|name| name.starts_with("pooler."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, config, report))
     }
 
-    /// Writes `config.json` (with `architectures: ["BertModel"]`) and `model.safetensors`
-    /// into `dir`, creating it if needed. Each file is written atomically.
+    /// Writes `config.json` (with `architectures: ["BertModel"]`, or the family's class) and
+    /// `model.safetensors` into `dir`, creating it if needed. Each file is written atomically.
     ///
     /// # Errors
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
         let mut config = config.clone();
-        config.set_architecture("BertModel");
+        config.set_architecture("Model");
         save_hf_folder(self, &config, dir.as_ref())
     }
 }
 
 /// Writes `model` (any burnish module with HF-named parameters) and `config` as a Hugging Face
-/// model folder (`model.safetensors` + `config.json`), creating `dir` if needed; each file is
-/// written atomically. Heads call this after setting their architecture in `config`.
+/// model folder (`model.safetensors` in the names of `config.family` + `config.json`), creating
+/// `dir` if needed; each file is written atomically. Heads call this after setting their
+/// architecture in `config`.
 ///
 /// # Errors
 /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
@@ -68,10 +72,24 @@ pub fn save_hf_folder<M: Module + ModuleSnapshot>(
     config: &BertConfig,
     dir: &Path,
 ) -> Result<()> {
+    save_hf_folder_as(model, config, dir, &NameMap::new(config.family))
+}
+
+/// As [`save_hf_folder`], with the parameter names of `names` (a head whose `transformers`
+/// names differ by family).
+///
+/// # Errors
+/// As [`save_hf_folder`].
+pub fn save_hf_folder_as<M: Module + ModuleSnapshot>(
+    model: &M,
+    config: &BertConfig,
+    dir: &Path,
+    names: &NameMap,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| EncoderError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
-    save_safetensors(model, &dir.join(SAFETENSORS_FILE))?;
+    save_safetensors_as(model, &dir.join(SAFETENSORS_FILE), names)?;
     config.save(dir.join(CONFIG_FILE))
 }

@@ -1,9 +1,10 @@
 //! Reading and writing Hugging Face checkpoints.
 //!
 //! The single place where burnish's parameter paths and `transformers`' names meet is
-//! [`NAME_MAP`]: it is used in both directions, for loading and for saving. Burn's own
-//! conventions (Linear weights stored `[in, out]`, LayerNorm `gamma`/`beta`) are converted by
-//! burn-store's PyTorch adapters.
+//! [`NameMap`] (the tables [`NAME_MAP`], [`DISTILBERT_NAMES`] and the heads' tables such as
+//! [`ROBERTA_CLASSIFIER_NAMES`]): it is used in both directions, for loading and for saving.
+//! Burn's own conventions (Linear weights stored `[in, out]`, LayerNorm `gamma`/`beta`) are
+//! converted by burn-store's PyTorch adapters.
 //!
 //! Loading never executes code: `model.safetensors` is parsed by the `safetensors` crate and
 //! `pytorch_model.bin` by burn-store's pickle reader, which only reads data.
@@ -15,11 +16,129 @@ use burn::module::Module;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, bridge};
 use burn::tensor::{DType, TensorData};
 
-use crate::config::write_atomic;
+use crate::config::{ModelFamily, write_atomic};
 use crate::error::{EncoderError, Result};
 
-/// burnish path segment <-> `transformers` name segment. Used for loading and saving.
+/// burnish path segment <-> `transformers` name segment, for every family. Used for loading
+/// and saving.
 pub const NAME_MAP: &[(&str, &str)] = &[("layer_norm", "LayerNorm"), ("self_attn", "self")];
+
+/// DistilBERT's names for the encoder's modules: burnish (BERT) segments <-> `transformers`'
+/// `modeling_distilbert.py` segments. Longer sequences first where they share a start.
+pub const DISTILBERT_NAMES: &[(&str, &str)] = &[
+    ("encoder.layer", "transformer.layer"),
+    ("attention.self_attn.query", "attention.q_lin"),
+    ("attention.self_attn.key", "attention.k_lin"),
+    ("attention.self_attn.value", "attention.v_lin"),
+    ("attention.output.dense", "attention.out_lin"),
+    ("attention.output.layer_norm", "sa_layer_norm"),
+    ("intermediate.dense", "ffn.lin1"),
+    ("output.dense", "ffn.lin2"),
+    ("output.layer_norm", "output_layer_norm"),
+];
+
+/// `RobertaClassificationHead`'s names for burnish's sequence-classification head: the
+/// `H -> H` layer on `<s>` and the output projection (prefixes of the whole path).
+pub const ROBERTA_CLASSIFIER_NAMES: &[(&str, &str)] = &[
+    ("pre_classifier", "classifier.dense"),
+    ("classifier", "classifier.out_proj"),
+];
+
+/// RoBERTa's names (`RobertaLMHead`, `lm_head`) for burnish's masked-LM head.
+pub const ROBERTA_MLM_NAMES: &[(&str, &str)] = &[
+    ("cls.predictions.transform.dense", "lm_head.dense"),
+    ("cls.predictions.transform.layer_norm", "lm_head.layer_norm"),
+    ("cls.predictions.bias", "lm_head.bias"),
+];
+
+/// DistilBERT's names (`vocab_transform`, `vocab_layer_norm`, `vocab_projector`) for burnish's
+/// masked-LM head.
+pub const DISTILBERT_MLM_NAMES: &[(&str, &str)] = &[
+    ("cls.predictions.transform.dense", "vocab_transform"),
+    ("cls.predictions.transform.layer_norm", "vocab_layer_norm"),
+    ("cls.predictions.bias", "vocab_projector.bias"),
+];
+
+/// The mapping between a module's burnish parameter paths and its `transformers` names: the
+/// family's encoder names (the encoder `bert.` is `roberta.` / `distilbert.`, DistilBERT's
+/// layers per [`DISTILBERT_NAMES`], [`NAME_MAP`] everywhere) and, for a head whose modules
+/// `transformers` names differently per family, the head's prefixes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameMap {
+    /// The family whose names the checkpoint uses.
+    pub family: ModelFamily,
+    /// Head parameters: burnish path prefix <-> `transformers` prefix, matched at the start of
+    /// the path on whole segments, before anything else.
+    pub head: &'static [(&'static str, &'static str)],
+}
+
+impl NameMap {
+    /// The names of `family`, with no head-specific table.
+    pub fn new(family: ModelFamily) -> Self {
+        Self { family, head: &[] }
+    }
+
+    /// The same map with a head's prefix table.
+    pub fn with_head(self, head: &'static [(&'static str, &'static str)]) -> Self {
+        Self { head, ..self }
+    }
+
+    /// A burnish parameter path to its `transformers` name.
+    pub fn burn_to_hf(&self, path: &str) -> String {
+        self.map(path, true)
+    }
+
+    /// A `transformers` parameter name to its burnish path.
+    pub fn hf_to_burn(&self, name: &str) -> String {
+        self.map(name, false)
+    }
+
+    fn map(&self, name: &str, to_hf: bool) -> String {
+        let orient = |&(burn, hf): &(&'static str, &'static str)| {
+            if to_hf { (burn, hf) } else { (hf, burn) }
+        };
+        for (from, to) in self.head.iter().map(orient) {
+            if let Some(rest) = name.strip_prefix(from)
+                && (rest.is_empty() || rest.starts_with('.'))
+            {
+                return format!("{to}{rest}");
+            }
+        }
+        let table: &'static [(&'static str, &'static str)] = match self.family {
+            ModelFamily::DistilBert => DISTILBERT_NAMES,
+            ModelFamily::Bert | ModelFamily::Roberta => &[],
+        };
+        let (base_from, base_to) = orient(&("bert", self.family.base_prefix()));
+        let segments: Vec<&str> = name.split('.').collect();
+        let mut out: Vec<&str> = Vec::with_capacity(segments.len());
+        let mut i = 0;
+        'segments: while i < segments.len() {
+            if i == 0 && segments[0] == base_from {
+                out.push(base_to);
+                i = 1;
+                continue;
+            }
+            for (from, to) in table.iter().map(orient) {
+                let from: Vec<&str> = from.split('.').collect();
+                if segments[i..].starts_with(&from) {
+                    out.extend(to.split('.'));
+                    i += from.len();
+                    continue 'segments;
+                }
+            }
+            let seg = segments[i];
+            out.push(
+                NAME_MAP
+                    .iter()
+                    .map(orient)
+                    .find(|(from, _)| *from == seg)
+                    .map_or(seg, |(_, to)| to),
+            );
+            i += 1;
+        }
+        out.join(".")
+    }
+}
 
 /// Names older checkpoints (TF-converted) use for LayerNorm parameters, mapped to today's.
 const LEGACY_LAYER_NORM: &[(&str, &str)] = &[("gamma", "weight"), ("beta", "bias")];
@@ -29,31 +148,14 @@ pub const SAFETENSORS_FILE: &str = "model.safetensors";
 /// PyTorch's pickle checkpoint, read as data only.
 pub const PYTORCH_FILE: &str = "pytorch_model.bin";
 
-/// A burnish parameter path to its `transformers` name.
+/// A burnish parameter path to its BERT `transformers` name (see [`NameMap`] for the others).
 pub fn burn_to_hf(path: &str) -> String {
-    map_segments(path, |seg| {
-        NAME_MAP
-            .iter()
-            .find(|(burn, _)| *burn == seg)
-            .map(|(_, hf)| *hf)
-    })
+    NameMap::default().burn_to_hf(path)
 }
 
-/// A `transformers` parameter name to its burnish path.
+/// A BERT `transformers` parameter name to its burnish path (see [`NameMap`] for the others).
 pub fn hf_to_burn(name: &str) -> String {
-    map_segments(name, |seg| {
-        NAME_MAP
-            .iter()
-            .find(|(_, hf)| *hf == seg)
-            .map(|(burn, _)| *burn)
-    })
-}
-
-fn map_segments<'a>(name: &'a str, f: impl Fn(&'a str) -> Option<&'static str>) -> String {
-    name.split('.')
-        .map(|seg| f(seg).unwrap_or(seg))
-        .collect::<Vec<_>>()
-        .join(".")
+    NameMap::default().hf_to_burn(name)
 }
 
 /// `...LayerNorm.gamma` -> `...LayerNorm.weight`, as `transformers` renames on load.
@@ -195,12 +297,15 @@ pub struct LoadReport {
 /// How a checkpoint's names relate to the module being loaded.
 #[derive(Clone, Copy)]
 pub struct LoadSpec<'a> {
-    /// Prefix of the encoder's parameters in this module: `""` for a bare `BertModel`,
-    /// `"bert."` for a `BertFor*` head. Checkpoints of either kind load into both.
+    /// Prefix of the encoder's parameters in this module, in burnish's naming: `""` for a bare
+    /// `BertModel`, `"bert."` for a head (the checkpoint's is the family's, `roberta.`, ...).
+    /// Checkpoints of either kind load into both.
     pub encoder_prefix: &'a str,
-    /// Parameter names (in `transformers`' naming) that may be missing from the checkpoint and
-    /// then keep their fresh initialisation: a new head, the pooler.
+    /// Parameter paths (in burnish's naming, `bert.pooler.dense.weight`) that may be missing
+    /// from the checkpoint and then keep their fresh initialisation: a new head, the pooler.
     pub may_be_fresh: &'a dyn Fn(&str) -> bool,
+    /// The checkpoint's naming.
+    pub names: NameMap,
 }
 
 /// Names of buffers that checkpoints carry and models recompute.
@@ -208,14 +313,22 @@ fn is_buffer(name: &str) -> bool {
     name.ends_with("position_ids")
 }
 
-/// `transformers` name and shape of every float parameter of `module`, in that naming and
-/// layout (Linear weights `[out, in]`).
+/// BERT `transformers` name and shape of every float parameter of `module`, in that naming
+/// and layout (Linear weights `[out, in]`).
 pub fn expected_tensors<M: Module + ModuleSnapshot>(module: &M) -> Vec<(String, Vec<usize>)> {
+    expected_tensors_as(module, &NameMap::default())
+}
+
+/// As [`expected_tensors`], in the naming of `names`.
+pub fn expected_tensors_as<M: Module + ModuleSnapshot>(
+    module: &M,
+    names: &NameMap,
+) -> Vec<(String, Vec<usize>)> {
     module
         .collect(None, Some(Box::new(BurnToPyTorchAdapter)), false)
         .into_iter()
         .filter(|t| t.dtype.is_float())
-        .map(|t| (burn_to_hf(&t.name), t.shape.to_vec()))
+        .map(|t| (names.burn_to_hf(&t.name), t.shape.to_vec()))
         .collect()
 }
 
@@ -231,8 +344,13 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
     checkpoint: &Checkpoint,
     spec: LoadSpec<'_>,
 ) -> Result<LoadReport> {
-    let expected = expected_tensors(module);
-    let renamed = align_prefix(checkpoint, spec.encoder_prefix);
+    let names = &spec.names;
+    let expected = expected_tensors_as(module, names);
+    let hf_prefix = match spec.encoder_prefix.strip_suffix('.') {
+        Some(prefix) => names.burn_to_hf(prefix) + ".",
+        None => spec.encoder_prefix.to_string(),
+    };
+    let renamed = align_prefix(checkpoint, &hf_prefix);
 
     let mut missing = Vec::new();
     let mut newly_initialized = Vec::new();
@@ -255,9 +373,15 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
                         reason: format!("expected a float tensor, found {:?}", data.dtype()),
                     });
                 }
-                to_apply.push(bridge::from_data((*data).clone(), hf_to_burn(name), None));
+                to_apply.push(bridge::from_data(
+                    (*data).clone(),
+                    names.hf_to_burn(name),
+                    None,
+                ));
             }
-            None if (spec.may_be_fresh)(name) => newly_initialized.push(name.clone()),
+            None if (spec.may_be_fresh)(&names.hf_to_burn(name)) => {
+                newly_initialized.push(name.clone())
+            }
             None => missing.push(name.clone()),
         }
     }
@@ -278,7 +402,7 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
     if let Some(err) = result.errors.first() {
         return Err(EncoderError::TensorData {
             path: checkpoint.path.clone(),
-            tensor: burn_to_hf(&err.to_string()),
+            tensor: names.burn_to_hf(&err.to_string()),
             reason: err.to_string(),
         });
     }
@@ -297,20 +421,25 @@ fn align_prefix<'c>(
     encoder_prefix: &str,
 ) -> BTreeMap<String, (&'c str, &'c TensorData)> {
     const PROBE: &str = "embeddings.word_embeddings.weight";
-    const BASE: &str = "bert.";
+    const BASES: [&str; 3] = ["bert.", "roberta.", "distilbert."];
     let has = |n: &str| checkpoint.tensors.contains_key(n);
+    let base = BASES
+        .into_iter()
+        .find(|base| has(&format!("{base}{PROBE}")))
+        .unwrap_or("bert.");
     let mut out = BTreeMap::new();
     for (name, data) in &checkpoint.tensors {
-        let mapped = if encoder_prefix.is_empty() && !has(PROBE) && has(&format!("{BASE}{PROBE}")) {
-            // A BertFor* checkpoint loaded as a bare encoder: drop the prefix.
-            match name.strip_prefix(BASE) {
+        let mapped = if encoder_prefix.is_empty() && !has(PROBE) && has(&format!("{base}{PROBE}")) {
+            // A head checkpoint (`BertFor*`, `RobertaFor*`, ...) loaded as a bare encoder:
+            // drop the prefix.
+            match name.strip_prefix(base) {
                 Some(rest) => rest.to_string(),
                 None => name.clone(),
             }
         } else if !encoder_prefix.is_empty()
             && !has(&format!("{encoder_prefix}{PROBE}"))
             && has(PROBE)
-            && ["embeddings.", "encoder.", "pooler."]
+            && ["embeddings.", "encoder.", "transformer.", "pooler."]
                 .iter()
                 .any(|p| name.starts_with(p))
         {
@@ -324,13 +453,26 @@ fn align_prefix<'c>(
     out
 }
 
-/// Writes every float parameter of `module` to a safetensors file in `transformers`' naming
-/// and layout, atomically (temporary file, then rename).
+/// Writes every float parameter of `module` to a safetensors file in BERT's `transformers`
+/// naming and layout, atomically (temporary file, then rename). Checkpoints of any family
+/// written this way load back with [`load_checkpoint`] and the default [`NameMap`].
 ///
 /// # Errors
 /// [`EncoderError::Serialize`] if a tensor cannot be read back or serialised;
 /// [`EncoderError::Io`] if the file cannot be written.
 pub fn save_safetensors<M: Module + ModuleSnapshot>(module: &M, path: &Path) -> Result<()> {
+    save_safetensors_as(module, path, &NameMap::default())
+}
+
+/// As [`save_safetensors`], in the naming of `names` (a family's `transformers` names).
+///
+/// # Errors
+/// As [`save_safetensors`].
+pub fn save_safetensors_as<M: Module + ModuleSnapshot>(
+    module: &M,
+    path: &Path,
+    names: &NameMap,
+) -> Result<()> {
     let ser = |reason: String| EncoderError::Serialize {
         path: path.to_path_buf(),
         reason,
@@ -340,7 +482,7 @@ pub fn save_safetensors<M: Module + ModuleSnapshot>(module: &M, path: &Path) -> 
         if !tensor.dtype.is_float() {
             continue;
         }
-        let name = burn_to_hf(&tensor.name);
+        let name = names.burn_to_hf(&tensor.name);
         let data = bridge::into_data(tensor).map_err(|e| ser(format!("{name}: {e}")))?;
         let data = if data.dtype() == DType::F32 {
             data
@@ -383,6 +525,57 @@ mod tests {
             hf_to_burn("embeddings.LayerNorm.weight"),
             "embeddings.layer_norm.weight"
         );
+    }
+
+    #[test]
+    fn family_names_round_trip() {
+        let distil = NameMap::new(ModelFamily::DistilBert);
+        for (burn, hf) in [
+            (
+                "bert.encoder.layer.1.attention.self_attn.query.weight",
+                "distilbert.transformer.layer.1.attention.q_lin.weight",
+            ),
+            (
+                "bert.encoder.layer.0.attention.output.dense.bias",
+                "distilbert.transformer.layer.0.attention.out_lin.bias",
+            ),
+            (
+                "bert.encoder.layer.0.attention.output.layer_norm.weight",
+                "distilbert.transformer.layer.0.sa_layer_norm.weight",
+            ),
+            (
+                "bert.encoder.layer.0.intermediate.dense.weight",
+                "distilbert.transformer.layer.0.ffn.lin1.weight",
+            ),
+            (
+                "bert.encoder.layer.0.output.dense.weight",
+                "distilbert.transformer.layer.0.ffn.lin2.weight",
+            ),
+            (
+                "bert.encoder.layer.0.output.layer_norm.bias",
+                "distilbert.transformer.layer.0.output_layer_norm.bias",
+            ),
+            (
+                "bert.embeddings.layer_norm.weight",
+                "distilbert.embeddings.LayerNorm.weight",
+            ),
+            ("pre_classifier.weight", "pre_classifier.weight"),
+        ] {
+            assert_eq!(distil.burn_to_hf(burn), hf);
+            assert_eq!(distil.hf_to_burn(hf), burn);
+        }
+        let roberta = NameMap::new(ModelFamily::Roberta).with_head(ROBERTA_CLASSIFIER_NAMES);
+        for (burn, hf) in [
+            (
+                "bert.encoder.layer.1.attention.self_attn.key.bias",
+                "roberta.encoder.layer.1.attention.self.key.bias",
+            ),
+            ("pre_classifier.weight", "classifier.dense.weight"),
+            ("classifier.bias", "classifier.out_proj.bias"),
+        ] {
+            assert_eq!(roberta.burn_to_hf(burn), hf);
+            assert_eq!(roberta.hf_to_burn(hf), burn);
+        }
     }
 
     #[test]

@@ -17,10 +17,10 @@ use std::path::Path;
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::Result;
-use burnish_encoder::config::BertConfig;
+use burnish_encoder::config::{BertConfig, ModelFamily};
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 
 use crate::masked_lm::{
     BertOnlyMLMHead, IGNORE_INDEX, gather_rows, lm_config, mlm_loss, read_tied_config,
@@ -72,7 +72,7 @@ impl BertLMHeadModel {
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config = read_tied_config(dir)?;
+        let config = read_tied_config(dir, &[ModelFamily::Bert])?;
         let checkpoint = Checkpoint::from_dir(dir)?;
         let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
         Ok((model, config, report))
@@ -88,7 +88,7 @@ impl BertLMHeadModel {
         mut checkpoint: Checkpoint,
         device: &Device,
     ) -> Result<(Self, LoadReport)> {
-        resolve_tied_decoder(&mut checkpoint);
+        resolve_tied_decoder(&mut checkpoint, config.family);
         let mut model = Self::new(config, device);
         let report = load_checkpoint(
             &mut model,
@@ -96,6 +96,7 @@ impl BertLMHeadModel {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("cls.predictions."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, report))
@@ -177,7 +178,7 @@ impl BertLMHeadModel {
     /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let config = lm_config(config, "BertLMHeadModel", true);
+        let config = lm_config(config, "LMHeadModel", true);
         save_hf_folder(self, &config, dir.as_ref())
     }
 }

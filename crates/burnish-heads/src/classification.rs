@@ -1,19 +1,23 @@
 //! `BertForSequenceClassification`: single-label, multi-label classification and regression
-//! on the pooled `[CLS]` vector, as in `transformers`.
+//! on the first token, as in `transformers`' `BertForSequenceClassification`,
+//! `RobertaForSequenceClassification` and `DistilBertForSequenceClassification`.
 
 use std::path::Path;
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear};
+use burn::tensor::activation;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnish_encoder::config::BertConfig;
+use burnish_encoder::config::{BertConfig, ModelFamily};
 use burnish_encoder::model::{BertInput, BertModel};
-use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::pretrained::save_hf_folder_as;
+use burnish_encoder::weights::{
+    Checkpoint, LoadReport, LoadSpec, NameMap, ROBERTA_CLASSIFIER_NAMES, load_checkpoint,
+};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::loss;
+use crate::{head_linear, loss};
 
 /// What the logits mean and which loss trains them (`problem_type` in `config.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -78,14 +82,25 @@ impl ClassificationTargets {
     }
 }
 
-/// BERT with a linear layer on the pooled `[CLS]` vector (HF `BertForSequenceClassification`).
+/// A classifier on the encoder's first token, in the form of the checkpoint's family:
+///
+/// - BERT (`BertForSequenceClassification`): `classifier(dropout(pooler(h)))`, the pooler
+///   being the encoder's `tanh(dense(h_[CLS]))`.
+/// - RoBERTa (`RobertaForSequenceClassification`, HF `RobertaClassificationHead`):
+///   `out_proj(dropout(tanh(dense(dropout(h_<s>)))))`; `dense` is [`Self::pre_classifier`]
+///   (HF `classifier.dense`), `out_proj` is [`Self::classifier`] (HF `classifier.out_proj`).
+/// - DistilBERT (`DistilBertForSequenceClassification`):
+///   `classifier(dropout(relu(pre_classifier(h_[CLS]))))`.
 #[derive(Module, Debug)]
 pub struct BertForSequenceClassification {
-    /// The encoder (HF prefix `bert.`).
+    /// The encoder (HF prefix `bert.`, `roberta.`, `distilbert.`).
     pub bert: BertModel,
-    /// `classifier_dropout` (or `hidden_dropout_prob`).
+    /// `classifier_dropout` (or `hidden_dropout_prob`; DistilBERT's `seq_classif_dropout`).
     pub dropout: Dropout,
-    /// `H -> num_labels` (HF `classifier`).
+    /// `H -> H` on the first token: RoBERTa's `classifier.dense`, DistilBERT's
+    /// `pre_classifier`; `None` for BERT, whose pooler plays this part.
+    pub pre_classifier: Option<Linear>,
+    /// `H -> num_labels` (HF `classifier`; RoBERTa's `classifier.out_proj`).
     pub classifier: Linear,
     /// Number of outputs.
     #[module(skip)]
@@ -93,18 +108,23 @@ pub struct BertForSequenceClassification {
     /// How the logits are trained and read.
     #[module(skip)]
     pub problem_type: ProblemType,
+    /// The family whose head this is.
+    #[module(skip)]
+    pub family: ModelFamily,
 }
 
 impl BertForSequenceClassification {
-    /// A fresh model (encoder and head initialised as `transformers` does).
+    /// A fresh model (encoder and head initialised as `transformers` does; the encoder has a
+    /// pooler for BERT only, as in `transformers`).
     pub fn new(
         config: &BertConfig,
         num_labels: usize,
         problem_type: ProblemType,
         device: &Device,
     ) -> Self {
+        let pooler = config.family == ModelFamily::Bert;
         Self::with_encoder(
-            BertModel::new(config, device),
+            BertModel::new_with_pooler(config, pooler, device),
             config,
             num_labels,
             problem_type,
@@ -120,28 +140,27 @@ impl BertForSequenceClassification {
         problem_type: ProblemType,
         device: &Device,
     ) -> Self {
-        let mut classifier = LinearConfig::new(config.hidden_size, num_labels)
-            .with_initializer(Initializer::Normal {
-                mean: 0.0,
-                std: config.initializer_range,
-            })
-            .init(device);
-        classifier.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(
-            [num_labels],
-            device,
-        )));
         Self {
             bert,
             dropout: DropoutConfig::new(config.classifier_dropout_prob()).init(),
-            classifier,
+            pre_classifier: (config.family != ModelFamily::Bert)
+                .then(|| head_linear(config, config.hidden_size, device)),
+            classifier: head_linear(config, num_labels, device),
             num_labels,
             problem_type,
+            family: config.family,
         }
+    }
+
+    /// The checkpoint names of this head's family.
+    fn names(&self) -> NameMap {
+        names_for(self.family)
     }
 
     /// Loads a model folder: a `BertForSequenceClassification` checkpoint (head included) or a
     /// bare encoder (`BertModel`, `BertForMaskedLM`, ...), which gets a fresh head, listed in
-    /// the report's `newly_initialized`.
+    /// the report's `newly_initialized`; the same for RoBERTa and DistilBERT (`model_type`
+    /// picks the family).
     ///
     /// `num_labels` defaults to the config's `id2label` size (or 2); a checkpoint head of
     /// another size is an error naming `classifier.weight`. `problem_type` defaults to the
@@ -192,20 +211,46 @@ impl BertForSequenceClassification {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| {
-                    name.starts_with("classifier.") || name.starts_with("bert.pooler.")
+                    name.starts_with("classifier.")
+                        || name.starts_with("pre_classifier.")
+                        || name.starts_with("bert.pooler.")
                 },
+                names: names_for(config.family),
             },
         )?;
         Ok((model, config, report))
     }
 
     /// Logits `[B, num_labels]` for a batch of `[B, S]` inputs.
+    ///
+    /// # Panics
+    /// For a BERT head whose encoder was built without a pooler (a programming error).
     pub fn forward(&self, input: BertInput) -> Tensor<2> {
         let output = self.bert.forward(input);
-        let pooled = output
-            .pooler_output
-            .expect("BertForSequenceClassification's encoder always has a pooler");
-        self.classifier.forward(self.dropout.forward(pooled))
+        let first = || {
+            let [batch, _, width] = output.last_hidden_state.dims();
+            output
+                .last_hidden_state
+                .clone()
+                .narrow(1, 0, 1)
+                .reshape([batch, width])
+        };
+        let features = match (self.family, &self.pre_classifier) {
+            (ModelFamily::Roberta, Some(dense)) => {
+                let hidden = dense.forward(self.dropout.forward(first()));
+                self.dropout.forward(activation::tanh(hidden))
+            }
+            (ModelFamily::DistilBert, Some(pre)) => {
+                self.dropout.forward(activation::relu(pre.forward(first())))
+            }
+            _ => self.dropout.forward(
+                output
+                    .pooler_output
+                    .clone()
+                    .expect("a BERT sequence classifier's encoder has a pooler"),
+            ),
+        };
+        self.classifier.forward(features)
     }
 
     /// The loss for `problem_type`: cross-entropy, binary cross-entropy with logits, or MSE.
@@ -232,7 +277,7 @@ impl BertForSequenceClassification {
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
         let mut config = config.clone();
-        config.set_architecture("BertForSequenceClassification");
+        config.set_architecture("ForSequenceClassification");
         let labels_match = config
             .extra
             .get("id2label")
@@ -251,6 +296,16 @@ impl BertForSequenceClassification {
         config
             .extra
             .insert("problem_type".into(), self.problem_type.as_hf().into());
-        save_hf_folder(self, &config, dir.as_ref())
+        save_hf_folder_as(self, &config, dir.as_ref(), &self.names())
+    }
+}
+
+/// The checkpoint names of `family`'s sequence classifier (RoBERTa's head is
+/// `classifier.dense` + `classifier.out_proj`).
+fn names_for(family: ModelFamily) -> NameMap {
+    let names = NameMap::new(family);
+    match family {
+        ModelFamily::Roberta => names.with_head(ROBERTA_CLASSIFIER_NAMES),
+        ModelFamily::Bert | ModelFamily::DistilBert => names,
     }
 }

@@ -17,6 +17,26 @@ pub mod question_answering;
 pub mod token_classification;
 
 pub use burnish_encoder::{EncoderError, Result};
+
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+use burnish_encoder::BertConfig;
+
+/// A head's `H -> d_output` linear layer, initialised as `transformers` does: weights
+/// ~ N(0, initializer_range), zero bias.
+pub(crate) fn head_linear(config: &BertConfig, d_output: usize, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(config.hidden_size, d_output)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: config.initializer_range,
+        })
+        .init(device);
+    layer.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(
+        [d_output],
+        device,
+    )));
+    layer
+}
 pub use causal_lm::{BertLMHeadModel, NextTokenTargets};
 pub use classification::{BertForSequenceClassification, ClassificationTargets, ProblemType};
 pub use masked_lm::{BertForMaskedLM, MaskedTargets};

@@ -27,10 +27,13 @@ use std::path::Path;
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnish_encoder::config::{BertConfig, HiddenAct};
+use burnish_encoder::config::{BertConfig, HiddenAct, ModelFamily};
 use burnish_encoder::model::{BertInput, BertModel, apply_activation};
-use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::pretrained::save_hf_folder_as;
+use burnish_encoder::weights::{
+    Checkpoint, DISTILBERT_MLM_NAMES, LoadReport, LoadSpec, NameMap, ROBERTA_MLM_NAMES,
+    load_checkpoint,
+};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 
 use crate::loss;
@@ -46,8 +49,9 @@ pub const DECODER_WEIGHT_NAME: &str = "cls.predictions.decoder.weight";
 /// HF name of the decoder bias, an alias of [`BIAS_NAME`]; used only when that is absent.
 pub const DECODER_BIAS_NAME: &str = "cls.predictions.decoder.bias";
 
-/// `dense`, activation (`hidden_act`) and `LayerNorm` before the decoder (HF
-/// `cls.predictions.transform`).
+/// `dense`, activation (`hidden_act`; GELU for RoBERTa) and `LayerNorm` before the decoder
+/// (HF `cls.predictions.transform`; RoBERTa's `lm_head.dense` / `lm_head.layer_norm`,
+/// DistilBERT's `vocab_transform` / `vocab_layer_norm`).
 #[derive(Module, Debug)]
 pub struct BertPredictionHeadTransform {
     /// `H -> H`.
@@ -78,7 +82,11 @@ impl BertPredictionHeadTransform {
             layer_norm: LayerNormConfig::new(config.hidden_size)
                 .with_epsilon(config.layer_norm_eps)
                 .init(device),
-            act: config.hidden_act,
+            // `RobertaLMHead` applies `gelu` whatever `hidden_act` says.
+            act: match config.family {
+                ModelFamily::Roberta => HiddenAct::Gelu,
+                ModelFamily::Bert | ModelFamily::DistilBert => config.hidden_act,
+            },
         }
     }
 
@@ -144,7 +152,9 @@ impl BertOnlyMLMHead {
     }
 }
 
-/// BERT with the masked-language-model head (HF `BertForMaskedLM`).
+/// BERT with the masked-language-model head (HF `BertForMaskedLM`; for RoBERTa and DistilBERT
+/// checkpoints `RobertaForMaskedLM` / `DistilBertForMaskedLM`, the same head under the names of
+/// [`mlm_names`]).
 ///
 /// The encoder has no pooler (`add_pooling_layer=False` in `transformers`): a checkpoint that has
 /// one loads with the pooler tensors listed in the report's `unused`.
@@ -194,7 +204,7 @@ impl BertForMaskedLM {
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config = read_tied_config(dir)?;
+        let config = read_tied_config(dir, &ModelFamily::ALL)?;
         let checkpoint = Checkpoint::from_dir(dir)?;
         let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
         Ok((model, config, report))
@@ -210,7 +220,7 @@ impl BertForMaskedLM {
         mut checkpoint: Checkpoint,
         device: &Device,
     ) -> Result<(Self, LoadReport)> {
-        resolve_tied_decoder(&mut checkpoint);
+        resolve_tied_decoder(&mut checkpoint, config.family);
         let mut model = Self::new(config, device);
         let report = load_checkpoint(
             &mut model,
@@ -218,6 +228,7 @@ impl BertForMaskedLM {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("cls.predictions."),
+                names: mlm_names(config.family),
             },
         )?;
         Ok((model, report))
@@ -280,8 +291,8 @@ impl BertForMaskedLM {
     /// # Errors
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let config = lm_config(config, "BertForMaskedLM", false);
-        save_hf_folder(self, &config, dir.as_ref())
+        let config = lm_config(config, "ForMaskedLM", false);
+        save_hf_folder_as(self, &config, dir.as_ref(), &mlm_names(config.family))
     }
 }
 
@@ -358,29 +369,72 @@ pub(crate) fn mlm_loss_full(logits: Tensor<3>, labels: Tensor<2, Int>) -> Tensor
     )
 }
 
+/// The checkpoint names of `family`'s masked-LM model (RoBERTa's `lm_head`, DistilBERT's
+/// `vocab_*`).
+pub fn mlm_names(family: ModelFamily) -> NameMap {
+    let names = NameMap::new(family);
+    match family {
+        ModelFamily::Bert => names,
+        ModelFamily::Roberta => names.with_head(ROBERTA_MLM_NAMES),
+        ModelFamily::DistilBert => names.with_head(DISTILBERT_MLM_NAMES),
+    }
+}
+
+/// `family`'s names of the tied decoder weight, the decoder bias alias (if any) and the head's
+/// output bias.
+fn tied_decoder_names(family: ModelFamily) -> (&'static str, Option<&'static str>, &'static str) {
+    match family {
+        ModelFamily::Bert => (DECODER_WEIGHT_NAME, Some(DECODER_BIAS_NAME), BIAS_NAME),
+        ModelFamily::Roberta => (
+            "lm_head.decoder.weight",
+            Some("lm_head.decoder.bias"),
+            "lm_head.bias",
+        ),
+        ModelFamily::DistilBert => ("vocab_projector.weight", None, "vocab_projector.bias"),
+    }
+}
+
 /// Makes a checkpoint's tied decoder tensors fit the tied model: drops
 /// `cls.predictions.decoder.weight` (the decoder is the word embeddings) and turns
 /// `cls.predictions.decoder.bias` into `cls.predictions.bias` when that is absent (dropping it
-/// otherwise, as the same parameter). Returns the names that were dropped or renamed.
-pub fn resolve_tied_decoder(checkpoint: &mut Checkpoint) -> Vec<String> {
+/// otherwise, as the same parameter); the same under `family`'s names (RoBERTa's
+/// `lm_head.decoder.*`, DistilBERT's `vocab_projector.weight`). Returns the names that were
+/// dropped or renamed.
+pub fn resolve_tied_decoder(checkpoint: &mut Checkpoint, family: ModelFamily) -> Vec<String> {
+    let (weight, bias_alias, bias_name) = tied_decoder_names(family);
     let mut touched = Vec::new();
-    if checkpoint.tensors.remove(DECODER_WEIGHT_NAME).is_some() {
-        touched.push(DECODER_WEIGHT_NAME.to_string());
+    if checkpoint.tensors.remove(weight).is_some() {
+        touched.push(weight.to_string());
     }
-    if let Some(bias) = checkpoint.tensors.remove(DECODER_BIAS_NAME) {
+    if let Some(alias) = bias_alias
+        && let Some(bias) = checkpoint.tensors.remove(alias)
+    {
         checkpoint
             .tensors
-            .entry(BIAS_NAME.to_string())
+            .entry(bias_name.to_string())
             .or_insert(bias);
-        touched.push(DECODER_BIAS_NAME.to_string());
+        touched.push(alias.to_string());
     }
     touched
 }
 
-/// Reads `config.json` and refuses `tie_word_embeddings: false`.
-pub(crate) fn read_tied_config(dir: &Path) -> Result<BertConfig> {
+/// Reads `config.json` and refuses `tie_word_embeddings: false` and families other than
+/// `families` (those the calling language-model head is implemented for).
+pub(crate) fn read_tied_config(dir: &Path, families: &[ModelFamily]) -> Result<BertConfig> {
     let path = dir.join(CONFIG_FILE);
     let config = BertConfig::from_file(&path)?;
+    if !families.contains(&config.family) {
+        let supported: Vec<&str> = families.iter().map(|f| f.model_type()).collect();
+        return Err(EncoderError::ConfigValue {
+            path,
+            field: "model_type",
+            reason: format!(
+                "this language-model head supports model_type {}, not {}",
+                supported.join(", "),
+                config.family.model_type()
+            ),
+        });
+    }
     if config.extra.get("tie_word_embeddings") == Some(&serde_json::Value::Bool(false)) {
         return Err(EncoderError::ConfigValue {
             path,

@@ -8,20 +8,20 @@
 
 use std::path::Path;
 
-use burn::module::{Module, Param};
-use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::module::Module;
+use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::Result;
-use burnish_encoder::config::BertConfig;
+use burnish_encoder::config::{BertConfig, ModelFamily};
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 
-use crate::loss;
 use crate::masked_lm::{
     BertLMPredictionHead, IGNORE_INDEX, gather_rows, lm_config, mlm_loss, mlm_loss_full,
     read_tied_config, resolve_tied_decoder,
 };
+use crate::{head_linear, loss};
 
 /// The MLM and NSP heads (HF `BertPreTrainingHeads`, field `cls`).
 #[derive(Module, Debug)]
@@ -35,16 +35,9 @@ pub struct BertPreTrainingHeads {
 impl BertPreTrainingHeads {
     /// Fresh weights as `transformers` initialises them.
     pub fn new(config: &BertConfig, device: &Device) -> Self {
-        let mut seq_relationship = LinearConfig::new(config.hidden_size, 2)
-            .with_initializer(Initializer::Normal {
-                mean: 0.0,
-                std: config.initializer_range,
-            })
-            .init(device);
-        seq_relationship.bias = Some(Param::from_tensor(Tensor::zeros([2], device)));
         Self {
             predictions: BertLMPredictionHead::new(config, device),
-            seq_relationship,
+            seq_relationship: head_linear(config, 2, device),
         }
     }
 }
@@ -99,7 +92,7 @@ impl BertForPreTraining {
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config = read_tied_config(dir)?;
+        let config = read_tied_config(dir, &[ModelFamily::Bert])?;
         let checkpoint = Checkpoint::from_dir(dir)?;
         let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
         Ok((model, config, report))
@@ -115,7 +108,7 @@ impl BertForPreTraining {
         mut checkpoint: Checkpoint,
         device: &Device,
     ) -> Result<(Self, LoadReport)> {
-        resolve_tied_decoder(&mut checkpoint);
+        resolve_tied_decoder(&mut checkpoint, config.family);
         let mut model = Self::new(config, device);
         let report = load_checkpoint(
             &mut model,
@@ -123,6 +116,7 @@ impl BertForPreTraining {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("cls.") || name.starts_with("bert.pooler."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, report))
@@ -240,7 +234,7 @@ impl BertForPreTraining {
     /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let config = lm_config(config, "BertForPreTraining", false);
+        let config = lm_config(config, "ForPreTraining", false);
         save_hf_folder(self, &config, dir.as_ref())
     }
 }

@@ -4,16 +4,16 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, Result};
 
-use crate::loss;
 use crate::token_classification::ensure_label_maps;
+use crate::{head_linear, loss};
 
 /// BERT with a `H -> 2` linear layer on every token's hidden state giving the answer span's
 /// start and end logits (HF `BertForQuestionAnswering`; no dropout before the layer, as there).
@@ -43,14 +43,10 @@ impl BertForQuestionAnswering {
     /// weights); build it with `BertModel::new_with_pooler(config, false, ..)` to match
     /// `transformers`' layout.
     pub fn with_encoder(bert: BertModel, config: &BertConfig, device: &Device) -> Self {
-        let mut qa_outputs = LinearConfig::new(config.hidden_size, 2)
-            .with_initializer(Initializer::Normal {
-                mean: 0.0,
-                std: config.initializer_range,
-            })
-            .init(device);
-        qa_outputs.bias = Some(burn::module::Param::from_tensor(Tensor::zeros([2], device)));
-        Self { bert, qa_outputs }
+        Self {
+            bert,
+            qa_outputs: head_linear(config, 2, device),
+        }
     }
 
     /// Loads a model folder: a `BertForQuestionAnswering` checkpoint (head included) or any
@@ -76,6 +72,7 @@ impl BertForQuestionAnswering {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("qa_outputs."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, config, report))
@@ -136,7 +133,7 @@ impl BertForQuestionAnswering {
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
         let mut config = config.clone();
-        config.set_architecture("BertForQuestionAnswering");
+        config.set_architecture("ForQuestionAnswering");
         ensure_label_maps(&mut config, 2);
         save_hf_folder(self, &config, dir.as_ref())
     }

@@ -4,15 +4,15 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 
-use crate::loss;
+use crate::{head_linear, loss};
 
 /// The label `transformers` (and PyTorch's `CrossEntropyLoss`) ignores: special tokens,
 /// padding and the non-first pieces of a word.
@@ -57,16 +57,7 @@ impl BertForTokenClassification {
         num_labels: usize,
         device: &Device,
     ) -> Self {
-        let mut classifier = LinearConfig::new(config.hidden_size, num_labels)
-            .with_initializer(Initializer::Normal {
-                mean: 0.0,
-                std: config.initializer_range,
-            })
-            .init(device);
-        classifier.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(
-            [num_labels],
-            device,
-        )));
+        let classifier = head_linear(config, num_labels, device);
         Self {
             bert,
             dropout: DropoutConfig::new(config.classifier_dropout_prob()).init(),
@@ -113,6 +104,7 @@ impl BertForTokenClassification {
             LoadSpec {
                 encoder_prefix: "bert.",
                 may_be_fresh: &|name| name.starts_with("classifier."),
+                names: NameMap::new(config.family),
             },
         )?;
         Ok((model, config, report))
@@ -155,7 +147,7 @@ impl BertForTokenClassification {
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
         let mut config = config.clone();
-        config.set_architecture("BertForTokenClassification");
+        config.set_architecture("ForTokenClassification");
         ensure_label_maps(&mut config, self.num_labels);
         save_hf_folder(self, &config, dir.as_ref())
     }

@@ -88,7 +88,8 @@ fn worst_logit_diff(
     for case in reference["cases"].as_array().unwrap() {
         let logits = model.forward(case_input(case, device));
         let n = case["input_ids"].as_array().unwrap().len();
-        assert_eq!(logits.dims(), [1, n, 160]);
+        let vocab = model.word_embeddings().dims()[0];
+        assert_eq!(logits.dims(), [1, n, vocab]);
         worst = worst.max(max_diff(&values(logits), &flat(&case["logits"])));
     }
     let batch = &reference["batch"];
@@ -98,8 +99,24 @@ fn worst_logit_diff(
 
 #[test]
 fn hf_mlm_checkpoint_gives_transformers_logits_and_loss() {
+    check_hf_mlm("tiny-bert-mlm");
+}
+
+#[test]
+fn roberta_mlm_checkpoint_gives_transformers_logits_and_loss() {
+    check_hf_mlm("tiny-roberta-mlm");
+}
+
+#[test]
+fn distilbert_mlm_checkpoint_gives_transformers_logits_and_loss() {
+    check_hf_mlm("tiny-distilbert-mlm");
+}
+
+/// A `*ForMaskedLM` fixture of any family: hidden states, logits of each case and of the padded
+/// batch, and the batch loss on the full and the masked-only path, as transformers computes them.
+fn check_hf_mlm(name: &str) {
     let device = Device::flex();
-    let dir = fixture("tiny-bert-mlm");
+    let dir = fixture(name);
     let (model, _, report) = BertForMaskedLM::from_pretrained(&dir, &device).unwrap();
     assert!(report.newly_initialized.is_empty(), "{report:?}");
     assert!(report.unused.is_empty(), "{report:?}");
@@ -117,7 +134,9 @@ fn hf_mlm_checkpoint_gives_transformers_logits_and_loss() {
             worst_hidden.max(max_diff(&values(hidden), &flat(&case["last_hidden_state"])));
     }
     let worst = worst_logit_diff(&model, &reference, &device);
-    println!("max |diff| vs transformers: logits {worst:.3e}, hidden states {worst_hidden:.3e}");
+    println!(
+        "{name}: max |diff| vs transformers: logits {worst:.3e}, hidden states {worst_hidden:.3e}"
+    );
     assert!(worst <= 1e-4, "max |diff| of MLM logits {worst}");
     assert!(
         worst_hidden <= 1e-4,
@@ -137,11 +156,11 @@ fn hf_mlm_checkpoint_gives_transformers_logits_and_loss() {
     let targets = MaskedTargets::from_label_rows(&labels, &device).unwrap();
     assert_eq!(targets.positions.dims(), [4]);
     let masked_logits = model.forward_masked(batch_input(batch, &device), targets.positions);
-    assert_eq!(masked_logits.dims(), [4, 160]);
+    assert_eq!(masked_logits.dims(), [4, model.word_embeddings().dims()[0]]);
     let masked = model
         .loss(masked_logits, targets.labels)
         .into_scalar::<f32>();
-    println!("loss: full {full}, masked-only {masked}, transformers {expected}");
+    println!("{name}: loss: full {full}, masked-only {masked}, transformers {expected}");
     assert!((full - expected).abs() <= 1e-5, "{full} vs {expected}");
     assert!((masked - expected).abs() <= 1e-5, "{masked} vs {expected}");
 }

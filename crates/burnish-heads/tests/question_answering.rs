@@ -77,8 +77,24 @@ fn int1(values: &[i64], device: &Device) -> Tensor<1, Int> {
 
 #[test]
 fn hf_qa_checkpoint_gives_transformers_logits_and_loss() {
+    check_hf_qa("tiny-bert-qa");
+}
+
+#[test]
+fn roberta_qa_checkpoint_gives_transformers_logits_and_loss() {
+    check_hf_qa("tiny-roberta-qa");
+}
+
+#[test]
+fn distilbert_qa_checkpoint_gives_transformers_logits_and_loss() {
+    check_hf_qa("tiny-distilbert-qa");
+}
+
+/// A `*ForQuestionAnswering` fixture of any family: span logits of each case and of the padded
+/// batch, and the batch loss, as transformers computes them.
+fn check_hf_qa(name: &str) {
     let device = Device::flex();
-    let dir = fixture("tiny-bert-qa");
+    let dir = fixture(name);
     let (model, _, report) = BertForQuestionAnswering::from_pretrained(&dir, &device).unwrap();
     assert!(report.newly_initialized.is_empty(), "{report:?}");
     assert!(report.unused.is_empty(), "{report:?}");
@@ -99,7 +115,7 @@ fn hf_qa_checkpoint_gives_transformers_logits_and_loss() {
     let batch_start = max_diff(&values(start.clone()), &flat(&batch["start_logits"]));
     let batch_end = max_diff(&values(end.clone()), &flat(&batch["end_logits"]));
     println!(
-        "max |diff|: start_logits {worst_start:.3e}, end_logits {worst_end:.3e}; \
+        "{name}: max |diff|: start_logits {worst_start:.3e}, end_logits {worst_end:.3e}; \
          padded batch {batch_start:.3e}, {batch_end:.3e}"
     );
     for d in [worst_start, worst_end, batch_start, batch_end] {

@@ -78,8 +78,24 @@ fn int2(rows: &[Vec<i64>], device: &Device) -> Tensor<2, Int> {
 
 #[test]
 fn hf_token_classifier_gives_transformers_logits_and_loss() {
+    check_hf_token_classifier("tiny-bert-ner");
+}
+
+#[test]
+fn roberta_token_classifier_gives_transformers_logits_and_loss() {
+    check_hf_token_classifier("tiny-roberta-ner");
+}
+
+#[test]
+fn distilbert_token_classifier_gives_transformers_logits_and_loss() {
+    check_hf_token_classifier("tiny-distilbert-ner");
+}
+
+/// A `*ForTokenClassification` fixture of any family: logits of each case and of the padded
+/// batch, and the batch loss, as transformers computes them.
+fn check_hf_token_classifier(name: &str) {
     let device = Device::flex();
-    let dir = fixture("tiny-bert-ner");
+    let dir = fixture(name);
     let (model, config, report) =
         BertForTokenClassification::from_pretrained(&dir, None, &device).unwrap();
     assert!(report.newly_initialized.is_empty(), "{report:?}");
@@ -100,7 +116,9 @@ fn hf_token_classifier_gives_transformers_logits_and_loss() {
     let batch = &reference["batch"];
     let logits = model.forward(batch_input(batch, &device));
     let batch_diff = max_diff(&values(logits.clone()), &flat(&batch["logits"]));
-    println!("max |diff| of token logits: cases {worst:.3e}, padded batch {batch_diff:.3e}");
+    println!(
+        "{name}: max |diff| of token logits: cases {worst:.3e}, padded batch {batch_diff:.3e}"
+    );
     assert!(worst <= 1e-4, "max |diff| of logits {worst}");
     assert!(
         batch_diff <= 1e-4,
@@ -114,7 +132,7 @@ fn hf_token_classifier_gives_transformers_logits_and_loss() {
         .loss(logits, int2(&labels, &device))
         .into_scalar::<f32>();
     let expected = batch["loss"].as_f64().unwrap() as f32;
-    println!("loss {loss} vs transformers {expected}");
+    println!("{name}: loss {loss} vs transformers {expected}");
     assert!((loss - expected).abs() <= 1e-5, "{loss} vs {expected}");
 }
 

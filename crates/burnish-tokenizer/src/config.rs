@@ -40,6 +40,17 @@ impl Default for SpecialTokens {
 }
 
 impl SpecialTokens {
+    /// RoBERTa's special tokens: `<unk>`, `<s>`, `</s>`, `<pad>`, `<mask>`.
+    pub fn roberta() -> Self {
+        Self {
+            unk: "<unk>".into(),
+            cls: "<s>".into(),
+            sep: "</s>".into(),
+            pad: "<pad>".into(),
+            mask: "<mask>".into(),
+        }
+    }
+
     /// The tokens with their role and their Hugging Face configuration key, in the order
     /// `unk, cls, sep, pad, mask`.
     pub(crate) fn roles(&self) -> [(&'static str, &'static str, &str); 5] {

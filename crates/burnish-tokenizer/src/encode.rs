@@ -296,7 +296,7 @@ impl Tokenizer {
     pub fn encode_words(&self, words: &[&str], options: &EncodeOptions) -> Result<Encoding> {
         let truncation = self.truncation(options, false)?;
         let mut first = self
-            .inner
+            .unprocessed
             .encode(tokenizers::InputSequence::from(words), false)
             .map_err(|source| TokenizerError::Encode { input: 0, source })?;
         if let Some(truncation) = truncation {
@@ -389,7 +389,7 @@ impl Tokenizer {
         let is_pair = matches!(input, Input::Pair(..));
         let truncation = self.truncation(options, is_pair)?;
         let raw = |text: &str| {
-            self.inner
+            self.unprocessed
                 .encode(text, false)
                 .map_err(|source| TokenizerError::Encode {
                     input: index,

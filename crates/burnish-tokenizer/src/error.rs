@@ -16,8 +16,11 @@ pub enum TokenizerError {
         /// The folder.
         dir: PathBuf,
     },
-    /// The model folder holds neither `tokenizer.json` nor `vocab.txt`.
-    #[error("{dir}: no tokenizer found (expected tokenizer.json or vocab.txt)")]
+    /// The model folder holds neither `tokenizer.json`, `vocab.txt` nor `vocab.json` +
+    /// `merges.txt`.
+    #[error(
+        "{dir}: no tokenizer found (expected tokenizer.json, vocab.txt, or vocab.json + merges.txt)"
+    )]
     NoTokenizerFiles {
         /// The folder.
         dir: PathBuf,

@@ -27,7 +27,7 @@ pub use encode::{
     BatchEncoding, EncodeOptions, Encoding, Input, Padding, TruncationStrategy, split_words,
 };
 pub use error::{HfError, Result, TokenizerError};
-pub use load::{TOKENIZER_FILE, VOCAB_FILE};
+pub use load::{BPE_MERGES_FILE, BPE_VOCAB_FILE, TOKENIZER_FILE, VOCAB_FILE};
 pub use train::{WordPieceTrainOptions, train_wordpiece};
 
 use serde_json::{Map, Value};
@@ -42,6 +42,11 @@ use tokenizers::{PaddingParams, TruncationParams};
 pub struct Tokenizer {
     /// The `tokenizers` pipeline, always with truncation and padding turned off.
     inner: tokenizers::Tokenizer,
+    /// The same pipeline without its post-processor: the first step of encoding, before
+    /// truncation. (`tokenizers`' `encode` runs the post-processor even without special tokens,
+    /// and RoBERTa's / byte-level's trim offsets there, so post-processing again after
+    /// truncating would trim them twice.)
+    unprocessed: tokenizers::Tokenizer,
     /// The special tokens' text.
     special: SpecialTokens,
     /// The longest input the model accepts, if known.
@@ -73,6 +78,26 @@ impl std::fmt::Debug for Tokenizer {
 }
 
 impl Tokenizer {
+    /// A tokenizer around a `tokenizers` pipeline (truncation and padding already off).
+    fn assemble(
+        inner: tokenizers::Tokenizer,
+        special: SpecialTokens,
+        model_max_length: Option<usize>,
+        file_settings: (Option<TruncationParams>, Option<PaddingParams>),
+    ) -> Self {
+        let mut unprocessed = inner.clone();
+        unprocessed.with_post_processor(None::<tokenizers::PostProcessorWrapper>);
+        Self {
+            inner,
+            unprocessed,
+            special,
+            model_max_length,
+            config_json: None,
+            file_truncation: file_settings.0,
+            file_padding: file_settings.1,
+        }
+    }
+
     /// Number of distinct tokens, added tokens included (Python's `len(tokenizer)`).
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)

@@ -1,15 +1,19 @@
-//! Loading: `tokenizer.json`, or the BERT WordPiece pipeline from `vocab.txt`.
+//! Loading: `tokenizer.json`, or the BERT WordPiece pipeline from `vocab.txt`, or RoBERTa's
+//! byte-level BPE pipeline from `vocab.json` + `merges.txt`.
 
 use std::io::BufRead;
 use std::path::Path;
 
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::ModelWrapper;
+use tokenizers::models::bpe::BPE;
 use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::processors::PostProcessorWrapper;
 use tokenizers::processors::bert::BertProcessing;
+use tokenizers::processors::roberta::RobertaProcessing;
 use tokenizers::{AddedToken, Model, Tokenizer as HfTokenizer};
 
 use crate::Tokenizer;
@@ -17,6 +21,11 @@ use crate::config::{
     BertTokenizerOptions, ConfigFile, SPECIAL_TOKENS_MAP_FILE, SpecialTokens, TOKENIZER_CONFIG_FILE,
 };
 use crate::error::{HfError, Result, TokenizerError};
+
+/// RoBERTa's byte-level BPE vocabulary (JSON: token -> id).
+pub const BPE_VOCAB_FILE: &str = "vocab.json";
+/// RoBERTa's byte-level BPE merges (one pair a line).
+pub const BPE_MERGES_FILE: &str = "merges.txt";
 
 /// Name of the Hugging Face fast-tokenizer file.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
@@ -63,6 +72,20 @@ impl Tokenizer {
                 tokenizer.special.update_from(map)?;
             }
             tokenizer
+        } else if dir.join(BPE_VOCAB_FILE).is_file() && dir.join(BPE_MERGES_FILE).is_file() {
+            let mut special = SpecialTokens::roberta();
+            for file in [&config, &special_map].into_iter().flatten() {
+                special.update_from(file)?;
+            }
+            let mut tokenizer = Self::from_bpe_files(
+                &dir.join(BPE_VOCAB_FILE),
+                &dir.join(BPE_MERGES_FILE),
+                &special,
+            )?;
+            if let Some(config) = &config {
+                tokenizer.model_max_length = config.model_max_length()?;
+            }
+            tokenizer
         } else if vocab.is_file() {
             let options =
                 BertTokenizerOptions::from_config_files(config.as_ref(), special_map.as_ref())?;
@@ -79,7 +102,8 @@ impl Tokenizer {
     /// Loads a Hugging Face `tokenizer.json`.
     ///
     /// The special tokens' names are taken from the file where it says them (the WordPiece
-    /// model's unknown token, a `BertProcessing` post-processor's `[CLS]`/`[SEP]`, the padding's
+    /// model's unknown token, a `BertProcessing` or `RobertaProcessing` post-processor's
+    /// `[CLS]`/`[SEP]` (`<s>`/`</s>`), the padding's
     /// token) and are the BERT defaults otherwise; `model_max_length` is unknown
     /// ([`Tokenizer::from_dir`] reads it from `tokenizer_config.json`). Truncation and padding
     /// settings in the file are ignored when encoding (they are per call here) but kept when
@@ -108,22 +132,79 @@ impl Tokenizer {
         if let ModelWrapper::WordPiece(model) = inner.get_model() {
             special.unk.clone_from(&model.unk_token);
         }
-        if let Some(PostProcessorWrapper::Bert(processor)) = inner.get_post_processor() {
-            special.cls = processor.get_cls_copy().0;
-            special.sep = processor.get_sep_copy().0;
+        match inner.get_post_processor() {
+            Some(PostProcessorWrapper::Bert(processor)) => {
+                special.cls = processor.get_cls_copy().0;
+                special.sep = processor.get_sep_copy().0;
+            }
+            // RoBERTa's `<s> A </s>` / `<s> A </s></s> B </s>` (all token types 0).
+            Some(PostProcessorWrapper::Roberta(processor)) => {
+                special.cls = processor.get_cls_copy().0;
+                special.sep = processor.get_sep_copy().0;
+            }
+            _ => {}
         }
         if let Some(padding) = &file_padding {
             special.pad.clone_from(&padding.pad_token);
         }
 
-        Ok(Self {
+        Ok(Self::assemble(
             inner,
             special,
-            model_max_length: None,
-            config_json: None,
-            file_truncation,
-            file_padding,
-        })
+            None,
+            (file_truncation, file_padding),
+        ))
+    }
+
+    /// Builds RoBERTa's byte-level BPE pipeline from `vocab.json` + `merges.txt`, as
+    /// `transformers`' `RobertaTokenizerFast` does without a `tokenizer.json`: the byte-level
+    /// pre-tokenizer (no prefix space) and decoder, `<s> A </s>` / `<s> A </s></s> B </s>` with
+    /// one token type and trimmed offsets (`RobertaProcessing`), and the special tokens of
+    /// `special` that are in the vocabulary registered as special (the mask token takes the
+    /// space before it, as RoBERTa's `<mask>`).
+    ///
+    /// # Errors
+    /// [`TokenizerError::InvalidTokenizer`] if the files cannot be read as a BPE model,
+    /// [`TokenizerError::MissingSpecialToken`] if the `cls` or `sep` token is not in the
+    /// vocabulary.
+    pub fn from_bpe_files(
+        vocab_json: &Path,
+        merges_txt: &Path,
+        special: &SpecialTokens,
+    ) -> Result<Self> {
+        let model = BPE::from_file(&vocab_json.to_string_lossy(), &merges_txt.to_string_lossy())
+            .build()
+            .map_err(|source| TokenizerError::InvalidTokenizer {
+                path: vocab_json.to_path_buf(),
+                source,
+            })?;
+        let required = |role: &'static str, token: &str| {
+            model
+                .token_to_id(token)
+                .ok_or_else(|| TokenizerError::MissingSpecialToken {
+                    path: vocab_json.to_path_buf(),
+                    role,
+                    token: token.to_owned(),
+                })
+        };
+        let cls_id = required("cls", &special.cls)?;
+        let sep_id = required("sep", &special.sep)?;
+        let added: Vec<AddedToken> = special
+            .roles()
+            .iter()
+            .filter(|(_, _, token)| model.token_to_id(token).is_some())
+            .map(|(_, _, token)| AddedToken::from(*token, true).lstrip(*token == special.mask))
+            .collect();
+        let mut inner = HfTokenizer::new(model);
+        inner.with_pre_tokenizer(Some(ByteLevel::new(false, true, true)));
+        inner.with_decoder(Some(ByteLevel::default()));
+        inner.with_post_processor(Some(
+            RobertaProcessing::new((special.sep.clone(), sep_id), (special.cls.clone(), cls_id))
+                .trim_offsets(true)
+                .add_prefix_space(false),
+        ));
+        inner.add_special_tokens(&added);
+        Ok(Self::assemble(inner, special.clone(), None, (None, None)))
     }
 
     /// Builds the BERT WordPiece pipeline from a `vocab.txt`, as `transformers`'
@@ -185,14 +266,12 @@ impl Tokenizer {
             .collect();
         inner.add_special_tokens(&added);
 
-        Ok(Self {
+        Ok(Self::assemble(
             inner,
-            special: special.clone(),
-            model_max_length: options.model_max_length,
-            config_json: None,
-            file_truncation: None,
-            file_padding: None,
-        })
+            special.clone(),
+            options.model_max_length,
+            (None, None),
+        ))
     }
 }
 

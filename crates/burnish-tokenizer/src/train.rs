@@ -120,14 +120,7 @@ pub fn train_wordpiece(files: &[PathBuf], options: &WordPieceTrainOptions) -> Re
         (special.cls.clone(), cls_id),
     )));
 
-    Ok(Tokenizer {
-        inner,
-        special,
-        model_max_length: None,
-        config_json: None,
-        file_truncation: None,
-        file_padding: None,
-    })
+    Ok(Tokenizer::assemble(inner, special, None, (None, None)))
 }
 
 /// Checks the options; returns the special tokens' roles.

@@ -36,7 +36,8 @@ fn folder_without_tokenizer_files() {
         "{err}"
     );
     assert!(
-        err.to_string().contains("tokenizer.json or vocab.txt"),
+        err.to_string()
+            .contains("tokenizer.json, vocab.txt, or vocab.json + merges.txt"),
         "{err}"
     );
 }

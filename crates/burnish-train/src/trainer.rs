@@ -22,7 +22,7 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::store::ModuleSnapshot;
 use burn::tensor::{Device, Tensor};
 use burnish_encoder::config::write_atomic;
-use burnish_encoder::weights::{Checkpoint, LoadSpec, load_checkpoint, save_safetensors};
+use burnish_encoder::weights::{Checkpoint, LoadSpec, NameMap, load_checkpoint, save_safetensors};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
@@ -697,6 +697,7 @@ pub fn load_weights<M: Module + ModuleSnapshot>(model: &mut M, path: &Path) -> R
         LoadSpec {
             encoder_prefix: "bert.",
             may_be_fresh: &|_| false,
+            names: NameMap::default(),
         },
     )?;
     Ok(())

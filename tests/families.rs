@@ -1,0 +1,349 @@
+//! Model families (issue 10): RoBERTa and DistilBERT checkpoints go through the same encoder,
+//! heads and tokenizer as BERT, with `transformers`' outputs.
+//!
+//! The fixtures (tiny random-weight `RobertaForSequenceClassification` with a byte-level BPE
+//! tokenizer trained by the `tokenizers` package, and `DistilBertForSequenceClassification`)
+//! and their reference outputs are written by `scripts/make_reference.py`. Run with
+//! `--nocapture` to see the measured max |diff| per family, output and backend.
+
+mod common;
+
+use std::path::Path;
+
+use burnish::burn::tensor::{Device, Tensor};
+use burnish::encoder::model::{BertInput, mean_pool_normalized};
+use burnish::encoder::{BertConfig, BertModel, ModelFamily};
+use burnish::heads::BertForSequenceClassification;
+use burnish::tokenizer::{EncodeOptions, Tokenizer};
+use common::{backends, max_abs_diff};
+use serde::Deserialize;
+
+/// Tolerance on hidden states and logits (float32 end to end).
+const TOL: f32 = 1e-4;
+
+/// One case of a family fixture's `reference.json`.
+#[derive(Debug, Deserialize)]
+struct Case {
+    text: String,
+    text_pair: Option<String>,
+    input_ids: Vec<u32>,
+    token_type_ids: Vec<u32>,
+    /// `[tokens][H]`.
+    last_hidden_state: Vec<Vec<f32>>,
+    sentence_embedding: Vec<f32>,
+    /// `[num_labels]`.
+    logits: Vec<f32>,
+    /// Character offsets, as `transformers`' `offset_mapping`.
+    offsets: Vec<(usize, usize)>,
+}
+
+/// The padded batch of a family fixture's `reference.json`.
+#[derive(Debug, Deserialize)]
+struct Batch {
+    input_ids: Vec<Vec<u32>>,
+    token_type_ids: Vec<Vec<u32>>,
+    attention_mask: Vec<Vec<u32>>,
+    /// `[B][S][H]`, padded positions included.
+    last_hidden_state: Vec<Vec<Vec<f32>>>,
+    /// `[B][num_labels]`.
+    logits: Vec<Vec<f32>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Reference {
+    cases: Vec<Case>,
+    batch: Batch,
+}
+
+fn reference(dir: &Path) -> Reference {
+    let path = dir.join("reference.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/make_reference.py)", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn flat<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap()
+}
+
+fn single(case: &Case, device: &Device) -> BertInput {
+    let n = case.input_ids.len();
+    BertInput::from_rows(
+        std::slice::from_ref(&case.input_ids),
+        std::slice::from_ref(&case.token_type_ids),
+        &[vec![1; n]],
+        device,
+    )
+}
+
+fn batch_input(batch: &Batch, device: &Device) -> BertInput {
+    BertInput::from_rows(
+        &batch.input_ids,
+        &batch.token_type_ids,
+        &batch.attention_mask,
+        device,
+    )
+}
+
+/// The encoder of `dir` (a `*ForSequenceClassification` checkpoint, loaded as a bare encoder)
+/// against the reference's hidden states and sentence embeddings, single cases and the padded
+/// batch (real positions; RoBERTa's position ids depend on the padding), on every backend.
+fn check_encoder(dir: &Path, family: ModelFamily) {
+    let reference = reference(dir);
+    for (backend, device) in backends() {
+        let (model, config, report) =
+            BertModel::from_pretrained(dir, &device).unwrap_or_else(|e| panic!("{backend}: {e}"));
+        assert_eq!(config.family, family);
+        // The classifier checkpoints have no pooler (transformers builds their encoders
+        // without one); DistilBERT has none at all.
+        let fresh_pooler = family == ModelFamily::Roberta;
+        assert_eq!(
+            !report.newly_initialized.is_empty(),
+            fresh_pooler,
+            "{report:?}"
+        );
+        assert!(
+            report
+                .newly_initialized
+                .iter()
+                .all(|n| n.starts_with("pooler.")),
+            "{report:?}"
+        );
+        let (mut d_hidden, mut d_emb) = (0.0f32, 0.0f32);
+        for case in &reference.cases {
+            let input = single(case, &device);
+            let mask = input.attention_mask.clone();
+            let hidden = model.forward(input).last_hidden_state;
+            let emb = mean_pool_normalized(hidden.clone(), mask);
+            let expected: Vec<f32> = case.last_hidden_state.concat();
+            d_hidden = d_hidden.max(max_abs_diff(&flat(hidden), &expected));
+            d_emb = d_emb.max(max_abs_diff(&flat(emb), &case.sentence_embedding));
+        }
+        let batch = &reference.batch;
+        let hidden = flat(model.forward(batch_input(batch, &device)).last_hidden_state);
+        let width = config.hidden_size;
+        let mut d_batch = 0.0f32;
+        for (row, mask) in batch.attention_mask.iter().enumerate() {
+            let seq = mask.len();
+            for (pos, _) in mask.iter().enumerate().filter(|(_, m)| **m == 1) {
+                let at = (row * seq + pos) * width;
+                let expected = &batch.last_hidden_state[row][pos];
+                d_batch = d_batch.max(max_abs_diff(&hidden[at..at + width], expected));
+            }
+        }
+        println!(
+            "parity {} encoder on {backend}: max|diff| hidden {d_hidden:.2e}, embedding \
+             {d_emb:.2e}, padded batch hidden {d_batch:.2e}",
+            family.model_type()
+        );
+        assert!(
+            d_hidden <= TOL && d_emb <= TOL && d_batch <= TOL,
+            "{backend}: {d_hidden} {d_emb} {d_batch} exceed {TOL}"
+        );
+    }
+}
+
+/// The sequence classifier of `dir` against the reference logits, single cases and the padded
+/// batch, on every backend.
+fn check_classifier(dir: &Path, family: ModelFamily) {
+    let reference = reference(dir);
+    for (backend, device) in backends() {
+        let (model, config, report) =
+            BertForSequenceClassification::from_pretrained(dir, None, None, &device)
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        assert_eq!(config.family, family);
+        assert!(report.newly_initialized.is_empty(), "{report:?}");
+        assert!(report.unused.is_empty(), "{report:?}");
+        assert_eq!(model.num_labels, 3);
+        let mut d_cases = 0.0f32;
+        for case in &reference.cases {
+            let logits = flat(model.forward(single(case, &device)));
+            d_cases = d_cases.max(max_abs_diff(&logits, &case.logits));
+        }
+        let logits = flat(model.forward(batch_input(&reference.batch, &device)));
+        let d_batch = max_abs_diff(&logits, &reference.batch.logits.concat());
+        println!(
+            "parity {} sequence classifier on {backend}: max|diff| logits {d_cases:.2e}, \
+             padded batch logits {d_batch:.2e}",
+            family.model_type()
+        );
+        assert!(
+            d_cases <= TOL && d_batch <= TOL,
+            "{backend}: {d_cases} {d_batch} exceed {TOL}"
+        );
+    }
+}
+
+/// Python's character offsets to byte offsets into `text`.
+fn byte_offsets(text: &str, (start, end): (usize, usize)) -> (usize, usize) {
+    let byte = |chars: usize| {
+        text.char_indices()
+            .nth(chars)
+            .map_or(text.len(), |(at, _)| at)
+    };
+    (byte(start), byte(end))
+}
+
+#[test]
+fn tiny_roberta_encoder_matches_transformers() {
+    check_encoder(&common::fixture("tiny-roberta"), ModelFamily::Roberta);
+}
+
+#[test]
+fn tiny_roberta_sequence_classifier_matches_transformers() {
+    check_classifier(&common::fixture("tiny-roberta"), ModelFamily::Roberta);
+}
+
+#[test]
+fn tiny_distilbert_encoder_matches_transformers() {
+    check_encoder(&common::fixture("tiny-distilbert"), ModelFamily::DistilBert);
+}
+
+#[test]
+fn tiny_distilbert_sequence_classifier_matches_transformers() {
+    check_classifier(&common::fixture("tiny-distilbert"), ModelFamily::DistilBert);
+}
+
+/// The byte-level BPE tokenizer.json: `<s> A </s>` and `<s> A </s></s> B </s>`, one token type,
+/// the same ids and offsets as `transformers`' RobertaTokenizerFast.
+#[test]
+fn roberta_tokenizer_matches_transformers() {
+    let dir = common::fixture("tiny-roberta");
+    check_roberta_tokenizer(&Tokenizer::from_dir(&dir).unwrap(), &dir);
+}
+
+/// Without `tokenizer.json`, the same pipeline is built from `vocab.json` + `merges.txt` (and
+/// the special tokens of `tokenizer_config.json`).
+#[test]
+fn roberta_tokenizer_from_vocab_json_and_merges_matches_transformers() {
+    let src = common::fixture("tiny-roberta");
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "vocab.json",
+        "merges.txt",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+    ] {
+        std::fs::copy(src.join(name), dir.path().join(name)).unwrap();
+    }
+    let tokenizer = Tokenizer::from_dir(dir.path()).unwrap();
+    assert_eq!(tokenizer.model_max_length(), Some(64));
+    check_roberta_tokenizer(&tokenizer, &src);
+    let ids = tokenizer
+        .encode("Hello, <mask>!", &EncodeOptions::default())
+        .unwrap()
+        .ids;
+    assert_eq!(ids.iter().filter(|&&id| id == 4).count(), 1, "{ids:?}");
+}
+
+fn check_roberta_tokenizer(tokenizer: &Tokenizer, dir: &Path) {
+    assert_eq!(
+        (tokenizer.cls_id(), tokenizer.sep_id(), tokenizer.pad_id()),
+        (Some(0), Some(2), Some(1))
+    );
+    let options = EncodeOptions::default();
+    for case in reference(dir).cases {
+        let encoding = match &case.text_pair {
+            Some(pair) => tokenizer.encode_pair(&case.text, pair, &options),
+            None => tokenizer.encode(&case.text, &options),
+        }
+        .unwrap();
+        assert_eq!(encoding.ids, case.input_ids, "{}", case.text);
+        assert_eq!(encoding.type_ids, case.token_type_ids, "{}", case.text);
+        assert!(encoding.type_ids.iter().all(|&t| t == 0));
+        // Offsets are into the text each token comes from (the pair's second text after the
+        // first `</s></s>`).
+        let second_starts = encoding
+            .ids
+            .windows(2)
+            .position(|w| w == [2, 2])
+            .map(|p| p + 2);
+        let expected: Vec<(usize, usize)> = case
+            .offsets
+            .iter()
+            .enumerate()
+            .map(|(i, &o)| {
+                let text = match (&case.text_pair, second_starts) {
+                    (Some(pair), Some(start)) if i >= start => pair,
+                    _ => &case.text,
+                };
+                byte_offsets(text, o)
+            })
+            .collect();
+        assert_eq!(encoding.offsets, expected, "{}", case.text);
+    }
+}
+
+#[test]
+fn distilbert_tokenizer_gives_transformers_ids() {
+    let dir = common::fixture("tiny-distilbert");
+    let tokenizer = Tokenizer::from_dir(&dir).unwrap();
+    let options = EncodeOptions::default();
+    for case in reference(&dir).cases {
+        let encoding = match &case.text_pair {
+            Some(pair) => tokenizer.encode_pair(&case.text, pair, &options),
+            None => tokenizer.encode(&case.text, &options),
+        }
+        .unwrap();
+        assert_eq!(encoding.ids, case.input_ids, "{}", case.text);
+    }
+}
+
+#[test]
+fn an_unknown_family_is_an_error_listing_the_supported_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::fixture("tiny-roberta/model.safetensors"),
+        dir.path().join("model.safetensors"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]}"#,
+    )
+    .unwrap();
+    let err = BertModel::from_pretrained(dir.path(), &Device::flex())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("config.json") && err.contains("gpt2") && err.contains(ModelFamily::SUPPORTED),
+        "{err}"
+    );
+    let err =
+        BertForSequenceClassification::from_pretrained(dir.path(), None, None, &Device::flex())
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains(ModelFamily::SUPPORTED), "{err}");
+}
+
+/// The saved config keeps the family: RoBERTa's `model_type` and class, DistilBERT's field
+/// names, and it reads back equal.
+#[test]
+fn saved_configs_keep_their_family() {
+    let device = Device::flex();
+    for (name, class) in [
+        ("tiny-roberta", "RobertaForSequenceClassification"),
+        ("tiny-distilbert", "DistilBertForSequenceClassification"),
+    ] {
+        let (model, config, _) = BertForSequenceClassification::from_pretrained(
+            common::fixture(name),
+            None,
+            None,
+            &device,
+        )
+        .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        model.save_pretrained(&config, out.path()).unwrap();
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.path().join("config.json")).unwrap())
+                .unwrap();
+        assert_eq!(written["architectures"], serde_json::json!([class]));
+        assert_eq!(written["model_type"], config.family.model_type());
+        let back = BertConfig::from_file(out.path().join("config.json")).unwrap();
+        assert_eq!(back.family, config.family);
+        assert_eq!(back.hidden_size, config.hidden_size);
+    }
+}
