@@ -171,6 +171,10 @@ pub struct FinetuneArgs {
     /// Seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// Stop after N consecutive optimizer steps with a non-finite loss or gradient norm (each
+    /// is skipped and logged in log.jsonl); the last good checkpoint is kept.
+    #[arg(long)]
+    max_bad_steps: Option<usize>,
     /// Plain shuffled batches instead of length-bucketed ones (the batches PyTorch's
     /// `DataLoader(shuffle=True)` makes; more padding).
     #[arg(long)]
@@ -228,7 +232,8 @@ impl FinetuneArgs {
              head_lr => head_learning_rate, freeze_encoder_epochs => freeze_encoder_epochs,
              warmup_ratio => warmup_ratio, weight_decay => weight_decay,
              layer_lr_decay => layer_lr_decay, grad_accum => grad_accum_steps,
-             max_length => max_length, metric => metric, seed => seed);
+             max_length => max_length, metric => metric, seed => seed,
+             max_bad_steps => max_bad_steps);
         if let Some(n) = self.max_grad_norm {
             cfg.max_grad_norm = (n > 0.0).then_some(n);
         }
