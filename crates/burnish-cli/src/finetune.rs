@@ -412,6 +412,10 @@ pub(crate) fn run_metrics<M>(
         "train_tokens_per_second": result.tokens_per_second(),
         "wall_seconds": started.elapsed().as_secs_f64(),
         "backend": backend,
+        "skipped_steps": result.state.skipped_steps,
+        // Peak resident memory of the process that finished the run (host memory: on GPU
+        // backends the tensors live elsewhere); null where the OS does not report it.
+        "peak_rss_bytes": burnish::train::memory::peak_rss_bytes(),
     })
 }
 

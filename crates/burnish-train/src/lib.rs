@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod error;
+pub mod memory;
 pub mod metrics;
 pub mod optim;
 pub mod plot;

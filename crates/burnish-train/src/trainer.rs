@@ -590,11 +590,18 @@ impl Trainer {
                 source,
             })?;
         }
-        create_dir(&tmp_dir)?;
-        save_safetensors(model, &tmp_dir.join(files::MODEL))?;
-        let tensors = optim.state_tensors();
-        write_tensors(&tmp_dir.join(files::OPTIMIZER), &tensors)?;
-        write_json(&tmp_dir.join(files::STATE), state)?;
+        let written = (|| {
+            create_dir(&tmp_dir)?;
+            save_safetensors(model, &tmp_dir.join(files::MODEL))?;
+            let tensors = optim.state_tensors();
+            write_tensors(&tmp_dir.join(files::OPTIMIZER), &tensors)?;
+            write_json(&tmp_dir.join(files::STATE), state)
+        })();
+        if let Err(e) = written {
+            // A full disk, say: leave nothing half-written; the previous checkpoint is intact.
+            let _ = std::fs::remove_dir_all(&tmp_dir);
+            return Err(e);
+        }
         let old_dir = self.path(&[".checkpoint.old"]);
         if final_dir.exists() {
             let _ = std::fs::remove_dir_all(&old_dir);
