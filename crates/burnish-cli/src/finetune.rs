@@ -1,7 +1,8 @@
 //! `burnish finetune --task classification`: fine-tune a pre-trained encoder on a labelled file.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -72,7 +73,7 @@ impl LabelKindArg {
 }
 
 /// Arguments of `burnish finetune`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FinetuneArgs {
     /// The task.
     #[arg(long, value_enum, default_value = "classification")]
@@ -170,7 +171,16 @@ pub struct FinetuneArgs {
     checkpoint_every: Option<usize>,
     /// Seed.
     #[arg(long)]
-    seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
+    /// Train with K seeds (the seed, seed+1, ...), each in RUN_DIR/seeds/seed-S; report the
+    /// mean and standard deviation of the best validation metric in metrics.json and keep the
+    /// best seed's model in RUN_DIR. Small data makes fine-tuning unstable across seeds.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seeds: usize,
+    /// The seed of the held-out validation split (`None`: the run's seed). `--seeds` fixes it
+    /// to the first seed so every seed is validated on the same examples.
+    #[arg(skip)]
+    pub(crate) split_seed: Option<u64>,
     /// Stop after N consecutive optimizer steps with a non-finite loss or gradient norm (each
     /// is skipped and logged in log.jsonl); the last good checkpoint is kept.
     #[arg(long)]
@@ -310,11 +320,41 @@ fn dir_has_entries(dir: &Path) -> bool {
 
 /// Runs `burnish finetune`.
 pub fn run(args: FinetuneArgs) -> Result<()> {
+    if args.seeds > 1 {
+        return crate::seeds::run(args);
+    }
+    if args.seeds == 0 {
+        bail!("--seeds 0: expected at least one seed");
+    }
+    run_one(args)
+}
+
+/// One fine-tuning run (one seed) into `args.out`.
+pub(crate) fn run_one(args: FinetuneArgs) -> Result<()> {
     match args.task {
         TaskArg::Classification => run_classification(args),
         TaskArg::Ner => crate::ner::finetune(&args),
         TaskArg::Qa => crate::qa::finetune(&args),
     }
+}
+
+/// The stop flag every trainer of this process shares: one Ctrl-C handler for all runs (a
+/// `--seeds` run makes several trainers; the handler can only be installed once).
+fn stop_flag() -> Arc<AtomicBool> {
+    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    STOP.get_or_init(|| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                // A second Ctrl-C: give up at once.
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort)");
+        });
+        stop
+    })
+    .clone()
 }
 
 /// A trainer for `cfg` writing to `out`, stopped cleanly by the first Ctrl-C.
@@ -325,15 +365,9 @@ pub(crate) fn make_trainer(
     quiet: bool,
     resuming: bool,
 ) -> Result<Trainer> {
-    let trainer = Trainer::new(cfg.clone(), out, device)?.with_progress(!quiet);
-    let stop = trainer.stop_flag();
-    let _ = ctrlc::set_handler(move || {
-        if stop.swap(true, Ordering::SeqCst) {
-            // A second Ctrl-C: give up at once.
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort)");
-    });
+    let trainer = Trainer::new(cfg.clone(), out, device)?
+        .with_progress(!quiet)
+        .with_stop_flag(stop_flag());
     if resuming {
         eprintln!("resuming the unfinished run in {}", out.display());
     }
@@ -469,9 +503,13 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
                             _ => 0,
                         })
                         .collect();
-                    stratified_split(&keys, args.valid_fraction, cfg.seed)?
+                    stratified_split(&keys, args.valid_fraction, args.split_seed.unwrap_or(cfg.seed))?
                 }
-                _ => train_valid_split(all_train.examples.len(), args.valid_fraction, cfg.seed)?,
+                _ => train_valid_split(
+                    all_train.examples.len(),
+                    args.valid_fraction,
+                    args.split_seed.unwrap_or(cfg.seed),
+                )?,
             };
             let pick = |idx: &[usize]| {
                 idx.iter()

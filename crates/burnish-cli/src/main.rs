@@ -15,6 +15,7 @@ mod ner;
 mod pretrain;
 mod qa;
 mod run_dir;
+mod seeds;
 mod tokenizer_cmd;
 
 use clap::{Parser, Subcommand};

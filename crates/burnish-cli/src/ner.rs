@@ -145,7 +145,11 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             (train.sentences.clone(), valid.sentences, path.clone())
         }
         None => {
-            let (t, v) = train_valid_split(train.len(), args.valid_fraction, cfg.seed)?;
+            let (t, v) = train_valid_split(
+                train.len(),
+                args.valid_fraction,
+                args.split_seed.unwrap_or(cfg.seed),
+            )?;
             eprintln!(
                 "note: no --valid file: holding out {} of {} training sentences for validation",
                 v.len(),
