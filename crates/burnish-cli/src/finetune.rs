@@ -292,11 +292,22 @@ impl FinetuneArgs {
     }
 }
 
-/// What to do with the output directory.
+/// What to do with the output directory: `Ok(true)` to resume the unfinished run in it,
+/// `Ok(false)` to start a new run.
+///
+/// A finished run (it has `metrics.json`) or a folder holding anything but the trainer's own
+/// files is refused unless `overwrite` (then removed). A run killed at any moment stays
+/// resumable: its checkpoint is `checkpoint/` or, if the kill fell between the two renames
+/// that swap a new checkpoint in, `.checkpoint.old/`. A run killed before its first checkpoint
+/// holds only trainer files (a partial checkpoint, the log): it starts over. Temporary files
+/// of interrupted atomic writes are removed.
 pub(crate) fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
-    let state = out.join(files::CHECKPOINT_DIR).join(files::STATE);
     let finished = out.join(run_dir::METRICS).is_file();
-    if finished || (out.exists() && !state.is_file() && dir_has_entries(out)) {
+    let has_state = [files::CHECKPOINT_DIR, files::OLD_CHECKPOINT_DIR]
+        .iter()
+        .any(|d| out.join(d).join(files::STATE).is_file());
+    let foreign = out.is_dir() && !has_state && !holds_only_trainer_files(out)?;
+    if finished || foreign {
         if !overwrite {
             bail!(
                 "{} already exists{}; pass --overwrite to replace it",
@@ -304,14 +315,67 @@ pub(crate) fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
                 if finished {
                     " and holds a finished run"
                 } else {
-                    ""
+                    " and is not an unfinished burnish run"
                 }
             );
         }
         std::fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))?;
         return Ok(false);
     }
-    Ok(state.is_file())
+    if !has_state && dir_has_entries(out) {
+        // Killed before its first checkpoint: nothing to resume.
+        std::fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))?;
+        return Ok(false);
+    }
+    for dir in [out.to_path_buf(), out.join(files::BEST_DIR)] {
+        remove_temporary_files(&dir)?;
+    }
+    Ok(has_state)
+}
+
+/// Whether every entry of `dir` is one the trainer writes before a run's first checkpoint.
+fn holds_only_trainer_files(dir: &Path) -> Result<bool> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let name = entry
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .file_name();
+        let name = name.to_string_lossy();
+        let ours = [
+            files::CHECKPOINT_DIR,
+            files::PARTIAL_CHECKPOINT_DIR,
+            files::OLD_CHECKPOINT_DIR,
+            files::BEST_DIR,
+            files::LOG,
+            files::PLOT,
+        ]
+        .contains(&name.as_ref())
+            || is_temporary(&name);
+        if !ours {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A temporary file of `write_atomic` (`.NAME.tmpPID`).
+fn is_temporary(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(".tmp")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn remove_temporary_files(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if is_temporary(&entry.file_name().to_string_lossy()) && entry.path().is_file() {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn dir_has_entries(dir: &Path) -> bool {

@@ -151,6 +151,10 @@ impl<M> FitResult<M> {
 pub mod files {
     /// Resumable checkpoint folder.
     pub const CHECKPOINT_DIR: &str = "checkpoint";
+    /// A checkpoint being written (swapped in by a rename once complete).
+    pub const PARTIAL_CHECKPOINT_DIR: &str = ".checkpoint.partial";
+    /// The previous checkpoint during the swap (read if a crash left no `checkpoint/`).
+    pub const OLD_CHECKPOINT_DIR: &str = ".checkpoint.old";
     /// Best model weights folder.
     pub const BEST_DIR: &str = "best";
     /// Model weights inside both.
@@ -583,7 +587,7 @@ impl Trainer {
         // Write a complete new folder, then swap it in: the previous checkpoint stays intact
         // until the new one is whole.
         let final_dir = self.path(&[files::CHECKPOINT_DIR]);
-        let tmp_dir = self.path(&[".checkpoint.partial"]);
+        let tmp_dir = self.path(&[files::PARTIAL_CHECKPOINT_DIR]);
         if tmp_dir.exists() {
             std::fs::remove_dir_all(&tmp_dir).map_err(|source| TrainError::Io {
                 path: tmp_dir.clone(),
@@ -602,7 +606,7 @@ impl Trainer {
             let _ = std::fs::remove_dir_all(&tmp_dir);
             return Err(e);
         }
-        let old_dir = self.path(&[".checkpoint.old"]);
+        let old_dir = self.path(&[files::OLD_CHECKPOINT_DIR]);
         if final_dir.exists() {
             let _ = std::fs::remove_dir_all(&old_dir);
             std::fs::rename(&final_dir, &old_dir).map_err(|source| TrainError::Io {
@@ -641,7 +645,7 @@ impl Trainer {
         let mut dir = self.path(&[files::CHECKPOINT_DIR]);
         if !dir.join(files::STATE).is_file() {
             // A crash between the two renames of `write_checkpoint` leaves only the old one.
-            let old = self.path(&[".checkpoint.old"]);
+            let old = self.path(&[files::OLD_CHECKPOINT_DIR]);
             if old.join(files::STATE).is_file() {
                 dir = old;
             } else {
