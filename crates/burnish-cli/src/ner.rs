@@ -49,6 +49,17 @@ fn read(path: &Path, options: &NerReadOptions) -> Result<NerDataset> {
     if let Some(summary) = data.bad_rows_summary(5) {
         eprintln!("warning: {summary}");
     }
+    if let Some(first) = data.inconsistent_tags.first() {
+        let n = data.inconsistent_tags.len();
+        eprintln!(
+            "warning: {first}{}; read as the start of an entity, as conlleval does              (give --tag-scheme iob1 if the file is IOB1)",
+            if n > 1 {
+                format!(" (and {} more such tags)", n - 1)
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(data)
 }
 
