@@ -319,6 +319,28 @@ fn existing_run_directory() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!case.out().join("notes.txt").exists());
     assert!(case.out().join("metrics.json").is_file());
+
+    // The paths a run directory records (base model, data files) are provenance only: a
+    // run whose training_config.json points outside it, even at a secret, predicts as before
+    // and reads nothing there.
+    let config_path = case.out().join("training_config.json");
+    let mut info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    for key in ["base_model", "train_file", "valid_file"] {
+        info[key] = "../../../../etc/shadow".into();
+    }
+    std::fs::write(&config_path, info.to_string()).unwrap();
+    let input = case.write("texts.txt", b"good movie\n");
+    let run = case.out();
+    let out = burnish(&[
+        "predict",
+        "--model",
+        run.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 }
 
 // ---- NER and QA data -----------------------------------------------------------------------
