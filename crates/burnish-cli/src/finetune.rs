@@ -348,7 +348,7 @@ fn holds_only_trainer_files(dir: &Path) -> Result<bool> {
             files::LOG,
             files::PLOT,
         ]
-        .contains(&name.as_ref())
+        .contains(&&*name)
             || is_temporary(&name);
         if !ours {
             return Ok(false);

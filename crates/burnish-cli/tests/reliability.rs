@@ -133,9 +133,9 @@ fn max_weight_diff(a: &Path, b: &Path) -> f32 {
     let mut worst = 0.0f32;
     for (name, ta) in &a {
         let tb = &b[name];
-        assert_eq!(ta.shape, tb.shape, "{name}");
-        let va = ta.clone().convert::<f32>().into_vec::<f32>().unwrap();
-        let vb = tb.clone().convert::<f32>().into_vec::<f32>().unwrap();
+        assert_eq!(ta.shape().to_vec(), tb.shape().to_vec(), "{name}");
+        let va = ta.clone().convert::<f32>().try_into_vec::<f32>().unwrap();
+        let vb = tb.clone().convert::<f32>().try_into_vec::<f32>().unwrap();
         for (x, y) in va.iter().zip(&vb) {
             worst = worst.max((x - y).abs());
         }

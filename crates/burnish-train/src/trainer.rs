@@ -594,7 +594,7 @@ impl Trainer {
                 source,
             })?;
         }
-        let written = (|| {
+        let written = (|| -> Result<()> {
             create_dir(&tmp_dir)?;
             save_safetensors(model, &tmp_dir.join(files::MODEL))?;
             let tensors = optim.state_tensors();
