@@ -602,6 +602,9 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
         );
     }
 
+    // The new head's initialisation follows the seed: a run restarted from scratch (killed
+    // before its first checkpoint) starts from the same weights.
+    device.seed(cfg.seed);
     let (model, config, report) = BertForSequenceClassification::from_pretrained(
         &args.model,
         Some(task.num_labels()),

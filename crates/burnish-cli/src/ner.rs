@@ -178,6 +178,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
     let valid_features = featurize(&tokenizer, &valid_sentences, &tags, &options, &valid_path)?;
     let valid_gold: Vec<Vec<String>> = valid_sentences.iter().map(|s| s.tags.clone()).collect();
 
+    device.seed(cfg.seed);
     let (model, config, report) =
         BertForTokenClassification::from_pretrained(&args.model, Some(tags.len()), &device)?;
     if cfg.max_length > config.max_position_embeddings {

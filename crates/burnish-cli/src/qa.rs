@@ -204,6 +204,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         null_threshold: v2.then_some(args.null_threshold),
     };
 
+    device.seed(cfg.seed);
     let (model, config, report) = BertForQuestionAnswering::from_pretrained(&args.model, &device)?;
     if cfg.max_length > config.max_position_embeddings {
         bail!(
