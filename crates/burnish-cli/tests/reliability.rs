@@ -156,12 +156,12 @@ fn random_kills_leave_a_run_that_resumes_to_the_uninterrupted_weights() {
     const KILLS: usize = 20;
     let data = data();
     let tmp = tempfile::tempdir().unwrap();
-    let extra = ["--epochs", "3", "--checkpoint-every", "1", "--seed", "5"];
+    let extra = ["--epochs", "4", "--checkpoint-every", "1", "--seed", "5"];
 
     // The uninterrupted run, timed: `startup` until its first checkpoint, `total` to the end.
     let full = tmp.path().join("full");
     let t = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_burnish"))
+    let child = Command::new(env!("CARGO_BIN_EXE_burnish"))
         .args(finetune_args(&data, &full, &extra))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -178,18 +178,26 @@ fn random_kills_leave_a_run_that_resumes_to_the_uninterrupted_weights() {
     assert!(out.status.success(), "{stderr}");
     let full_metrics = read_json(&full.join("metrics.json"));
     let steps = full_metrics["steps"].as_u64().unwrap();
-    assert_eq!(steps, 3 * 12);
+    assert_eq!(steps, 4 * 12);
     assert!(full_metrics["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
 
-    // The killed run. Even kills fall uniformly in the start-up (loading, tokenizing, the
-    // first step), odd ones uniformly in the first sixteenth of the training time after it
-    // (steps and checkpoint writes): every kind of moment is hit, and 20 kills do not reach
-    // the end.
+    // The killed run. Even kills fall uniformly in the start-up (loading, tokenizing,
+    // resuming, the first step); odd ones wait until the process has written a new checkpoint
+    // (it is training) and then fall uniformly in the next two steps (forward, backward,
+    // update, checkpoint writes and renames). Every kind of moment is hit, and 20 kills do not
+    // reach the end.
     let run = tmp.path().join("killed");
     let args = finetune_args(&data, &run, &extra);
     let mut rng = Rng(2024);
     let startup_us = (startup.as_micros() as u64).max(1);
-    let training_us = (total.saturating_sub(startup).as_micros() as u64 / 16).max(1);
+    let step_us = (total.saturating_sub(startup).as_micros() as u64 / steps).max(1);
+    let checkpoint_step = |run: &Path| {
+        std::fs::read_to_string(run.join("checkpoint/trainer_state.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["global_step"].as_u64())
+            .unwrap_or(0)
+    };
     let mut kills = 0;
     let mut mid_training = 0;
     let mut last_step = 0;
@@ -200,16 +208,20 @@ fn random_kills_leave_a_run_that_resumes_to_the_uninterrupted_weights() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let delay = if kills % 2 == 0 {
-            rng.below(startup_us)
+        if kills % 2 == 0 {
+            std::thread::sleep(Duration::from_micros(rng.below(startup_us)));
         } else {
-            startup_us + rng.below(training_us)
-        };
-        std::thread::sleep(Duration::from_micros(delay));
+            let waiting = Instant::now();
+            while checkpoint_step(&run) <= last_step && child.try_wait().unwrap().is_none() {
+                assert!(waiting.elapsed().as_secs() < 120, "no training progress");
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            std::thread::sleep(Duration::from_micros(rng.below(2 * step_us)));
+        }
         if child.try_wait().unwrap().is_some() {
             let out = child.wait_with_output().unwrap();
             panic!(
-                "the run finished after {kills} kills; lower the kill window\n{}",
+                "the run finished after {kills} kills\n{}",
                 String::from_utf8_lossy(&out.stderr)
             );
         }
@@ -234,7 +246,7 @@ fn random_kills_leave_a_run_that_resumes_to_the_uninterrupted_weights() {
         }
     }
     assert!(
-        mid_training >= 3,
+        mid_training >= KILLS / 2,
         "only {mid_training} of {KILLS} kills fell after a training step"
     );
     assert!(last_step < steps, "the kills reached the end");
