@@ -3,7 +3,7 @@
 //! an error, never a panic. Classification inputs that read are also labelled and tokenized.
 //! A panicking input is saved under the target folder's `fuzz-crashes/` and fails the test.
 //!
-//! `BURNISH_FUZZ_ITERS=N` (inputs per reader, default 1500) or `BURNISH_FUZZ_SECONDS=S` (time
+//! `BURNISH_FUZZ_ITERS=N` (inputs per reader, default 800) or `BURNISH_FUZZ_SECONDS=S` (time
 //! per reader) make it run longer; `fuzz/` holds the cargo-fuzz (libFuzzer) targets.
 
 #[path = "../../../tests/support/mutate.rs"]
@@ -51,7 +51,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn readers_survive_mutated_inputs() {
-    let iters = 1500;
+    let iters = 800;
     let tmp = tempfile::tempdir().unwrap();
     let tokenizer = tokenizer();
     let write = |name: &str, bytes: &[u8]| {

@@ -92,6 +92,14 @@ impl Tokenizer {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| TokenizerError::io(path, e))?;
+        // Syntax first: `tokenizers` 0.22 panics (instead of failing) on some malformed JSON
+        // inside the decoder (found by crates/burnish-tokenizer/tests/fuzz.rs).
+        serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|source| {
+            TokenizerError::Json {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
         let mut inner = HfTokenizer::from_bytes(&bytes).map_err(|e| invalid_json(path, e))?;
 
         let file_truncation = inner.get_truncation().cloned();

@@ -119,6 +119,28 @@ fn malformed_tokenizer_json() {
     names(&err, "tokenizer.json");
 }
 
+/// Regression (found by tests/fuzz.rs): a stray byte inside the `decoder` object made the
+/// `tokenizers` crate panic ("Helper: Error(...)") instead of failing.
+#[test]
+fn invalid_byte_in_the_decoder_is_an_error_not_a_panic() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tiny-bert");
+    let text = std::fs::read(fixture.join("tokenizer.json")).unwrap();
+    let needle = b"\"decoder\": {";
+    let at = text
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    let mut damaged = text[..at].to_vec();
+    damaged.extend_from_slice(b"\"decoder\":\xb9{");
+    damaged.extend_from_slice(&text[at + needle.len()..]);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tokenizer.json", &damaged);
+    let err = Tokenizer::from_dir(dir.path()).unwrap_err();
+    assert!(matches!(err, TokenizerError::Json { .. }), "{err}");
+    names(&err, "tokenizer.json");
+    assert!(err.to_string().contains("line "), "{err}");
+}
+
 #[test]
 fn malformed_tokenizer_config() {
     let dir = small_vocab_dir();
