@@ -25,8 +25,11 @@ fn scratch() -> &'static PathBuf {
 fn tokenizer() -> &'static Tokenizer {
     static TOKENIZER: OnceLock<Tokenizer> = OnceLock::new();
     TOKENIZER.get_or_init(|| {
-        Tokenizer::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/tiny-bert"))
-            .unwrap()
+        Tokenizer::from_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/tiny-bert"
+        ))
+        .unwrap()
     })
 }
 
@@ -44,8 +47,11 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&path, body).unwrap();
     match index {
         0..=2 => {
-            let kind = [LabelKind::Class, LabelKind::MultiLabel, LabelKind::Regression]
-                [(selector as usize / NAMES.len()) % 3];
+            let kind = [
+                LabelKind::Class,
+                LabelKind::MultiLabel,
+                LabelKind::Regression,
+            ][(selector as usize / NAMES.len()) % 3];
             let mut options = ReadOptions::new(ColumnSpec::new("text", Some("label")));
             options.label_kind = kind;
             options.bad_rows = if selector & 0x80 != 0 {
@@ -56,7 +62,12 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(dataset) = Dataset::read(&path, &options)
                 && let Ok(task) = Task::from_dataset(kind, &dataset)
             {
-                let _ = tokenize_dataset(tokenizer(), &dataset, Some(&task), &TokenizeOptions::new(16));
+                let _ = tokenize_dataset(
+                    tokenizer(),
+                    &dataset,
+                    Some(&task),
+                    &TokenizeOptions::new(16),
+                );
             }
         }
         3 | 4 => {

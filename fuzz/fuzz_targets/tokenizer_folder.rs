@@ -16,8 +16,8 @@ fn folders() -> &'static [PathBuf; 3] {
     static DIRS: OnceLock<[PathBuf; 3]> = OnceLock::new();
     DIRS.get_or_init(|| {
         std::array::from_fn(|k| {
-            let dir = std::env::temp_dir()
-                .join(format!("burnish-fuzz-tok-{}-{k}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("burnish-fuzz-tok-{}-{k}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             if k == 2 {
                 std::fs::copy(format!("{FIXTURE}/vocab.txt"), dir.join("vocab.txt")).unwrap();

@@ -567,7 +567,11 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
                             _ => 0,
                         })
                         .collect();
-                    stratified_split(&keys, args.valid_fraction, args.split_seed.unwrap_or(cfg.seed))?
+                    stratified_split(
+                        &keys,
+                        args.valid_fraction,
+                        args.split_seed.unwrap_or(cfg.seed),
+                    )?
                 }
                 _ => train_valid_split(
                     all_train.examples.len(),

@@ -78,7 +78,11 @@ impl Case {
             "--quiet",
         ];
         // Small defaults unless the case sets them.
-        for (flag, value) in [("--epochs", "1"), ("--batch-size", "4"), ("--max-length", "16")] {
+        for (flag, value) in [
+            ("--epochs", "1"),
+            ("--batch-size", "4"),
+            ("--max-length", "16"),
+        ] {
             if !extra.contains(&flag) {
                 args.extend([flag, value]);
             }
@@ -95,7 +99,11 @@ impl Case {
         assert!(!stderr.contains("panicked"), "{stderr}");
         let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
         assert_eq!(errors.len(), 1, "one error line: {stderr}");
-        assert_eq!(stderr.trim_end().lines().last(), Some(errors[0]), "{stderr}");
+        assert_eq!(
+            stderr.trim_end().lines().last(),
+            Some(errors[0]),
+            "{stderr}"
+        );
         for needle in needles {
             assert!(errors[0].contains(needle), "{needle:?} not in: {stderr}");
         }
@@ -173,14 +181,21 @@ fn config_disagrees_with_the_weights() {
 #[test]
 fn malformed_config_json() {
     let case = Case::new("tiny-bert");
-    std::fs::write(case.model("config.json"), "{\n  \"hidden_size\": 16,\n  oops\n}").unwrap();
+    std::fs::write(
+        case.model("config.json"),
+        "{\n  \"hidden_size\": 16,\n  oops\n}",
+    )
+    .unwrap();
     case.fails(&case.finetune("train.tsv", &[]), &["config.json", "line 3"]);
     std::fs::write(
         case.model("config.json"),
         r#"{"hidden_size": 16, "num_attention_heads": 5}"#,
     )
     .unwrap();
-    case.fails(&case.finetune("train.tsv", &[]), &["config.json", "num_attention_heads"]);
+    case.fails(
+        &case.finetune("train.tsv", &[]),
+        &["config.json", "num_attention_heads"],
+    );
 }
 
 // ---- tokenizers ----------------------------------------------------------------------------
@@ -210,7 +225,10 @@ fn empty_and_malformed_tokenizer_json() {
     std::fs::write(case.model("tokenizer.json"), "").unwrap();
     case.fails(&case.finetune("train.tsv", &[]), &["tokenizer.json"]);
     std::fs::write(case.model("tokenizer.json"), "{\"model\": [1, 2,").unwrap();
-    case.fails(&case.finetune("train.tsv", &[]), &["tokenizer.json", "line 1"]);
+    case.fails(
+        &case.finetune("train.tsv", &[]),
+        &["tokenizer.json", "line 1"],
+    );
 }
 
 // ---- classification data -------------------------------------------------------------------
@@ -219,7 +237,10 @@ fn empty_and_malformed_tokenizer_json() {
 fn csv_ragged_row() {
     let case = Case::new("tiny-bert");
     case.write("d.csv", b"text,label\ngood movie,1\nbad movie,0,extra\n");
-    case.fails(&case.finetune("d.csv", &[]), &["d.csv:3", "expected 2 fields"]);
+    case.fails(
+        &case.finetune("d.csv", &[]),
+        &["d.csv:3", "expected 2 fields"],
+    );
 }
 
 #[test]
@@ -235,7 +256,10 @@ fn csv_bad_quoting() {
 #[test]
 fn invalid_utf8() {
     let case = Case::new("tiny-bert");
-    case.write("d.tsv", b"text\tlabel\ngood movie\t1\nbad \xff\xfe movie\t0\n");
+    case.write(
+        "d.tsv",
+        b"text\tlabel\ngood movie\t1\nbad \xff\xfe movie\t0\n",
+    );
     case.fails(&case.finetune("d.tsv", &[]), &["d.tsv:3", "UTF-8"]);
 }
 
@@ -259,7 +283,10 @@ fn unknown_validation_label() {
 #[test]
 fn nan_and_out_of_range_regression_targets() {
     let case = Case::new("tiny-bert");
-    case.write("d.jsonl", b"{\"text\": \"good\", \"label\": 0.5}\n{\"text\": \"bad\", \"label\": \"NaN\"}\n");
+    case.write(
+        "d.jsonl",
+        b"{\"text\": \"good\", \"label\": 0.5}\n{\"text\": \"bad\", \"label\": \"NaN\"}\n",
+    );
     case.fails(
         &case.finetune("d.jsonl", &["--label-kind", "regression"]),
         &["d.jsonl:2", "label", "NaN"],
@@ -274,7 +301,10 @@ fn nan_and_out_of_range_regression_targets() {
 #[test]
 fn malformed_jsonl_line() {
     let case = Case::new("tiny-bert");
-    case.write("d.jsonl", b"{\"text\": \"good\", \"label\": 1}\n{\"text\": \"bad\", \"label\": 0\n");
+    case.write(
+        "d.jsonl",
+        b"{\"text\": \"good\", \"label\": 1}\n{\"text\": \"bad\", \"label\": 0\n",
+    );
     case.fails(&case.finetune("d.jsonl", &[]), &["d.jsonl:2", "column"]);
 }
 
@@ -296,10 +326,9 @@ fn batch_size_larger_than_the_data() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("batch size 64 exceeds"), "{stderr}");
-    let metrics: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(case.out().join("metrics.json")).unwrap(),
-    )
-    .unwrap();
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.out().join("metrics.json")).unwrap())
+            .unwrap();
     assert_eq!(metrics["steps"], 1);
 }
 
@@ -313,10 +342,17 @@ fn existing_run_directory() {
     let out = case.finetune("train.tsv", &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("already exists") && stderr.contains("--overwrite"), "{stderr}");
+    assert!(
+        stderr.contains("already exists") && stderr.contains("--overwrite"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read_dir(case.out()).unwrap().count(), 1);
     let out = case.finetune("train.tsv", &["--overwrite"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!case.out().join("notes.txt").exists());
     assert!(case.out().join("metrics.json").is_file());
 
@@ -339,7 +375,11 @@ fn existing_run_directory() {
         "--input",
         input.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 }
 

@@ -259,7 +259,10 @@ fn random_kills_leave_a_run_that_resumes_to_the_uninterrupted_weights() {
     assert_eq!(metrics["best"], full_metrics["best"]);
     for file in ["model.safetensors", "checkpoint/model.safetensors"] {
         let diff = max_weight_diff(&full.join(file), &run.join(file));
-        assert!(diff <= 1e-6, "{file}: weights differ by {diff} after {KILLS} kills");
+        assert!(
+            diff <= 1e-6,
+            "{file}: weights differ by {diff} after {KILLS} kills"
+        );
     }
     eprintln!(
         "{KILLS} kills ({mid_training} after training progress, last checkpoint at step \
@@ -297,10 +300,19 @@ fn a_failing_write_keeps_the_previous_checkpoint_intact() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let before: Vec<(String, Vec<u8>)> = ["model.safetensors", "optimizer.safetensors", "trainer_state.json"]
-        .iter()
-        .map(|f| (f.to_string(), std::fs::read(run.join("checkpoint").join(f)).unwrap()))
-        .collect();
+    let before: Vec<(String, Vec<u8>)> = [
+        "model.safetensors",
+        "optimizer.safetensors",
+        "trainer_state.json",
+    ]
+    .iter()
+    .map(|f| {
+        (
+            f.to_string(),
+            std::fs::read(run.join("checkpoint").join(f)).unwrap(),
+        )
+    })
+    .collect();
 
     // Second process: files may not grow past 40 KiB. The model (37 KiB) fits, the optimizer
     // moments (twice that) do not: the next checkpoint fails half-way.
@@ -321,7 +333,10 @@ fn a_failing_write_keeps_the_previous_checkpoint_intact() {
         error[0].contains("optimizer.safetensors") && error[0].contains("too large"),
         "{stderr}"
     );
-    assert!(!run.join(".checkpoint.partial").exists(), "partial checkpoint left");
+    assert!(
+        !run.join(".checkpoint.partial").exists(),
+        "partial checkpoint left"
+    );
     for (name, bytes) in &before {
         assert_eq!(
             &std::fs::read(run.join("checkpoint").join(name)).unwrap(),
@@ -350,7 +365,16 @@ fn an_absurd_learning_rate_stops_the_run_with_advice() {
     let mut args = finetune_args(
         &data,
         &run,
-        &["--epochs", "2", "--warmup-ratio", "0", "--max-bad-steps", "3", "--max-grad-norm", "0"],
+        &[
+            "--epochs",
+            "2",
+            "--warmup-ratio",
+            "0",
+            "--max-bad-steps",
+            "3",
+            "--max-grad-norm",
+            "0",
+        ],
     );
     let lr = args.iter().position(|a| a == "--lr").unwrap();
     args[lr + 1] = "1e30".into();
@@ -378,7 +402,11 @@ fn seeds_report_mean_and_std_and_keep_the_best() {
     let data = data();
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
-    let args = finetune_args(&data, &run, &["--epochs", "1", "--seeds", "3", "--seed", "10"]);
+    let args = finetune_args(
+        &data,
+        &run,
+        &["--epochs", "1", "--seeds", "3", "--seed", "10"],
+    );
     let out = burnish(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -391,10 +419,7 @@ fn seeds_report_mean_and_std_and_keep_the_best() {
         .iter()
         .map(|v| (v["seed"].as_u64().unwrap(), v["value"].as_f64().unwrap()))
         .collect();
-    assert_eq!(
-        values.iter().map(|v| v.0).collect::<Vec<_>>(),
-        [10, 11, 12]
-    );
+    assert_eq!(values.iter().map(|v| v.0).collect::<Vec<_>>(), [10, 11, 12]);
     let mean = values.iter().map(|v| v.1).sum::<f64>() / 3.0;
     let var = values.iter().map(|v| (v.1 - mean).powi(2)).sum::<f64>() / 2.0;
     assert!((seeds["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
@@ -403,14 +428,22 @@ fn seeds_report_mean_and_std_and_keep_the_best() {
         .iter()
         .fold(values[0], |b, v| if v.1 > b.1 { *v } else { b });
     assert_eq!(seeds["best_seed"].as_u64().unwrap(), best.0);
-    assert_eq!(metrics["best"]["metrics"]["accuracy"].as_f64().unwrap(), best.1);
+    assert_eq!(
+        metrics["best"]["metrics"]["accuracy"].as_f64().unwrap(),
+        best.1
+    );
     // The best seed's model is the run directory's.
     let best_dir = run.join(format!("seeds/seed-{}", best.0));
     assert_eq!(
         std::fs::read(run.join("model.safetensors")).unwrap(),
         std::fs::read(best_dir.join("model.safetensors")).unwrap()
     );
-    for f in ["config.json", "tokenizer.json", "labels.json", "training_config.json"] {
+    for f in [
+        "config.json",
+        "tokenizer.json",
+        "labels.json",
+        "training_config.json",
+    ] {
         assert!(run.join(f).is_file(), "{f} missing");
     }
     assert!(metrics["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);

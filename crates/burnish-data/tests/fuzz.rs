@@ -23,8 +23,10 @@ fn crash_dir() -> PathBuf {
 }
 
 fn tokenizer() -> Tokenizer {
-    Tokenizer::from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tiny-bert"))
-        .unwrap()
+    Tokenizer::from_dir(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tiny-bert"),
+    )
+    .unwrap()
 }
 
 const CSV: &str = "text,label\n\"good, very good\",pos\nbad movie,neg\n\"said \"\"hi\"\"\",pos\n\
@@ -62,34 +64,62 @@ fn readers_survive_mutated_inputs() {
 
     // Classification readers, each format with each label kind, then labels and tokens.
     for (i, (name, seeds)) in [
-        ("d.csv", vec![CSV.as_bytes().to_vec(), REGRESSION.replace('\t', ",").into_bytes()]),
-        ("d.tsv", vec![TSV.as_bytes().to_vec(), REGRESSION.as_bytes().to_vec()]),
+        (
+            "d.csv",
+            vec![
+                CSV.as_bytes().to_vec(),
+                REGRESSION.replace('\t', ",").into_bytes(),
+            ],
+        ),
+        (
+            "d.tsv",
+            vec![TSV.as_bytes().to_vec(), REGRESSION.as_bytes().to_vec()],
+        ),
         ("d.jsonl", vec![JSONL.as_bytes().to_vec()]),
     ]
     .into_iter()
     .enumerate()
     {
-        mutate::fuzz(&format!("dataset {name}"), 100 + i as u64, &seeds, iters, &crash_dir(), |input| {
-            let path = write(name, input);
-            for kind in [LabelKind::Class, LabelKind::MultiLabel, LabelKind::Regression] {
-                for (columns, policy) in [
-                    (ColumnSpec::new("text", Some("label")), BadRowPolicy::Fail),
-                    (ColumnSpec::pair("sentence", "text_b", Some("label")), BadRowPolicy::Skip),
+        mutate::fuzz(
+            &format!("dataset {name}"),
+            100 + i as u64,
+            &seeds,
+            iters,
+            &crash_dir(),
+            |input| {
+                let path = write(name, input);
+                for kind in [
+                    LabelKind::Class,
+                    LabelKind::MultiLabel,
+                    LabelKind::Regression,
                 ] {
-                    let mut options = ReadOptions::new(columns);
-                    options.label_kind = kind;
-                    options.bad_rows = policy;
-                    let Ok(dataset) = Dataset::read(&path, &options) else {
-                        continue;
-                    };
-                    let _ = dataset.bad_rows_summary(3);
-                    let Ok(task) = Task::from_dataset(kind, &dataset) else {
-                        continue;
-                    };
-                    let _ = tokenize_dataset(&tokenizer, &dataset, Some(&task), &TokenizeOptions::new(16));
+                    for (columns, policy) in [
+                        (ColumnSpec::new("text", Some("label")), BadRowPolicy::Fail),
+                        (
+                            ColumnSpec::pair("sentence", "text_b", Some("label")),
+                            BadRowPolicy::Skip,
+                        ),
+                    ] {
+                        let mut options = ReadOptions::new(columns);
+                        options.label_kind = kind;
+                        options.bad_rows = policy;
+                        let Ok(dataset) = Dataset::read(&path, &options) else {
+                            continue;
+                        };
+                        let _ = dataset.bad_rows_summary(3);
+                        let Ok(task) = Task::from_dataset(kind, &dataset) else {
+                            continue;
+                        };
+                        let _ = tokenize_dataset(
+                            &tokenizer,
+                            &dataset,
+                            Some(&task),
+                            &TokenizeOptions::new(16),
+                        );
+                    }
                 }
-            }
-        });
+            },
+        );
     }
 
     for (i, (name, seeds)) in [
@@ -99,18 +129,29 @@ fn readers_survive_mutated_inputs() {
     .into_iter()
     .enumerate()
     {
-        mutate::fuzz(&format!("ner {name}"), 200 + i as u64, &seeds, iters, &crash_dir(), |input| {
-            let path = write(name, input);
-            for policy in [BadRowPolicy::Fail, BadRowPolicy::Skip] {
-                let options = NerReadOptions {
-                    bad_rows: policy,
-                    ..NerReadOptions::default()
-                };
-                if let Ok(data) = NerDataset::read(&path, &options) {
-                    let _ = (data.tag_set(), data.entity_types(), data.bad_rows_summary(3));
+        mutate::fuzz(
+            &format!("ner {name}"),
+            200 + i as u64,
+            &seeds,
+            iters,
+            &crash_dir(),
+            |input| {
+                let path = write(name, input);
+                for policy in [BadRowPolicy::Fail, BadRowPolicy::Skip] {
+                    let options = NerReadOptions {
+                        bad_rows: policy,
+                        ..NerReadOptions::default()
+                    };
+                    if let Ok(data) = NerDataset::read(&path, &options) {
+                        let _ = (
+                            data.tag_set(),
+                            data.entity_types(),
+                            data.bad_rows_summary(3),
+                        );
+                    }
                 }
-            }
-        });
+            },
+        );
     }
 
     for (i, (name, seeds)) in [
@@ -120,17 +161,24 @@ fn readers_survive_mutated_inputs() {
     .into_iter()
     .enumerate()
     {
-        mutate::fuzz(&format!("squad {name}"), 300 + i as u64, &seeds, iters, &crash_dir(), |input| {
-            let path = write(name, input);
-            if let Ok(data) = SquadDataset::read(&path) {
-                for e in &data.examples {
-                    for a in &e.answers {
-                        let _ = (a.byte_span(&e.context), a.is_aligned(&e.context));
+        mutate::fuzz(
+            &format!("squad {name}"),
+            300 + i as u64,
+            &seeds,
+            iters,
+            &crash_dir(),
+            |input| {
+                let path = write(name, input);
+                if let Ok(data) = SquadDataset::read(&path) {
+                    for e in &data.examples {
+                        for a in &e.answers {
+                            let _ = (a.byte_span(&e.context), a.is_aligned(&e.context));
+                        }
                     }
+                    let _ = data.articles_range(0..data.articles.min(1));
                 }
-                let _ = data.articles_range(0..data.articles.min(1));
-            }
-        });
+            },
+        );
     }
 
     for (i, (name, seeds)) in [
@@ -141,22 +189,29 @@ fn readers_survive_mutated_inputs() {
     .into_iter()
     .enumerate()
     {
-        mutate::fuzz(&format!("corpus {name}"), 400 + i as u64, &seeds, iters, &crash_dir(), |input| {
-            let path = write(name, input);
-            let Ok(corpus) = Corpus::new([&path], CorpusOptions::default()) else {
-                return;
-            };
-            // At most a bounded number of items: a reader must end after an error.
-            for item in corpus.documents().take(10_000) {
-                if item.is_err() {
-                    break;
+        mutate::fuzz(
+            &format!("corpus {name}"),
+            400 + i as u64,
+            &seeds,
+            iters,
+            &crash_dir(),
+            |input| {
+                let path = write(name, input);
+                let Ok(corpus) = Corpus::new([&path], CorpusOptions::default()) else {
+                    return;
+                };
+                // At most a bounded number of items: a reader must end after an error.
+                for item in corpus.documents().take(10_000) {
+                    if item.is_err() {
+                        break;
+                    }
                 }
-            }
-            for item in corpus.sentences().take(10_000) {
-                if item.is_err() {
-                    break;
+                for item in corpus.sentences().take(10_000) {
+                    if item.is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            },
+        );
     }
 }

@@ -43,31 +43,52 @@ fn model_folder_loader_survives_mutated_files() {
         read("tiny-bert/config.json"),
         read("tiny-bert-bin/config.json"),
     ];
-    mutate::fuzz("config.json", 1, &config_seeds, iters, &crash_dir(), |input| {
-        let path = tmp.path().join("config.json");
-        std::fs::write(&path, input).unwrap();
-        if let Ok(c) = BertConfig::from_file(&path) {
-            let _ = (c.validate(&path), c.head_dim(), c.classifier_dropout_prob());
-        }
-    });
+    mutate::fuzz(
+        "config.json",
+        1,
+        &config_seeds,
+        iters,
+        &crash_dir(),
+        |input| {
+            let path = tmp.path().join("config.json");
+            std::fs::write(&path, input).unwrap();
+            if let Ok(c) = BertConfig::from_file(&path) {
+                let _ = (c.validate(&path), c.head_dim(), c.classifier_dropout_prob());
+            }
+        },
+    );
 
     let st_seeds = vec![read("tiny-bert/model.safetensors")];
-    mutate::fuzz("model.safetensors", 2, &st_seeds, iters, &crash_dir(), |input| {
-        let path = tmp.path().join("model.safetensors");
-        std::fs::write(&path, input).unwrap();
-        if let Ok(checkpoint) = Checkpoint::read_safetensors(&path) {
-            let mut m = model.clone();
-            let _ = load_checkpoint(&mut m, &checkpoint, spec);
-        }
-    });
+    mutate::fuzz(
+        "model.safetensors",
+        2,
+        &st_seeds,
+        iters,
+        &crash_dir(),
+        |input| {
+            let path = tmp.path().join("model.safetensors");
+            std::fs::write(&path, input).unwrap();
+            if let Ok(checkpoint) = Checkpoint::read_safetensors(&path) {
+                let mut m = model.clone();
+                let _ = load_checkpoint(&mut m, &checkpoint, spec);
+            }
+        },
+    );
 
     let pt_seeds = vec![read("tiny-bert-bin/pytorch_model.bin")];
-    mutate::fuzz("pytorch_model.bin", 3, &pt_seeds, iters, &crash_dir(), |input| {
-        let path = tmp.path().join("pytorch_model.bin");
-        std::fs::write(&path, input).unwrap();
-        if let Ok(checkpoint) = Checkpoint::read_pytorch(&path) {
-            let mut m = model.clone();
-            let _ = load_checkpoint(&mut m, &checkpoint, spec);
-        }
-    });
+    mutate::fuzz(
+        "pytorch_model.bin",
+        3,
+        &pt_seeds,
+        iters,
+        &crash_dir(),
+        |input| {
+            let path = tmp.path().join("pytorch_model.bin");
+            std::fs::write(&path, input).unwrap();
+            if let Ok(checkpoint) = Checkpoint::read_pytorch(&path) {
+                let mut m = model.clone();
+                let _ = load_checkpoint(&mut m, &checkpoint, spec);
+            }
+        },
+    );
 }

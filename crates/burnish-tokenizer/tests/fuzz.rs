@@ -24,7 +24,10 @@ fn tokenizer_loader_survives_mutated_files() {
     let read = |name: &str| std::fs::read(fixture().join(name)).unwrap();
     // Each target damages one file of an otherwise intact folder.
     for (i, (file, others)) in [
-        ("tokenizer.json", &["tokenizer_config.json", "special_tokens_map.json"][..]),
+        (
+            "tokenizer.json",
+            &["tokenizer_config.json", "special_tokens_map.json"][..],
+        ),
         ("vocab.txt", &["tokenizer_config.json"][..]),
         ("tokenizer_config.json", &["vocab.txt"][..]),
     ]

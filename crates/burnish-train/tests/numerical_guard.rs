@@ -96,7 +96,15 @@ fn non_finite_steps_are_skipped_logged_and_stop_the_run_after_max_bad_steps() {
     };
     let eval_examples = examples[..16].to_vec();
     let mut eval = |m: &BertForSequenceClassification| {
-        evaluate(m, &eval_examples, &Task::Regression, 16, pad, &Device::flex()).map(|e| e.metrics)
+        evaluate(
+            m,
+            &eval_examples,
+            &Task::Regression,
+            16,
+            pad,
+            &Device::flex(),
+        )
+        .map(|e| e.metrics)
     };
 
     // Two isolated bad batches (calls 2 and 5 of 8): both skipped, the run finishes.
@@ -112,7 +120,11 @@ fn non_finite_steps_are_skipped_logged_and_stop_the_run_after_max_bad_steps() {
     let result = trainer.fit(regressor(&device), &data, &mut eval).unwrap();
     assert_eq!(result.outcome, Outcome::Finished);
     assert_eq!(result.state.skipped_steps, 2);
-    assert_eq!(result.state.global_step, 8 - 2, "skipped steps are not optimizer steps");
+    assert_eq!(
+        result.state.global_step,
+        8 - 2,
+        "skipped steps are not optimizer steps"
+    );
     let skipped = log_lines(dir.path(), "skipped");
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert_eq!(skipped[0]["batch"], 2);
