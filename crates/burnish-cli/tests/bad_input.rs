@@ -112,6 +112,8 @@ impl Case {
             "a failed run left {}",
             self.out().display()
         );
+        // What the user sees (shown with --nocapture; docs/reliability.md quotes it).
+        eprintln!("{}", errors[0]);
         errors[0].to_string()
     }
 }
@@ -157,9 +159,14 @@ fn truncated_pytorch_bin() {
 fn pytorch_bin_with_code_is_not_executed() {
     let case = Case::new("tiny-bert-bin");
     let marker = case.path("pwned");
-    // Protocol-0 pickle: os.system("touch MARKER").
-    let pickle = format!("cos\nsystem\n(S'touch {}'\ntR.", marker.display());
-    std::fs::write(case.model("pytorch_model.bin"), pickle.as_bytes()).unwrap();
+    // What `pickle.dumps` writes for `os.system("touch MARKER")` called at load time:
+    // PROTO 2, GLOBAL os.system, BINUNICODE command, TUPLE1, REDUCE, STOP.
+    let command = format!("touch {}", marker.display());
+    let mut pickle = b"\x80\x02cos\nsystem\nX".to_vec();
+    pickle.extend_from_slice(&(command.len() as u32).to_le_bytes());
+    pickle.extend_from_slice(command.as_bytes());
+    pickle.extend_from_slice(b"\x85R.");
+    std::fs::write(case.model("pytorch_model.bin"), &pickle).unwrap();
     case.fails(&case.finetune("train.tsv", &[]), &["pytorch_model.bin"]);
     assert!(!marker.exists(), "the pickle's code ran");
 }
