@@ -67,9 +67,9 @@ DOCS_RS=1 CUDARC_CUDA_VERSION="${CUDARC_CUDA_VERSION:-13000}" \
 if [ -n "${BURNISH_CARGO_FUZZ_SECONDS:-}" ]; then
   for target in data_readers tokenizer_folder; do
     step "cargo +nightly fuzz run $target (${BURNISH_CARGO_FUZZ_SECONDS}s)"
-    cargo +nightly fuzz run "$target" -- -max_total_time="$BURNISH_CARGO_FUZZ_SECONDS"
+    CARGO_TARGET_DIR="$root/fuzz/target" cargo +nightly fuzz run "$target" -- -max_total_time="$BURNISH_CARGO_FUZZ_SECONDS"
   done
   step "cargo +nightly fuzz run --features model model_folder (${BURNISH_CARGO_FUZZ_SECONDS}s)"
-  cargo +nightly fuzz run --features model model_folder -- \
+  CARGO_TARGET_DIR="$root/fuzz/target" cargo +nightly fuzz run --features model model_folder -- \
     -max_total_time="$BURNISH_CARGO_FUZZ_SECONDS"
 fi
