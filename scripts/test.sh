@@ -78,3 +78,15 @@ DOCS_RS=1 CUDARC_CUDA_VERSION="${CUDARC_CUDA_VERSION:-13000}" \
   cargo check -p burnish-cli --no-default-features --features cuda
 DOCS_RS=1 CUDARC_CUDA_VERSION="${CUDARC_CUDA_VERSION:-13000}" \
   cargo check -p burnish --no-default-features --features cuda --example finetune_cuda
+
+# Opt-in: the libFuzzer targets in fuzz/ (nightly + cargo-fuzz), BURNISH_CARGO_FUZZ_SECONDS
+# each. The bounded stable fuzz tests (crates/*/tests/fuzz.rs) always run with the tests above.
+if [ -n "${BURNISH_CARGO_FUZZ_SECONDS:-}" ]; then
+  for target in data_readers tokenizer_folder; do
+    step "cargo +nightly fuzz run $target (${BURNISH_CARGO_FUZZ_SECONDS}s)"
+    CARGO_TARGET_DIR="$root/fuzz/target" cargo +nightly fuzz run "$target" -- -max_total_time="$BURNISH_CARGO_FUZZ_SECONDS"
+  done
+  step "cargo +nightly fuzz run --features model model_folder (${BURNISH_CARGO_FUZZ_SECONDS}s)"
+  CARGO_TARGET_DIR="$root/fuzz/target" cargo +nightly fuzz run --features model model_folder -- \
+    -max_total_time="$BURNISH_CARGO_FUZZ_SECONDS"
+fi

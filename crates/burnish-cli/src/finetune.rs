@@ -1,7 +1,8 @@
 //! `burnish finetune --task classification`: fine-tune a pre-trained encoder on a labelled file.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -72,7 +73,7 @@ impl LabelKindArg {
 }
 
 /// Arguments of `burnish finetune`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FinetuneArgs {
     /// The task.
     #[arg(long, value_enum, default_value = "classification")]
@@ -170,7 +171,20 @@ pub struct FinetuneArgs {
     checkpoint_every: Option<usize>,
     /// Seed.
     #[arg(long)]
-    seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
+    /// Train with K seeds (the seed, seed+1, ...), each in RUN_DIR/seeds/seed-S; report the
+    /// mean and standard deviation of the best validation metric in metrics.json and keep the
+    /// best seed's model in RUN_DIR. Small data makes fine-tuning unstable across seeds.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seeds: usize,
+    /// The seed of the held-out validation split (`None`: the run's seed). `--seeds` fixes it
+    /// to the first seed so every seed is validated on the same examples.
+    #[arg(skip)]
+    pub(crate) split_seed: Option<u64>,
+    /// Stop after N consecutive optimizer steps with a non-finite loss or gradient norm (each
+    /// is skipped and logged in log.jsonl); the last good checkpoint is kept.
+    #[arg(long)]
+    max_bad_steps: Option<usize>,
     /// Plain shuffled batches instead of length-bucketed ones (the batches PyTorch's
     /// `DataLoader(shuffle=True)` makes; more padding).
     #[arg(long)]
@@ -228,7 +242,8 @@ impl FinetuneArgs {
              head_lr => head_learning_rate, freeze_encoder_epochs => freeze_encoder_epochs,
              warmup_ratio => warmup_ratio, weight_decay => weight_decay,
              layer_lr_decay => layer_lr_decay, grad_accum => grad_accum_steps,
-             max_length => max_length, metric => metric, seed => seed);
+             max_length => max_length, metric => metric, seed => seed,
+             max_bad_steps => max_bad_steps);
         if let Some(n) = self.max_grad_norm {
             cfg.max_grad_norm = (n > 0.0).then_some(n);
         }
@@ -277,11 +292,22 @@ impl FinetuneArgs {
     }
 }
 
-/// What to do with the output directory.
+/// What to do with the output directory: `Ok(true)` to resume the unfinished run in it,
+/// `Ok(false)` to start a new run.
+///
+/// A finished run (it has `metrics.json`) or a folder holding anything but the trainer's own
+/// files is refused unless `overwrite` (then removed). A run killed at any moment stays
+/// resumable: its checkpoint is `checkpoint/` or, if the kill fell between the two renames
+/// that swap a new checkpoint in, `.checkpoint.old/`. A run killed before its first checkpoint
+/// holds only trainer files (a partial checkpoint, the log): it starts over. Temporary files
+/// of interrupted atomic writes are removed.
 pub(crate) fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
-    let state = out.join(files::CHECKPOINT_DIR).join(files::STATE);
     let finished = out.join(run_dir::METRICS).is_file();
-    if finished || (out.exists() && !state.is_file() && dir_has_entries(out)) {
+    let has_state = [files::CHECKPOINT_DIR, files::OLD_CHECKPOINT_DIR]
+        .iter()
+        .any(|d| out.join(d).join(files::STATE).is_file());
+    let foreign = out.is_dir() && !has_state && !holds_only_trainer_files(out)?;
+    if finished || foreign {
         if !overwrite {
             bail!(
                 "{} already exists{}; pass --overwrite to replace it",
@@ -289,14 +315,67 @@ pub(crate) fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
                 if finished {
                     " and holds a finished run"
                 } else {
-                    ""
+                    " and is not an unfinished burnish run"
                 }
             );
         }
         std::fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))?;
         return Ok(false);
     }
-    Ok(state.is_file())
+    if !has_state && dir_has_entries(out) {
+        // Killed before its first checkpoint: nothing to resume.
+        std::fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))?;
+        return Ok(false);
+    }
+    for dir in [out.to_path_buf(), out.join(files::BEST_DIR)] {
+        remove_temporary_files(&dir)?;
+    }
+    Ok(has_state)
+}
+
+/// Whether every entry of `dir` is one the trainer writes before a run's first checkpoint.
+fn holds_only_trainer_files(dir: &Path) -> Result<bool> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let name = entry
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .file_name();
+        let name = name.to_string_lossy();
+        let ours = [
+            files::CHECKPOINT_DIR,
+            files::PARTIAL_CHECKPOINT_DIR,
+            files::OLD_CHECKPOINT_DIR,
+            files::BEST_DIR,
+            files::LOG,
+            files::PLOT,
+        ]
+        .contains(&&*name)
+            || is_temporary(&name);
+        if !ours {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A temporary file of `write_atomic` (`.NAME.tmpPID`).
+fn is_temporary(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(".tmp")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn remove_temporary_files(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if is_temporary(&entry.file_name().to_string_lossy()) && entry.path().is_file() {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn dir_has_entries(dir: &Path) -> bool {
@@ -305,11 +384,41 @@ fn dir_has_entries(dir: &Path) -> bool {
 
 /// Runs `burnish finetune`.
 pub fn run(args: FinetuneArgs) -> Result<()> {
+    if args.seeds > 1 {
+        return crate::seeds::run(args);
+    }
+    if args.seeds == 0 {
+        bail!("--seeds 0: expected at least one seed");
+    }
+    run_one(args)
+}
+
+/// One fine-tuning run (one seed) into `args.out`.
+pub(crate) fn run_one(args: FinetuneArgs) -> Result<()> {
     match args.task {
         TaskArg::Classification => run_classification(args),
         TaskArg::Ner => crate::ner::finetune(&args),
         TaskArg::Qa => crate::qa::finetune(&args),
     }
+}
+
+/// The stop flag every trainer of this process shares: one Ctrl-C handler for all runs (a
+/// `--seeds` run makes several trainers; the handler can only be installed once).
+fn stop_flag() -> Arc<AtomicBool> {
+    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    STOP.get_or_init(|| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                // A second Ctrl-C: give up at once.
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort)");
+        });
+        stop
+    })
+    .clone()
 }
 
 /// A trainer for `cfg` writing to `out`, stopped cleanly by the first Ctrl-C.
@@ -320,15 +429,9 @@ pub(crate) fn make_trainer(
     quiet: bool,
     resuming: bool,
 ) -> Result<Trainer> {
-    let trainer = Trainer::new(cfg.clone(), out, device)?.with_progress(!quiet);
-    let stop = trainer.stop_flag();
-    let _ = ctrlc::set_handler(move || {
-        if stop.swap(true, Ordering::SeqCst) {
-            // A second Ctrl-C: give up at once.
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort)");
-    });
+    let trainer = Trainer::new(cfg.clone(), out, device)?
+        .with_progress(!quiet)
+        .with_stop_flag(stop_flag());
     if resuming {
         eprintln!("resuming the unfinished run in {}", out.display());
     }
@@ -407,6 +510,10 @@ pub(crate) fn run_metrics<M>(
         "train_tokens_per_second": result.tokens_per_second(),
         "wall_seconds": started.elapsed().as_secs_f64(),
         "backend": backend,
+        "skipped_steps": result.state.skipped_steps,
+        // Peak resident memory of the process that finished the run (host memory: on GPU
+        // backends the tensors live elsewhere); null where the OS does not report it.
+        "peak_rss_bytes": burnish::train::memory::peak_rss_bytes(),
     })
 }
 
@@ -460,9 +567,17 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
                             _ => 0,
                         })
                         .collect();
-                    stratified_split(&keys, args.valid_fraction, cfg.seed)?
+                    stratified_split(
+                        &keys,
+                        args.valid_fraction,
+                        args.split_seed.unwrap_or(cfg.seed),
+                    )?
                 }
-                _ => train_valid_split(all_train.examples.len(), args.valid_fraction, cfg.seed)?,
+                _ => train_valid_split(
+                    all_train.examples.len(),
+                    args.valid_fraction,
+                    args.split_seed.unwrap_or(cfg.seed),
+                )?,
             };
             let pick = |idx: &[usize]| {
                 idx.iter()
@@ -491,6 +606,9 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
         );
     }
 
+    // The new head's initialisation follows the seed: a run restarted from scratch (killed
+    // before its first checkpoint) starts from the same weights.
+    device.seed(cfg.seed);
     let (model, config, report) = BertForSequenceClassification::from_pretrained(
         &args.model,
         Some(task.num_labels()),

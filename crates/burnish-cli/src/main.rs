@@ -17,6 +17,7 @@ mod ner;
 mod pretrain;
 mod qa;
 mod run_dir;
+mod seeds;
 mod tokenizer_cmd;
 
 use clap::{Parser, Subcommand};
@@ -60,8 +61,21 @@ fn main() {
         Command::Bench(args) => bench::run(args),
     };
     if let Err(err) = result {
-        // One line: the error and its causes, outermost first.
-        eprintln!("error: {err:#}");
+        eprintln!("error: {}", one_line(&err));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes on one line, outermost first, leaving out a cause whose text the
+/// line already holds (the library errors quote their source in their own message).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line.replace('\n', " ")
 }

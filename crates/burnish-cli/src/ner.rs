@@ -49,6 +49,17 @@ fn read(path: &Path, options: &NerReadOptions) -> Result<NerDataset> {
     if let Some(summary) = data.bad_rows_summary(5) {
         eprintln!("warning: {summary}");
     }
+    if let Some(first) = data.inconsistent_tags.first() {
+        let n = data.inconsistent_tags.len();
+        eprintln!(
+            "warning: {first}{}; read as the start of an entity, as conlleval does              (give --tag-scheme iob1 if the file is IOB1)",
+            if n > 1 {
+                format!(" (and {} more such tags)", n - 1)
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(data)
 }
 
@@ -145,7 +156,11 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             (train.sentences.clone(), valid.sentences, path.clone())
         }
         None => {
-            let (t, v) = train_valid_split(train.len(), args.valid_fraction, cfg.seed)?;
+            let (t, v) = train_valid_split(
+                train.len(),
+                args.valid_fraction,
+                args.split_seed.unwrap_or(cfg.seed),
+            )?;
             eprintln!(
                 "note: no --valid file: holding out {} of {} training sentences for validation",
                 v.len(),
@@ -163,6 +178,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
     let valid_features = featurize(&tokenizer, &valid_sentences, &tags, &options, &valid_path)?;
     let valid_gold: Vec<Vec<String>> = valid_sentences.iter().map(|s| s.tags.clone()).collect();
 
+    device.seed(cfg.seed);
     let (model, config, report) =
         BertForTokenClassification::from_pretrained(&args.model, Some(tags.len()), &device)?;
     if cfg.max_length > config.max_sequence_length() {

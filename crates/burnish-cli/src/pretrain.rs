@@ -296,6 +296,8 @@ pub fn run(args: PretrainArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let tokenizer = tokenizer(&args)?;
+    // New weights follow the seed (a model from scratch, a new head).
+    device.seed(args.seed);
     match objective {
         Objective::Mlm => {
             let (model, config) = match &args.model {

@@ -47,10 +47,41 @@ fn read(path: &Path, articles: Option<Range<usize>>) -> Result<SquadDataset> {
         }
         data = data.articles_range(range);
     }
+    let place = |e: &QaExample| match e.line {
+        Some(line) => format!("{}:{line}: question {:?}", path.display(), e.id),
+        None => format!(
+            "{}: data[{}].paragraphs[{}]: question {:?}",
+            path.display(),
+            e.article,
+            e.paragraph,
+            e.id
+        ),
+    };
+    // An answer past the end of its context cannot be labelled: stop, naming it.
+    for e in &data.examples {
+        for a in &e.answers {
+            if a.byte_span(&e.context).is_none() {
+                bail!(
+                    "{}: answer {:?} at answer_start {} runs past the end of its context \
+                     ({} characters)",
+                    place(e),
+                    a.text,
+                    a.char_start,
+                    e.context.chars().count()
+                );
+            }
+        }
+    }
     if data.misaligned_answers > 0 {
+        let first = data
+            .examples
+            .iter()
+            .find(|e| e.answers.iter().any(|a| !a.is_aligned(&e.context)))
+            .map(|e| format!("; the first: {}", place(e)))
+            .unwrap_or_default();
         eprintln!(
             "note: {}: {} answers do not match the context's text at their `answer_start`; \
-             their spans are taken from the offset, as `transformers` does",
+             their spans are taken from the offset, as `transformers` does{first}",
             path.display(),
             data.misaligned_answers
         );
@@ -173,6 +204,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         null_threshold: v2.then_some(args.null_threshold),
     };
 
+    device.seed(cfg.seed);
     let (model, config, report) = BertForQuestionAnswering::from_pretrained(&args.model, &device)?;
     if cfg.max_length > config.max_sequence_length() {
         bail!(

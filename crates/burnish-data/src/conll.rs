@@ -191,6 +191,10 @@ pub struct NerDataset {
     /// The lines that could not be read (only under [`BadRowPolicy::Skip`]), in file order;
     /// the sentences holding them are left out.
     pub bad_rows: Vec<BadRow>,
+    /// Tags inconsistent with the source scheme, in file order: an `I-X` (or BIOES `E-X`)
+    /// that does not continue an entity of type `X`. They are kept and read leniently, as
+    /// `conlleval` and `seqeval` read them (as the start of an entity); callers can warn.
+    pub inconsistent_tags: Vec<BadRow>,
 }
 
 impl NerDataset {
@@ -250,6 +254,7 @@ impl NerDataset {
         let source_scheme = options
             .source_scheme
             .unwrap_or_else(|| detect_scheme(&sentences));
+        let inconsistent_tags = inconsistent_tags(path, format, &sentences, source_scheme);
         if source_scheme != options.target_scheme {
             for sentence in &mut sentences {
                 sentence.tags = convert_tags(&sentence.tags, source_scheme, options.target_scheme);
@@ -262,6 +267,7 @@ impl NerDataset {
             source_scheme,
             target_scheme: options.target_scheme,
             bad_rows,
+            inconsistent_tags,
         })
     }
 
@@ -391,6 +397,53 @@ pub fn convert_tags(tags: &[String], from: TagScheme, to: TagScheme) -> Vec<Stri
         previous = Some(span);
     }
     out
+}
+
+/// The continuation tags (`I-X`, and `E-X` in BIOES) that do not continue an entity of type
+/// `X` under `scheme`, each with its line (CoNLL: the token's line; JSON Lines: the record's).
+/// IOB1 has none: there `I-X` begins entities.
+fn inconsistent_tags(
+    path: &Path,
+    format: NerFormat,
+    sentences: &[TaggedSentence],
+    scheme: TagScheme,
+) -> Vec<BadRow> {
+    let mut found = Vec::new();
+    if scheme == TagScheme::Iob1 {
+        return found;
+    }
+    for sentence in sentences {
+        // The type of the open entity the previous token leaves, if any.
+        let mut open: Option<&str> = None;
+        for (i, tag) in sentence.tags.iter().enumerate() {
+            match parse_tag(tag) {
+                Some(Tag::Entity(prefix @ (Prefix::I | Prefix::E), kind)) => {
+                    if open != Some(kind) {
+                        let line = match format {
+                            NerFormat::Conll => sentence.line + i,
+                            NerFormat::Jsonl => sentence.line,
+                        };
+                        let before = match i {
+                            0 => "at the start of the sentence".to_owned(),
+                            _ => format!("after {}", sentence.tags[i - 1]),
+                        };
+                        found.push(BadRow {
+                            path: path.to_owned(),
+                            line,
+                            reason: format!(
+                                "{tag} {before} does not continue an entity (inconsistent {})",
+                                scheme.name().to_uppercase()
+                            ),
+                        });
+                    }
+                    open = (prefix == Prefix::I).then_some(kind);
+                }
+                Some(Tag::Entity(Prefix::B, kind)) => open = Some(kind),
+                _ => open = None,
+            }
+        }
+    }
+    found
 }
 
 /// Detects the tagging scheme of sentences.

@@ -54,8 +54,8 @@ pub enum TokenizerError {
         #[source]
         source: HfError,
     },
-    /// A field of a configuration file (`tokenizer_config.json`, `special_tokens_map.json`) has
-    /// an unusable value.
+    /// A field of a configuration file (`tokenizer_config.json`, `special_tokens_map.json`,
+    /// `tokenizer.json`) has an unusable value.
     #[error("{path}: invalid field `{field}`: {reason}")]
     ConfigField {
         /// The configuration file.

@@ -116,6 +116,15 @@ impl Tokenizer {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| TokenizerError::io(path, e))?;
+        // Syntax first: `tokenizers` 0.22 panics (instead of failing) on some malformed JSON
+        // inside the decoder (found by crates/burnish-tokenizer/tests/fuzz.rs).
+        let json = serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|source| {
+            TokenizerError::Json {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+        check_templates(path, "post_processor", &json["post_processor"])?;
         let mut inner = HfTokenizer::from_bytes(&bytes).map_err(|e| invalid_json(path, e))?;
 
         let file_truncation = inner.get_truncation().cloned();
@@ -326,6 +335,41 @@ fn read_vocab(
 
 /// Classifies an error of `tokenizers::Tokenizer::from_bytes`: JSON errors keep their line and
 /// column.
+/// Checks that a `TemplateProcessing` post-processor (also inside a `Sequence`) only uses
+/// special tokens it defines: `tokenizers` 0.22 checks that when a template is built, not when
+/// one is read, and then panics encoding with it (found by tests/fuzz.rs).
+fn check_templates(path: &Path, field: &str, processor: &serde_json::Value) -> Result<()> {
+    match processor["type"].as_str() {
+        Some("TemplateProcessing") => {
+            let defined = &processor["special_tokens"];
+            for template in ["single", "pair"] {
+                let pieces = processor[template].as_array().into_iter().flatten();
+                for id in pieces.filter_map(|p| p["SpecialToken"]["id"].as_str()) {
+                    if defined.get(id).is_none() {
+                        return Err(TokenizerError::ConfigField {
+                            path: path.to_path_buf(),
+                            field: format!("{field}.{template}"),
+                            reason: format!(
+                                "the template uses the special token {id:?}, which its \
+                                 `special_tokens` does not define"
+                            ),
+                        });
+                    }
+                }
+            }
+            Ok(())
+        }
+        Some("Sequence") => {
+            let processors = processor["processors"].as_array().into_iter().flatten();
+            for (i, inner) in processors.enumerate() {
+                check_templates(path, &format!("{field}.processors[{i}]"), inner)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn invalid_json(path: &Path, error: HfError) -> TokenizerError {
     match error.downcast::<serde_json::Error>() {
         Ok(source) => TokenizerError::Json {

@@ -120,6 +120,46 @@ fn malformed_tokenizer_json() {
     names(&err, "tokenizer.json");
 }
 
+/// Regression (found by tests/fuzz.rs): a stray byte inside the `decoder` object made the
+/// `tokenizers` crate panic ("Helper: Error(...)") instead of failing.
+#[test]
+fn invalid_byte_in_the_decoder_is_an_error_not_a_panic() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tiny-bert");
+    let text = std::fs::read(fixture.join("tokenizer.json")).unwrap();
+    let needle = b"\"decoder\": {";
+    let at = text
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    let mut damaged = text[..at].to_vec();
+    damaged.extend_from_slice(b"\"decoder\":\xb9{");
+    damaged.extend_from_slice(&text[at + needle.len()..]);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tokenizer.json", &damaged);
+    let err = Tokenizer::from_dir(dir.path()).unwrap_err();
+    assert!(matches!(err, TokenizerError::Json { .. }), "{err}");
+    names(&err, "tokenizer.json");
+    assert!(err.to_string().contains("line "), "{err}");
+}
+
+/// Regression (found by tests/fuzz.rs): a template naming a special token the
+/// post-processor does not define loaded, then panicked ("no entry found for key") when a
+/// pair was encoded.
+#[test]
+fn template_with_an_undefined_special_token_is_an_error() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tiny-bert");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture.join("tokenizer.json")).unwrap()).unwrap();
+    json["post_processor"]["pair"][2]["SpecialToken"]["id"] = "[SEP@".into();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tokenizer.json", json.to_string().as_bytes());
+    let err = Tokenizer::from_dir(dir.path()).unwrap_err();
+    assert!(matches!(err, TokenizerError::ConfigField { .. }), "{err}");
+    names(&err, "tokenizer.json");
+    assert!(err.to_string().contains("post_processor.pair"), "{err}");
+    assert!(err.to_string().contains("[SEP@"), "{err}");
+}
+
 #[test]
 fn malformed_tokenizer_config() {
     let dir = small_vocab_dir();

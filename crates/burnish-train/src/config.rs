@@ -58,6 +58,9 @@ pub struct TrainConfig {
     pub bucketing: bool,
     /// Log the training loss every N optimizer steps.
     pub log_every: usize,
+    /// Stop after this many consecutive optimizer steps whose loss or gradient norm was not
+    /// finite (each such step is skipped and logged); the last good checkpoint is kept.
+    pub max_bad_steps: usize,
 }
 
 impl Default for TrainConfig {
@@ -85,6 +88,7 @@ impl Default for TrainConfig {
             max_length: 128,
             bucketing: true,
             log_every: 10,
+            max_bad_steps: 5,
         }
     }
 }
@@ -101,6 +105,7 @@ impl TrainConfig {
             ("grad_accum_steps", self.grad_accum_steps),
             ("max_length", self.max_length),
             ("log_every", self.log_every),
+            ("max_bad_steps", self.max_bad_steps),
         ];
         for (field, v) in positive {
             if v == 0 {

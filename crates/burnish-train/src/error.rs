@@ -48,14 +48,23 @@ pub enum TrainError {
     /// The evaluation callback failed.
     #[error("evaluation failed: {0}")]
     Evaluation(String),
-    /// The loss or gradients stayed non-finite.
+    /// The loss or the gradients stayed non-finite for `max_bad_steps` consecutive steps.
     #[error(
-        "the loss was not finite for {steps} consecutive steps (last good checkpoint kept); \
-         try a lower learning rate"
+        "training stopped at step {step}: the loss or gradient norm was not finite for {steps} \
+         consecutive steps ({reason}); {kept}; try a lower learning rate than {lr:e}"
     )]
     NonFinite {
         /// Consecutive bad steps.
         steps: usize,
+        /// Optimizer steps done (the last good one).
+        step: usize,
+        /// What the last bad step had (`loss NaN`, `gradient norm inf`).
+        reason: String,
+        /// The peak learning rate of the stage that diverged.
+        lr: f64,
+        /// Where the last good checkpoint was left, and how to resume from it (or that there
+        /// is none yet).
+        kept: String,
     },
     /// Writing the plot failed.
     #[error(transparent)]

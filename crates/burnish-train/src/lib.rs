@@ -12,6 +12,7 @@
 pub mod bench;
 pub mod config;
 pub mod error;
+pub mod memory;
 pub mod metrics;
 pub mod optim;
 pub mod plot;

@@ -115,6 +115,12 @@ pub struct TrainerState {
     pub train_seconds: f64,
     /// Whether the run is over (a finished run is not resumed).
     pub done: bool,
+    /// Optimizer steps skipped because the loss or gradient norm was not finite.
+    #[serde(default)]
+    pub skipped_steps: usize,
+    /// Consecutive skipped steps up to now (reset by a good step).
+    #[serde(default)]
+    pub bad_steps_in_a_row: usize,
 }
 
 /// The result of [`Trainer::fit`].
@@ -145,6 +151,10 @@ impl<M> FitResult<M> {
 pub mod files {
     /// Resumable checkpoint folder.
     pub const CHECKPOINT_DIR: &str = "checkpoint";
+    /// A checkpoint being written (swapped in by a rename once complete).
+    pub const PARTIAL_CHECKPOINT_DIR: &str = ".checkpoint.partial";
+    /// The previous checkpoint during the swap (read if a crash left no `checkpoint/`).
+    pub const OLD_CHECKPOINT_DIR: &str = ".checkpoint.old";
     /// Best model weights folder.
     pub const BEST_DIR: &str = "best";
     /// Model weights inside both.
@@ -331,21 +341,29 @@ impl Trainer {
             let mut accumulator = GradientsAccumulator::<M>::new();
             let mut micro = 0usize;
             let mut evaluated_at_step = None;
+            // Why the current optimizer step's window is unusable (a non-finite loss).
+            let mut window_bad: Option<String> = None;
             for (bi, indices) in plan.iter().enumerate().skip(state.batch) {
                 device.seed(mix_seed(cfg.seed, epoch as u64, bi as u64));
                 let batch = data.collate(indices);
                 let tokens = data.real_tokens(&batch);
                 let loss = model.loss(&batch, device);
-                let scaled = if cfg.grad_accum_steps > 1 {
-                    loss.clone() / cfg.grad_accum_steps as f64
+                let loss_value = loss.clone().into_scalar::<f64>();
+                if loss_value.is_finite() {
+                    let scaled = if cfg.grad_accum_steps > 1 {
+                        loss / cfg.grad_accum_steps as f64
+                    } else {
+                        loss
+                    };
+                    let grads = GradientsParams::from_grads(scaled.backward(), &model);
+                    accumulator.accumulate(&model, grads);
+                    window_loss += loss_value;
+                    window_steps += 1;
                 } else {
-                    loss.clone()
-                };
-                let grads = GradientsParams::from_grads(scaled.backward(), &model);
-                accumulator.accumulate(&model, grads);
+                    // No backward pass: its gradients could only be garbage.
+                    window_bad = Some(format!("loss {loss_value}"));
+                }
                 micro += 1;
-                window_loss += loss.into_scalar::<f64>();
-                window_steps += 1;
                 state.tokens += tokens as u64;
 
                 let last_of_epoch = bi + 1 == plan.len();
@@ -354,15 +372,47 @@ impl Trainer {
                 }
                 micro = 0;
                 let grads = accumulator.grads();
+                let norm = global_grad_norm(&model, &grads);
+                let norm_value = norm.clone().map(|n| n.into_scalar::<f64>());
+                let bad = window_bad.take().or_else(|| {
+                    norm_value
+                        .filter(|n| !n.is_finite())
+                        .map(|n| format!("gradient norm {n}"))
+                });
+                state.batch = bi + 1;
+                if let Some(reason) = bad {
+                    // Skip the update: the weights and optimizer moments stay the last good ones.
+                    state.skipped_steps += 1;
+                    state.bad_steps_in_a_row += 1;
+                    self.log(&serde_json::json!({
+                        "type": "skipped", "step": state.global_step, "epoch": epoch,
+                        "batch": bi, "reason": reason,
+                        "consecutive": state.bad_steps_in_a_row,
+                    }))?;
+                    progress.set_message(format!("skipped a step: {reason}"));
+                    if state.bad_steps_in_a_row >= cfg.max_bad_steps {
+                        progress.finish_and_clear();
+                        self.write_plot(&state)?;
+                        return Err(self.non_finite_error(&state, reason, peak));
+                    }
+                    if self.stop.load(Ordering::SeqCst) {
+                        state.epoch = epoch;
+                        state.train_seconds = train_seconds(eval_seconds);
+                        self.write_checkpoint(&model, &optim, &state)?;
+                        outcome = Outcome::Interrupted;
+                        break 'epochs;
+                    }
+                    continue;
+                }
+                state.bad_steps_in_a_row = 0;
                 let scale = cfg
                     .max_grad_norm
-                    .and_then(|max| global_grad_norm(&model, &grads).map(|n| clip_scale(n, max)));
+                    .and_then(|max| norm.map(|n| clip_scale(n, max)));
                 let lr = schedule.lr(state.stage_step);
                 model = optim.step(model, grads, lr, scale);
                 state.stage_step += 1;
                 state.global_step += 1;
                 state.optimizer_step = optim.step;
-                state.batch = bi + 1;
 
                 if state.global_step % cfg.log_every == 0 || last_of_epoch {
                     let mean = window_loss / window_steps.max(1) as f64;
@@ -443,6 +493,28 @@ impl Trainer {
         })
     }
 
+    /// The error that stops a run after `max_bad_steps` consecutive non-finite steps. The
+    /// checkpoint on disk (if any) is the last one written before the bad steps and is left
+    /// as it is.
+    fn non_finite_error(&self, state: &TrainerState, reason: String, lr: f64) -> TrainError {
+        let dir = self.path(&[files::CHECKPOINT_DIR]);
+        let kept = if dir.join(files::STATE).is_file() {
+            format!(
+                "the last good checkpoint is kept in {} (run again to resume from it)",
+                dir.display()
+            )
+        } else {
+            "no checkpoint had been written yet".to_string()
+        };
+        TrainError::NonFinite {
+            steps: state.bad_steps_in_a_row,
+            step: state.global_step,
+            reason,
+            lr,
+            kept,
+        }
+    }
+
     /// Runs the evaluation callback, records it, keeps the best model and decides on early
     /// stopping (returns `true` to stop).
     fn evaluate<B, M: FineTune<B>>(
@@ -515,19 +587,26 @@ impl Trainer {
         // Write a complete new folder, then swap it in: the previous checkpoint stays intact
         // until the new one is whole.
         let final_dir = self.path(&[files::CHECKPOINT_DIR]);
-        let tmp_dir = self.path(&[".checkpoint.partial"]);
+        let tmp_dir = self.path(&[files::PARTIAL_CHECKPOINT_DIR]);
         if tmp_dir.exists() {
             std::fs::remove_dir_all(&tmp_dir).map_err(|source| TrainError::Io {
                 path: tmp_dir.clone(),
                 source,
             })?;
         }
-        create_dir(&tmp_dir)?;
-        save_safetensors(model, &tmp_dir.join(files::MODEL))?;
-        let tensors = optim.state_tensors();
-        write_tensors(&tmp_dir.join(files::OPTIMIZER), &tensors)?;
-        write_json(&tmp_dir.join(files::STATE), state)?;
-        let old_dir = self.path(&[".checkpoint.old"]);
+        let written = (|| -> Result<()> {
+            create_dir(&tmp_dir)?;
+            save_safetensors(model, &tmp_dir.join(files::MODEL))?;
+            let tensors = optim.state_tensors();
+            write_tensors(&tmp_dir.join(files::OPTIMIZER), &tensors)?;
+            write_json(&tmp_dir.join(files::STATE), state)
+        })();
+        if let Err(e) = written {
+            // A full disk, say: leave nothing half-written; the previous checkpoint is intact.
+            let _ = std::fs::remove_dir_all(&tmp_dir);
+            return Err(e);
+        }
+        let old_dir = self.path(&[files::OLD_CHECKPOINT_DIR]);
         if final_dir.exists() {
             let _ = std::fs::remove_dir_all(&old_dir);
             std::fs::rename(&final_dir, &old_dir).map_err(|source| TrainError::Io {
@@ -566,7 +645,7 @@ impl Trainer {
         let mut dir = self.path(&[files::CHECKPOINT_DIR]);
         if !dir.join(files::STATE).is_file() {
             // A crash between the two renames of `write_checkpoint` leaves only the old one.
-            let old = self.path(&[".checkpoint.old"]);
+            let old = self.path(&[files::OLD_CHECKPOINT_DIR]);
             if old.join(files::STATE).is_file() {
                 dir = old;
             } else {
