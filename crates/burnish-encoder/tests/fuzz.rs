@@ -13,7 +13,7 @@ mod mutate;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
-use burnish_encoder::weights::{LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{BertConfig, BertModel, Checkpoint};
 
 fn fixture(name: &str) -> PathBuf {
@@ -36,6 +36,7 @@ fn model_folder_loader_survives_mutated_files() {
     let spec = LoadSpec {
         encoder_prefix: "",
         may_be_fresh: &|name: &str| name.starts_with("pooler."),
+        names: NameMap::default(),
     };
     let read = |name: &str| std::fs::read(fixture(name)).unwrap();
 
