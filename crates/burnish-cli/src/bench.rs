@@ -188,6 +188,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "cpu": cpu_model(), "cores": std::thread::available_parallelism().map(|n| n.get()).ok(),
             "rows": rows,
         });
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, serde_json::to_string_pretty(&doc)?)
             .with_context(|| format!("writing {}", tmp.display()))?;
