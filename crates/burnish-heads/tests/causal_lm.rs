@@ -3,52 +3,17 @@
 //! a position never sees later tokens; what it saves (with `is_decoder: true`) reloads
 //! identically.
 
-use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::model::BertInput;
 use burnish_encoder::weights::Checkpoint;
 use burnish_heads::{BertLMHeadModel, NextTokenTargets};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-}
-
-fn reference(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap()
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> T {
-    serde_json::from_value(v.clone()).unwrap()
-}
-
-/// Every number of a nested JSON array, in row-major order.
-fn flat(v: &serde_json::Value) -> Vec<f32> {
-    match v {
-        serde_json::Value::Array(items) => items.iter().flat_map(flat).collect(),
-        other => vec![other.as_f64().unwrap() as f32],
-    }
-}
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap()
-}
+mod common;
+use common::{batch_input, fixture, flat, from_json, max_diff, reference, values};
 
 fn ints<const D: usize>(t: Tensor<D, Int>) -> Vec<i64> {
     t.into_data().convert::<i64>().try_into_vec().unwrap()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "length mismatch");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 fn input(ids: Vec<u32>, types: Vec<u32>, device: &Device) -> BertInput {
@@ -60,15 +25,6 @@ fn case_input(case: &serde_json::Value, device: &Device) -> BertInput {
     input(
         from_json(&case["input_ids"]),
         from_json(&case["token_type_ids"]),
-        device,
-    )
-}
-
-fn batch_input(batch: &serde_json::Value, device: &Device) -> BertInput {
-    BertInput::from_rows(
-        &from_json::<Vec<Vec<u32>>>(&batch["input_ids"]),
-        &from_json::<Vec<Vec<u32>>>(&batch["token_type_ids"]),
-        &from_json::<Vec<Vec<u32>>>(&batch["attention_mask"]),
         device,
     )
 }

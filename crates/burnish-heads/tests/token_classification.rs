@@ -3,22 +3,14 @@
 //! load with a fresh head and their extra tensors reported as unused; what it saves loads back
 //! with identical logits.
 
-use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::BertInput;
 use burnish_heads::BertForTokenClassification;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-}
-
-fn reference(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap()
-}
+mod common;
+use common::{fixture, flat, max_diff, reference};
 
 fn ids(v: &serde_json::Value) -> Vec<u32> {
     serde_json::from_value(v.clone()).unwrap()
@@ -28,27 +20,11 @@ fn rows(v: &serde_json::Value) -> Vec<Vec<u32>> {
     serde_json::from_value(v.clone()).unwrap()
 }
 
-/// Every number of a nested JSON array, in row-major order.
-fn flat(v: &serde_json::Value) -> Vec<f32> {
-    match v {
-        serde_json::Value::Array(items) => items.iter().flat_map(flat).collect(),
-        other => vec![other.as_f64().unwrap() as f32],
-    }
-}
-
 fn values(t: Tensor<3>) -> Vec<f32> {
     t.into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
         .unwrap()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "length mismatch");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 fn case_input(case: &serde_json::Value, device: &Device) -> BertInput {
