@@ -54,8 +54,19 @@ What it writes (all under tests/fixtures/, relative to the repository root):
   tiny-roberta-mlm/, tiny-distilbert-mlm/  as tiny-bert-mlm, for RobertaForMaskedLM (lm_head, over
                             ROBERTA_MLM_CASES with <mask>) and DistilBertForMaskedLM (vocab_transform,
                             vocab_layer_norm, vocab_projector).
+  tiny-gpt2/                GPT2LMHeadModel (causal, pre-LayerNorm, gelu_new, n_inner null = 4 x 16,
+                            layer_norm_epsilon 1e-5; Conv1D weights stored [in, out]; the LM head tied
+                            to transformer.wte, so model.safetensors has no lm_head.weight) +
+                            config.json (GPT-2's field names: n_embd, n_layer, n_head, n_positions,
+                            ...) + a byte-level BPE tokenizer (GPT2TokenizerFast, trained on BPE_TEXTS,
+                            <|endoftext|> = id 0 as bos/eos/unk/pad) + reference.json over CLM_CASES
+                            (pairs are simply concatenated, as GPT-2's tokenizer does): hidden states
+                            after ln_f and "logits"; the batch also has "labels" and transformers' "loss".
+  tiny-gpt2-cls/            GPT2ForSequenceClassification (3 labels, n_inner 32, pad_token_id 0: the
+                            logits are those of the last non-padding token of each row) + the same
+                            tokenizer + reference.json over TINY_CASES (as tiny-roberta).
 
-The tiny models are random-initialised (seeds 0 to 7, 10 to 17; all weights normal(0, 0.2), then
+The tiny models are random-initialised (seeds 0 to 7, 10 to 17, 20 and 21; all weights normal(0, 0.2), then
 normal(0, 0.1) noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
 (TINY_VOCAB) chosen so that TINY_CASES tokenize into real pieces, "##" pieces and one [UNK].
 
@@ -96,6 +107,8 @@ pinned versions in scripts/requirements-reference.txt):
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py --only minilm
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py \\
       --only tiny-bert-ner --only tiny-bert-qa                                  # just these fixtures
+  HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py \\
+      --only tiny-gpt2 --only tiny-gpt2-cls                                     # the GPT-2 ones
 
 Check that a saved folder (for example one written by burnish) loads in transformers without
 missing/unexpected weights and reproduces a reference file (exit status 1 otherwise); this is the
@@ -134,6 +147,8 @@ from transformers import (  # noqa: E402
     BertTokenizerFast,
     DistilBertConfig,
     DistilBertTokenizerFast,
+    GPT2Config,
+    GPT2TokenizerFast,
     RobertaConfig,
     RobertaTokenizerFast,
 )
@@ -246,7 +261,7 @@ def forward(model, input_ids, token_type_ids, attention_mask) -> dict[str, torch
     sentence-transformers' Pooling(mean) + Normalize) and every head output of HEAD_KEYS."""
     base = model.base_model
     kwargs = dict(input_ids=input_ids, attention_mask=attention_mask)
-    if "token_type_ids" in inspect.signature(base.forward).parameters:  # not DistilBERT
+    if _takes_token_types(model):
         kwargs["token_type_ids"] = token_type_ids
     out = base(**kwargs)
     res: dict[str, torch.Tensor] = {"last_hidden_state": out.last_hidden_state}
@@ -262,6 +277,14 @@ def forward(model, input_ids, token_type_ids, attention_mask) -> dict[str, torch
             if v is not None:
                 res[k] = v
     return res
+
+
+def _takes_token_types(model) -> bool:
+    """Whether the model has token types: not DistilBERT (no such input) and not GPT-2 (whose
+    `token_type_ids` would be looked up in the word embeddings and added)."""
+    if model.config.model_type == "gpt2":
+        return False
+    return "token_type_ids" in inspect.signature(model.base_model.forward).parameters
 
 
 def _tensor(ids) -> torch.Tensor:
@@ -499,7 +522,8 @@ def init_tiny(model, seed: int) -> None:
     with torch.no_grad():
         for name, p in model.named_parameters():
             noise = torch.randn(p.shape, generator=g) * 0.1
-            is_norm = "LayerNorm" in name or "layer_norm" in name  # DistilBERT: sa_layer_norm
+            # DistilBERT: sa_layer_norm; GPT-2: ln_1, ln_2, ln_f.
+            is_norm = "LayerNorm" in name or "layer_norm" in name or re.search(r"\bln_", name)
             if is_norm and name.endswith("weight"):
                 p.copy_(1.0 + noise)
             elif name.endswith("bias"):
@@ -536,6 +560,27 @@ def make_bpe_tokenizer(out_dir: Path) -> RobertaTokenizerFast:
     return tok
 
 
+GPT2_EOS = "<|endoftext|>"
+
+
+def make_gpt2_tokenizer(out_dir: Path) -> GPT2TokenizerFast:
+    """A byte-level BPE (GPT-2) tokenizer trained on BPE_TEXTS with the `tokenizers` package,
+    its only special token <|endoftext|> (id 0: bos, eos, unk and, as GPT-2 fine-tuning sets
+    it, pad), saved as transformers saves GPT2TokenizerFast."""
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(BPE_TEXTS, vocab_size=BPE_VOCAB_SIZE, min_frequency=2,
+                            special_tokens=[GPT2_EOS], show_progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        bpe.save_model(tmp)
+        tok = GPT2TokenizerFast(vocab_file=f"{tmp}/vocab.json", merges_file=f"{tmp}/merges.txt",
+                                model_max_length=64)
+        tok.pad_token = GPT2_EOS
+        tok.save_pretrained(str(out_dir))
+    tok = AutoTokenizer.from_pretrained(str(out_dir))
+    assert tok.pad_token_id == 0 and tok.bos_token_id == 0 and tok.eos_token_id == 0
+    return tok
+
+
 def make_distilbert_tokenizer(out_dir: Path) -> DistilBertTokenizerFast:
     """TINY_VOCAB as a DistilBertTokenizerFast (WordPiece; no token_type_ids)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -555,6 +600,9 @@ def tiny_config(class_name: str, tok, extra: dict):
         sizes = dict(TINY_SIZES, max_position_embeddings=66, type_vocab_size=1, pad_token_id=1,
                      bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)
         return RobertaConfig(vocab_size=len(tok), **sizes, **extra)
+    if class_name.startswith("GPT2"):
+        return GPT2Config(vocab_size=len(tok), n_embd=16, n_layer=2, n_head=4, n_positions=64,
+                          bos_token_id=0, eos_token_id=0, pad_token_id=0, **extra)
     if class_name.startswith("DistilBert"):
         return DistilBertConfig(vocab_size=len(tok), dim=16, n_layers=2, n_heads=4, hidden_dim=32,
                                 max_position_embeddings=64, pad_token_id=0, **extra)
@@ -568,6 +616,8 @@ def tiny_tokenizer(class_name: str, out_dir: Path):
         return make_bpe_tokenizer(out_dir)
     if class_name.startswith("DistilBert"):
         return make_distilbert_tokenizer(out_dir)
+    if class_name.startswith("GPT2"):
+        return make_gpt2_tokenizer(out_dir)
     return make_tiny_tokenizer(out_dir)
 
 
@@ -635,7 +685,7 @@ NER_CONFIG = dict(
 
 def _batch_inputs(model, batch: dict) -> dict:
     keys = ["input_ids", "attention_mask"]
-    if "token_type_ids" in inspect.signature(model.forward).parameters:  # not DistilBERT
+    if _takes_token_types(model):  # not DistilBERT, not GPT-2
         keys.append("token_type_ids")
     return {k: _tensor(batch[k]) for k in keys}
 
@@ -814,6 +864,13 @@ TINY_FIXTURES = [
      mlm_loss, ROBERTA_MLM_CASES),
     ("tiny-distilbert-mlm", "DistilBertForMaskedLM", 17, dict(activation="gelu"),
      save_safetensors, mlm_loss, MLM_CASES),
+    # GPT-2 (issue 10): pre-LayerNorm decoder, Conv1D weights stored [in, out], LM head tied.
+    ("tiny-gpt2", "GPT2LMHeadModel", 20,
+     dict(activation_function="gelu_new", n_inner=None, layer_norm_epsilon=1e-5),
+     save_safetensors, clm_loss, CLM_CASES),
+    ("tiny-gpt2-cls", "GPT2ForSequenceClassification", 21,
+     dict(activation_function="gelu_new", n_inner=32, layer_norm_epsilon=1e-5, num_labels=3),
+     save_safetensors),
 ]
 TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 
