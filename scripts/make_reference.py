@@ -66,6 +66,11 @@ What it writes (all under tests/fixtures/, relative to the repository root):
                             logits are those of the last non-padding token of each row) + the same
                             tokenizer + reference.json over TINY_CASES (as tiny-roberta).
 
+  reference/bpe-words.json  words already split (CoNLL-style, WORD_CASES) encoded with
+                            is_split_into_words=True by the byte-level BPE tokenizers of tiny-roberta
+                            and tiny-gpt2 loaded with add_prefix_space=True (as transformers requires
+                            for them, and its run_ner.py does): "input_ids" and "word_ids" per case.
+
 The tiny models are random-initialised (seeds 0 to 7, 10 to 17, 20 and 21; all weights normal(0, 0.2), then
 normal(0, 0.1) noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
 (TINY_VOCAB) chosen so that TINY_CASES tokenize into real pieces, "##" pieces and one [UNK].
@@ -109,6 +114,7 @@ pinned versions in scripts/requirements-reference.txt):
       --only tiny-bert-ner --only tiny-bert-qa                                  # just these fixtures
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py \\
       --only tiny-gpt2 --only tiny-gpt2-cls                                     # the GPT-2 ones
+  HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py --only bpe-words
 
 Check that a saved folder (for example one written by burnish) loads in transformers without
 missing/unexpected weights and reproduces a reference file (exit status 1 otherwise); this is the
@@ -875,6 +881,28 @@ TINY_FIXTURES = [
 TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 
 
+# Pre-split words (token classification input) for the byte-level BPE tokenizers.
+WORD_CASES: list[list[str]] = [
+    ["Hello", "world", ",", "the", "quick", "fox", "jumped", "."],
+    ["Where", "did", "the", "cat", "sit", "?"],
+    ["Unbelievable", ":", "café", "runners", "(", "twice", ")", "🙂"],
+]
+
+
+def gen_bpe_words() -> None:
+    out = {"torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
+    for name in ("tiny-roberta", "tiny-gpt2"):
+        tok = AutoTokenizer.from_pretrained(str(FIXTURES / name), add_prefix_space=True)
+        cases = []
+        for words in WORD_CASES:
+            enc = tok(words, is_split_into_words=True)
+            cases.append({"words": words, "input_ids": enc["input_ids"],
+                          "word_ids": enc.word_ids()})
+        out[name] = cases
+    write_json(FIXTURES / "reference" / "bpe-words.json", out)
+    print("wrote tests/fixtures/reference/bpe-words.json")
+
+
 def selected_tiny(only: list[str]) -> list[tuple]:
     """The tiny fixtures `--only` asks for ("all" and "tiny" mean every one)."""
     if "all" in only or "tiny" in only:
@@ -922,7 +950,8 @@ def run_check(args) -> int:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--only", choices=["all", "minilm", "tiny", *TINY_NAMES], action="append",
+    p.add_argument("--only", choices=["all", "minilm", "tiny", "bpe-words", *TINY_NAMES],
+                   action="append",
                    help="which fixtures to (re)generate (repeatable; default all): minilm, every "
                         "tiny one, or one tiny fixture by name")
     p.add_argument("--no-verify", action="store_true", help="skip reloading what was written")
@@ -937,6 +966,8 @@ def main() -> int:
     if "all" in only or "minilm" in only:
         gen_minilm()
     gen_tiny(only)
+    if "all" in only or "bpe-words" in only:
+        gen_bpe_words()
     return 0 if args.no_verify else verify_all(only)
 
 

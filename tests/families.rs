@@ -1,8 +1,11 @@
 //! Model families (issue 10): RoBERTa and DistilBERT checkpoints go through the same encoder,
-//! heads and tokenizer as BERT, with `transformers`' outputs.
+//! heads and tokenizer as BERT, with `transformers`' outputs; GPT-2 checkpoints through the
+//! decoder (`Gpt2Model`) and its heads, reusing the encoder's attention, LayerNorm and
+//! embeddings.
 //!
 //! The fixtures (tiny random-weight `RobertaForSequenceClassification` with a byte-level BPE
-//! tokenizer trained by the `tokenizers` package, and `DistilBertForSequenceClassification`)
+//! tokenizer trained by the `tokenizers` package, `DistilBertForSequenceClassification`,
+//! `GPT2LMHeadModel` and `GPT2ForSequenceClassification` with a GPT-2 byte-level BPE tokenizer)
 //! and their reference outputs are written by `scripts/make_reference.py`. Run with
 //! `--nocapture` to see the measured max |diff| per family, output and backend.
 
@@ -12,8 +15,10 @@ use std::path::Path;
 
 use burnish::burn::tensor::{Device, Tensor};
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
-use burnish::encoder::{BertConfig, BertModel, ModelFamily};
-use burnish::heads::BertForSequenceClassification;
+use burnish::encoder::{BertConfig, BertModel, Gpt2Model, ModelFamily};
+use burnish::heads::{
+    BertForSequenceClassification, Gpt2ForSequenceClassification, Gpt2LMHeadModel,
+};
 use burnish::tokenizer::{EncodeOptions, Tokenizer};
 use common::{backends, max_abs_diff};
 use serde::Deserialize;
@@ -302,14 +307,17 @@ fn an_unknown_family_is_an_error_listing_the_supported_ones() {
     .unwrap();
     std::fs::write(
         dir.path().join("config.json"),
-        r#"{"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]}"#,
+        r#"{"model_type": "llama", "architectures": ["LlamaForCausalLM"]}"#,
     )
     .unwrap();
     let err = BertModel::from_pretrained(dir.path(), &Device::flex())
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("config.json") && err.contains("gpt2") && err.contains(ModelFamily::SUPPORTED),
+        err.contains("config.json")
+            && err.contains("llama")
+            && err.contains("gpt2")
+            && err.contains(ModelFamily::SUPPORTED),
         "{err}"
     );
     let err =
@@ -345,5 +353,320 @@ fn saved_configs_keep_their_family() {
         let back = BertConfig::from_file(out.path().join("config.json")).unwrap();
         assert_eq!(back.family, config.family);
         assert_eq!(back.hidden_size, config.hidden_size);
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// GPT-2
+// ------------------------------------------------------------------------------------------
+
+/// A reference file read loosely (the LM fixture's logits are `[tokens][V]`).
+fn reference_json(dir: &Path) -> serde_json::Value {
+    let path = dir.join("reference.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every number of a nested JSON array, row-major.
+fn numbers(v: &serde_json::Value) -> Vec<f32> {
+    match v {
+        serde_json::Value::Array(items) => items.iter().flat_map(numbers).collect(),
+        other => vec![other.as_f64().unwrap() as f32],
+    }
+}
+
+fn ids_of(v: &serde_json::Value) -> Vec<u32> {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+fn rows_of(v: &serde_json::Value) -> Vec<Vec<u32>> {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+/// A single unpadded case (GPT-2 has no token types: zeros).
+fn gpt2_case(case: &serde_json::Value, device: &Device) -> BertInput {
+    let ids = ids_of(&case["input_ids"]);
+    let n = ids.len();
+    BertInput::from_rows(&[ids], &[vec![0; n]], &[vec![1; n]], device)
+}
+
+fn gpt2_batch(batch: &serde_json::Value, device: &Device) -> BertInput {
+    let ids = rows_of(&batch["input_ids"]);
+    let zeros: Vec<Vec<u32>> = ids.iter().map(|r| vec![0; r.len()]).collect();
+    BertInput::from_rows(&ids, &zeros, &rows_of(&batch["attention_mask"]), device)
+}
+
+/// Max |diff| of `[B, S, W]` values against the reference at the real (mask 1) positions.
+fn real_positions_diff(got: &[f32], want: &serde_json::Value, mask: &[Vec<u32>]) -> f32 {
+    let want = want.as_array().unwrap();
+    let mut worst = 0.0f32;
+    for (row, m) in mask.iter().enumerate() {
+        let seq = m.len();
+        for pos in (0..seq).filter(|&p| m[p] == 1) {
+            let expected = numbers(&want[row][pos]);
+            let width = expected.len();
+            let at = (row * seq + pos) * width;
+            worst = worst.max(max_abs_diff(&got[at..at + width], &expected));
+        }
+    }
+    worst
+}
+
+/// The GPT-2 tokenizer (tokenizer.json of GPT2TokenizerFast, byte-level BPE, no special tokens
+/// added, pairs concatenated): transformers' ids and character offsets.
+#[test]
+fn gpt2_tokenizer_matches_transformers() {
+    for name in ["tiny-gpt2", "tiny-gpt2-cls"] {
+        let dir = common::fixture(name);
+        let tokenizer = Tokenizer::from_dir(&dir).unwrap();
+        // <|endoftext|> starts and ends documents and pads (tokenizer_config's bos/eos/pad).
+        assert_eq!(
+            (tokenizer.cls_id(), tokenizer.sep_id(), tokenizer.pad_id()),
+            (Some(0), Some(0), Some(0))
+        );
+        let options = EncodeOptions::default();
+        for case in reference_json(&dir)["cases"].as_array().unwrap() {
+            let text = case["text"].as_str().unwrap();
+            let encoding = match case["text_pair"].as_str() {
+                Some(pair) => tokenizer.encode_pair(text, pair, &options),
+                None => tokenizer.encode(text, &options),
+            }
+            .unwrap();
+            assert_eq!(encoding.ids, ids_of(&case["input_ids"]), "{name}: {text}");
+            if case["text_pair"].is_null() {
+                let offsets: Vec<(usize, usize)> =
+                    serde_json::from_value(case["offsets"].clone()).unwrap();
+                let expected: Vec<(usize, usize)> =
+                    offsets.iter().map(|&o| byte_offsets(text, o)).collect();
+                assert_eq!(encoding.offsets, expected, "{name}: {text}");
+            }
+        }
+    }
+}
+
+/// The decoder (`GPT2Model`, loaded from a `GPT2LMHeadModel` checkpoint: Conv1D weights
+/// transposed on load) gives transformers' hidden states after `ln_f`, single cases and the
+/// right-padded batch (real positions), on every backend.
+#[test]
+fn tiny_gpt2_decoder_matches_transformers() {
+    for name in ["tiny-gpt2", "tiny-gpt2-cls"] {
+        let dir = common::fixture(name);
+        let reference = reference_json(&dir);
+        for (backend, device) in backends() {
+            let (model, config, report) = Gpt2Model::from_pretrained(&dir, &device)
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+            assert_eq!(config.family, ModelFamily::Gpt2);
+            assert!(report.newly_initialized.is_empty(), "{report:?}");
+            // The classifier's `score` has no place in the bare decoder.
+            let unused: Vec<&str> = report.unused.iter().map(String::as_str).collect();
+            let expected_unused: &[&str] = if name == "tiny-gpt2-cls" {
+                &["score.weight"]
+            } else {
+                &[]
+            };
+            assert_eq!(unused, expected_unused);
+            let mut d_hidden = 0.0f32;
+            for case in reference["cases"].as_array().unwrap() {
+                let hidden = flat(model.forward(gpt2_case(case, &device)));
+                d_hidden =
+                    d_hidden.max(max_abs_diff(&hidden, &numbers(&case["last_hidden_state"])));
+            }
+            let batch = &reference["batch"];
+            let hidden = flat(model.forward(gpt2_batch(batch, &device)));
+            let d_batch = real_positions_diff(
+                &hidden,
+                &batch["last_hidden_state"],
+                &rows_of(&batch["attention_mask"]),
+            );
+            println!(
+                "parity gpt2 decoder ({name}) on {backend}: max|diff| hidden {d_hidden:.2e}, \
+                 padded batch hidden {d_batch:.2e}"
+            );
+            assert!(
+                d_hidden <= TOL && d_batch <= TOL,
+                "{backend}: {d_hidden} {d_batch} exceed {TOL}"
+            );
+        }
+    }
+}
+
+/// `GPT2LMHeadModel`: logits through the tied head (the token embedding matrix), the
+/// padded batch's logits at real positions and transformers' shifted next-token loss; the
+/// gathered path agrees.
+#[test]
+fn tiny_gpt2_lm_head_matches_transformers() {
+    let dir = common::fixture("tiny-gpt2");
+    let reference = reference_json(&dir);
+    for (backend, device) in backends() {
+        let (model, config, report) = Gpt2LMHeadModel::from_pretrained(&dir, &device)
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        assert!(
+            report.newly_initialized.is_empty() && report.unused.is_empty(),
+            "{report:?}"
+        );
+        assert_eq!(config.intermediate_size, 4 * config.hidden_size);
+        let mut d_logits = 0.0f32;
+        for case in reference["cases"].as_array().unwrap() {
+            let logits = flat(model.forward(gpt2_case(case, &device)));
+            d_logits = d_logits.max(max_abs_diff(&logits, &numbers(&case["logits"])));
+        }
+        let batch = &reference["batch"];
+        let mask = rows_of(&batch["attention_mask"]);
+        let logits = model.forward(gpt2_batch(batch, &device));
+        let d_batch = real_positions_diff(&flat(logits.clone()), &batch["logits"], &mask);
+        let labels: Vec<Vec<i64>> = serde_json::from_value(batch["labels"].clone()).unwrap();
+        let [b, s] = [labels.len(), labels[0].len()];
+        let labels = Tensor::<2, burnish::burn::tensor::Int>::from_data(
+            burnish::burn::tensor::TensorData::new(labels.concat(), [b, s]),
+            &device,
+        );
+        let loss = model.loss(logits, labels).into_scalar::<f32>();
+        let want = batch["loss"].as_f64().unwrap() as f32;
+        // The gathered path: the positions with a real next token.
+        let targets = burnish::heads::NextTokenTargets::from_rows(
+            &rows_of(&batch["input_ids"]),
+            &mask,
+            &device,
+        )
+        .unwrap();
+        let rows = model.forward_at(gpt2_batch(batch, &device), targets.positions);
+        let loss_at = model.loss_at(rows, targets.labels).into_scalar::<f32>();
+        println!(
+            "parity gpt2 LM head on {backend}: max|diff| logits {d_logits:.2e}, padded batch \
+             logits {d_batch:.2e}, loss {:.2e} (gathered {:.2e})",
+            (loss - want).abs(),
+            (loss_at - want).abs()
+        );
+        assert!(
+            d_logits <= TOL && d_batch <= TOL,
+            "{backend}: {d_logits} {d_batch}"
+        );
+        assert!(
+            (loss - want).abs() <= TOL && (loss_at - want).abs() <= TOL,
+            "{loss} {loss_at} {want}"
+        );
+    }
+}
+
+/// `GPT2ForSequenceClassification`: the logits of each row's last non-padding token, single
+/// cases and the right-padded batch, on every backend.
+#[test]
+fn tiny_gpt2_sequence_classifier_matches_transformers() {
+    let dir = common::fixture("tiny-gpt2-cls");
+    let reference = reference_json(&dir);
+    for (backend, device) in backends() {
+        let (model, config, report) =
+            Gpt2ForSequenceClassification::from_pretrained(&dir, None, None, &device)
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        assert!(
+            report.newly_initialized.is_empty() && report.unused.is_empty(),
+            "{report:?}"
+        );
+        assert_eq!((model.num_labels, model.pad_token_id), (3, 0));
+        assert_eq!(config.intermediate_size, 32);
+        let mut d_cases = 0.0f32;
+        for case in reference["cases"].as_array().unwrap() {
+            let logits = flat(model.forward(gpt2_case(case, &device)));
+            d_cases = d_cases.max(max_abs_diff(&logits, &numbers(&case["logits"])));
+        }
+        let batch = &reference["batch"];
+        let logits = flat(model.forward(gpt2_batch(batch, &device)));
+        let d_batch = max_abs_diff(&logits, &numbers(&batch["logits"]));
+        println!(
+            "parity gpt2 sequence classifier on {backend}: max|diff| logits {d_cases:.2e}, \
+             padded batch logits {d_batch:.2e}"
+        );
+        assert!(
+            d_cases <= TOL && d_batch <= TOL,
+            "{backend}: {d_cases} {d_batch}"
+        );
+    }
+}
+
+/// Left padding too: the classifier finds the rightmost non-padding token, as transformers
+/// does, so a left-padded row gives its unpadded logits.
+#[test]
+fn gpt2_classifier_reads_the_last_real_token_with_left_padding() {
+    let dir = common::fixture("tiny-gpt2-cls");
+    let reference = reference_json(&dir);
+    let device = Device::flex();
+    let (model, _, _) =
+        Gpt2ForSequenceClassification::from_pretrained(&dir, None, None, &device).unwrap();
+    let case = &reference["cases"][4];
+    let ids = ids_of(&case["input_ids"]);
+    let n = ids.len();
+    let padded = [vec![0u32; 3], ids].concat();
+    let mask = [vec![0u32; 3], vec![1; n]].concat();
+    // Left padding moves the real tokens' positions: compare with the same positions' run of
+    // transformers' semantics, i.e. the same model on the same padded input read at its end.
+    let input = BertInput::from_rows(&[padded.clone()], &[vec![0; n + 3]], &[mask], &device);
+    let at_end = flat(model.forward(input));
+    let hidden = model.transformer.forward(BertInput::from_rows(
+        &[padded],
+        &[vec![0; n + 3]],
+        &[[vec![0u32; 3], vec![1; n]].concat()],
+        &device,
+    ));
+    let last = hidden.narrow(1, n + 2, 1).reshape([1, 16]);
+    let direct = flat(model.score.forward(last));
+    assert!(
+        max_abs_diff(&at_end, &direct) <= 1e-6,
+        "{at_end:?} {direct:?}"
+    );
+}
+
+/// GPT-2 folders are refused by the encoder heads with a message naming the decoder classes,
+/// and encoder folders by the decoder.
+#[test]
+fn encoder_and_decoder_families_are_not_mixed_up() {
+    let device = Device::flex();
+    let err = BertModel::from_pretrained(common::fixture("tiny-gpt2"), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("model_type") && err.contains("GPT2LMHeadModel"),
+        "{err}"
+    );
+    let err = BertForSequenceClassification::from_pretrained(
+        common::fixture("tiny-gpt2-cls"),
+        None,
+        None,
+        &device,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("decoder"), "{err}");
+    let err = Gpt2Model::from_pretrained(common::fixture("tiny-roberta"), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("model_type") && err.contains("gpt2"), "{err}");
+}
+
+/// Words already split (token classification) through the byte-level BPE tokenizers of
+/// RoBERTa and GPT-2: a space before every word, the first included, as transformers'
+/// `is_split_into_words=True` with `add_prefix_space=True` gives (ids and word ids from
+/// `scripts/make_reference.py --only bpe-words`).
+#[test]
+fn byte_level_pre_split_words_match_transformers_with_add_prefix_space() {
+    let path = common::fixture("reference/bpe-words.json");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for name in ["tiny-roberta", "tiny-gpt2"] {
+        let tokenizer = Tokenizer::from_dir(common::fixture(name)).unwrap();
+        for case in reference[name].as_array().unwrap() {
+            let words: Vec<String> = serde_json::from_value(case["words"].clone()).unwrap();
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let encoding = tokenizer
+                .encode_words(&words, &EncodeOptions::default())
+                .unwrap();
+            assert_eq!(
+                encoding.ids,
+                ids_of(&case["input_ids"]),
+                "{name}: {words:?}"
+            );
+            let word_ids: Vec<Option<u32>> =
+                serde_json::from_value(case["word_ids"].clone()).unwrap();
+            assert_eq!(encoding.word_ids, word_ids, "{name}: {words:?}");
+        }
     }
 }

@@ -288,3 +288,47 @@ fn saved_roberta_and_distilbert_masked_lms_load_in_transformers_with_the_same_lo
         check_in_transformers(&src, out.path(), &src.join("reference.json"), class);
     }
 }
+
+/// GPT-2 (issue 10): what burnish saves for `GPT2LMHeadModel` and
+/// `GPT2ForSequenceClassification` (GPT-2's config field names, `Conv1D` weights transposed back
+/// to `[in, out]`, no `lm_head.weight`: tied) loads in transformers with the same hidden states
+/// and logits, and the saved tensors are the fixture's, bit for bit.
+#[test]
+fn saved_gpt2_models_load_in_transformers_with_the_same_logits() {
+    use burnish::encoder::weights::Checkpoint;
+    use burnish::heads::{Gpt2ForSequenceClassification, Gpt2LMHeadModel};
+    let device = Device::flex();
+    for (name, class) in [
+        ("tiny-gpt2", "GPT2LMHeadModel"),
+        ("tiny-gpt2-cls", "GPT2ForSequenceClassification"),
+    ] {
+        let src = common::fixture(name);
+        let out = tempfile::tempdir().unwrap();
+        if name == "tiny-gpt2" {
+            let (model, config, _) = Gpt2LMHeadModel::from_pretrained(&src, &device).unwrap();
+            model.save_pretrained(&config, out.path()).unwrap();
+        } else {
+            let (model, config, _) =
+                Gpt2ForSequenceClassification::from_pretrained(&src, None, None, &device).unwrap();
+            model.save_pretrained(&config, out.path()).unwrap();
+        }
+        let before = Checkpoint::from_dir(&src).unwrap().tensors;
+        let after = Checkpoint::from_dir(out.path()).unwrap().tensors;
+        assert_eq!(
+            before.keys().collect::<Vec<_>>(),
+            after.keys().collect::<Vec<_>>()
+        );
+        for (key, data) in &before {
+            assert_eq!(data.shape(), after[key].shape(), "{key}");
+            assert_eq!(data.as_bytes(), after[key].as_bytes(), "{key}");
+        }
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.path().join("config.json")).unwrap())
+                .unwrap();
+        assert_eq!(written["architectures"], serde_json::json!([class]));
+        assert_eq!(written["model_type"], "gpt2");
+        assert_eq!(written["n_embd"], 16);
+        assert!(written.get("hidden_size").is_none());
+        check_in_transformers(&src, out.path(), &src.join("reference.json"), class);
+    }
+}

@@ -4,8 +4,8 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use burnish::encoder::BertModel;
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
+use burnish::encoder::{BertConfig, BertModel, CONFIG_FILE, Gpt2Model};
 use burnish::tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -42,7 +42,16 @@ pub fn run(args: EncodeArgs) -> Result<()> {
     }
     let device = burnish::backend::device(&args.backend)?;
     let tokenizer = Tokenizer::from_dir(&args.model)?;
-    let (model, config, report) = BertModel::from_pretrained(&args.model, &device)?;
+    // The folder's family picks the model: an encoder, or GPT-2's decoder (causal hidden
+    // states after `ln_f`, no pooler).
+    let family = BertConfig::from_file(args.model.join(CONFIG_FILE))?.family;
+    let (model, config, report) = if family.is_decoder() {
+        let (model, config, report) = Gpt2Model::from_pretrained(&args.model, &device)?;
+        (Encoder::Gpt2(model), config, report)
+    } else {
+        let (model, config, report) = BertModel::from_pretrained(&args.model, &device)?;
+        (Encoder::Bert(model), config, report)
+    };
     for name in &report.newly_initialized {
         eprintln!(
             "note: {name} is not in {}; freshly initialised",
@@ -108,13 +117,16 @@ pub fn run(args: EncodeArgs) -> Result<()> {
                 .collect();
             let input = BertInput::from_rows(&ids, &types, &mask, &device);
             let attention_mask = input.attention_mask.clone();
-            let output = model.forward(input);
-            let embeddings = mean_pool_normalized(output.last_hidden_state.clone(), attention_mask);
-            let hidden = to_vec(output.last_hidden_state.into_data())?;
-            let pooled = output
-                .pooler_output
-                .map(|p| to_vec(p.into_data()))
-                .transpose()?;
+            let (last_hidden_state, pooler_output) = match &model {
+                Encoder::Bert(model) => {
+                    let output = model.forward(input);
+                    (output.last_hidden_state, output.pooler_output)
+                }
+                Encoder::Gpt2(model) => (model.forward(input), None),
+            };
+            let embeddings = mean_pool_normalized(last_hidden_state.clone(), attention_mask);
+            let hidden = to_vec(last_hidden_state.into_data())?;
+            let pooled = pooler_output.map(|p| to_vec(p.into_data())).transpose()?;
             let embeddings = to_vec(embeddings.into_data())?;
             let width = config.hidden_size;
             for (row, enc) in encodings.iter().enumerate() {
@@ -154,6 +166,12 @@ pub fn run(args: EncodeArgs) -> Result<()> {
             Err(err)
         }
     }
+}
+
+/// The model `encode` runs: an encoder family's, or GPT-2's decoder.
+enum Encoder {
+    Bert(BertModel),
+    Gpt2(Gpt2Model),
 }
 
 fn to_vec(data: burnish::burn::tensor::TensorData) -> Result<Vec<f32>> {

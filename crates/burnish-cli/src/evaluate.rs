@@ -8,19 +8,25 @@ use burnish::data::{
     BadRowPolicy, ColumnSpec, Dataset, Example, Format, Label, LabelKind, ReadOptions, Task,
     TokenizeOptions, tokenize_dataset,
 };
-use burnish::heads::BertForSequenceClassification;
+use burnish::heads::{BertForSequenceClassification, Gpt2ForSequenceClassification};
 use burnish::tokenizer::{EncodeOptions, Tokenizer};
 use burnish::train::tasks::classification;
 use clap::Args;
 
 use crate::run_dir::RunInfo;
 
+/// A run's classifier: an encoder family's or GPT-2's.
+enum Classifier {
+    Bert(BertForSequenceClassification),
+    Gpt2(Gpt2ForSequenceClassification),
+}
+
 /// A loaded run directory.
 struct Run {
     info: RunInfo,
     task: Task,
     tokenizer: Tokenizer,
-    model: BertForSequenceClassification,
+    model: Classifier,
     device: burnish::burn::tensor::Device,
     pad_id: u32,
 }
@@ -37,12 +43,20 @@ fn load_run(dir: &Path, backend: &str) -> Result<Run> {
     let task =
         Task::from_hf_config(&config).with_context(|| format!("{}", config_path.display()))?;
     let tokenizer = Tokenizer::from_dir(dir)?;
-    let (model, bert_config, report) = BertForSequenceClassification::from_pretrained(
-        dir,
+    let (num_labels, problem) = (
         Some(task.num_labels()),
         Some(classification::problem_type(&task)),
-        &device,
-    )?;
+    );
+    let family = burnish::encoder::BertConfig::from_file(&config_path)?.family;
+    let (model, bert_config, report) = if family.is_decoder() {
+        let (model, config, report) =
+            Gpt2ForSequenceClassification::from_pretrained(dir, num_labels, problem, &device)?;
+        (Classifier::Gpt2(model), config, report)
+    } else {
+        let (model, config, report) =
+            BertForSequenceClassification::from_pretrained(dir, num_labels, problem, &device)?;
+        (Classifier::Bert(model), config, report)
+    };
     if !report.newly_initialized.is_empty() {
         bail!(
             "{}: the run's weights lack {}",
@@ -117,14 +131,15 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<()> {
     if let Some(note) = examples.truncation_note() {
         eprintln!("note: {}: {note}", args.data.display());
     }
-    let eval = classification::evaluate(
-        &run.model,
-        &examples.examples,
-        &run.task,
-        args.batch_size,
-        run.pad_id,
-        &run.device,
-    )
+    let (batch, pad, device) = (args.batch_size, run.pad_id, &run.device);
+    let eval = match &run.model {
+        Classifier::Bert(m) => {
+            classification::evaluate(m, &examples.examples, &run.task, batch, pad, device)
+        }
+        Classifier::Gpt2(m) => {
+            classification::evaluate(m, &examples.examples, &run.task, batch, pad, device)
+        }
+    }
     .map_err(anyhow::Error::msg)?;
     if let Some(report) = &eval.report {
         eprintln!("{report}");
@@ -227,13 +242,11 @@ pub fn run_predict(args: PredictArgs) -> Result<()> {
             }
             (texts, examples)
         };
-    let logits = classification::predict_logits(
-        &run.model,
-        &examples,
-        args.batch_size,
-        run.pad_id,
-        &run.device,
-    );
+    let (batch, pad, device) = (args.batch_size, run.pad_id, &run.device);
+    let logits = match &run.model {
+        Classifier::Bert(m) => classification::predict_logits(m, &examples, batch, pad, device),
+        Classifier::Gpt2(m) => classification::predict_logits(m, &examples, batch, pad, device),
+    };
     let names: Vec<String> = match run.task.label_map() {
         Some(map) => map.names().to_vec(),
         None => vec!["value".into()],

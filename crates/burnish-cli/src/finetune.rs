@@ -6,15 +6,21 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burnish::burn::module::Module;
+use burnish::burn::tensor::Device;
 use burnish::data::{
     BadRowPolicy, ColumnSpec, Dataset, LabelKind, ReadOptions, Task, TokenizeOptions,
     stratified_split, tokenize_dataset, train_valid_split,
 };
-use burnish::heads::BertForSequenceClassification;
+use burnish::data::{Batch, Example};
+use burnish::encoder::weights::LoadReport;
+use burnish::encoder::{BertConfig, CONFIG_FILE};
+use burnish::heads::{
+    BertForSequenceClassification, Gpt2ForSequenceClassification, SequenceClassifier,
+};
 use burnish::tokenizer::Tokenizer;
 use burnish::train::schedule::ScheduleKind;
 use burnish::train::tasks::classification::{self, ExampleBatches};
+use burnish::train::trainer::FineTune;
 use burnish::train::trainer::files;
 use burnish::train::{FitResult, Outcome, TrainConfig, Trainer};
 use clap::{Args, ValueEnum};
@@ -609,12 +615,83 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
     // The new head's initialisation follows the seed: a run restarted from scratch (killed
     // before its first checkpoint) starts from the same weights.
     device.seed(cfg.seed);
-    let (model, config, report) = BertForSequenceClassification::from_pretrained(
-        &args.model,
-        Some(task.num_labels()),
-        Some(classification::problem_type(&task)),
-        &device,
-    )?;
+    let run = ClassifierRun {
+        args: &args,
+        cfg: &cfg,
+        device: &device,
+        resuming,
+        started,
+        tokenizer: &tokenizer,
+        task: &task,
+        train_examples: &train_examples,
+        valid_examples: &valid_examples,
+    };
+    let num_labels = Some(task.num_labels());
+    let problem = Some(classification::problem_type(&task));
+    // The family picks the architecture: a GPT-2 folder is a decoder with its own head.
+    let family = BertConfig::from_file(args.model.join(CONFIG_FILE))?.family;
+    if family.is_decoder() {
+        let (mut model, mut config, report) = Gpt2ForSequenceClassification::from_pretrained(
+            &args.model,
+            num_labels,
+            problem,
+            &device,
+        )?;
+        // GPT-2 reads the last real token off the padding id: it must be the one the batches
+        // are padded with (and the saved config says so, for transformers).
+        if let Some(pad) = tokenizer.pad_id().map(|p| p as usize)
+            && pad != config.pad_token_id
+        {
+            eprintln!(
+                "note: pad_token_id {} of {} replaced by the tokenizer's padding id {pad}",
+                config.pad_token_id,
+                args.model.display()
+            );
+            config.pad_token_id = pad;
+            model.pad_token_id = pad;
+        }
+        fit_classifier(run, (model, config, report))
+    } else {
+        let loaded = BertForSequenceClassification::from_pretrained(
+            &args.model,
+            num_labels,
+            problem,
+            &device,
+        )?;
+        fit_classifier(run, loaded)
+    }
+}
+
+/// What [`fit_classifier`] needs besides the model: the prepared data and settings.
+struct ClassifierRun<'a> {
+    args: &'a FinetuneArgs,
+    cfg: &'a TrainConfig,
+    device: &'a Device,
+    resuming: bool,
+    started: Instant,
+    tokenizer: &'a Tokenizer,
+    task: &'a Task,
+    train_examples: &'a [Example],
+    valid_examples: &'a [Example],
+}
+
+/// Fine-tunes a loaded sequence classifier (any family) and writes the run directory.
+fn fit_classifier<M>(run: ClassifierRun<'_>, loaded: (M, BertConfig, LoadReport)) -> Result<()>
+where
+    M: SequenceClassifier + FineTune<Batch>,
+{
+    let ClassifierRun {
+        args,
+        cfg,
+        device,
+        resuming,
+        started,
+        tokenizer,
+        task,
+        train_examples,
+        valid_examples,
+    } = run;
+    let (model, config, report) = loaded;
     if cfg.max_length > config.max_sequence_length() {
         bail!(
             "--max-length {} exceeds the longest input the model's positions cover ({})",
@@ -630,14 +707,14 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
     }
     let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
     let batches = ExampleBatches::new(
-        &train_examples,
+        train_examples,
         cfg.batch_size,
         cfg.bucketing,
         cfg.seed,
         pad_id,
     )?;
 
-    let trainer = make_trainer(&cfg, &args.out, &device, args.quiet, resuming)?;
+    let trainer = make_trainer(cfg, &args.out, device, args.quiet, resuming)?;
     eprintln!(
         "fine-tuning {} on {} examples ({} validation), {} labels, backend {}",
         args.model.display(),
@@ -651,9 +728,9 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
     // Every evaluation of this process, in order, so the best one's full report (per class,
     // confusion matrix) need not be computed again at the end.
     let mut evaluations = Vec::new();
-    let mut evaluate = |m: &BertForSequenceClassification| {
+    let mut evaluate = |m: &M| {
         let eval =
-            classification::evaluate(m, &valid_examples, &task, eval_batch, pad_id, &eval_device)?;
+            classification::evaluate(m, valid_examples, task, eval_batch, pad_id, &eval_device)?;
         let metrics = eval.metrics.clone();
         evaluations.push(eval);
         Ok(metrics)
@@ -669,16 +746,16 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
         }
     }
     let best_model = result.model.valid();
-    best_model.save_pretrained(&config, &args.out)?;
+    best_model.save_folder(&config, &args.out)?;
     tokenizer.save_dir(&args.out)?;
     let final_eval = best_evaluation(&result, evaluations, || {
         classification::evaluate(
             &best_model,
-            &valid_examples,
-            &task,
+            valid_examples,
+            task,
             eval_batch,
             pad_id,
-            &device,
+            device,
         )
         .map_err(anyhow::Error::msg)
     })?;
@@ -706,7 +783,7 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
     if let Some(report) = &final_eval.report {
         eprintln!("\n{report}");
     }
-    print_summary(&cfg, &result, started, &args.out);
+    print_summary(cfg, &result, started, &args.out);
     Ok(())
 }
 

@@ -10,8 +10,8 @@ use burnish::data::{
     Corpus, CorpusOptions, HeldOutSplit, MlmMasker, MlmOptions, NspOptions, NspPairs, PackOptions,
     Packer, Part, PretrainSequence, SpecialIds, TokenizedDocuments, TokenizedSentences,
 };
-use burnish::encoder::config::BertConfig;
-use burnish::heads::{BertForMaskedLM, BertForPreTraining, BertLMHeadModel};
+use burnish::encoder::config::{BertConfig, ModelFamily};
+use burnish::heads::{BertForMaskedLM, BertForPreTraining, BertLMHeadModel, Gpt2LMHeadModel};
 use burnish::tokenizer::{Tokenizer, WordPieceTrainOptions, train_wordpiece};
 use burnish::train::TrainConfig;
 use burnish::train::schedule::ScheduleKind;
@@ -45,9 +45,15 @@ pub struct PretrainArgs {
     /// the sizes below.
     #[arg(long)]
     model: Option<PathBuf>,
-    /// From scratch: a `config.json` with the sizes (flags below override it).
+    /// From scratch: a `config.json` with the sizes (flags below override it; its
+    /// `model_type` picks the family unless --family is given).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// From scratch: the architecture, `bert` (an encoder; any objective) or `gpt2` (a
+    /// decoder, `--objective clm`; needs --tokenizer, a byte-level BPE folder). The size flags
+    /// below set GPT-2's `n_layer`, `n_embd`, `n_head`, `n_inner`, `n_positions` for it.
+    #[arg(long, value_parser = ["bert", "gpt2"])]
+    family: Option<String>,
     /// From scratch: encoder layers.
     #[arg(long)]
     layers: Option<usize>,
@@ -153,37 +159,89 @@ impl PretrainArgs {
         }
     }
 
-    /// The config of a model trained from scratch.
-    fn scratch_config(&self, vocab_size: usize) -> Result<BertConfig> {
-        let mut json = match &self.config {
-            Some(path) => serde_json::from_str::<serde_json::Value>(
-                &std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?,
-            )
-            .with_context(|| format!("{}", path.display()))?,
-            None => serde_json::json!({
-                "num_hidden_layers": 4, "hidden_size": 256, "num_attention_heads": 4,
-                "intermediate_size": 1024, "max_position_embeddings": 512,
-            }),
+    /// The config of a model trained from scratch, of the family `--family` (else the
+    /// `--config` file's `model_type`, else BERT).
+    fn scratch_config(&self, tokenizer: &Tokenizer) -> Result<BertConfig> {
+        let file = match &self.config {
+            Some(path) => Some(
+                serde_json::from_str::<serde_json::Value>(
+                    &std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                )
+                .with_context(|| format!("{}", path.display()))?,
+            ),
+            None => None,
         };
+        let family = self.scratch_family(file.as_ref());
+        // The config's field names: BERT's, or GPT-2's for the same values.
+        let [layers, hidden, heads, inner, positions] = match family {
+            ModelFamily::Gpt2 => ["n_layer", "n_embd", "n_head", "n_inner", "n_positions"],
+            _ => [
+                "num_hidden_layers",
+                "hidden_size",
+                "num_attention_heads",
+                "intermediate_size",
+                "max_position_embeddings",
+            ],
+        };
+        let mut json = file.unwrap_or_else(|| {
+            let defaults = [
+                (layers, 4),
+                (hidden, 256),
+                (heads, 4),
+                (inner, 1024),
+                (positions, 512),
+            ];
+            serde_json::Value::Object(
+                defaults
+                    .into_iter()
+                    .map(|(key, value)| (key.to_string(), value.into()))
+                    .collect(),
+            )
+        });
         let set = |json: &mut serde_json::Value, key: &str, value: Option<usize>| {
             if let Some(v) = value {
                 json[key] = v.into();
             }
         };
-        set(&mut json, "num_hidden_layers", self.layers);
-        set(&mut json, "hidden_size", self.hidden);
-        set(&mut json, "num_attention_heads", self.heads);
+        set(&mut json, layers, self.layers);
+        set(&mut json, hidden, self.hidden);
+        set(&mut json, heads, self.heads);
         let intermediate = self.intermediate.or_else(|| self.hidden.map(|h| 4 * h));
-        set(&mut json, "intermediate_size", intermediate);
-        set(&mut json, "max_position_embeddings", self.max_positions);
-        json["vocab_size"] = vocab_size.into();
-        json["model_type"] = "bert".into();
+        set(&mut json, inner, intermediate);
+        set(&mut json, positions, self.max_positions);
+        json["vocab_size"] = tokenizer.vocab_size().into();
+        json["model_type"] = family.model_type().into();
+        if family == ModelFamily::Gpt2 {
+            // GPT-2's documents start and end with its one special token; batches pad with the
+            // tokenizer's padding token (or that one).
+            let (bos, eos) = (tokenizer.cls_id(), tokenizer.sep_id());
+            set(&mut json, "bos_token_id", bos.map(|i| i as usize));
+            set(&mut json, "eos_token_id", eos.map(|i| i as usize));
+            set(
+                &mut json,
+                "pad_token_id",
+                tokenizer.pad_id().or(eos).map(|i| i as usize),
+            );
+        }
         let where_ = self
             .config
             .clone()
             .unwrap_or_else(|| PathBuf::from("--layers/--hidden/--heads"));
         Ok(BertConfig::from_json_str(&json.to_string(), &where_)?)
+    }
+
+    /// The family of a model from scratch: `--family`, else the `--config` file's
+    /// `model_type` when it is GPT-2's, else BERT.
+    fn scratch_family(&self, file: Option<&serde_json::Value>) -> ModelFamily {
+        let named = self
+            .family
+            .as_deref()
+            .or_else(|| file?.get("model_type")?.as_str());
+        match named {
+            Some("gpt2") => ModelFamily::Gpt2,
+            _ => ModelFamily::Bert,
+        }
     }
 }
 
@@ -280,6 +338,12 @@ impl PretrainHead for BertLMHeadModel {
     }
 }
 
+impl PretrainHead for Gpt2LMHeadModel {
+    fn save(&self, config: &BertConfig, dir: &Path) -> burnish::encoder::Result<()> {
+        self.save_pretrained(config, dir)
+    }
+}
+
 /// Runs `burnish pretrain`.
 pub fn run(args: PretrainArgs) -> Result<()> {
     let objective = Objective::parse(&args.objective).with_context(|| {
@@ -288,8 +352,40 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             args.objective
         )
     })?;
-    if args.model.is_some() && (args.config.is_some() || args.tokenizer.is_some()) {
-        bail!("--model continues a checkpoint; --config and --tokenizer are for a new model");
+    if args.model.is_some()
+        && (args.config.is_some() || args.tokenizer.is_some() || args.family.is_some())
+    {
+        bail!(
+            "--model continues a checkpoint (its family too); --config, --tokenizer and \
+             --family are for a new model"
+        );
+    }
+    // A decoder (GPT-2), from a checkpoint or from scratch, trains only as a causal LM.
+    let decoder = match &args.model {
+        Some(dir) => BertConfig::from_file(dir.join(burnish::encoder::CONFIG_FILE))?
+            .family
+            .is_decoder(),
+        None => {
+            args.scratch_family(None) == ModelFamily::Gpt2
+                || args.config.as_ref().is_some_and(|path| {
+                    std::fs::read_to_string(path)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                        .is_some_and(|v| args.scratch_family(Some(&v)) == ModelFamily::Gpt2)
+                })
+        }
+    };
+    if decoder && objective != Objective::Clm {
+        bail!(
+            "a GPT-2 model is a decoder: it pre-trains with --objective clm, not {}",
+            objective.name()
+        );
+    }
+    if decoder && args.model.is_none() && args.tokenizer.is_none() {
+        bail!(
+            "--family gpt2 from scratch needs --tokenizer (a byte-level BPE folder such as \
+             GPT-2's); burnish trains only WordPiece tokenizers"
+        );
     }
     let device = burnish::backend::device(&args.backend)?;
     let resuming = prepare_out_dir(&args.out, args.overwrite)?;
@@ -303,7 +399,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(BertForMaskedLM::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(tokenizer.vocab_size())?;
+                    let config = args.scratch_config(&tokenizer)?;
                     (BertForMaskedLM::new(&config, &device), config)
                 }
             };
@@ -315,8 +411,20 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(BertForPreTraining::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(tokenizer.vocab_size())?;
+                    let config = args.scratch_config(&tokenizer)?;
                     (BertForPreTraining::new(&config, &device), config)
+                }
+            };
+            train(
+                &args, objective, &tokenizer, model, config, &device, resuming,
+            )
+        }
+        Objective::Clm if decoder => {
+            let (model, config) = match &args.model {
+                Some(dir) => load(Gpt2LMHeadModel::from_pretrained(dir, &device), resuming)?,
+                None => {
+                    let config = args.scratch_config(&tokenizer)?;
+                    (Gpt2LMHeadModel::new(&config, &device), config)
                 }
             };
             train(
@@ -327,7 +435,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(BertLMHeadModel::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(tokenizer.vocab_size())?;
+                    let config = args.scratch_config(&tokenizer)?;
                     (BertLMHeadModel::new(&config, &device), config)
                 }
             };

@@ -369,3 +369,99 @@ fn qa_finetune_evaluate_predict() {
         "{stderr}"
     );
 }
+
+/// RoBERTa (issue 10) through the same `--task ner` and `--task qa` commands: the words of a
+/// CoNLL sentence are encoded with a space before each (transformers' `add_prefix_space=True`
+/// for pre-split words; the ids are checked in tests/families.rs), and the run folders are
+/// `RobertaForTokenClassification` / `RobertaForQuestionAnswering` with their metrics.
+#[test]
+fn roberta_ner_and_qa_finetune_through_the_cli() {
+    let (Some(conll), Some(squad)) = (
+        shared("conll2003/train.txt"),
+        shared("squad1.1/dev-v1.1.json"),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = root().join("tests/fixtures/tiny-roberta");
+    let train = tmp.path().join("train.txt");
+    let valid = tmp.path().join("valid.txt");
+    std::fs::write(&train, conll_head(&conll, 0, 48)).unwrap();
+    std::fs::write(&valid, conll_head(&conll, 48, 16)).unwrap();
+    let ner = tmp.path().join("ner");
+    let out = burnish(&[
+        "finetune",
+        "--task",
+        "ner",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        train.to_str().unwrap(),
+        "--valid",
+        valid.to_str().unwrap(),
+        "--out",
+        ner.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--lr",
+        "1e-3",
+        "--max-length",
+        "32",
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let qa = tmp.path().join("qa");
+    let out = burnish(&[
+        "finetune",
+        "--task",
+        "qa",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        squad.to_str().unwrap(),
+        "--train-articles",
+        "0:1",
+        "--valid-articles",
+        "47:48",
+        "--max-train-rows",
+        "32",
+        "--out",
+        qa.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--lr",
+        "1e-3",
+        "--max-length",
+        "64",
+        "--doc-stride",
+        "16",
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (run, class, metric) in [
+        (&ner, "RobertaForTokenClassification", "f1"),
+        (&qa, "RobertaForQuestionAnswering", "exact_match"),
+    ] {
+        let config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap())
+                .unwrap();
+        assert_eq!(config["architectures"][0], class);
+        assert_eq!(config["model_type"], "roberta");
+        let metrics: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap())
+                .unwrap();
+        assert!(metrics["final_validation"][metric].is_number(), "{metrics}");
+    }
+}

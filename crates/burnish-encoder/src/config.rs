@@ -54,6 +54,10 @@ impl HiddenAct {
 ///   `create_position_ids_from_input_ids`), one token type, no next-sentence head.
 /// - DistilBERT: no token types, no pooler, its own parameter and `config.json` field names
 ///   (mapped in [`crate::weights::NameMap`] and here).
+/// - GPT-2: a decoder of its own ([`crate::decoder::Gpt2Model`]: pre-LayerNorm blocks, causal
+///   attention, learned positions), `config.json` field names `n_embd`, `n_layer`, ... (mapped
+///   here onto the same [`BertConfig`]) and `Conv1D` weights stored `[in, out]` (mapped in
+///   [`crate::weights::NameMap`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModelFamily {
     /// `model_type: "bert"` (and configs without `model_type` or a known `architectures`).
@@ -63,16 +67,19 @@ pub enum ModelFamily {
     Roberta,
     /// `model_type: "distilbert"`.
     DistilBert,
+    /// `model_type: "gpt2"`.
+    Gpt2,
 }
 
 impl ModelFamily {
     /// The `model_type` values burnish loads.
-    pub const SUPPORTED: &'static str = "bert, roberta, distilbert";
+    pub const SUPPORTED: &'static str = "bert, roberta, distilbert, gpt2";
     /// Every family, in the order of [`Self::SUPPORTED`].
-    pub const ALL: [ModelFamily; 3] = [
+    pub const ALL: [ModelFamily; 4] = [
         ModelFamily::Bert,
         ModelFamily::Roberta,
         ModelFamily::DistilBert,
+        ModelFamily::Gpt2,
     ];
 
     /// `model_type` in `config.json`.
@@ -81,6 +88,7 @@ impl ModelFamily {
             ModelFamily::Bert => "bert",
             ModelFamily::Roberta => "roberta",
             ModelFamily::DistilBert => "distilbert",
+            ModelFamily::Gpt2 => "gpt2",
         }
     }
 
@@ -90,13 +98,23 @@ impl ModelFamily {
             ModelFamily::Bert => "Bert",
             ModelFamily::Roberta => "Roberta",
             ModelFamily::DistilBert => "DistilBert",
+            ModelFamily::Gpt2 => "GPT2",
         }
     }
 
     /// `transformers`' `base_model_prefix`: the encoder's name inside a head model
-    /// (`roberta.encoder.layer.0...`).
+    /// (`roberta.encoder.layer.0...`, GPT-2's `transformer.h.0...`).
     pub fn base_prefix(self) -> &'static str {
-        self.model_type()
+        match self {
+            ModelFamily::Gpt2 => "transformer",
+            _ => self.model_type(),
+        }
+    }
+
+    /// Whether the family is a causal decoder ([`crate::decoder::Gpt2Model`]) rather than
+    /// an encoder ([`crate::model::BertModel`]).
+    pub fn is_decoder(self) -> bool {
+        self == ModelFamily::Gpt2
     }
 
     /// The `transformers` class of this family for `suffix` (`"Model"`,
@@ -122,12 +140,12 @@ impl ModelFamily {
 
     /// Whether the embeddings have a token-type (segment) table.
     pub fn has_token_types(self) -> bool {
-        self != ModelFamily::DistilBert
+        !matches!(self, ModelFamily::DistilBert | ModelFamily::Gpt2)
     }
 
     /// Whether the encoder can have a pooler.
     pub fn has_pooler(self) -> bool {
-        self != ModelFamily::DistilBert
+        !matches!(self, ModelFamily::DistilBert | ModelFamily::Gpt2)
     }
 
     /// Reads the family from a parsed `config.json`: `model_type`, else the first
@@ -185,6 +203,44 @@ const NOT_DISTILBERT_FIELDS: &[&str] = &[
     "type_vocab_size",
     "layer_norm_eps",
     "position_embedding_type",
+];
+
+/// GPT-2's `config.json` field names and burnish's (BERT's) for the same value, used when
+/// reading and when writing a GPT-2 config. `n_inner: null` means `4 * n_embd`; `embd_pdrop`
+/// (the embeddings' dropout) stays under its own name ([`BertConfig::embedding_dropout_prob`]).
+pub const GPT2_FIELDS: &[(&str, &str)] = &[
+    ("n_embd", "hidden_size"),
+    ("n_layer", "num_hidden_layers"),
+    ("n_head", "num_attention_heads"),
+    ("n_inner", "intermediate_size"),
+    ("n_positions", "max_position_embeddings"),
+    ("activation_function", "hidden_act"),
+    ("resid_pdrop", "hidden_dropout_prob"),
+    ("attn_pdrop", "attention_probs_dropout_prob"),
+    ("layer_norm_epsilon", "layer_norm_eps"),
+];
+
+/// `GPT2Config`'s defaults, in GPT-2's names (`n_inner` and `pad_token_id` are derived, see
+/// [`gpt2_to_bert_fields`]).
+fn gpt2_defaults() -> [(&'static str, serde_json::Value); 9] {
+    [
+        ("vocab_size", serde_json::json!(50257)),
+        ("n_positions", serde_json::json!(1024)),
+        ("n_embd", serde_json::json!(768)),
+        ("n_layer", serde_json::json!(12)),
+        ("n_head", serde_json::json!(12)),
+        ("activation_function", serde_json::json!("gelu_new")),
+        ("resid_pdrop", serde_json::json!(0.1)),
+        ("attn_pdrop", serde_json::json!(0.1)),
+        ("layer_norm_epsilon", serde_json::json!(1e-5)),
+    ]
+}
+
+/// BERT fields a GPT-2 `config.json` does not have.
+const NOT_GPT2_FIELDS: &[&str] = &[
+    "type_vocab_size",
+    "position_embedding_type",
+    "classifier_dropout",
 ];
 
 /// Hyper-parameters of a BERT encoder, as in Hugging Face's `BertConfig`.
@@ -292,6 +348,7 @@ impl BertConfig {
             ModelFamily::DistilBert => {
                 serde_json::from_value(distilbert_to_bert_fields(map.clone()))
             }
+            ModelFamily::Gpt2 => serde_json::from_value(gpt2_to_bert_fields(map.clone())),
         };
         let mut config: Self = parsed.map_err(|source| {
             // serde reports an unknown `hidden_act` as a JSON error; say what is accepted.
@@ -422,6 +479,19 @@ impl BertConfig {
         self.hidden_size / self.num_attention_heads
     }
 
+    /// Dropout on the embeddings: GPT-2's `embd_pdrop` (default 0.1), `hidden_dropout_prob`
+    /// for the other families.
+    pub fn embedding_dropout_prob(&self) -> f64 {
+        match self.family {
+            ModelFamily::Gpt2 => self
+                .extra
+                .get("embd_pdrop")
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(0.1),
+            _ => self.hidden_dropout_prob,
+        }
+    }
+
     /// Dropout probability in front of classification heads.
     pub fn classifier_dropout_prob(&self) -> f64 {
         self.classifier_dropout.unwrap_or(self.hidden_dropout_prob)
@@ -456,8 +526,12 @@ impl BertConfig {
         if let Some(map) = value.as_object_mut() {
             map.entry("model_type")
                 .or_insert_with(|| serde_json::Value::String(self.family.model_type().into()));
-            if self.family == ModelFamily::DistilBert {
-                *map = bert_to_distilbert_fields(std::mem::take(map));
+            match self.family {
+                ModelFamily::DistilBert => {
+                    *map = bert_to_distilbert_fields(std::mem::take(map));
+                }
+                ModelFamily::Gpt2 => *map = bert_to_gpt2_fields(std::mem::take(map)),
+                ModelFamily::Bert | ModelFamily::Roberta => {}
             }
         }
         let text =
@@ -499,6 +573,52 @@ fn bert_to_distilbert_fields(
             Some(value) => {
                 map.insert((*distil).into(), value);
             }
+        }
+    }
+    map
+}
+
+/// A GPT-2 `config.json` with its fields renamed to BERT's ([`GPT2_FIELDS`]), after filling
+/// in `GPT2Config`'s defaults: `n_inner` null or absent is `4 * n_embd`, and a null or absent
+/// `pad_token_id` is `eos_token_id` (default 50256), the id GPT-2 fine-tuning pads with.
+fn gpt2_to_bert_fields(mut map: serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
+    for (name, value) in gpt2_defaults() {
+        map.entry(name).or_insert(value);
+    }
+    if map.get("n_inner").is_none_or(serde_json::Value::is_null) {
+        let inner = map["n_embd"].as_u64().map(|h| serde_json::json!(4 * h));
+        map.insert("n_inner".into(), inner.unwrap_or(serde_json::Value::Null));
+    }
+    if map
+        .get("pad_token_id")
+        .is_none_or(serde_json::Value::is_null)
+    {
+        let eos = map.get("eos_token_id").cloned();
+        let eos = eos.filter(serde_json::Value::is_u64);
+        map.insert(
+            "pad_token_id".into(),
+            eos.unwrap_or(serde_json::json!(50256)),
+        );
+    }
+    for (gpt2, bert) in GPT2_FIELDS {
+        if let Some(value) = map.remove(*gpt2) {
+            map.insert((*bert).into(), value);
+        }
+    }
+    serde_json::Value::Object(map)
+}
+
+/// The reverse of [`gpt2_to_bert_fields`], for writing: GPT-2's names, without the BERT-only
+/// fields.
+fn bert_to_gpt2_fields(
+    mut map: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    for name in NOT_GPT2_FIELDS {
+        map.remove(*name);
+    }
+    for (gpt2, bert) in GPT2_FIELDS {
+        if let Some(value) = map.remove(*bert) {
+            map.insert((*gpt2).into(), value);
         }
     }
     map
@@ -572,15 +692,20 @@ mod tests {
             ModelFamily::DistilBert
         );
         assert_eq!(family("{}").unwrap(), ModelFamily::Bert);
+        assert_eq!(
+            family(r#"{"architectures": ["GPT2ForSequenceClassification"]}"#).unwrap(),
+            ModelFamily::Gpt2
+        );
         for json in [
-            r#"{"model_type": "gpt2"}"#,
+            r#"{"model_type": "llama"}"#,
             r#"{"architectures": ["XLNetLMHeadModel"]}"#,
         ] {
             let err = family(json).unwrap_err().to_string();
             assert!(
                 err.contains("m/config.json")
                     && err.contains(ModelFamily::SUPPORTED)
-                    && (err.contains("gpt2") || err.contains("XLNetLMHeadModel")),
+                    && err.contains("gpt2")
+                    && (err.contains("llama") || err.contains("XLNetLMHeadModel")),
                 "{err}"
             );
         }
@@ -610,6 +735,40 @@ mod tests {
         assert_eq!(written["n_layers"], 6);
         assert_eq!(written["activation"], "relu");
         assert_eq!(written["model_type"], "distilbert");
+        for bert_only in ["hidden_size", "type_vocab_size", "layer_norm_eps"] {
+            assert!(written.get(bert_only).is_none(), "{bert_only} written");
+        }
+        assert_eq!(BertConfig::from_file(&path).unwrap(), c);
+    }
+
+    #[test]
+    fn gpt2_fields_are_read_and_written_in_gpt2_names() {
+        let c = BertConfig::from_json_str(
+            r#"{"model_type": "gpt2", "n_embd": 32, "n_head": 4, "n_layer": 3, "n_inner": null,
+                "vocab_size": 100, "eos_token_id": 7, "n_positions": 40}"#,
+            Path::new("config.json"),
+        )
+        .unwrap();
+        assert_eq!(c.family, ModelFamily::Gpt2);
+        assert_eq!(
+            (c.hidden_size, c.num_attention_heads, c.num_hidden_layers),
+            (32, 4, 3)
+        );
+        // n_inner null is 4 x n_embd; GPT2Config's defaults; pad falls back to eos.
+        assert_eq!(c.intermediate_size, 128);
+        assert_eq!((c.hidden_act, c.layer_norm_eps), (HiddenAct::GeluNew, 1e-5));
+        assert_eq!((c.pad_token_id, c.max_sequence_length()), (7, 40));
+        assert_eq!(c.embedding_dropout_prob(), 0.1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        c.save(&path).unwrap();
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(written["n_embd"], 32);
+        assert_eq!(written["n_inner"], 128);
+        assert_eq!(written["layer_norm_epsilon"], 1e-5);
+        assert_eq!(written["activation_function"], "gelu_new");
+        assert_eq!(written["model_type"], "gpt2");
         for bert_only in ["hidden_size", "type_vocab_size", "layer_norm_eps"] {
             assert!(written.get(bert_only).is_none(), "{bert_only} written");
         }

@@ -38,7 +38,7 @@ pub enum EncoderError {
     /// `config.json` names a model family burnish does not implement.
     #[error(
         "{path}: unsupported model family {found} (from `model_type` or `architectures`); \
-         supported model_type values: bert, roberta, distilbert"
+         supported model_type values: bert, roberta, distilbert, gpt2"
     )]
     UnsupportedFamily {
         /// The configuration file.

@@ -1,4 +1,5 @@
-//! The BERT encoder of burnish, shared by the BERT, RoBERTa and DistilBERT families.
+//! The BERT encoder of burnish, shared by the BERT, RoBERTa and DistilBERT families, and the
+//! GPT-2 decoder ([`decoder`]), which reuses its attention, LayerNorm and embeddings.
 //!
 //! - [`BertConfig`]: hyper-parameters from a Hugging Face `config.json`.
 //! - [`model`]: one struct per `transformers` module ([`BertModel`] at the top), each with a
@@ -10,12 +11,14 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod decoder;
 pub mod error;
 pub mod model;
 pub mod pretrained;
 pub mod weights;
 
 pub use config::{BertConfig, HiddenAct, ModelFamily};
+pub use decoder::Gpt2Model;
 pub use error::{EncoderError, Result};
 pub use model::{BertInput, BertModel, BertModelOutput};
 pub use pretrained::CONFIG_FILE;

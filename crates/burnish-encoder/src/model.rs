@@ -78,7 +78,7 @@ pub struct BertModelOutput {
     pub pooler_output: Option<Tensor<2>>,
 }
 
-fn normal(config: &BertConfig) -> Initializer {
+pub(crate) fn normal(config: &BertConfig) -> Initializer {
     Initializer::Normal {
         mean: 0.0,
         std: config.initializer_range,
@@ -87,7 +87,12 @@ fn normal(config: &BertConfig) -> Initializer {
 
 /// A linear layer initialised as `transformers` does: weights ~ N(0, initializer_range),
 /// zero bias.
-fn linear(d_input: usize, d_output: usize, config: &BertConfig, device: &Device) -> Linear {
+pub(crate) fn linear(
+    d_input: usize,
+    d_output: usize,
+    config: &BertConfig,
+    device: &Device,
+) -> Linear {
     let mut layer = LinearConfig::new(d_input, d_output)
         .with_initializer(normal(config))
         .init(device);
@@ -95,7 +100,7 @@ fn linear(d_input: usize, d_output: usize, config: &BertConfig, device: &Device)
     layer
 }
 
-fn layer_norm(config: &BertConfig, device: &Device) -> LayerNorm {
+pub(crate) fn layer_norm(config: &BertConfig, device: &Device) -> LayerNorm {
     LayerNormConfig::new(config.hidden_size)
         .with_epsilon(config.layer_norm_eps)
         .init(device)
@@ -214,31 +219,50 @@ impl BertSelfAttention {
     /// When attention dropout is active (training on an autodiff device) the probabilities are
     /// materialised so dropout can apply; otherwise the backend's fused attention runs.
     pub fn forward(&self, hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
-        let [batch, seq_len, width] = hidden.dims();
-        let heads = |t: Tensor<3>| {
-            t.reshape([batch, seq_len, self.num_heads, width / self.num_heads])
-                .swap_dims(1, 2)
-        };
-        let q = heads(self.query.forward(hidden.clone()));
-        let k = heads(self.key.forward(hidden.clone()));
-        let v = heads(self.value.forward(hidden));
-
-        let dropout_active = self.dropout.prob > 0.0
-            && self.dropout.training.val().is_enabled()
-            && q.device().is_autodiff();
-        let context = if dropout_active {
-            let scale = 1.0 / ((width / self.num_heads) as f64).sqrt();
-            let scores = q.matmul(k.swap_dims(2, 3)) * scale;
-            let probs = activation::softmax(scores + bias, 3);
-            self.dropout.forward(probs).matmul(v)
-        } else {
-            // An additive bias rather than a bool mask: burn-tch 0.22.1 hands the bool mask to
-            // PyTorch's SDPA, where `true` means "attend" (Burn's means "masked"), inverting
-            // it; a float bias means the same everywhere.
-            attention(q, k, v, None, Some(bias), AttentionModuleOptions::default())
-        };
-        context.swap_dims(1, 2).reshape([batch, seq_len, width])
+        let q = self.query.forward(hidden.clone());
+        let k = self.key.forward(hidden.clone());
+        let v = self.value.forward(hidden);
+        multi_head_attention(q, k, v, bias, self.num_heads, &self.dropout)
     }
+}
+
+/// Scaled dot-product attention over `heads` heads, shared by the encoder
+/// ([`BertSelfAttention`]) and the decoder ([`crate::decoder::Gpt2Attention`]).
+///
+/// `[B, S, H]` projected queries, keys and values and a `[B, N, S, S]` additive bias (0 =
+/// attend, a huge negative number = do not) to the `[B, S, H]` context
+/// `softmax(q k^T / sqrt(D) + bias) v`, heads concatenated.
+///
+/// When `dropout` is active (training on an autodiff device) the probabilities are
+/// materialised so dropout can apply to them; otherwise the backend's fused attention runs.
+pub fn multi_head_attention(
+    q: Tensor<3>,
+    k: Tensor<3>,
+    v: Tensor<3>,
+    bias: Tensor<4>,
+    heads: usize,
+    dropout: &Dropout,
+) -> Tensor<3> {
+    let [batch, seq_len, width] = q.dims();
+    let split = |t: Tensor<3>| {
+        t.reshape([batch, seq_len, heads, width / heads])
+            .swap_dims(1, 2)
+    };
+    let (q, k, v) = (split(q), split(k), split(v));
+    let dropout_active =
+        dropout.prob > 0.0 && dropout.training.val().is_enabled() && q.device().is_autodiff();
+    let context = if dropout_active {
+        let scale = 1.0 / ((width / heads) as f64).sqrt();
+        let scores = q.matmul(k.swap_dims(2, 3)) * scale;
+        let probs = activation::softmax(scores + bias, 3);
+        dropout.forward(probs).matmul(v)
+    } else {
+        // An additive bias rather than a bool mask: burn-tch 0.22.1 hands the bool mask to
+        // PyTorch's SDPA, where `true` means "attend" (Burn's means "masked"), inverting
+        // it; a float bias means the same everywhere.
+        attention(q, k, v, None, Some(bias), AttentionModuleOptions::default())
+    };
+    context.swap_dims(1, 2).reshape([batch, seq_len, width])
 }
 
 /// Projection after attention, dropout, residual and LayerNorm (HF `attention.output`).

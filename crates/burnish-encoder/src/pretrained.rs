@@ -6,7 +6,8 @@ use burn::module::Module;
 use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
 
-use crate::config::BertConfig;
+use crate::config::{BertConfig, ModelFamily};
+use crate::decoder::Gpt2Model;
 use crate::error::{EncoderError, Result};
 use crate::model::BertModel;
 use crate::weights::{
@@ -33,7 +34,7 @@ impl BertModel {
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config = BertConfig::from_file(dir.join(CONFIG_FILE))?;
+        let config = encoder_config(dir)?;
         let checkpoint = Checkpoint::from_dir(dir)?;
         let mut model = BertModel::new(&config, device);
         let report = load_checkpoint(
@@ -50,6 +51,90 @@ impl BertModel {
 
     /// Writes `config.json` (with `architectures: ["BertModel"]`, or the family's class) and
     /// `model.safetensors` into `dir`, creating it if needed. Each file is written atomically.
+    ///
+    /// # Errors
+    /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
+    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
+        let mut config = config.clone();
+        config.set_architecture("Model");
+        save_hf_folder(self, &config, dir.as_ref())
+    }
+}
+
+/// Reads `dir/config.json` for an encoder model (BERT, RoBERTa, DistilBERT).
+///
+/// # Errors
+/// As [`BertConfig::from_file`]; [`EncoderError::ConfigValue`] naming `model_type` for a
+/// decoder family (GPT-2), which the encoder heads cannot load.
+pub fn encoder_config(dir: &Path) -> Result<BertConfig> {
+    let path = dir.join(CONFIG_FILE);
+    let config = BertConfig::from_file(&path)?;
+    if config.family.is_decoder() {
+        return Err(EncoderError::ConfigValue {
+            path,
+            field: "model_type",
+            reason: format!(
+                "`{}` is a decoder: it loads as GPT2Model, GPT2LMHeadModel or \
+                 GPT2ForSequenceClassification, not as an encoder with this head",
+                config.family.model_type()
+            ),
+        });
+    }
+    Ok(config)
+}
+
+/// Reads `dir/config.json` for a decoder model (GPT-2).
+///
+/// # Errors
+/// As [`BertConfig::from_file`]; [`EncoderError::ConfigValue`] naming `model_type` for an
+/// encoder family.
+pub fn decoder_config(dir: &Path) -> Result<BertConfig> {
+    let path = dir.join(CONFIG_FILE);
+    let config = BertConfig::from_file(&path)?;
+    if !config.family.is_decoder() {
+        return Err(EncoderError::ConfigValue {
+            path,
+            field: "model_type",
+            reason: format!(
+                "`{}` is an encoder family; this model needs model_type `{}`",
+                config.family.model_type(),
+                ModelFamily::Gpt2.model_type()
+            ),
+        });
+    }
+    Ok(config)
+}
+
+impl Gpt2Model {
+    /// Loads `config.json` (a GPT-2 one) and the weights of a model folder: a `GPT2Model`
+    /// checkpoint (names `wte.weight`, `h.0...`) or a head's (`transformer.` prefix: the
+    /// `GPT2LMHeadModel` / `GPT2ForSequenceClassification` head tensors are listed as unused).
+    ///
+    /// # Errors
+    /// See [`decoder_config`], [`Checkpoint::from_dir`] and
+    /// [`crate::weights::load_checkpoint`].
+    pub fn from_pretrained(
+        dir: impl AsRef<Path>,
+        device: &Device,
+    ) -> Result<(Self, BertConfig, LoadReport)> {
+        let dir = dir.as_ref();
+        let config = decoder_config(dir)?;
+        let checkpoint = Checkpoint::from_dir(dir)?;
+        let mut model = Gpt2Model::new(&config, device);
+        let report = load_checkpoint(
+            &mut model,
+            &checkpoint,
+            LoadSpec {
+                encoder_prefix: "",
+                may_be_fresh: &|_| false,
+                names: NameMap::new(config.family),
+            },
+        )?;
+        Ok((model, config, report))
+    }
+
+    /// Writes `config.json` (`architectures: ["GPT2Model"]`) and `model.safetensors` (names
+    /// `wte.weight`, `h.0.attn.c_attn.weight`, ...; `Conv1D` weights `[in, out]`) into `dir`.
     ///
     /// # Errors
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.

@@ -37,6 +37,11 @@ pub const DISTILBERT_NAMES: &[(&str, &str)] = &[
     ("output.layer_norm", "output_layer_norm"),
 ];
 
+/// GPT-2's `Conv1D` modules (suffixes of the module path): `transformers` stores their weights
+/// `[in, out]`, transposed relative to `nn.Linear`'s `[out, in]`. burnish holds them as Burn
+/// `Linear`s; [`NameMap::stored_transposed`] tells loading and saving to transpose them.
+pub const GPT2_CONV1D: &[&str] = &["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"];
+
 /// `RobertaClassificationHead`'s names for burnish's sequence-classification head: the
 /// `H -> H` layer on `<s>` and the output projection (prefixes of the whole path).
 pub const ROBERTA_CLASSIFIER_NAMES: &[(&str, &str)] = &[
@@ -61,8 +66,9 @@ pub const DISTILBERT_MLM_NAMES: &[(&str, &str)] = &[
 
 /// The mapping between a module's burnish parameter paths and its `transformers` names: the
 /// family's encoder names (the encoder `bert.` is `roberta.` / `distilbert.`, DistilBERT's
-/// layers per [`DISTILBERT_NAMES`], [`NAME_MAP`] everywhere) and, for a head whose modules
-/// `transformers` names differently per family, the head's prefixes.
+/// layers per [`DISTILBERT_NAMES`], [`NAME_MAP`] everywhere; GPT-2's modules carry
+/// `transformers`' names already, only their `Conv1D` layout differs: [`GPT2_CONV1D`]) and, for
+/// a head whose modules `transformers` names differently per family, the head's prefixes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NameMap {
     /// The family whose names the checkpoint uses.
@@ -93,6 +99,20 @@ impl NameMap {
         self.map(name, false)
     }
 
+    /// Whether the checkpoint stores the tensor `hf_name` transposed relative to PyTorch's
+    /// `nn.Linear` layout: the weight of a GPT-2 `Conv1D` ([`GPT2_CONV1D`]), `[in, out]`.
+    /// Loading transposes it to `[out, in]` before Burn's adapter reads it, saving back.
+    pub fn stored_transposed(&self, hf_name: &str) -> bool {
+        self.family == ModelFamily::Gpt2
+            && hf_name.strip_suffix(".weight").is_some_and(|module| {
+                GPT2_CONV1D.iter().any(|conv| {
+                    module
+                        .strip_suffix(conv)
+                        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+                })
+            })
+    }
+
     fn map(&self, name: &str, to_hf: bool) -> String {
         let orient = |&(burn, hf): &(&'static str, &'static str)| {
             if to_hf { (burn, hf) } else { (hf, burn) }
@@ -106,9 +126,14 @@ impl NameMap {
         }
         let table: &'static [(&'static str, &'static str)] = match self.family {
             ModelFamily::DistilBert => DISTILBERT_NAMES,
-            ModelFamily::Bert | ModelFamily::Roberta => &[],
+            ModelFamily::Bert | ModelFamily::Roberta | ModelFamily::Gpt2 => &[],
         };
-        let (base_from, base_to) = orient(&("bert", self.family.base_prefix()));
+        // GPT-2's modules are named `transformer` in burnish too: no encoder prefix to rename.
+        let base = match self.family {
+            ModelFamily::Gpt2 => "bert",
+            family => family.base_prefix(),
+        };
+        let (base_from, base_to) = orient(&("bert", base));
         let segments: Vec<&str> = name.split('.').collect();
         let mut out: Vec<&str> = Vec::with_capacity(segments.len());
         let mut i = 0;
@@ -308,9 +333,30 @@ pub struct LoadSpec<'a> {
     pub names: NameMap,
 }
 
-/// Names of buffers that checkpoints carry and models recompute.
+/// Names of buffers that checkpoints carry and models recompute (BERT's `position_ids`,
+/// older GPT-2 checkpoints' causal masks `attn.bias` / `attn.masked_bias`).
 fn is_buffer(name: &str) -> bool {
     name.ends_with("position_ids")
+        || name.ends_with(".attn.bias")
+        || name.ends_with(".attn.masked_bias")
+}
+
+/// A 2-D `f32` tensor transposed (`[r, c]` to `[c, r]`).
+fn transpose_2d(data: &TensorData) -> std::result::Result<TensorData, String> {
+    let shape = data.shape().to_vec();
+    let [rows, cols] = shape[..] else {
+        return Err(format!("expected a 2-D tensor, found shape {shape:?}"));
+    };
+    let values = data
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("cannot read as f32: {e:?}"))?;
+    let mut out = vec![0.0f32; values.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = values[r * cols + c];
+        }
+    }
+    Ok(TensorData::new(out, [cols, rows]))
 }
 
 /// BERT `transformers` name and shape of every float parameter of `module`, in that naming
@@ -350,7 +396,7 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
         Some(prefix) => names.burn_to_hf(prefix) + ".",
         None => spec.encoder_prefix.to_string(),
     };
-    let renamed = align_prefix(checkpoint, &hf_prefix);
+    let renamed = align_prefix(checkpoint, &hf_prefix, names.family);
 
     let mut missing = Vec::new();
     let mut newly_initialized = Vec::new();
@@ -358,11 +404,18 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
     for (name, shape) in &expected {
         match renamed.get(name.as_str()) {
             Some((file_name, data)) => {
-                if data.shape().as_slice() != shape.as_slice() {
+                // A `Conv1D` weight is stored `[in, out]`: compare and load it in that layout.
+                let transposed = names.stored_transposed(name) && shape.len() == 2;
+                let file_shape = if transposed {
+                    shape.iter().rev().copied().collect()
+                } else {
+                    shape.clone()
+                };
+                if data.shape().as_slice() != file_shape.as_slice() {
                     return Err(EncoderError::ShapeMismatch {
                         path: checkpoint.path.clone(),
                         tensor: file_name.to_string(),
-                        expected: shape.clone(),
+                        expected: file_shape,
                         found: data.shape().to_vec(),
                     });
                 }
@@ -373,11 +426,16 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
                         reason: format!("expected a float tensor, found {:?}", data.dtype()),
                     });
                 }
-                to_apply.push(bridge::from_data(
-                    (*data).clone(),
-                    names.hf_to_burn(name),
-                    None,
-                ));
+                let data = if transposed {
+                    transpose_2d(data).map_err(|reason| EncoderError::TensorData {
+                        path: checkpoint.path.clone(),
+                        tensor: file_name.to_string(),
+                        reason,
+                    })?
+                } else {
+                    (*data).clone()
+                };
+                to_apply.push(bridge::from_data(data, names.hf_to_burn(name), None));
             }
             None if (spec.may_be_fresh)(&names.hf_to_burn(name)) => {
                 newly_initialized.push(name.clone())
@@ -419,31 +477,42 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
 fn align_prefix<'c>(
     checkpoint: &'c Checkpoint,
     encoder_prefix: &str,
+    family: ModelFamily,
 ) -> BTreeMap<String, (&'c str, &'c TensorData)> {
-    const PROBE: &str = "embeddings.word_embeddings.weight";
-    const BASES: [&str; 3] = ["bert.", "roberta.", "distilbert."];
+    // A tensor every checkpoint of the family has, and the first segments of a bare encoder's
+    // names.
+    let (probe, bare_starts): (&str, &[&str]) = match family {
+        ModelFamily::Gpt2 => ("wte.weight", &["wte.", "wpe.", "h.", "ln_f."]),
+        _ => (
+            "embeddings.word_embeddings.weight",
+            &["embeddings.", "encoder.", "transformer.", "pooler."],
+        ),
+    };
+    let bases: &[&str] = match family {
+        ModelFamily::Gpt2 => &["transformer."],
+        _ => &["bert.", "roberta.", "distilbert."],
+    };
     let has = |n: &str| checkpoint.tensors.contains_key(n);
-    let base = BASES
-        .into_iter()
-        .find(|base| has(&format!("{base}{PROBE}")))
-        .unwrap_or("bert.");
+    let base = bases
+        .iter()
+        .copied()
+        .find(|base| has(&format!("{base}{probe}")))
+        .unwrap_or(bases[0]);
     let mut out = BTreeMap::new();
     for (name, data) in &checkpoint.tensors {
-        let mapped = if encoder_prefix.is_empty() && !has(PROBE) && has(&format!("{base}{PROBE}")) {
-            // A head checkpoint (`BertFor*`, `RobertaFor*`, ...) loaded as a bare encoder:
-            // drop the prefix.
+        let mapped = if encoder_prefix.is_empty() && !has(probe) && has(&format!("{base}{probe}")) {
+            // A head checkpoint (`BertFor*`, `RobertaFor*`, `GPT2LMHeadModel`, ...) loaded as a
+            // bare encoder: drop the prefix.
             match name.strip_prefix(base) {
                 Some(rest) => rest.to_string(),
                 None => name.clone(),
             }
         } else if !encoder_prefix.is_empty()
-            && !has(&format!("{encoder_prefix}{PROBE}"))
-            && has(PROBE)
-            && ["embeddings.", "encoder.", "transformer.", "pooler."]
-                .iter()
-                .any(|p| name.starts_with(p))
+            && !has(&format!("{encoder_prefix}{probe}"))
+            && has(probe)
+            && bare_starts.iter().any(|p| name.starts_with(p))
         {
-            // A bare BertModel checkpoint loaded under a head: add the prefix.
+            // A bare encoder checkpoint loaded under a head: add the prefix.
             format!("{encoder_prefix}{name}")
         } else {
             name.clone()
@@ -488,6 +557,12 @@ pub fn save_safetensors_as<M: Module + ModuleSnapshot>(
             data
         } else {
             data.convert::<f32>()
+        };
+        // GPT-2's `Conv1D` weights go back to their `[in, out]` layout.
+        let data = if names.stored_transposed(&name) && data.shape().len() == 2 {
+            transpose_2d(&data).map_err(|e| ser(format!("{name}: {e}")))?
+        } else {
+            data
         };
         let shape = data.shape().to_vec();
         named.push((name, shape, data.into_bytes()));
@@ -576,6 +651,42 @@ mod tests {
             assert_eq!(roberta.burn_to_hf(burn), hf);
             assert_eq!(roberta.hf_to_burn(hf), burn);
         }
+    }
+
+    #[test]
+    fn gpt2_names_are_transformers_and_only_conv1d_weights_are_transposed() {
+        let gpt2 = NameMap::new(ModelFamily::Gpt2);
+        for name in [
+            "transformer.h.0.attn.c_attn.weight",
+            "transformer.h.1.ln_1.weight",
+            "transformer.wte.weight",
+            "score.weight",
+            "h.0.mlp.c_fc.bias",
+        ] {
+            assert_eq!(gpt2.burn_to_hf(name), name);
+            assert_eq!(gpt2.hf_to_burn(name), name);
+        }
+        for name in [
+            "transformer.h.0.attn.c_attn.weight",
+            "transformer.h.11.attn.c_proj.weight",
+            "h.0.mlp.c_fc.weight",
+            "h.0.mlp.c_proj.weight",
+        ] {
+            assert!(gpt2.stored_transposed(name), "{name}");
+        }
+        for name in [
+            "transformer.h.0.attn.c_attn.bias",
+            "transformer.wte.weight",
+            "score.weight",
+            "transformer.h.0.ln_1.weight",
+        ] {
+            assert!(!gpt2.stored_transposed(name), "{name}");
+        }
+        // Other families never transpose.
+        assert!(!NameMap::default().stored_transposed("h.0.mlp.c_fc.weight"));
+        let t = transpose_2d(&TensorData::new(vec![1.0f32, 2., 3., 4., 5., 6.], [2, 3])).unwrap();
+        assert_eq!(t.shape().to_vec(), vec![3, 2]);
+        assert_eq!(t.try_to_vec::<f32>().unwrap(), vec![1., 4., 2., 5., 3., 6.]);
     }
 
     #[test]

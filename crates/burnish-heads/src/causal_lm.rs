@@ -130,19 +130,7 @@ impl BertLMHeadModel {
     /// # Panics
     /// If the shapes disagree or a label is outside `0..V` (other than `-100`).
     pub fn loss(&self, logits: Tensor<3>, labels: Tensor<2, Int>) -> Tensor<1> {
-        let [batch, seq_len, vocab] = logits.dims();
-        assert_eq!(
-            labels.dims(),
-            [batch, seq_len],
-            "labels must be [B, S] like the logits' first two dimensions"
-        );
-        if seq_len < 2 {
-            return Tensor::zeros([1], &logits.device());
-        }
-        let n = batch * (seq_len - 1);
-        let shifted_logits = logits.narrow(1, 0, seq_len - 1).reshape([n, vocab]);
-        let shifted_labels = labels.narrow(1, 1, seq_len - 1).reshape([n]);
-        crate::loss::cross_entropy_ignoring(shifted_logits, shifted_labels, IGNORE_INDEX)
+        next_token_loss(logits, labels)
     }
 
     /// The loss on [`Self::forward_at`]'s `[M, V]` logits against the `[M]` next tokens of
@@ -181,6 +169,29 @@ impl BertLMHeadModel {
         let config = lm_config(config, "LMHeadModel", true);
         save_hf_folder(self, &config, dir.as_ref())
     }
+}
+
+/// `transformers`' causal-LM loss (`ForCausalLMLoss`), shared by [`BertLMHeadModel`] and
+/// [`crate::Gpt2LMHeadModel`]: mean cross-entropy of `logits[:, :-1]` (`[B, S, V]`) against
+/// `labels[:, 1:]` (`[B, S]`, unshifted), skipping `-100`. Returns `[1]`; 0 when nothing is
+/// predicted (`S < 2` or all ignored).
+///
+/// # Panics
+/// If the shapes disagree or a label is outside `0..V` (other than `-100`).
+pub fn next_token_loss(logits: Tensor<3>, labels: Tensor<2, Int>) -> Tensor<1> {
+    let [batch, seq_len, vocab] = logits.dims();
+    assert_eq!(
+        labels.dims(),
+        [batch, seq_len],
+        "labels must be [B, S] like the logits' first two dimensions"
+    );
+    if seq_len < 2 {
+        return Tensor::zeros([1], &logits.device());
+    }
+    let n = batch * (seq_len - 1);
+    let shifted_logits = logits.narrow(1, 0, seq_len - 1).reshape([n, vocab]);
+    let shifted_labels = labels.narrow(1, 1, seq_len - 1).reshape([n]);
+    crate::loss::cross_entropy_ignoring(shifted_logits, shifted_labels, IGNORE_INDEX)
 }
 
 /// The positions that have a next token to predict, and those tokens: for the speed path

@@ -10,7 +10,7 @@ use burn::tensor::activation;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::config::{BertConfig, ModelFamily};
 use burnish_encoder::model::{BertInput, BertModel};
-use burnish_encoder::pretrained::save_hf_folder_as;
+use burnish_encoder::pretrained::{encoder_config, save_hf_folder_as};
 use burnish_encoder::weights::{
     Checkpoint, LoadReport, LoadSpec, NameMap, ROBERTA_CLASSIFIER_NAMES, load_checkpoint,
 };
@@ -175,34 +175,9 @@ impl BertForSequenceClassification {
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config_path = dir.join(CONFIG_FILE);
-        let config = BertConfig::from_file(&config_path)?;
-        let config_labels = config
-            .extra
-            .get("id2label")
-            .and_then(|v| v.as_object())
-            .map(|m| m.len());
-        let num_labels = num_labels.or(config_labels).unwrap_or(2);
-        if num_labels == 0 {
-            return Err(EncoderError::ConfigValue {
-                path: config_path,
-                field: "num_labels",
-                reason: "a classifier needs at least one output".into(),
-            });
-        }
-        let problem_type = match problem_type {
-            Some(p) => p,
-            None => match config.extra.get("problem_type") {
-                Some(v) if !v.is_null() => {
-                    serde_json::from_value(v.clone()).map_err(|e| EncoderError::ConfigValue {
-                        path: config_path.clone(),
-                        field: "problem_type",
-                        reason: e.to_string(),
-                    })?
-                }
-                _ => ProblemType::SingleLabel,
-            },
-        };
+        let config = encoder_config(dir)?;
+        let (num_labels, problem_type) =
+            classifier_settings(&config, &dir.join(CONFIG_FILE), num_labels, problem_type)?;
         let checkpoint = Checkpoint::from_dir(dir)?;
         let mut model = Self::new(&config, num_labels, problem_type, device);
         let report = load_checkpoint(
@@ -258,16 +233,7 @@ impl BertForSequenceClassification {
     /// # Panics
     /// If the targets' kind does not fit the problem type (a programming error).
     pub fn loss(&self, logits: Tensor<2>, targets: ClassificationTargets) -> Tensor<1> {
-        match (self.problem_type, targets) {
-            (ProblemType::SingleLabel, ClassificationTargets::Classes(t)) => {
-                loss::cross_entropy(logits, t)
-            }
-            (ProblemType::MultiLabel, ClassificationTargets::MultiHot(t)) => {
-                loss::bce_with_logits(logits, t)
-            }
-            (ProblemType::Regression, ClassificationTargets::Values(t)) => loss::mse(logits, t),
-            (p, t) => panic!("targets {t:?} do not fit problem type {p:?}"),
-        }
+        classification_loss(self.problem_type, logits, targets)
     }
 
     /// Writes `config.json` (architecture, `num_labels`' `id2label`/`label2id` when absent,
@@ -276,26 +242,7 @@ impl BertForSequenceClassification {
     /// # Errors
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let mut config = config.clone();
-        config.set_architecture("ForSequenceClassification");
-        let labels_match = config
-            .extra
-            .get("id2label")
-            .and_then(|v| v.as_object())
-            .is_some_and(|m| m.len() == self.num_labels);
-        if !labels_match {
-            let id2label: serde_json::Map<String, serde_json::Value> = (0..self.num_labels)
-                .map(|i| (i.to_string(), format!("LABEL_{i}").into()))
-                .collect();
-            let label2id: serde_json::Map<String, serde_json::Value> = (0..self.num_labels)
-                .map(|i| (format!("LABEL_{i}"), i.into()))
-                .collect();
-            config.extra.insert("id2label".into(), id2label.into());
-            config.extra.insert("label2id".into(), label2id.into());
-        }
-        config
-            .extra
-            .insert("problem_type".into(), self.problem_type.as_hf().into());
+        let config = classifier_config(config, self.num_labels, self.problem_type);
         save_hf_folder_as(self, &config, dir.as_ref(), &self.names())
     }
 }
@@ -306,6 +253,140 @@ fn names_for(family: ModelFamily) -> NameMap {
     let names = NameMap::new(family);
     match family {
         ModelFamily::Roberta => names.with_head(ROBERTA_CLASSIFIER_NAMES),
-        ModelFamily::Bert | ModelFamily::DistilBert => names,
+        ModelFamily::Bert | ModelFamily::DistilBert | ModelFamily::Gpt2 => names,
+    }
+}
+
+/// `num_labels` (the argument, else the size of the config's `id2label`, else 2) and
+/// `problem_type` (the argument, else the config's, else single-label) of a sequence
+/// classifier loaded from a folder; `config_path` is only used in error messages.
+///
+/// # Errors
+/// [`EncoderError::ConfigValue`] for zero labels or an unknown `problem_type`.
+pub fn classifier_settings(
+    config: &BertConfig,
+    config_path: &Path,
+    num_labels: Option<usize>,
+    problem_type: Option<ProblemType>,
+) -> Result<(usize, ProblemType)> {
+    let config_labels = config
+        .extra
+        .get("id2label")
+        .and_then(|v| v.as_object())
+        .map(|m| m.len());
+    let num_labels = num_labels.or(config_labels).unwrap_or(2);
+    if num_labels == 0 {
+        return Err(EncoderError::ConfigValue {
+            path: config_path.to_path_buf(),
+            field: "num_labels",
+            reason: "a classifier needs at least one output".into(),
+        });
+    }
+    let problem_type = match problem_type {
+        Some(p) => p,
+        None => match config.extra.get("problem_type") {
+            Some(v) if !v.is_null() => {
+                serde_json::from_value(v.clone()).map_err(|e| EncoderError::ConfigValue {
+                    path: config_path.to_path_buf(),
+                    field: "problem_type",
+                    reason: e.to_string(),
+                })?
+            }
+            _ => ProblemType::SingleLabel,
+        },
+    };
+    Ok((num_labels, problem_type))
+}
+
+/// The loss for `problem`: cross-entropy, binary cross-entropy with logits, or MSE, of
+/// `[B, num_labels]` logits.
+///
+/// # Panics
+/// If the targets' kind does not fit the problem type (a programming error).
+pub fn classification_loss(
+    problem: ProblemType,
+    logits: Tensor<2>,
+    targets: ClassificationTargets,
+) -> Tensor<1> {
+    match (problem, targets) {
+        (ProblemType::SingleLabel, ClassificationTargets::Classes(t)) => {
+            loss::cross_entropy(logits, t)
+        }
+        (ProblemType::MultiLabel, ClassificationTargets::MultiHot(t)) => {
+            loss::bce_with_logits(logits, t)
+        }
+        (ProblemType::Regression, ClassificationTargets::Values(t)) => loss::mse(logits, t),
+        (p, t) => panic!("targets {t:?} do not fit problem type {p:?}"),
+    }
+}
+
+/// `config` prepared for saving a sequence classifier: the family's
+/// `...ForSequenceClassification` architecture, `id2label`/`label2id` for `num_labels` when
+/// absent, and `problem_type`.
+pub fn classifier_config(
+    config: &BertConfig,
+    num_labels: usize,
+    problem_type: ProblemType,
+) -> BertConfig {
+    let mut config = config.clone();
+    config.set_architecture("ForSequenceClassification");
+    let labels_match = config
+        .extra
+        .get("id2label")
+        .and_then(|v| v.as_object())
+        .is_some_and(|m| m.len() == num_labels);
+    if !labels_match {
+        let id2label: serde_json::Map<String, serde_json::Value> = (0..num_labels)
+            .map(|i| (i.to_string(), format!("LABEL_{i}").into()))
+            .collect();
+        let label2id: serde_json::Map<String, serde_json::Value> = (0..num_labels)
+            .map(|i| (format!("LABEL_{i}"), i.into()))
+            .collect();
+        config.extra.insert("id2label".into(), id2label.into());
+        config.extra.insert("label2id".into(), label2id.into());
+    }
+    config
+        .extra
+        .insert("problem_type".into(), problem_type.as_hf().into());
+    config
+}
+
+/// What training, evaluation and prediction need of a sequence classifier, whatever its
+/// architecture: [`BertForSequenceClassification`] (BERT, RoBERTa, DistilBERT) and
+/// [`crate::Gpt2ForSequenceClassification`].
+pub trait SequenceClassifier: Module {
+    /// Logits `[B, num_labels]` for a batch of `[B, S]` inputs.
+    fn logits(&self, input: BertInput) -> Tensor<2>;
+    /// Number of outputs.
+    fn num_labels(&self) -> usize;
+    /// How the logits are trained and read.
+    fn problem_type(&self) -> ProblemType;
+    /// Writes the model as a Hugging Face folder (`config.json` + `model.safetensors`).
+    ///
+    /// # Errors
+    /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
+    fn save_folder(&self, config: &BertConfig, dir: &Path) -> Result<()>;
+
+    /// The training loss of `[B, num_labels]` logits ([`classification_loss`]).
+    fn classifier_loss(&self, logits: Tensor<2>, targets: ClassificationTargets) -> Tensor<1> {
+        classification_loss(self.problem_type(), logits, targets)
+    }
+}
+
+impl SequenceClassifier for BertForSequenceClassification {
+    fn logits(&self, input: BertInput) -> Tensor<2> {
+        self.forward(input)
+    }
+
+    fn num_labels(&self) -> usize {
+        self.num_labels
+    }
+
+    fn problem_type(&self) -> ProblemType {
+        self.problem_type
+    }
+
+    fn save_folder(&self, config: &BertConfig, dir: &Path) -> Result<()> {
+        self.save_pretrained(config, dir)
     }
 }

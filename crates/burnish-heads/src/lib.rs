@@ -1,6 +1,7 @@
 //! Task heads on burnish's BERT encoder: fine-tuning heads (sequence and token
 //! classification, question answering) and pre-training heads (masked LM, MLM + NSP, causal LM,
-//! all with the decoder tied to the word embeddings).
+//! all with the decoder tied to the word embeddings); and on the GPT-2 decoder ([`gpt2`]):
+//! causal LM and sequence classification.
 //!
 //! Each head is a `#[derive(Module)]` struct whose field names are `transformers`' (`bert`,
 //! `classifier`, ...), so Hugging Face `BertFor*` checkpoints load into it and what burnish
@@ -10,6 +11,7 @@
 
 pub mod causal_lm;
 pub mod classification;
+pub mod gpt2;
 pub mod loss;
 pub mod masked_lm;
 pub mod pretraining;
@@ -37,8 +39,11 @@ pub(crate) fn head_linear(config: &BertConfig, d_output: usize, device: &Device)
     )));
     layer
 }
-pub use causal_lm::{BertLMHeadModel, NextTokenTargets};
-pub use classification::{BertForSequenceClassification, ClassificationTargets, ProblemType};
+pub use causal_lm::{BertLMHeadModel, NextTokenTargets, next_token_loss};
+pub use classification::{
+    BertForSequenceClassification, ClassificationTargets, ProblemType, SequenceClassifier,
+};
+pub use gpt2::{Gpt2ForSequenceClassification, Gpt2LMHeadModel};
 pub use masked_lm::{BertForMaskedLM, MaskedTargets};
 pub use pretraining::{BertForPreTraining, PreTrainingLoss};
 pub use question_answering::BertForQuestionAnswering;

@@ -85,7 +85,9 @@ impl BertPredictionHeadTransform {
             // `RobertaLMHead` applies `gelu` whatever `hidden_act` says.
             act: match config.family {
                 ModelFamily::Roberta => HiddenAct::Gelu,
-                ModelFamily::Bert | ModelFamily::DistilBert => config.hidden_act,
+                ModelFamily::Bert | ModelFamily::DistilBert | ModelFamily::Gpt2 => {
+                    config.hidden_act
+                }
             },
         }
     }
@@ -377,6 +379,8 @@ pub fn mlm_names(family: ModelFamily) -> NameMap {
         ModelFamily::Bert => names,
         ModelFamily::Roberta => names.with_head(ROBERTA_MLM_NAMES),
         ModelFamily::DistilBert => names.with_head(DISTILBERT_MLM_NAMES),
+        // Not an MLM family (read_tied_config refuses it); GPT-2's names need no table.
+        ModelFamily::Gpt2 => names,
     }
 }
 
@@ -391,6 +395,8 @@ fn tied_decoder_names(family: ModelFamily) -> (&'static str, Option<&'static str
             "lm_head.bias",
         ),
         ModelFamily::DistilBert => ("vocab_projector.weight", None, "vocab_projector.bias"),
+        // `GPT2LMHeadModel.lm_head` has no bias.
+        ModelFamily::Gpt2 => ("lm_head.weight", None, "lm_head.bias"),
     }
 }
 

@@ -6,11 +6,12 @@ use std::path::Path;
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor};
+use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
+use burnish_encoder::pretrained::encoder_config;
 use burnish_encoder::pretrained::save_hf_folder;
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
-use burnish_encoder::{CONFIG_FILE, Result};
 
 use crate::token_classification::ensure_label_maps;
 use crate::{head_linear, loss};
@@ -63,7 +64,7 @@ impl BertForQuestionAnswering {
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config = BertConfig::from_file(dir.join(CONFIG_FILE))?;
+        let config = encoder_config(dir)?;
         let checkpoint = Checkpoint::from_dir(dir)?;
         let mut model = Self::new(&config, device);
         let report = load_checkpoint(

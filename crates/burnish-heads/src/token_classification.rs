@@ -8,6 +8,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
+use burnish_encoder::pretrained::encoder_config;
 use burnish_encoder::pretrained::save_hf_folder;
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
@@ -27,7 +28,8 @@ pub const IGNORE_INDEX: i64 = -100;
 pub struct BertForTokenClassification {
     /// The encoder, without pooler (HF prefix `bert.`).
     pub bert: BertModel,
-    /// `classifier_dropout` (or `hidden_dropout_prob`), on the hidden states.
+    /// `classifier_dropout` (or `hidden_dropout_prob`), on the hidden states; DistilBERT's
+    /// `dropout` (HF `DistilBertForTokenClassification` does not use `seq_classif_dropout`).
     pub dropout: Dropout,
     /// `H -> num_labels` (HF `classifier`).
     pub classifier: Linear,
@@ -60,7 +62,7 @@ impl BertForTokenClassification {
         let classifier = head_linear(config, num_labels, device);
         Self {
             bert,
-            dropout: DropoutConfig::new(config.classifier_dropout_prob()).init(),
+            dropout: DropoutConfig::new(token_dropout_prob(config)).init(),
             classifier,
             num_labels,
         }
@@ -87,7 +89,7 @@ impl BertForTokenClassification {
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
         let config_path = dir.join(CONFIG_FILE);
-        let config = BertConfig::from_file(&config_path)?;
+        let config = encoder_config(dir)?;
         let num_labels = num_labels.or(config_labels(&config)).unwrap_or(2);
         if num_labels == 0 {
             return Err(EncoderError::ConfigValue {
@@ -176,4 +178,14 @@ pub(crate) fn ensure_label_maps(config: &mut BertConfig, num_labels: usize) {
         .collect();
     config.extra.insert("id2label".into(), id2label.into());
     config.extra.insert("label2id".into(), label2id.into());
+}
+
+/// The dropout before the token classifier, as `transformers` picks it: DistilBERT's
+/// `dropout` (here `hidden_dropout_prob`), otherwise `classifier_dropout` or else
+/// `hidden_dropout_prob`.
+pub fn token_dropout_prob(config: &BertConfig) -> f64 {
+    match config.family {
+        burnish_encoder::ModelFamily::DistilBert => config.hidden_dropout_prob,
+        _ => config.classifier_dropout_prob(),
+    }
 }

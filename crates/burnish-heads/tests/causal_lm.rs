@@ -3,7 +3,6 @@
 //! a position never sees later tokens; what it saves (with `is_decoder: true`) reloads
 //! identically.
 
-
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::model::BertInput;
 use burnish_encoder::weights::Checkpoint;

@@ -4,7 +4,6 @@
 //! aliased checkpoint tensors load; a bare encoder gets a fresh head reported as such; what it
 //! saves is what `transformers` writes and reloads identically.
 
-
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::EncoderError;

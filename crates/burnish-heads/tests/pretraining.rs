@@ -3,7 +3,6 @@
 //! the masked-only path; other checkpoints get the missing heads / pooler fresh and reported;
 //! what it saves reloads identically.
 
-
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::weights::Checkpoint;
 use burnish_heads::{BertForPreTraining, MaskedTargets};

@@ -3,7 +3,6 @@
 //! checkpoints load with a fresh `qa_outputs` and their pooler / other head reported as unused;
 //! what it saves loads back with identical logits.
 
-
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::BertInput;

@@ -3,7 +3,6 @@
 //! load with a fresh head and their extra tensors reported as unused; what it saves loads back
 //! with identical logits.
 
-
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::BertInput;

@@ -63,8 +63,20 @@ impl SpecialTokens {
         ]
     }
 
-    /// Overrides the tokens named in a Hugging Face configuration file (`unk_token`, ...).
+    /// Overrides the tokens named in a Hugging Face configuration file (`unk_token`, ...). A
+    /// file that names no `cls_token` / `sep_token` but a `bos_token` / `eos_token` (GPT-2's
+    /// `<|endoftext|>`) gives those the start / end roles.
     pub(crate) fn update_from(&mut self, config: &ConfigFile) -> Result<()> {
+        for (key, fallback, slot) in [
+            ("cls_token", "bos_token", &mut self.cls),
+            ("sep_token", "eos_token", &mut self.sep),
+        ] {
+            if config.token(key)?.is_none()
+                && let Some(token) = config.token(fallback)?
+            {
+                *slot = token;
+            }
+        }
         for (key, slot) in [
             ("unk_token", &mut self.unk),
             ("cls_token", &mut self.cls),

@@ -289,14 +289,17 @@ impl Tokenizer {
     /// pre-tokenizer may still split a word at punctuation), so [`Encoding::word_ids`] index
     /// `words` and every word gets at least one token (`[UNK]` at worst).
     ///
-    /// Offsets are relative to each word, as in `transformers`.
+    /// Offsets are relative to each word, as in `transformers`. A byte-level BPE tokenizer
+    /// (RoBERTa, GPT-2) puts a space before every word, the first included, as `transformers`
+    /// does for `is_split_into_words=True` with `add_prefix_space=True` (which it requires for
+    /// them): each word is encoded as it would be inside a sentence.
     ///
     /// # Errors
     /// As [`Tokenizer::encode`].
     pub fn encode_words(&self, words: &[&str], options: &EncodeOptions) -> Result<Encoding> {
         let truncation = self.truncation(options, false)?;
         let mut first = self
-            .unprocessed
+            .words
             .encode(tokenizers::InputSequence::from(words), false)
             .map_err(|source| TokenizerError::Encode { input: 0, source })?;
         if let Some(truncation) = truncation {

@@ -32,6 +32,7 @@ pub use train::{WordPieceTrainOptions, train_wordpiece};
 
 use serde_json::{Map, Value};
 use tokenizers::models::ModelWrapper;
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::{PaddingParams, TruncationParams};
 
 /// A loaded (or trained) tokenizer with its special tokens and maximum length.
@@ -47,6 +48,11 @@ pub struct Tokenizer {
     /// and RoBERTa's / byte-level's trim offsets there, so post-processing again after
     /// truncating would trim them twice.)
     unprocessed: tokenizers::Tokenizer,
+    /// `unprocessed` for text already split into words ([`Tokenizer::encode_words`]): a
+    /// byte-level pre-tokenizer (RoBERTa, GPT-2) adds a prefix space to every word, as
+    /// `transformers` does with `is_split_into_words=True` (which requires
+    /// `add_prefix_space=True` for these tokenizers); other pipelines as `unprocessed`.
+    words: tokenizers::Tokenizer,
     /// The special tokens' text.
     special: SpecialTokens,
     /// The longest input the model accepts, if known.
@@ -87,9 +93,19 @@ impl Tokenizer {
     ) -> Self {
         let mut unprocessed = inner.clone();
         unprocessed.with_post_processor(None::<tokenizers::PostProcessorWrapper>);
+        let mut words = unprocessed.clone();
+        let byte_level = match words.get_pre_tokenizer() {
+            Some(PreTokenizerWrapper::ByteLevel(byte_level)) => Some(*byte_level),
+            _ => None,
+        };
+        if let Some(byte_level) = byte_level {
+            let with_space = byte_level.add_prefix_space(true);
+            words.with_pre_tokenizer(Some(PreTokenizerWrapper::ByteLevel(with_space)));
+        }
         Self {
             inner,
             unprocessed,
+            words,
             special,
             model_max_length,
             config_json: None,

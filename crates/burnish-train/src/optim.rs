@@ -48,10 +48,12 @@ impl Default for AdamWConfig {
     }
 }
 
-/// Whether a parameter (burnish path) is exempt from weight decay: biases and LayerNorm.
+/// Whether a parameter (burnish path) is exempt from weight decay: biases and LayerNorm (Burn's
+/// `gamma` / `beta`, GPT-2's `ln_1`, `ln_2`, `ln_f` included).
 pub fn is_no_decay(path: &str) -> bool {
     path.ends_with(".bias")
         || path.ends_with(".beta")
+        || path.ends_with(".gamma")
         || path.contains("layer_norm.")
         || path.contains("LayerNorm.")
 }
@@ -61,14 +63,22 @@ pub fn layer_lr_scale(path: &str, decay: f64, num_layers: usize) -> f64 {
     if decay == 1.0 {
         return 1.0;
     }
-    let depth_below_top = if let Some(rest) = path.split("encoder.layer.").nth(1) {
+    // BERT's `encoder.layer.N.`, GPT-2's `transformer.h.N.`.
+    let layer_rest = path
+        .split("encoder.layer.")
+        .nth(1)
+        .or_else(|| path.split("transformer.h.").nth(1));
+    let depth_below_top = if let Some(rest) = layer_rest {
         let index: usize = rest
             .split('.')
             .next()
             .and_then(|s| s.parse().ok())
             .unwrap_or(num_layers.saturating_sub(1));
         num_layers.saturating_sub(index)
-    } else if path.contains("embeddings.") {
+    } else if path.contains("embeddings.")
+        || path.contains("transformer.wte.")
+        || path.contains("transformer.wpe.")
+    {
         num_layers + 1
     } else {
         0
@@ -259,6 +269,8 @@ mod tests {
         assert!(is_no_decay("bert.encoder.layer.0.output.layer_norm.gamma"));
         assert!(is_no_decay("classifier.bias"));
         assert!(!is_no_decay("bert.encoder.layer.0.output.dense.weight"));
+        assert!(is_no_decay("transformer.h.0.ln_1.gamma"));
+        assert!(!is_no_decay("transformer.h.0.attn.c_attn.weight"));
         assert!(!is_no_decay("bert.embeddings.word_embeddings.weight"));
     }
 
@@ -269,6 +281,8 @@ mod tests {
         assert_eq!(s("bert.pooler.dense.weight"), 1.0);
         assert_eq!(s("bert.encoder.layer.3.output.dense.weight"), 0.5);
         assert_eq!(s("bert.encoder.layer.0.output.dense.weight"), 0.0625);
+        assert_eq!(s("transformer.h.3.mlp.c_fc.weight"), 0.5);
+        assert_eq!(s("transformer.wte.weight"), 0.5f64.powi(5));
         assert_eq!(s("bert.embeddings.word_embeddings.weight"), 0.03125);
         assert_eq!(layer_lr_scale("bert.embeddings.x", 1.0, 4), 1.0);
     }

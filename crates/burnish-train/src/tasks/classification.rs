@@ -1,10 +1,14 @@
-//! Sequence classification: [`BertForSequenceClassification`] on [`burnish_data`] batches.
+//! Sequence classification: [`BertForSequenceClassification`] and
+//! [`Gpt2ForSequenceClassification`] (any [`SequenceClassifier`]) on [`burnish_data`] batches.
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use burnish_data::{Batch, BatchPlan, BucketOptions, Example, Label, Task, collate, eval_batches};
 use burnish_encoder::model::BertInput;
-use burnish_heads::{BertForSequenceClassification, ClassificationTargets, ProblemType};
+use burnish_heads::{
+    BertForSequenceClassification, ClassificationTargets, Gpt2ForSequenceClassification,
+    ProblemType, SequenceClassifier,
+};
 
 use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
 use crate::trainer::{BatchSource, FineTune, Metrics};
@@ -141,10 +145,35 @@ impl FineTune<Batch> for BertForSequenceClassification {
     }
 }
 
+impl FineTune<Batch> for Gpt2ForSequenceClassification {
+    fn loss(&self, batch: &Batch, device: &Device) -> Tensor<1> {
+        let logits = self.forward(batch_input(batch, device));
+        let targets = batch_targets(&batch.labels, self.problem_type, self.num_labels, device);
+        Gpt2ForSequenceClassification::loss(self, logits, targets)
+    }
+
+    fn set_encoder_trainable(mut self, trainable: bool) -> Self {
+        self.transformer = if trainable {
+            self.transformer.unfreeze()
+        } else {
+            self.transformer.no_grad()
+        };
+        self
+    }
+
+    fn encoder_prefix(&self) -> &'static str {
+        "transformer."
+    }
+
+    fn encoder_layers(&self) -> usize {
+        self.transformer.num_layers()
+    }
+}
+
 /// Logits of every example, in the examples' order (evaluated longest-first in batches of
 /// `batch_size`, with dynamic padding), with the model in validation mode (no dropout).
-pub fn predict_logits(
-    model: &BertForSequenceClassification,
+pub fn predict_logits<M: SequenceClassifier>(
+    model: &M,
     examples: &[Example],
     batch_size: usize,
     pad_id: u32,
@@ -158,7 +187,7 @@ pub fn predict_logits(
     for indices in &batches {
         let refs: Vec<&Example> = indices.iter().map(|&i| &examples[i]).collect();
         let batch = collate(&refs, pad_id);
-        let logits = model.forward(batch_input(&batch, device));
+        let logits = model.logits(batch_input(&batch, device));
         let [rows, width] = logits.dims();
         let values = logits
             .into_data()
@@ -200,8 +229,8 @@ pub struct ClassificationEval {
 ///
 /// # Errors
 /// A message if the examples are empty or unlabelled.
-pub fn evaluate(
-    model: &BertForSequenceClassification,
+pub fn evaluate<M: SequenceClassifier>(
+    model: &M,
     examples: &[Example],
     task: &Task,
     batch_size: usize,

@@ -14,7 +14,9 @@ use burnish_data::{
     BatchPlan, BucketOptions, MlmMasker, PretrainBatch, PretrainSequence, collate_clm, collate_mlm,
 };
 use burnish_encoder::model::BertInput;
-use burnish_heads::{BertForMaskedLM, BertForPreTraining, BertLMHeadModel, MaskedTargets};
+use burnish_heads::{
+    BertForMaskedLM, BertForPreTraining, BertLMHeadModel, Gpt2LMHeadModel, MaskedTargets,
+};
 
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
@@ -216,6 +218,30 @@ impl FineTune<PretrainBatch> for BertLMHeadModel {
     encoder_hooks!();
 }
 
+impl FineTune<PretrainBatch> for Gpt2LMHeadModel {
+    fn loss(&self, batch: &PretrainBatch, device: &Device) -> Tensor<1> {
+        let logits = self.forward(batch_input(batch, device));
+        Gpt2LMHeadModel::loss(self, logits, int_rows(&batch.labels, device))
+    }
+
+    fn set_encoder_trainable(mut self, trainable: bool) -> Self {
+        self.transformer = if trainable {
+            self.transformer.unfreeze()
+        } else {
+            self.transformer.no_grad()
+        };
+        self
+    }
+
+    fn encoder_prefix(&self) -> &'static str {
+        "transformer."
+    }
+
+    fn encoder_layers(&self) -> usize {
+        self.transformer.num_layers()
+    }
+}
+
 /// Counts accumulated over evaluation batches.
 #[derive(Debug, Default)]
 pub struct Tally {
@@ -332,32 +358,48 @@ impl PretrainModel for BertForPreTraining {
 
 impl PretrainModel for BertLMHeadModel {
     fn score(&self, batch: &PretrainBatch, device: &Device, tally: &mut Tally) {
-        // Every position with a real next token predicts it.
-        let mut positions = Vec::new();
-        let mut labels = Vec::new();
-        let seq_len = batch.input_ids.first().map_or(0, Vec::len);
-        for (row, (ids, mask)) in batch.labels.iter().zip(&batch.attention_mask).enumerate() {
-            for t in 0..seq_len.saturating_sub(1) {
-                if mask[t + 1] == 1 && ids[t + 1] >= 0 {
-                    positions.push((row * seq_len + t) as i64);
-                    labels.push(ids[t + 1]);
-                }
+        score_next_tokens(|input| self.forward(input), batch, device, tally);
+    }
+}
+
+impl PretrainModel for Gpt2LMHeadModel {
+    fn score(&self, batch: &PretrainBatch, device: &Device, tally: &mut Tally) {
+        score_next_tokens(|input| self.forward(input), batch, device, tally);
+    }
+}
+
+/// Scores a causal LM: every position with a real next token predicts it. `forward` gives
+/// the `[B, S, V]` logits of a batch.
+fn score_next_tokens(
+    forward: impl FnOnce(BertInput) -> Tensor<3>,
+    batch: &PretrainBatch,
+    device: &Device,
+    tally: &mut Tally,
+) {
+    let mut positions = Vec::new();
+    let mut labels = Vec::new();
+    let seq_len = batch.input_ids.first().map_or(0, Vec::len);
+    for (row, (ids, mask)) in batch.labels.iter().zip(&batch.attention_mask).enumerate() {
+        for t in 0..seq_len.saturating_sub(1) {
+            if mask[t + 1] == 1 && ids[t + 1] >= 0 {
+                positions.push((row * seq_len + t) as i64);
+                labels.push(ids[t + 1]);
             }
         }
-        if positions.is_empty() {
-            return;
-        }
-        let m = positions.len();
-        let logits = self.forward(batch_input(batch, device));
-        let [b, s, v] = logits.dims();
-        let rows = logits.reshape([b * s, v]).select(
-            0,
-            Tensor::<1, Int>::from_data(TensorData::new(positions, [m]), device),
-        );
-        let labels = Tensor::<1, Int>::from_data(TensorData::new(labels, [m]), device);
-        let (loss, correct) = score_rows(rows, labels);
-        tally.loss_sum += loss;
-        tally.predicted += m;
-        tally.correct += correct;
     }
+    if positions.is_empty() {
+        return;
+    }
+    let m = positions.len();
+    let logits = forward(batch_input(batch, device));
+    let [b, s, v] = logits.dims();
+    let rows = logits.reshape([b * s, v]).select(
+        0,
+        Tensor::<1, Int>::from_data(TensorData::new(positions, [m]), device),
+    );
+    let labels = Tensor::<1, Int>::from_data(TensorData::new(labels, [m]), device);
+    let (loss, correct) = score_rows(rows, labels);
+    tally.loss_sum += loss;
+    tally.predicted += m;
+    tally.correct += correct;
 }
