@@ -189,3 +189,27 @@ pub fn token_dropout_prob(config: &BertConfig) -> f64 {
         _ => config.classifier_dropout_prob(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distilbert_token_dropout_is_its_dropout_not_seq_classif_dropout() {
+        let path = Path::new("config.json");
+        let distil = BertConfig::from_json_str(
+            r#"{"model_type": "distilbert", "dropout": 0.3, "seq_classif_dropout": 0.2}"#,
+            path,
+        )
+        .unwrap();
+        assert_eq!(token_dropout_prob(&distil), 0.3);
+        let bert = BertConfig::from_json_str(
+            r#"{"hidden_dropout_prob": 0.1, "classifier_dropout": 0.25}"#,
+            path,
+        )
+        .unwrap();
+        assert_eq!(token_dropout_prob(&bert), 0.25);
+        let model = BertForTokenClassification::new(&distil, 3, &burn::tensor::Device::flex());
+        assert_eq!(model.dropout.prob, 0.3);
+    }
+}
