@@ -599,7 +599,12 @@ fn gpt2_classifier_reads_the_last_real_token_with_left_padding() {
     let mask = [vec![0u32; 3], vec![1; n]].concat();
     // Left padding moves the real tokens' positions: compare with the same positions' run of
     // transformers' semantics, i.e. the same model on the same padded input read at its end.
-    let input = BertInput::from_rows(&[padded.clone()], &[vec![0; n + 3]], &[mask], &device);
+    let input = BertInput::from_rows(
+        std::slice::from_ref(&padded),
+        &[vec![0; n + 3]],
+        &[mask],
+        &device,
+    );
     let at_end = flat(model.forward(input));
     let hidden = model.transformer.forward(BertInput::from_rows(
         &[padded],

@@ -47,10 +47,10 @@ pub fn run(args: EncodeArgs) -> Result<()> {
     let family = BertConfig::from_file(args.model.join(CONFIG_FILE))?.family;
     let (model, config, report) = if family.is_decoder() {
         let (model, config, report) = Gpt2Model::from_pretrained(&args.model, &device)?;
-        (Encoder::Gpt2(model), config, report)
+        (Encoder::Gpt2(Box::new(model)), config, report)
     } else {
         let (model, config, report) = BertModel::from_pretrained(&args.model, &device)?;
-        (Encoder::Bert(model), config, report)
+        (Encoder::Bert(Box::new(model)), config, report)
     };
     for name in &report.newly_initialized {
         eprintln!(
@@ -170,8 +170,8 @@ pub fn run(args: EncodeArgs) -> Result<()> {
 
 /// The model `encode` runs: an encoder family's, or GPT-2's decoder.
 enum Encoder {
-    Bert(BertModel),
-    Gpt2(Gpt2Model),
+    Bert(Box<BertModel>),
+    Gpt2(Box<Gpt2Model>),
 }
 
 fn to_vec(data: burnish::burn::tensor::TensorData) -> Result<Vec<f32>> {

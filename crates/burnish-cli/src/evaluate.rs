@@ -17,8 +17,8 @@ use crate::run_dir::RunInfo;
 
 /// A run's classifier: an encoder family's or GPT-2's.
 enum Classifier {
-    Bert(BertForSequenceClassification),
-    Gpt2(Gpt2ForSequenceClassification),
+    Bert(Box<BertForSequenceClassification>),
+    Gpt2(Box<Gpt2ForSequenceClassification>),
 }
 
 /// A loaded run directory.
@@ -51,11 +51,11 @@ fn load_run(dir: &Path, backend: &str) -> Result<Run> {
     let (model, bert_config, report) = if family.is_decoder() {
         let (model, config, report) =
             Gpt2ForSequenceClassification::from_pretrained(dir, num_labels, problem, &device)?;
-        (Classifier::Gpt2(model), config, report)
+        (Classifier::Gpt2(Box::new(model)), config, report)
     } else {
         let (model, config, report) =
             BertForSequenceClassification::from_pretrained(dir, num_labels, problem, &device)?;
-        (Classifier::Bert(model), config, report)
+        (Classifier::Bert(Box::new(model)), config, report)
     };
     if !report.newly_initialized.is_empty() {
         bail!(
@@ -133,12 +133,22 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<()> {
     }
     let (batch, pad, device) = (args.batch_size, run.pad_id, &run.device);
     let eval = match &run.model {
-        Classifier::Bert(m) => {
-            classification::evaluate(m, &examples.examples, &run.task, batch, pad, device)
-        }
-        Classifier::Gpt2(m) => {
-            classification::evaluate(m, &examples.examples, &run.task, batch, pad, device)
-        }
+        Classifier::Bert(m) => classification::evaluate(
+            m.as_ref(),
+            &examples.examples,
+            &run.task,
+            batch,
+            pad,
+            device,
+        ),
+        Classifier::Gpt2(m) => classification::evaluate(
+            m.as_ref(),
+            &examples.examples,
+            &run.task,
+            batch,
+            pad,
+            device,
+        ),
     }
     .map_err(anyhow::Error::msg)?;
     if let Some(report) = &eval.report {
@@ -244,8 +254,12 @@ pub fn run_predict(args: PredictArgs) -> Result<()> {
         };
     let (batch, pad, device) = (args.batch_size, run.pad_id, &run.device);
     let logits = match &run.model {
-        Classifier::Bert(m) => classification::predict_logits(m, &examples, batch, pad, device),
-        Classifier::Gpt2(m) => classification::predict_logits(m, &examples, batch, pad, device),
+        Classifier::Bert(m) => {
+            classification::predict_logits(m.as_ref(), &examples, batch, pad, device)
+        }
+        Classifier::Gpt2(m) => {
+            classification::predict_logits(m.as_ref(), &examples, batch, pad, device)
+        }
     };
     let names: Vec<String> = match run.task.label_map() {
         Some(map) => map.names().to_vec(),

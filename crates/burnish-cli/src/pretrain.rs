@@ -12,7 +12,10 @@ use burnish::data::{
 };
 use burnish::encoder::config::{BertConfig, ModelFamily};
 use burnish::heads::{BertForMaskedLM, BertForPreTraining, BertLMHeadModel, Gpt2LMHeadModel};
-use burnish::tokenizer::{Tokenizer, WordPieceTrainOptions, train_wordpiece};
+use burnish::tokenizer::{
+    ByteLevelBpeTrainOptions, Tokenizer, WordPieceTrainOptions, train_byte_level_bpe,
+    train_wordpiece,
+};
 use burnish::train::TrainConfig;
 use burnish::train::schedule::ScheduleKind;
 use burnish::train::tasks::pretrain::{self, Objective, PretrainBatches, PretrainModel};
@@ -50,8 +53,9 @@ pub struct PretrainArgs {
     #[arg(long)]
     config: Option<PathBuf>,
     /// From scratch: the architecture, `bert` (an encoder; any objective) or `gpt2` (a
-    /// decoder, `--objective clm`; needs --tokenizer, a byte-level BPE folder). The size flags
-    /// below set GPT-2's `n_layer`, `n_embd`, `n_head`, `n_inner`, `n_positions` for it.
+    /// decoder, `--objective clm`; without --tokenizer a byte-level BPE tokenizer is trained on
+    /// the corpus). The size flags below set GPT-2's `n_layer`, `n_embd`, `n_head`, `n_inner`,
+    /// `n_positions` for it.
     #[arg(long, value_parser = ["bert", "gpt2"])]
     family: Option<String>,
     /// From scratch: encoder layers.
@@ -69,8 +73,8 @@ pub struct PretrainArgs {
     /// From scratch: position embeddings (at least --max-length).
     #[arg(long)]
     max_positions: Option<usize>,
-    /// From scratch: a tokenizer folder; without it, a WordPiece tokenizer is trained on the
-    /// corpus first.
+    /// From scratch: a tokenizer folder; without it, a WordPiece tokenizer (byte-level BPE for
+    /// --family gpt2) is trained on the corpus first.
     #[arg(long)]
     tokenizer: Option<PathBuf>,
     /// Vocabulary size of a tokenizer trained on the corpus.
@@ -247,7 +251,7 @@ impl PretrainArgs {
 
 /// The tokenizer: the checkpoint's, the given one, or one trained on the corpus (saved in the
 /// run directory).
-fn tokenizer(args: &PretrainArgs) -> Result<Tokenizer> {
+fn tokenizer(args: &PretrainArgs, decoder: bool) -> Result<Tokenizer> {
     if let Some(dir) = args.model.as_ref().or(args.tokenizer.as_ref()) {
         return Ok(Tokenizer::from_dir(dir)?);
     }
@@ -255,6 +259,21 @@ fn tokenizer(args: &PretrainArgs) -> Result<Tokenizer> {
     if saved.is_file() {
         // A resumed run keeps the tokenizer it trained.
         return Ok(Tokenizer::from_dir(&args.out)?);
+    }
+    if decoder {
+        eprintln!(
+            "training a {}-token byte-level BPE tokenizer on the corpus",
+            args.vocab_size
+        );
+        let options = ByteLevelBpeTrainOptions {
+            vocab_size: args.vocab_size,
+            show_progress: !args.quiet,
+            ..ByteLevelBpeTrainOptions::default()
+        };
+        let mut tokenizer = train_byte_level_bpe(&args.corpus, &options)?;
+        tokenizer.set_model_max_length(Some(args.max_length.max(1024)));
+        tokenizer.save_dir(&args.out)?;
+        return Ok(tokenizer);
     }
     eprintln!(
         "training a {}-token WordPiece tokenizer on the corpus",
@@ -366,13 +385,13 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             .family
             .is_decoder(),
         None => {
-            args.scratch_family(None) == ModelFamily::Gpt2
-                || args.config.as_ref().is_some_and(|path| {
-                    std::fs::read_to_string(path)
-                        .ok()
-                        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                        .is_some_and(|v| args.scratch_family(Some(&v)) == ModelFamily::Gpt2)
-                })
+            // An unreadable --config is reported when the model is built.
+            let file = args
+                .config
+                .as_ref()
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+            args.scratch_family(file.as_ref()) == ModelFamily::Gpt2
         }
     };
     if decoder && objective != Objective::Clm {
@@ -381,17 +400,11 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             objective.name()
         );
     }
-    if decoder && args.model.is_none() && args.tokenizer.is_none() {
-        bail!(
-            "--family gpt2 from scratch needs --tokenizer (a byte-level BPE folder such as \
-             GPT-2's); burnish trains only WordPiece tokenizers"
-        );
-    }
     let device = burnish::backend::device(&args.backend)?;
     let resuming = prepare_out_dir(&args.out, args.overwrite)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let tokenizer = tokenizer(&args)?;
+    let tokenizer = tokenizer(&args, decoder)?;
     // New weights follow the seed (a model from scratch, a new head).
     device.seed(args.seed);
     match objective {

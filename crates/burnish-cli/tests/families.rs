@@ -297,8 +297,8 @@ fn burnish_lm_reference(run: &Path, texts: &[&str]) -> serde_json::Value {
 
 /// `burnish pretrain --objective clm` pre-trains a GPT-2 from scratch (`--family gpt2`, a
 /// byte-level BPE tokenizer) and continues the tiny GPT-2 checkpoint; both folders load in
-/// transformers as `GPT2LMHeadModel` with burnish's logits. A GPT-2 with another objective,
-/// or from scratch without a tokenizer, is refused.
+/// transformers as `GPT2LMHeadModel` with burnish's logits. A GPT-2 with another objective is
+/// refused; from scratch without a tokenizer, a byte-level BPE one is trained.
 #[test]
 fn gpt2_pretrains_with_clm_from_scratch_and_continued() {
     let tmp = tempfile::tempdir().unwrap();
@@ -395,7 +395,7 @@ fn gpt2_pretrains_with_clm_from_scratch_and_continued() {
         "GPT2LMHeadModel",
     );
 
-    // A decoder trains only as a causal LM; from scratch it needs a byte-level tokenizer.
+    // A decoder trains only as a causal LM.
     let out = burnish(&[
         "pretrain",
         "--objective",
@@ -409,19 +409,45 @@ fn gpt2_pretrains_with_clm_from_scratch_and_continued() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--objective clm"));
-    let out = burnish(&[
+    // From scratch without a tokenizer: a byte-level BPE one is trained on the corpus, and
+    // transformers loads it (GPT2TokenizerFast) with the same ids.
+    let trained = tmp.path().join("trained-bpe");
+    let mut args = vec![
         "pretrain",
-        "--objective",
-        "clm",
         "--family",
         "gpt2",
-        "--corpus",
-        corpus.to_str().unwrap(),
+        "--vocab-size",
+        "400",
+        "--layers",
+        "1",
+        "--hidden",
+        "16",
+        "--heads",
+        "2",
+        "--max-positions",
+        "64",
         "--out",
-        tmp.path().join("y").to_str().unwrap(),
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--tokenizer"));
+        trained.to_str().unwrap(),
+    ];
+    args.extend(common);
+    let out = burnish(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(trained.join("config.json")).unwrap())
+            .unwrap();
+    let tokenizer = Tokenizer::from_dir(&trained).unwrap();
+    assert_eq!(config["vocab_size"], tokenizer.vocab_size());
+    assert!(tokenizer.vocab_size() > 256 && tokenizer.vocab_size() <= 400);
+    assert_eq!((tokenizer.cls_id(), tokenizer.pad_id()), (Some(0), Some(0)));
+    check_in_transformers(
+        &trained,
+        burnish_lm_reference(&trained, &texts),
+        "GPT2LMHeadModel",
+    );
 }
 
 /// `burnish encode` on a GPT-2 folder: the decoder's hidden states (after `ln_f`), as

@@ -28,7 +28,9 @@ pub use encode::{
 };
 pub use error::{HfError, Result, TokenizerError};
 pub use load::{BPE_MERGES_FILE, BPE_VOCAB_FILE, TOKENIZER_FILE, VOCAB_FILE};
-pub use train::{WordPieceTrainOptions, train_wordpiece};
+pub use train::{
+    ByteLevelBpeTrainOptions, WordPieceTrainOptions, train_byte_level_bpe, train_wordpiece,
+};
 
 use serde_json::{Map, Value};
 use tokenizers::models::ModelWrapper;

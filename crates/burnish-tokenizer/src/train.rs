@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 use tokenizers::AddedToken;
 use tokenizers::models::TrainerWrapper;
+use tokenizers::models::bpe::{BPE, BpeTrainer};
 use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainer};
 use tokenizers::normalizers::BertNormalizer;
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::processors::bert::BertProcessing;
 
 use crate::Tokenizer;
@@ -150,6 +152,99 @@ fn validate(files: &[PathBuf], options: &WordPieceTrainOptions) -> Result<Specia
         )));
     }
     Ok(special)
+}
+
+/// How to train a GPT-2-style byte-level BPE tokenizer ([`train_byte_level_bpe`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ByteLevelBpeTrainOptions {
+    /// Size of the vocabulary: the 256 byte symbols, the special token and the merges.
+    pub vocab_size: usize,
+    /// A pair is merged only if it occurs at least this often.
+    pub min_frequency: u64,
+    /// The one special token (GPT-2's `<|endoftext|>`): it starts and ends documents, pads,
+    /// and is the unknown token.
+    pub special_token: String,
+    /// Show `tokenizers`' progress bar.
+    pub show_progress: bool,
+}
+
+impl Default for ByteLevelBpeTrainOptions {
+    fn default() -> Self {
+        Self {
+            vocab_size: 50_257,
+            min_frequency: 2,
+            special_token: "<|endoftext|>".into(),
+            show_progress: false,
+        }
+    }
+}
+
+/// Trains a byte-level BPE tokenizer on text files (`.txt`, `.jsonl` with a `text` field, either
+/// gzip-compressed), as GPT-2's: the byte-level pre-tokenizer (no prefix space) and decoder,
+/// every byte in the initial alphabet (so nothing is ever unknown), no special tokens added
+/// when encoding, and `options.special_token` (id 0) as beginning, end, unknown and padding
+/// token. Saved with [`Tokenizer::save_dir`], `transformers` loads it as `GPT2TokenizerFast`.
+///
+/// # Errors
+/// [`TokenizerError::InvalidTrainOptions`] for no files or a vocabulary too small for the 256
+/// bytes and the special token; [`TokenizerError::Io`] naming a file that cannot be read;
+/// [`TokenizerError::Train`] if training fails.
+pub fn train_byte_level_bpe(
+    files: &[PathBuf],
+    options: &ByteLevelBpeTrainOptions,
+) -> Result<Tokenizer> {
+    let invalid = |reason: String| TokenizerError::InvalidTrainOptions { reason };
+    if files.is_empty() {
+        return Err(invalid("no training files".into()));
+    }
+    if options.vocab_size <= 257 {
+        return Err(invalid(format!(
+            "vocab_size {} leaves no room for merges beside the 256 bytes and `{}`",
+            options.vocab_size, options.special_token
+        )));
+    }
+    let mut inner = tokenizers::Tokenizer::new(BPE::default());
+    inner.with_pre_tokenizer(Some(ByteLevel::new(false, true, true)));
+    inner.with_decoder(Some(ByteLevel::default()));
+    // GPT2TokenizerFast's post-processor: offsets only, nothing added, not trimmed.
+    inner.with_post_processor(Some(ByteLevel::new(true, false, true)));
+    let trainer = BpeTrainer::builder()
+        .vocab_size(options.vocab_size)
+        .min_frequency(options.min_frequency)
+        .special_tokens(vec![AddedToken::from(options.special_token.clone(), true)])
+        .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
+        .show_progress(options.show_progress)
+        .build();
+    let mut trainer = TrainerWrapper::from(trainer);
+    let mut lines = CorpusLines::new(files);
+    let trained = inner.train(&mut trainer, &mut lines).map(|_| ());
+    if let Some(error) = lines.error {
+        return Err(error);
+    }
+    trained.map_err(|source| TokenizerError::Train { source })?;
+
+    let token = options.special_token.clone();
+    let special = SpecialTokens {
+        unk: token.clone(),
+        cls: token.clone(),
+        sep: token.clone(),
+        pad: token.clone(),
+        // GPT-2 has no mask token; this one is not in the vocabulary.
+        mask: "<mask>".into(),
+    };
+    let mut tokenizer = Tokenizer::assemble(inner, special, None, (None, None));
+    // What `transformers` needs to rebuild it as GPT2TokenizerFast.
+    let config = serde_json::json!({
+        "tokenizer_class": "GPT2Tokenizer",
+        "add_prefix_space": false,
+        "bos_token": token,
+        "eos_token": token,
+        "unk_token": token,
+        "pad_token": token,
+        "clean_up_tokenization_spaces": false,
+    });
+    tokenizer.config_json = config.as_object().cloned();
+    Ok(tokenizer)
 }
 
 /// The lines of a list of files, read one at a time. A read error ends the iteration and is kept
