@@ -64,7 +64,8 @@ What it writes (all under tests/fixtures/, relative to the repository root):
                             after ln_f and "logits"; the batch also has "labels" and transformers' "loss".
   tiny-gpt2-cls/            GPT2ForSequenceClassification (3 labels, n_inner 32, pad_token_id 0: the
                             logits are those of the last non-padding token of each row) + the same
-                            tokenizer + reference.json over TINY_CASES (as tiny-roberta).
+                            tokenizer + reference.json over TINY_CASES (as tiny-roberta; the batch
+                            also has "left": the same texts padded on the left, with their logits).
 
   reference/bpe-words.json  words already split (CoNLL-style, WORD_CASES) encoded with
                             is_split_into_words=True by the byte-level BPE tokenizers of tiny-roberta
@@ -805,6 +806,18 @@ def clm_loss(model, batch: dict) -> None:
     batch["loss"] = float(f"{out.loss.item():.7g}")
 
 
+@torch.no_grad()
+def left_padded_batch(model, batch: dict) -> None:
+    """The batch's texts padded on the left too ("left": input_ids, attention_mask, logits):
+    GPT2ForSequenceClassification reads the rightmost non-padding token of each row."""
+    tok = AutoTokenizer.from_pretrained(str(FIXTURES / "tiny-gpt2-cls"), padding_side="left")
+    enc = tok(batch["texts"], padding=True)
+    out = model(input_ids=_tensor(enc["input_ids"]), attention_mask=_tensor(enc["attention_mask"]))
+    assert enc["attention_mask"] != batch["attention_mask"]
+    batch["left"] = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
+                     "logits": r7(out.logits)}
+
+
 def save_bin_with_tied(model, out_dir: Path) -> None:
     """pytorch_model.bin as transformers writes it for a tied LM head: it keeps
     cls.predictions.decoder.weight/.bias, sharing storage with the embeddings / the bias."""
@@ -876,7 +889,7 @@ TINY_FIXTURES = [
      save_safetensors, clm_loss, CLM_CASES),
     ("tiny-gpt2-cls", "GPT2ForSequenceClassification", 21,
      dict(activation_function="gelu_new", n_inner=32, layer_norm_epsilon=1e-5, num_labels=3),
-     save_safetensors),
+     save_safetensors, left_padded_batch),
 ]
 TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 
