@@ -452,6 +452,19 @@ impl BertConfig {
                 "sinusoidal position embeddings are not supported (only learned ones)".into(),
             );
         }
+        if self.family == ModelFamily::Gpt2 {
+            // GPT2Config switches the decoder does not implement: refuse rather than differ.
+            for (field, unsupported) in [
+                ("scale_attn_weights", false),
+                ("scale_attn_by_inverse_layer_idx", true),
+                ("reorder_and_upcast_attn", true),
+                ("add_cross_attention", true),
+            ] {
+                if self.extra.get(field) == Some(&serde_json::Value::Bool(unsupported)) {
+                    return bad(field, format!("`{unsupported}` is not supported"));
+                }
+            }
+        }
         if self.family == ModelFamily::Roberta && self.max_sequence_length() == 0 {
             return bad(
                 "max_position_embeddings",
@@ -773,6 +786,16 @@ mod tests {
             assert!(written.get(bert_only).is_none(), "{bert_only} written");
         }
         assert_eq!(BertConfig::from_file(&path).unwrap(), c);
+        let err = BertConfig::from_json_str(
+            r#"{"model_type": "gpt2", "scale_attn_by_inverse_layer_idx": true}"#,
+            Path::new("g/config.json"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("g/config.json") && err.contains("scale_attn_by_inverse_layer_idx"),
+            "{err}"
+        );
     }
 
     #[test]
