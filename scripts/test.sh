@@ -7,9 +7,11 @@
 # (scripts/requirements-reference.txt), the real assets (scripts/fetch-assets.sh), then:
 #   1. the whole workspace's tests on the default backend (flex), plus the parity tests on
 #      LibTorch CPU (`tch`) and on WGPU (software Vulkan where no GPU is present), all in one
-#      build with features flex,tch,wgpu;
-#   2. the per-backend fine-tuning examples (examples/finetune_*.rs) on a tiny model, and a
-#      compile of the criterion benches;
+#      build with features flex,tch,wgpu, doctests included (the facade's examples run on the
+#      tiny fixtures); then the API docs, with any rustdoc warning an error;
+#   2. the per-backend fine-tuning examples (examples/finetune_*.rs) on a tiny model, the
+#      library example (examples/library_finetune.rs: MiniLM through the facade, on 200
+#      sentences), and a compile of the criterion benches;
 #   3. `cargo check` of the CUDA backend and its example (CI has no GPU; this proves they
 #      compile).
 # Under CI=true a missing asset or reference tool fails the tests instead of skipping them.
@@ -59,7 +61,10 @@ features="${BURNISH_TEST_FEATURES:-flex,tch,wgpu}"
 step "cargo test --workspace --features $features"
 cargo test --workspace --features "$features" --no-fail-fast
 
-step "per-backend examples on a tiny model ($features), and the benches compile"
+step "cargo doc --workspace --no-deps (warnings are errors: missing docs, broken links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features "$features"
+
+step "per-backend examples on a tiny model ($features), the library example, and the benches compile"
 example_out="$(mktemp -d)"
 for backend in ${features//,/ }; do
   # `cargo test --workspace` above built the examples with the same features; running the
@@ -68,6 +73,9 @@ for backend in ${features//,/ }; do
     tests/fixtures/tiny-bert "${BURNISH_ASSETS:-$root/assets}/vader-movies/train.tsv" 96 \
     "$example_out/$backend"
 done
+# The library user's example, as its doc comment says, on a small slice (200 rows, 1 epoch).
+(cd "$example_out" && BURNISH_ASSETS="${BURNISH_ASSETS:-$root/assets}" \
+  "$CARGO_TARGET_DIR/debug/examples/library_finetune" 200 1)
 rm -rf "$example_out"
 cargo test --workspace --features "$features" --benches --no-run
 

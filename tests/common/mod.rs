@@ -30,16 +30,23 @@ pub fn fixture(name: &str) -> PathBuf {
 /// The real all-MiniLM-L6-v2 folder made by `scripts/fetch-assets.sh`, or `None` (with a note)
 /// when it is absent outside CI. Under `CI=true` a missing asset fails the test.
 pub fn minilm() -> Option<PathBuf> {
+    asset("all-MiniLM-L6-v2/model.safetensors").map(|p| p.parent().unwrap().to_path_buf())
+}
+
+/// A file of the assets folder made by `scripts/fetch-assets.sh` (`BURNISH_ASSETS`, else
+/// `assets/`), or `None` (with a note) when it is absent outside CI. Under `CI=true` a missing
+/// asset fails the test.
+pub fn asset(relative: &str) -> Option<PathBuf> {
     let assets = std::env::var_os("BURNISH_ASSETS")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("assets"));
-    let dir = assets.join("all-MiniLM-L6-v2");
-    if dir.join("model.safetensors").is_file() {
-        return Some(dir);
+    let path = assets.join(relative);
+    if path.is_file() {
+        return Some(path);
     }
     let msg = format!(
         "asset {} is missing: run scripts/fetch-assets.sh",
-        dir.display()
+        path.display()
     );
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{msg}");

@@ -3,82 +3,31 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use burnish::data::{
-    BadRowPolicy, ColumnSpec, Dataset, Example, Format, Label, LabelKind, ReadOptions, Task,
-    TokenizeOptions, tokenize_dataset,
+    BadRowPolicy, ColumnSpec, Dataset, Format, ReadOptions, TokenizeOptions, tokenize_dataset,
 };
-use burnish::heads::{BertForSequenceClassification, Gpt2ForSequenceClassification};
-use burnish::tokenizer::{EncodeOptions, Tokenizer};
+use burnish::tokenizer::Input;
 use burnish::train::tasks::classification;
+use burnish::{Classification, TextClassifier};
 use clap::Args;
 
 use crate::run_dir::RunInfo;
 
-/// A run's classifier: an encoder family's or GPT-2's.
-enum Classifier {
-    Bert(Box<BertForSequenceClassification>),
-    Gpt2(Box<Gpt2ForSequenceClassification>),
-}
-
-/// A loaded run directory.
+/// A loaded run directory: how it was trained, and its classifier (with the run's maximum
+/// length).
 struct Run {
     info: RunInfo,
-    task: Task,
-    tokenizer: Tokenizer,
-    model: Classifier,
-    device: burnish::burn::tensor::Device,
-    pad_id: u32,
+    classifier: TextClassifier,
 }
 
-fn load_run(dir: &Path, backend: &str) -> Result<Run> {
+fn load_run(dir: &Path, backend: &str, batch_size: usize) -> Result<Run> {
     let info = RunInfo::read(dir)?;
     let device = burnish::backend::device(backend)?;
-    let config_path = dir.join(burnish::encoder::CONFIG_FILE);
-    let config: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&config_path)
-            .with_context(|| format!("cannot read {}", config_path.display()))?,
-    )
-    .with_context(|| format!("{}", config_path.display()))?;
-    let task =
-        Task::from_hf_config(&config).with_context(|| format!("{}", config_path.display()))?;
-    let tokenizer = Tokenizer::from_dir(dir)?;
-    let (num_labels, problem) = (
-        Some(task.num_labels()),
-        Some(classification::problem_type(&task)),
-    );
-    let family = burnish::encoder::BertConfig::from_file(&config_path)?.family;
-    let (model, bert_config, report) = if family.is_decoder() {
-        let (model, config, report) =
-            Gpt2ForSequenceClassification::from_pretrained(dir, num_labels, problem, &device)?;
-        (Classifier::Gpt2(Box::new(model)), config, report)
-    } else {
-        let (model, config, report) =
-            BertForSequenceClassification::from_pretrained(dir, num_labels, problem, &device)?;
-        (Classifier::Bert(Box::new(model)), config, report)
-    };
-    if !report.newly_initialized.is_empty() {
-        bail!(
-            "{}: the run's weights lack {}",
-            dir.display(),
-            report.newly_initialized.join(", ")
-        );
-    }
-    let pad_id = tokenizer
-        .pad_id()
-        .unwrap_or(bert_config.pad_token_id as u32);
-    Ok(Run {
-        info,
-        task,
-        tokenizer,
-        model,
-        device,
-        pad_id,
-    })
-}
-
-fn label_kind(task: &Task) -> LabelKind {
-    task.label_kind()
+    let classifier = TextClassifier::from_dir(dir, &device)?
+        .with_max_length(info.train.max_length)?
+        .with_batch_size(batch_size);
+    Ok(Run { info, classifier })
 }
 
 /// Arguments of `burnish evaluate`.
@@ -109,10 +58,11 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<()> {
         "qa" => return crate::qa::evaluate(&args, info),
         _ => {}
     }
-    let run = load_run(&args.model, &args.backend)?;
+    let run = load_run(&args.model, &args.backend, args.batch_size)?;
+    let classifier = &run.classifier;
     let columns = columns(&run.info, true);
     let mut read = ReadOptions::new(columns);
-    read.label_kind = label_kind(&run.task);
+    read.label_kind = classifier.task().label_kind();
     read.bad_rows = if args.skip_bad_rows {
         BadRowPolicy::Skip
     } else {
@@ -123,34 +73,21 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<()> {
         eprintln!("warning: {summary}");
     }
     let examples = tokenize_dataset(
-        &run.tokenizer,
+        classifier.tokenizer(),
         &data,
-        Some(&run.task),
-        &TokenizeOptions::new(run.info.train.max_length),
+        Some(classifier.task()),
+        &TokenizeOptions::new(classifier.max_length()),
     )?;
     if let Some(note) = examples.truncation_note() {
         eprintln!("note: {}: {note}", args.data.display());
     }
-    let (batch, pad, device) = (args.batch_size, run.pad_id, &run.device);
-    let eval = match &run.model {
-        Classifier::Bert(m) => classification::evaluate(
-            m.as_ref(),
-            &examples.examples,
-            &run.task,
-            batch,
-            pad,
-            device,
-        ),
-        Classifier::Gpt2(m) => classification::evaluate(
-            m.as_ref(),
-            &examples.examples,
-            &run.task,
-            batch,
-            pad,
-            device,
-        ),
-    }
-    .map_err(anyhow::Error::msg)?;
+    let eval = classifier.model().evaluate(
+        &examples.examples,
+        classifier.task(),
+        args.batch_size,
+        classifier.pad_id(),
+        classifier.device(),
+    )?;
     if let Some(report) = &eval.report {
         eprintln!("{report}");
     }
@@ -202,96 +139,58 @@ pub fn run_predict(args: PredictArgs) -> Result<()> {
         "qa" => return crate::qa::predict(&args, info),
         _ => {}
     }
-    let run = load_run(&args.model, &args.backend)?;
-    let max_length = run.info.train.max_length;
-    let (texts, examples): (Vec<(String, Option<String>)>, Vec<Example>) =
-        if Format::from_path(&args.input).is_some() {
-            let data = Dataset::read(&args.input, &ReadOptions::new(columns(&run.info, false)))?;
-            let ex = tokenize_dataset(
-                &run.tokenizer,
-                &data,
-                None,
-                &TokenizeOptions::new(max_length),
-            )?;
-            (
-                data.records
-                    .iter()
-                    .map(|r| (r.text.clone(), r.text_pair.clone()))
-                    .collect(),
-                ex.examples,
-            )
-        } else {
-            let text = std::fs::read_to_string(&args.input)
-                .with_context(|| format!("cannot read {}", args.input.display()))?;
-            let options = EncodeOptions {
-                max_length: Some(max_length),
-                ..EncodeOptions::default()
-            };
-            let mut texts = Vec::new();
-            let mut examples = Vec::new();
-            for (i, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let (a, b) = match line.split_once('\t') {
-                    Some((a, b)) => (a, Some(b)),
-                    None => (line, None),
-                };
-                let enc = match b {
-                    Some(b) => run.tokenizer.encode_pair(a, b, &options),
-                    None => run.tokenizer.encode(a, &options),
-                }
-                .with_context(|| format!("{}:{}", args.input.display(), i + 1))?;
-                texts.push((a.to_string(), b.map(str::to_string)));
-                examples.push(Example {
-                    ids: enc.ids,
-                    type_ids: enc.type_ids,
-                    label: Label::None,
-                    line: i + 1,
-                });
-            }
-            (texts, examples)
-        };
-    let (batch, pad, device) = (args.batch_size, run.pad_id, &run.device);
-    let logits = match &run.model {
-        Classifier::Bert(m) => {
-            classification::predict_logits(m.as_ref(), &examples, batch, pad, device)
-        }
-        Classifier::Gpt2(m) => {
-            classification::predict_logits(m.as_ref(), &examples, batch, pad, device)
-        }
+    let run = load_run(&args.model, &args.backend, args.batch_size)?;
+    let texts: Vec<(String, Option<String>)> = if Format::from_path(&args.input).is_some() {
+        let data = Dataset::read(&args.input, &ReadOptions::new(columns(&run.info, false)))?;
+        data.records
+            .into_iter()
+            .map(|r| (r.text, r.text_pair))
+            .collect()
+    } else {
+        let text = std::fs::read_to_string(&args.input)
+            .with_context(|| format!("cannot read {}", args.input.display()))?;
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| match line.split_once('\t') {
+                Some((a, b)) => (a.to_string(), Some(b.to_string())),
+                None => (line.to_string(), None),
+            })
+            .collect()
     };
-    let names: Vec<String> = match run.task.label_map() {
-        Some(map) => map.names().to_vec(),
-        None => vec!["value".into()],
-    };
+    let inputs: Vec<Input<'_>> = texts
+        .iter()
+        .map(|(a, b)| match b {
+            Some(b) => Input::Pair(a, b),
+            None => Input::Single(a),
+        })
+        .collect();
+    let predictions = run.classifier.predict_inputs(&inputs)?;
     let mut out = output_writer(args.output.as_deref())?;
-    for ((text, pair), row) in texts.iter().zip(&logits) {
-        let object = match &run.task {
-            Task::SingleLabel(_) => {
-                let probs = classification::softmax(row);
-                let best = classification::argmax(row);
-                serde_json::json!({
-                    "text": text, "text_pair": pair,
-                    "label": names[best], "score": probs[best],
-                    "probabilities": names.iter().zip(&probs).map(|(n, p)| (n.clone(), serde_json::Value::from(*p))).collect::<serde_json::Map<String, serde_json::Value>>(),
-                })
-            }
-            Task::MultiLabel(_) => {
-                let probs: Vec<f32> = row.iter().map(|&x| 1.0 / (1.0 + (-x).exp())).collect();
-                let labels: Vec<&String> = names
-                    .iter()
-                    .zip(&probs)
-                    .filter(|(_, p)| **p >= 0.5)
-                    .map(|(n, _)| n)
-                    .collect();
-                serde_json::json!({
-                    "text": text, "text_pair": pair, "labels": labels,
-                    "probabilities": names.iter().zip(&probs).map(|(n, p)| (n.clone(), serde_json::Value::from(*p))).collect::<serde_json::Map<String, serde_json::Value>>(),
-                })
-            }
-            Task::Regression => {
-                serde_json::json!({"text": text, "text_pair": pair, "value": row[0]})
+    let map = |probabilities: &[(String, f32)]| {
+        probabilities
+            .iter()
+            .map(|(n, p)| (n.clone(), serde_json::Value::from(*p)))
+            .collect::<serde_json::Map<String, serde_json::Value>>()
+    };
+    for ((text, pair), prediction) in texts.iter().zip(&predictions) {
+        let object = match prediction {
+            Classification::Single {
+                label,
+                score,
+                probabilities,
+            } => serde_json::json!({
+                "text": text, "text_pair": pair, "label": label, "score": score,
+                "probabilities": map(probabilities),
+            }),
+            Classification::Multi {
+                labels,
+                probabilities,
+            } => serde_json::json!({
+                "text": text, "text_pair": pair, "labels": labels,
+                "probabilities": map(probabilities),
+            }),
+            Classification::Value { value } => {
+                serde_json::json!({"text": text, "text_pair": pair, "value": value})
             }
         };
         serde_json::to_writer(&mut out, &object)?;

@@ -6,15 +6,15 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burnish::burn::module::Module;
-use burnish::burn::tensor::Device;
 use burnish::data::{
     BadRowPolicy, LabelMap, NerDataset, NerReadOptions, SubwordLabels, TagScheme, TaggedSentence,
     TokenFeatureOptions, TokenFeatures, WordsInput, token_features, train_valid_split,
 };
 use burnish::heads::BertForTokenClassification;
-use burnish::tokenizer::{Tokenizer, split_words};
+use burnish::tokenizer::Tokenizer;
 use burnish::train::metrics::entities::EntityReport;
 use burnish::train::tasks::ner::{self, TokenBatches};
+use burnish::{TokenClassifier, TokenInput};
 
 use crate::evaluate::{EvaluateArgs, PredictArgs, output_writer};
 use crate::finetune::{
@@ -283,69 +283,44 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
     Ok(())
 }
 
-/// A loaded NER run directory.
+/// A loaded NER run directory: how it was trained, and its token classifier (windows of the
+/// run's maximum length).
 struct NerRun {
     info: RunInfo,
-    tags: LabelMap,
-    tokenizer: Tokenizer,
-    model: BertForTokenClassification,
-    device: Device,
-    pad_id: u32,
+    classifier: TokenClassifier,
 }
 
-fn load(dir: &Path, info: RunInfo, backend: &str) -> Result<NerRun> {
+fn load(dir: &Path, info: RunInfo, backend: &str, batch_size: usize) -> Result<NerRun> {
     let device = burnish::backend::device(backend)?;
-    let config_path = dir.join(burnish::encoder::CONFIG_FILE);
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&config_path)
-            .with_context(|| format!("cannot read {}", config_path.display()))?,
-    )
-    .with_context(|| format!("{}", config_path.display()))?;
-    let tags =
-        LabelMap::from_hf_config(&json).with_context(|| format!("{}", config_path.display()))?;
-    let tokenizer = Tokenizer::from_dir(dir)?;
-    let (model, config, report) =
-        BertForTokenClassification::from_pretrained(dir, Some(tags.len()), &device)?;
-    if !report.newly_initialized.is_empty() {
-        bail!(
-            "{}: the run's weights lack {}",
-            dir.display(),
-            report.newly_initialized.join(", ")
-        );
-    }
-    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
-    Ok(NerRun {
-        info,
-        tags,
-        tokenizer,
-        model,
-        device,
-        pad_id,
-    })
+    let classifier = TokenClassifier::from_dir(dir, &device)?
+        .with_max_length(info.train.max_length)?
+        .with_batch_size(batch_size);
+    Ok(NerRun { info, classifier })
 }
 
 /// `burnish evaluate` on a NER run: entity-level scores (seqeval's) and token accuracy.
 pub fn evaluate(args: &EvaluateArgs, info: RunInfo) -> Result<()> {
-    let run = load(&args.model, info, &args.backend)?;
+    let run = load(&args.model, info, &args.backend, args.batch_size)?;
+    let classifier = &run.classifier;
     let data = read(&args.data, &read_options(None, args.skip_bad_rows)?)?;
     let all_subwords = run.info.ner.as_ref().is_some_and(|n| n.label_all_subwords);
-    let options = feature_options(run.info.train.max_length, all_subwords, &run.tags);
+    let options = feature_options(classifier.max_length(), all_subwords, classifier.tags());
     let features = featurize(
-        &run.tokenizer,
+        classifier.tokenizer(),
         &data.sentences,
-        &run.tags,
+        classifier.tags(),
         &options,
         &args.data,
     )?;
     let gold: Vec<Vec<String>> = data.sentences.iter().map(|s| s.tags.clone()).collect();
     let eval = ner::evaluate(
-        &run.model,
+        classifier.model(),
         &features.features,
         &gold,
-        &run.tags,
+        classifier.tags(),
         args.batch_size,
-        run.pad_id,
-        &run.device,
+        classifier.pad_id(),
+        classifier.device(),
     )
     .map_err(anyhow::Error::msg)?;
     print_report(&eval.report);
@@ -360,44 +335,14 @@ pub fn evaluate(args: &EvaluateArgs, info: RunInfo) -> Result<()> {
     Ok(())
 }
 
-/// One input of `burnish predict`: its text and words with their byte spans in it.
-struct Sentence {
-    text: String,
-    words: Vec<String>,
-    spans: Vec<(usize, usize)>,
-}
-
-impl Sentence {
-    fn from_text(text: &str) -> Self {
-        let (words, spans) = split_words(text).into_iter().unzip();
-        Self {
-            text: text.to_owned(),
-            words,
-            spans,
-        }
-    }
-
-    /// Words given as tokens: the text is the tokens joined by single spaces.
-    fn from_tokens(tokens: Vec<String>) -> Self {
-        let mut text = String::new();
-        let mut spans = Vec::with_capacity(tokens.len());
-        for (i, token) in tokens.iter().enumerate() {
-            if i > 0 {
-                text.push(' ');
-            }
-            spans.push((text.len(), text.len() + token.len()));
-            text.push_str(token);
-        }
-        Self {
-            text,
-            words: tokens,
-            spans,
-        }
-    }
+/// One input of `burnish predict`: a text, or words given as tokens.
+enum PredictInput {
+    Text(String),
+    Tokens(Vec<String>),
 }
 
 /// Reads `predict` inputs: JSON lines with `"text"` or `"tokens"`, or one text per line.
-fn read_inputs(path: &Path) -> Result<Vec<Sentence>> {
+fn read_inputs(path: &Path) -> Result<Vec<PredictInput>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let jsonl = path
@@ -409,7 +354,7 @@ fn read_inputs(path: &Path) -> Result<Vec<Sentence>> {
             continue;
         }
         if !jsonl {
-            out.push(Sentence::from_text(line));
+            out.push(PredictInput::Text(line.to_owned()));
             continue;
         }
         let at = || format!("{}:{}", path.display(), i + 1);
@@ -417,9 +362,9 @@ fn read_inputs(path: &Path) -> Result<Vec<Sentence>> {
         if let Some(tokens) = value.get("tokens") {
             let tokens: Vec<String> = serde_json::from_value(tokens.clone())
                 .with_context(|| format!("{}: `tokens` is not a list of strings", at()))?;
-            out.push(Sentence::from_tokens(tokens));
+            out.push(PredictInput::Tokens(tokens));
         } else if let Some(text) = value.get("text").and_then(|t| t.as_str()) {
-            out.push(Sentence::from_text(text));
+            out.push(PredictInput::Text(text.to_owned()));
         } else {
             bail!("{}: expected a `text` string or a `tokens` list", at());
         }
@@ -428,43 +373,26 @@ fn read_inputs(path: &Path) -> Result<Vec<Sentence>> {
 }
 
 /// `burnish predict` on a NER run: per input, the entities with character offsets, and each
-/// word's tag.
+/// word's tag ([`TokenClassifier::predict_inputs`]).
 pub fn predict(args: &PredictArgs, info: RunInfo) -> Result<()> {
-    let run = load(&args.model, info, &args.backend)?;
-    let sentences = read_inputs(&args.input)?;
-    let inputs: Vec<WordsInput<'_>> = sentences
+    let run = load(&args.model, info, &args.backend, args.batch_size)?;
+    let inputs = read_inputs(&args.input)?;
+    let inputs: Vec<TokenInput<'_>> = inputs
         .iter()
-        .enumerate()
-        .map(|(i, s)| WordsInput {
-            words: &s.words,
-            tags: None,
-            line: i + 1,
+        .map(|i| match i {
+            PredictInput::Text(text) => TokenInput::Text(text),
+            PredictInput::Tokens(tokens) => TokenInput::Words(tokens),
         })
         .collect();
-    let options = feature_options(run.info.train.max_length, false, &run.tags);
-    let features = token_features(&run.tokenizer, &inputs, &options, &args.input)?;
-    let logits = ner::predict_token_logits(
-        &run.model,
-        &features.features,
-        args.batch_size,
-        run.pad_id,
-        &run.device,
-    );
-    let counts: Vec<usize> = sentences.iter().map(|s| s.words.len()).collect();
-    let outside = run.tags.id("O").unwrap_or(0);
-    let words = ner::word_predictions(&features.features, &logits, &counts, outside);
+    let tagged = run.classifier.predict_inputs(&inputs)?;
     let mut out = output_writer(args.output.as_deref())?;
-    for (sentence, predicted) in sentences.iter().zip(&words) {
-        let tags: Vec<String> = predicted
-            .iter()
-            .map(|w| run.tags.name(w.tag).unwrap_or("O").to_owned())
-            .collect();
-        let scores: Vec<f32> = predicted.iter().map(|w| w.score).collect();
-        let entities = ner::entities(&sentence.text, &sentence.spans, &tags, &scores);
+    for sentence in &tagged {
+        let words: Vec<&str> = sentence.words.iter().map(|w| w.text.as_str()).collect();
+        let tags: Vec<&str> = sentence.words.iter().map(|w| w.tag.as_str()).collect();
         let object = serde_json::json!({
             "text": sentence.text,
-            "entities": entities,
-            "words": sentence.words,
+            "entities": sentence.entities,
+            "words": words,
             "tags": tags,
         });
         serde_json::to_writer(&mut out, &object)?;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use burnish::QuestionAnswerer;
 use burnish::burn::module::Module;
-use burnish::burn::tensor::Device;
 use burnish::data::{
     QaExample, QaFeatureOptions, QaFeatures, QaInput, SquadDataset, SquadVersion, qa_features,
 };
@@ -321,17 +321,13 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
 /// script reads predictions).
 pub const PREDICTIONS: &str = "predictions.json";
 
-/// A loaded QA run directory.
+/// A loaded QA run directory: its settings and its question answerer (the run's windows).
 struct QaRun {
-    info: RunInfo,
     qa: QaInfo,
-    tokenizer: Tokenizer,
-    model: BertForQuestionAnswering,
-    device: Device,
-    pad_id: u32,
+    answerer: QuestionAnswerer,
 }
 
-fn load(dir: &Path, info: RunInfo, backend: &str) -> Result<QaRun> {
+fn load(dir: &Path, info: RunInfo, backend: &str, batch_size: usize) -> Result<QaRun> {
     let device = burnish::backend::device(backend)?;
     let qa = info.qa.clone().with_context(|| {
         format!(
@@ -339,34 +335,13 @@ fn load(dir: &Path, info: RunInfo, backend: &str) -> Result<QaRun> {
             dir.join(run_dir::TRAINING_CONFIG).display()
         )
     })?;
-    let tokenizer = Tokenizer::from_dir(dir)?;
-    let (model, config, report) = BertForQuestionAnswering::from_pretrained(dir, &device)?;
-    if !report.newly_initialized.is_empty() {
-        bail!(
-            "{}: the run's weights lack {}",
-            dir.display(),
-            report.newly_initialized.join(", ")
-        );
-    }
-    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
-    Ok(QaRun {
-        info,
-        qa,
-        tokenizer,
-        model,
-        device,
-        pad_id,
-    })
+    let answerer = QuestionAnswerer::from_dir(dir, &device)?
+        .with_windows(info.train.max_length, qa.doc_stride)?
+        .with_batch_size(batch_size);
+    Ok(QaRun { qa, answerer })
 }
 
 impl QaRun {
-    fn options(&self) -> QaFeatureOptions {
-        QaFeatureOptions {
-            max_length: self.info.train.max_length,
-            stride: self.qa.doc_stride,
-        }
-    }
-
     fn post(&self, v2: bool) -> PostProcess {
         PostProcess {
             n_best: self.qa.n_best,
@@ -382,17 +357,23 @@ impl QaRun {
 
 /// `burnish evaluate` on a QA run: SQuAD exact match and F1 (v1.1, or v2.0 for v2 data).
 pub fn evaluate(args: &EvaluateArgs, info: RunInfo) -> Result<()> {
-    let run = load(&args.model, info, &args.backend)?;
+    let run = load(&args.model, info, &args.backend, args.batch_size)?;
+    let answerer = &run.answerer;
     let data = read(&args.data, None)?;
-    let features = featurize(&run.tokenizer, &data.examples, run.options(), &args.data)?;
+    let features = featurize(
+        answerer.tokenizer(),
+        &data.examples,
+        answerer.windows(),
+        &args.data,
+    )?;
     let eval = qa::evaluate(
-        &run.model,
+        answerer.model(),
         &features.features,
         &data.examples,
         run.post(data.version == SquadVersion::V2),
         args.batch_size,
-        run.pad_id,
-        &run.device,
+        answerer.pad_id(),
+        answerer.device(),
     )
     .map_err(anyhow::Error::msg)?;
     let out = serde_json::json!({
@@ -452,19 +433,15 @@ fn read_inputs(path: &Path) -> Result<(Vec<QaExample>, bool)> {
 /// `burnish predict` on a QA run: per question, the answer with its character offsets in the
 /// context and its score.
 pub fn predict(args: &PredictArgs, info: RunInfo) -> Result<()> {
-    let run = load(&args.model, info, &args.backend)?;
+    let run = load(&args.model, info, &args.backend, args.batch_size)?;
     let (examples, v2_file) = read_inputs(&args.input)?;
-    let features = featurize(&run.tokenizer, &examples, run.options(), &args.input)?;
-    let logits = qa::predict_span_logits(
-        &run.model,
-        &features.features,
-        args.batch_size,
-        run.pad_id,
-        &run.device,
-    );
-    let contexts: Vec<&str> = examples.iter().map(|e| &*e.context).collect();
     let v2 = v2_file || run.qa.null_threshold.is_some();
-    let answers = qa::best_answers(&features.features, &logits, &contexts, run.post(v2));
+    let pairs: Vec<(&str, &str)> = examples
+        .iter()
+        .map(|e| (e.question.as_str(), &*e.context))
+        .collect();
+    let post = run.post(v2);
+    let answers = run.answerer.with_post_process(post).predict(&pairs)?;
     let mut out = output_writer(args.output.as_deref())?;
     for (example, answer) in examples.iter().zip(&answers) {
         let object = serde_json::json!({

@@ -6,7 +6,7 @@
 //! - [`schedule`]: warmup + linear/cosine schedules as `transformers` defines them.
 //! - [`metrics`]: classification and regression metrics as scikit-learn computes them.
 //! - [`plot`]: PNG loss and metric curves, no system fonts needed.
-//! - [`bench`]: inference and training-step throughput (`cargo bench`, `burnish bench`).
+//! - [`bench`](mod@bench): inference and training-step throughput (`cargo bench`, `burnish bench`).
 #![warn(missing_docs)]
 
 pub mod bench;
