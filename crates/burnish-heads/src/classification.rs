@@ -203,7 +203,7 @@ impl BertForSequenceClassification {
                 _ => ProblemType::SingleLabel,
             },
         };
-        let checkpoint = Checkpoint::from_dir(dir)?;
+        let checkpoint = Checkpoint::for_config(dir, &config)?;
         let mut model = Self::new(&config, num_labels, problem_type, device);
         let report = load_checkpoint(
             &mut model,
