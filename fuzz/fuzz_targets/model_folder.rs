@@ -1,6 +1,7 @@
 //! libFuzzer target: the model-folder loader on arbitrary bytes. The first byte picks the
-//! file (`config.json`, `model.safetensors` or `pytorch_model.bin`); weights that parse are
-//! checked against and loaded into the tiny fixture's model. `pytorch_model.bin` is read as
+//! file (`config.json`, `model.safetensors` or `pytorch_model.bin`); a config that parses is
+//! checked against the tiny fixture's weights, weights that parse are checked against and
+//! loaded into the tiny fixture's model. `pytorch_model.bin` is read as
 //! data (zip + pickle parsed, never executed). Any panic is a bug.
 #![no_main]
 
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use burn::tensor::Device;
-use burnish_encoder::weights::{LoadSpec, load_checkpoint};
+use burnish_encoder::weights::{LoadSpec, NameMap, check_config, load_checkpoint};
 use burnish_encoder::{BertConfig, BertModel, Checkpoint};
 use libfuzzer_sys::fuzz_target;
 
@@ -33,6 +34,20 @@ fn model() -> &'static BertModel {
     })
 }
 
+fn fixture_weights() -> &'static Checkpoint {
+    static WEIGHTS: OnceLock<Checkpoint> = OnceLock::new();
+    WEIGHTS.get_or_init(|| {
+        Checkpoint::read_safetensors(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/fixtures/tiny-bert/model.safetensors"
+            )
+            .as_ref(),
+        )
+        .unwrap()
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else {
         return;
@@ -40,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
     let spec = LoadSpec {
         encoder_prefix: "",
         may_be_fresh: &|name: &str| name.starts_with("pooler."),
+        names: NameMap::default(),
     };
     match selector % 3 {
         0 => {
@@ -47,6 +63,8 @@ fuzz_target!(|data: &[u8]| {
             std::fs::write(&path, body).unwrap();
             if let Ok(config) = BertConfig::from_file(&path) {
                 let _ = config.validate(&path);
+                // The check that runs before a model is built from a config.
+                let _ = check_config(&config, fixture_weights());
             }
         }
         1 => {

@@ -308,11 +308,19 @@ impl FinetuneArgs {
 /// holds only trainer files (a partial checkpoint, the log): it starts over. Temporary files
 /// of interrupted atomic writes are removed.
 pub(crate) fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
+    prepare_out_dir_keeping(out, overwrite, &[])
+}
+
+/// [`prepare_out_dir`] for a command that writes more of its own files before the first
+/// checkpoint (`burnish pretrain`: the tokenizer it trained, the packed corpus): `own` names
+/// them. They count as the run's, and a run that starts over keeps them (each is checked
+/// before it is reused).
+pub(crate) fn prepare_out_dir_keeping(out: &Path, overwrite: bool, own: &[&str]) -> Result<bool> {
     let finished = out.join(run_dir::METRICS).is_file();
     let has_state = [files::CHECKPOINT_DIR, files::OLD_CHECKPOINT_DIR]
         .iter()
         .any(|d| out.join(d).join(files::STATE).is_file());
-    let foreign = out.is_dir() && !has_state && !holds_only_trainer_files(out)?;
+    let foreign = out.is_dir() && !has_state && !holds_only_trainer_files(out, own)?;
     if finished || foreign {
         if !overwrite {
             bail!(
@@ -329,8 +337,23 @@ pub(crate) fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
         return Ok(false);
     }
     if !has_state && dir_has_entries(out) {
-        // Killed before its first checkpoint: nothing to resume.
-        std::fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))?;
+        // Killed before its first checkpoint: nothing to resume; keep only `own`.
+        for entry in
+            std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?
+        {
+            let entry = entry.with_context(|| format!("cannot read {}", out.display()))?;
+            if own.contains(&&*entry.file_name().to_string_lossy()) {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            }
+            .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+        remove_temporary_files(out)?;
         return Ok(false);
     }
     for dir in [out.to_path_buf(), out.join(files::BEST_DIR)] {
@@ -339,8 +362,9 @@ pub(crate) fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
     Ok(has_state)
 }
 
-/// Whether every entry of `dir` is one the trainer writes before a run's first checkpoint.
-fn holds_only_trainer_files(dir: &Path) -> Result<bool> {
+/// Whether every entry of `dir` is one the trainer writes before a run's first checkpoint, or
+/// one of `own`.
+fn holds_only_trainer_files(dir: &Path, own: &[&str]) -> Result<bool> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let name = entry
             .with_context(|| format!("cannot read {}", dir.display()))?
@@ -355,6 +379,7 @@ fn holds_only_trainer_files(dir: &Path) -> Result<bool> {
             files::PLOT,
         ]
         .contains(&&*name)
+            || own.contains(&&*name)
             || is_temporary(&name);
         if !ours {
             return Ok(false);
@@ -371,7 +396,7 @@ fn is_temporary(name: &str) -> bool {
             .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn remove_temporary_files(dir: &Path) -> Result<()> {
+pub(crate) fn remove_temporary_files(dir: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
     };

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use burnish::burn::tensor::Device;
 use burnish::data::{
     Corpus, CorpusOptions, HeldOutSplit, MlmMasker, MlmOptions, NspOptions, NspPairs, PackOptions,
-    Packer, Part, PretrainSequence, SpecialIds, TokenizedDocuments, TokenizedSentences,
+    PackedSequences, Packer, Part, SpecialIds, TokenizedDocuments, TokenizedSentences,
 };
 use burnish::encoder::config::{BertConfig, ModelFamily};
 use burnish::heads::{BertForMaskedLM, BertForPreTraining, BertLMHeadModel, Gpt2LMHeadModel};
@@ -24,7 +24,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::finetune::{
-    exit_if_interrupted, make_trainer, prepare_out_dir, print_summary, run_metrics,
+    exit_if_interrupted, make_trainer, prepare_out_dir_keeping, print_summary, run_metrics,
 };
 use crate::run_dir;
 
@@ -101,6 +101,9 @@ pub struct PretrainArgs {
     /// Epochs.
     #[arg(long, default_value_t = 1)]
     epochs: usize,
+    /// End after this many optimizer steps (or after --epochs, whichever comes first).
+    #[arg(long)]
+    max_steps: Option<usize>,
     /// Batch size.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
@@ -159,6 +162,7 @@ impl PretrainArgs {
             seed: self.seed,
             max_length: self.max_length,
             bucketing: false,
+            max_steps: self.max_steps,
             ..TrainConfig::default()
         }
     }
@@ -232,7 +236,36 @@ impl PretrainArgs {
             .config
             .clone()
             .unwrap_or_else(|| PathBuf::from("--layers/--hidden/--heads"));
-        Ok(BertConfig::from_json_str(&json.to_string(), &where_)?)
+        let config = BertConfig::from_json_str(&json.to_string(), &where_)?;
+        // A new model has no weights to check the sizes against: check them against the
+        // machine (training holds the weights, their gradients and AdamW's two moments).
+        let params = config.num_encoder_parameters();
+        let needed = params.saturating_mul(4 * 4);
+        if let Some(memory) = burnish::train::memory::total_memory_bytes()
+            && needed > memory
+        {
+            let h = config.hidden_size as u64;
+            let embeddings = (config.vocab_size as u64).saturating_mul(h);
+            let positions = (config.max_position_embeddings as u64).saturating_mul(h);
+            let field = if embeddings >= positions && embeddings.saturating_mul(2) >= params {
+                "vocab_size"
+            } else if positions.saturating_mul(2) >= params {
+                "max_position_embeddings"
+            } else if config.num_hidden_layers > 1 {
+                "num_hidden_layers"
+            } else {
+                "intermediate_size"
+            };
+            bail!(
+                "{}: invalid config field `{field}`: the model would have {params} parameters; \
+                 training it needs about {:.1} GB (weights, gradients and AdamW's moments in \
+                 f32), more than this machine's {:.1} GB",
+                where_.display(),
+                needed as f64 / 1e9,
+                memory as f64 / 1e9
+            );
+        }
+        Ok(config)
     }
 
     /// The family of a model from scratch: `--family`, else the `--config` file's
@@ -291,47 +324,151 @@ fn tokenizer(args: &PretrainArgs, decoder: bool) -> Result<Tokenizer> {
     Ok(tokenizer)
 }
 
-/// The packed (or paired) sequences of one part of the corpus.
+/// The folder of a run directory holding its packed corpus.
+const PACKED_DIR: &str = "packed";
+
+/// Files `burnish pretrain` writes into the run directory before the first checkpoint: a run
+/// killed then keeps them when it starts over.
+const OWN_FILES: [&str; 5] = [
+    PACKED_DIR,
+    "tokenizer.json",
+    "vocab.txt",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+];
+
+/// FNV-1a, 64 bits: a stable hash for the packed files' keys.
+fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// What the packed sequences of `part` depend on, hashed: the format, the objective, the
+/// options that shape sequences, the corpus files (path, size, modification time) and the
+/// tokenizer (its vocabulary, special tokens and how it tokenizes a probe text). A file
+/// written under another key is stale and packed again.
+fn packing_key(
+    args: &PretrainArgs,
+    objective: Objective,
+    tokenizer: &Tokenizer,
+    part: Part,
+    limit: Option<usize>,
+) -> Result<u64> {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut add = |text: &str| h = fnv1a(fnv1a(h, text.as_bytes()), &[0]);
+    add("burnish-packed-1");
+    add(objective.name());
+    add(&format!(
+        "{} {} {} {:?} {:?}",
+        args.max_length,
+        args.held_out.to_bits(),
+        args.seed,
+        limit,
+        part
+    ));
+    for path in &args.corpus {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos());
+        add(&format!("{} {} {modified:?}", path.display(), meta.len()));
+    }
+    for id in 0..tokenizer.vocab_size() as u32 {
+        add(&tokenizer.id_to_token(id).unwrap_or_default());
+    }
+    let special = SpecialIds::from_tokenizer(tokenizer)?;
+    add(&format!("{special:?}"));
+    let probe = tokenizer
+        .encode(
+            "Hello, World! Caf\u{e9} na\u{ef}ve \u{4e2d}\u{6587} 1234 don't",
+            &burnish::tokenizer::EncodeOptions::default(),
+        )
+        .map(|e| format!("{:?}", e.ids))
+        .unwrap_or_default();
+    add(&probe);
+    Ok(h)
+}
+
+/// The packed (or paired) sequences of one part of the corpus, in `RUN/packed/PART.bin`: the
+/// file of an earlier attempt of this run if it was written from the same corpus, tokenizer
+/// and options, else the corpus streamed through tokenization and packing into a new file.
 fn sequences(
     args: &PretrainArgs,
     objective: Objective,
     tokenizer: &Tokenizer,
     part: Part,
     limit: Option<usize>,
-) -> Result<Vec<PretrainSequence>> {
+    vocab_size: usize,
+) -> Result<PackedSequences> {
+    let dir = args.out.join(PACKED_DIR);
+    let name = match part {
+        Part::Train => "train",
+        Part::HeldOut => "held_out",
+    };
+    let path = dir.join(format!("{name}.bin"));
+    let key = packing_key(args, objective, tokenizer, part, limit)?;
+    if path.is_file() {
+        match PackedSequences::open(&path) {
+            Ok(packed) if packed.key() == key => {
+                eprintln!(
+                    "reusing the {} packed {name} sequences in {}",
+                    packed.len(),
+                    path.display()
+                );
+                return Ok(packed);
+            }
+            Ok(_) => eprintln!(
+                "note: {} was packed from another corpus, tokenizer or options: packing again",
+                path.display()
+            ),
+            Err(error) => eprintln!("note: {error}: packing again"),
+        }
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Left by a packing that was killed.
+    crate::finetune::remove_temporary_files(&dir)?;
+    let started = Instant::now();
     let corpus = Corpus::new(args.corpus.iter().cloned(), CorpusOptions::default())?;
     let split = HeldOutSplit::new(args.held_out, args.seed)?;
     let sentences = corpus.sentences().part(split, part);
     let tokenized = TokenizedSentences::new(tokenizer.clone(), sentences);
     let special = SpecialIds::from_tokenizer(tokenizer)?;
-    let limit = limit.unwrap_or(usize::MAX);
-    let out: Vec<PretrainSequence> = match objective {
+    let packed = match objective {
         Objective::MlmNsp => {
             let options = NspOptions {
                 max_length: args.max_length,
                 ..NspOptions::default()
             };
-            NspPairs::new(
+            let pairs = NspPairs::new(
                 TokenizedDocuments::new(tokenized),
                 special,
                 options,
                 args.seed,
                 0,
-            )?
-            .take(limit)
-            .collect::<burnish::data::Result<_>>()?
+            )?;
+            PackedSequences::write(&path, key, vocab_size, pairs, limit)?
         }
         Objective::Mlm | Objective::Clm => {
             let options = PackOptions {
                 max_length: args.max_length,
                 cross_documents: true,
             };
-            Packer::new(tokenized, special, options)?
-                .take(limit)
-                .collect::<burnish::data::Result<_>>()?
+            let packer = Packer::new(tokenized, special, options)?;
+            PackedSequences::write(&path, key, vocab_size, packer, limit)?
         }
     };
-    Ok(out)
+    eprintln!(
+        "packed {} {name} sequences ({} tokens) into {} in {:.1} s",
+        packed.len(),
+        packed.num_tokens(),
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(packed)
 }
 
 /// What `burnish pretrain` needs of a model.
@@ -400,8 +537,13 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             objective.name()
         );
     }
+    if args.model.is_none() {
+        // Sizes a model cannot have fail before anything is written (checked again with the
+        // tokenizer's vocabulary below).
+        args.scratch_config(args.vocab_size.max(1000))?;
+    }
     let device = burnish::backend::device(&args.backend)?;
-    let resuming = prepare_out_dir(&args.out, args.overwrite)?;
+    let resuming = prepare_out_dir_keeping(&args.out, args.overwrite, &OWN_FILES)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let tokenizer = tokenizer(&args, decoder)?;
@@ -500,9 +642,16 @@ fn train<M: PretrainHead>(
         );
     }
     let cfg = args.train_config();
-    eprintln!("reading and packing the corpus");
-    let train_seqs = sequences(args, objective, tokenizer, Part::Train, args.max_sequences)?;
-    let held_seqs = sequences(args, objective, tokenizer, Part::HeldOut, None)?;
+    let vocab_size = tokenizer.vocab_size().max(config.vocab_size);
+    let train_seqs = sequences(
+        args,
+        objective,
+        tokenizer,
+        Part::Train,
+        args.max_sequences,
+        vocab_size,
+    )?;
+    let held_seqs = sequences(args, objective, tokenizer, Part::HeldOut, None, vocab_size)?;
     if train_seqs.is_empty() || held_seqs.is_empty() {
         bail!(
             "the corpus gave {} training and {} held-out sequences; both must be non-empty \
@@ -523,7 +672,7 @@ fn train<M: PretrainHead>(
             args.seed,
         )?),
     };
-    let unigram = unigram_baseline(&train_seqs, &held_seqs, masker.as_ref(), config.vocab_size);
+    let unigram = unigram_baseline(&train_seqs, &held_seqs, masker.as_ref(), config.vocab_size)?;
     let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
     let batches = PretrainBatches::new(
         &train_seqs,
@@ -579,6 +728,11 @@ fn train<M: PretrainHead>(
     metrics["train_sequences"] = train_seqs.len().into();
     metrics["held_out_sequences"] = held_seqs.len().into();
     run_dir::write_json(&args.out.join(run_dir::METRICS), &metrics)?;
+    // The run is finished: the packed corpus (about 3 bytes a token) is not needed any more.
+    drop((train_seqs, held_seqs));
+    let packed = args.out.join(PACKED_DIR);
+    std::fs::remove_dir_all(&packed)
+        .with_context(|| format!("cannot remove {}", packed.display()))?;
     eprintln!(
         "held-out: loss {:.4} (unigram baseline {unigram:.4}), perplexity {:.2}, token accuracy \
          {:.4}{}",
@@ -599,38 +753,37 @@ fn train<M: PretrainHead>(
 /// under the training sequences' unigram distribution (add-one smoothed over the vocabulary).
 /// A pre-trained model's loss should fall well below it.
 fn unigram_baseline(
-    train: &[PretrainSequence],
-    held_out: &[PretrainSequence],
+    train: &PackedSequences,
+    held_out: &PackedSequences,
     masker: Option<&MlmMasker>,
     vocab_size: usize,
-) -> f64 {
+) -> Result<f64> {
     let mut counts = vec![1.0f64; vocab_size];
-    for sequence in train {
-        for id in sequence.content_ids() {
+    for sequence in train.iter() {
+        for id in sequence?.content_ids() {
             if let Some(c) = counts.get_mut(id as usize) {
                 *c += 1.0;
             }
         }
     }
     let total: f64 = counts.iter().sum();
-    let targets: Vec<u32> = match masker {
-        Some(masker) => held_out
-            .iter()
-            .flat_map(|s| {
-                masker
-                    .mask(s, 0)
-                    .labels
-                    .into_iter()
-                    .filter(|&l| l >= 0)
-                    .map(|l| l as u32)
-            })
-            .collect(),
-        None => held_out.iter().flat_map(|s| s.ids[1..].to_vec()).collect(),
+    let mut sum = 0.0;
+    let mut n = 0usize;
+    let mut add = |id: u32| {
+        sum -= (counts.get(id as usize).copied().unwrap_or(1.0) / total).ln();
+        n += 1;
     };
-    let n = targets.len().max(1) as f64;
-    targets
-        .iter()
-        .map(|&id| -(counts.get(id as usize).copied().unwrap_or(1.0) / total).ln())
-        .sum::<f64>()
-        / n
+    for sequence in held_out.iter() {
+        let sequence = sequence?;
+        match masker {
+            Some(masker) => masker
+                .mask(&sequence, 0)
+                .labels
+                .into_iter()
+                .filter(|&l| l >= 0)
+                .for_each(|l| add(l as u32)),
+            None => sequence.ids[1..].iter().for_each(|&id| add(id)),
+        }
+    }
+    Ok(sum / n.max(1) as f64)
 }

@@ -205,6 +205,59 @@ fn malformed_config_json() {
     );
 }
 
+/// Huge dimensions in `config.json` are errors naming the file and the field, before any
+/// model is built (an allocation of that size would abort the process): above burnish's
+/// limits, or far more parameters than the weights hold. A new model (`burnish pretrain
+/// --config`) has no weights: its size is checked against the machine's memory.
+#[test]
+fn config_with_huge_dimensions() {
+    for (changes, field) in [
+        (&[("hidden_size", 1_000_000_000u64)][..], "hidden_size"),
+        (&[("vocab_size", 1_000_000_000_000)][..], "vocab_size"),
+        (&[("num_hidden_layers", 1_000_000)][..], "num_hidden_layers"),
+        (
+            &[("num_hidden_layers", 1024), ("intermediate_size", 1 << 18)][..],
+            "num_hidden_layers",
+        ),
+        (&[("vocab_size", 1 << 24)][..], "word_embeddings"),
+    ] {
+        let case = Case::new("tiny-bert");
+        let path = case.model("config.json");
+        let mut config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (key, value) in changes {
+            config[*key] = (*value).into();
+        }
+        std::fs::write(&path, config.to_string()).unwrap();
+        let file = if field == "word_embeddings" {
+            "model.safetensors"
+        } else {
+            "config.json"
+        };
+        case.fails(&case.finetune("train.tsv", &[]), &[file, field]);
+    }
+    // From scratch: 1024 layers of width 65,536 are within the limits but need petabytes.
+    let case = Case::new("tiny-bert");
+    let config = case.write(
+        "big.json",
+        br#"{"num_hidden_layers": 1024, "hidden_size": 65536, "num_attention_heads": 16, "intermediate_size": 262144}"#,
+    );
+    case.write("corpus.txt", b"the quick brown fox\n\nthe lazy dog\n");
+    let out = burnish(&[
+        "pretrain",
+        "--corpus",
+        case.path("corpus.txt").to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--tokenizer",
+        case.path("model").to_str().unwrap(),
+        "--out",
+        case.out().to_str().unwrap(),
+        "--quiet",
+    ]);
+    case.fails(&out, &["big.json", "num_hidden_layers", "GB"]);
+}
+
 // ---- tokenizers ----------------------------------------------------------------------------
 
 #[test]

@@ -262,3 +262,233 @@ fn nsp_clm_and_continued_pretraining_run() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mlm, mlm+nsp or clm"));
 }
+
+// ---- a corpus on disk, not in memory --------------------------------------------------------
+
+/// Words of the tiny-bert fixture's vocabulary, so the generated text is mostly whole-word
+/// tokens.
+const WORDS: [&str; 56] = [
+    "the", "an", "and", "of", "to", "in", "on", "is", "it", "was", "for", "with", "this", "that",
+    "what", "where", "did", "yes", "no", "quick", "brown", "fox", "jump", "over", "lazy", "dog",
+    "cat", "sit", "mat", "sleep", "hello", "world", "run", "play", "twice", "cafe", "good", "bad",
+    "movie", "great", "model", "token", "word", "piece", "rust", "burn", "bert", "text", "train",
+    "test", "data", "new", "york", "paris", "tokyo", "jumped",
+];
+
+/// Writes a generated corpus of about `mib` MiB: documents of 2-9 sentences of 4-19 words
+/// (from a seeded generator), separated by blank lines. Returns its size in bytes.
+fn generated_corpus(path: &Path, mib: u64, seed: u64) -> u64 {
+    use std::io::Write;
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = move |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) % n as u64) as usize
+    };
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut written = 0u64;
+    let mut line = String::new();
+    while written < mib << 20 {
+        for _ in 0..2 + next(8) {
+            line.clear();
+            for w in 0..4 + next(16) {
+                if w > 0 {
+                    line.push(' ');
+                }
+                line.push_str(WORDS[next(WORDS.len())]);
+            }
+            line.push_str(".\n");
+            file.write_all(line.as_bytes()).unwrap();
+            written += line.len() as u64;
+        }
+        file.write_all(b"\n").unwrap();
+        written += 1;
+    }
+    file.flush().unwrap();
+    written
+}
+
+/// `burnish pretrain` MLM from scratch, tiny sizes, with the tiny-bert tokenizer.
+fn small_pretrain_args<'a>(corpus: &'a str, out: &'a str, tokenizer: &'a str) -> Vec<&'a str> {
+    let mut args = vec![
+        "pretrain",
+        "--corpus",
+        corpus,
+        "--tokenizer",
+        tokenizer,
+        "--out",
+        out,
+        "--layers",
+        "1",
+        "--hidden",
+        "16",
+        "--heads",
+        "2",
+        "--max-length",
+        "64",
+        "--batch-size",
+        "8",
+        "--held-out",
+        "0.01",
+        "--quiet",
+    ];
+    args.extend(["--backend", "flex"]);
+    args
+}
+
+/// Pre-training reads its corpus through a packed file on disk: the peak memory of a run on a
+/// large generated corpus exceeds that of a run on a 1 MiB corpus by far less than the corpus
+/// (and than the packed sequences held in memory, about 16 bytes a token, which is what
+/// `burnish pretrain` used to need). The size is `BURNISH_PRETRAIN_CORPUS_MIB` (default 24);
+/// `scripts/bench_stream_memory.sh pretrain` runs it at several GB (docs/reliability.md).
+#[test]
+fn pretraining_memory_does_not_grow_with_the_corpus() {
+    let mib: u64 = std::env::var("BURNISH_PRETRAIN_CORPUS_MIB")
+        .ok()
+        .map(|v| {
+            v.parse()
+                .expect("BURNISH_PRETRAIN_CORPUS_MIB: a number of MiB")
+        })
+        .unwrap_or(24);
+    let tokenizer = root().join("tests/fixtures/tiny-bert");
+    let tokenizer = tokenizer.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    for (name, size) in [("small", 1), ("large", mib)] {
+        let corpus = tmp.path().join(format!("{name}.txt"));
+        let bytes = generated_corpus(&corpus, size, 7);
+        let out = tmp.path().join(name);
+        let mut args =
+            small_pretrain_args(corpus.to_str().unwrap(), out.to_str().unwrap(), tokenizer);
+        args.extend(["--max-steps", "3"]);
+        let started = std::time::Instant::now();
+        let stderr = ok(&burnish(&args));
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(stderr.contains("packed"), "{stderr}");
+        let metrics = read_json(&out.join("metrics.json"));
+        let rss = metrics["peak_rss_bytes"].as_u64().expect("peak_rss_bytes");
+        let sequences = metrics["train_sequences"].as_u64().unwrap();
+        assert_eq!(metrics["steps"].as_u64(), Some(3), "{metrics}");
+        // The packed corpus is removed once the run is finished.
+        assert!(!out.join("packed").exists());
+        eprintln!(
+            "{name}: corpus {bytes} bytes, {sequences} training sequences of 64 tokens, peak RSS \
+             {rss} bytes, {seconds:.1} s"
+        );
+        runs.push((bytes, sequences, rss));
+        std::fs::remove_file(&corpus).unwrap();
+    }
+    let (small, large) = (runs[0], runs[1]);
+    // The whole corpus was packed (not only what 3 steps use).
+    assert!(
+        large.1 as f64 >= small.1 as f64 * (mib as f64) * 0.8,
+        "{runs:?}"
+    );
+    let growth = large.2.saturating_sub(small.2);
+    let corpus_growth = large.0 - small.0;
+    let in_memory = (large.1 - small.1) * 64 * 16;
+    assert!(
+        growth < corpus_growth / 4,
+        "peak RSS grew by {growth} bytes for {corpus_growth} more bytes of corpus"
+    );
+    assert!(growth < in_memory / 16, "{growth} vs {in_memory}");
+}
+
+/// Kill -9 during packing, then after the first checkpoint: each time the same command goes
+/// on (packing again after the first kill, reusing the packed file after the second), and the
+/// result equals an uninterrupted run within 1e-6 (flex).
+#[test]
+fn a_killed_pretraining_run_resumes_to_the_uninterrupted_weights() {
+    let tokenizer = root().join("tests/fixtures/tiny-bert");
+    let tokenizer = tokenizer.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus.txt");
+    generated_corpus(&corpus, 6, 11);
+    let corpus = corpus.to_str().unwrap();
+    let steps = [
+        "--max-steps",
+        "12",
+        "--checkpoint-every",
+        "2",
+        "--seed",
+        "3",
+    ];
+    let reference = tmp.path().join("reference");
+    let mut args = small_pretrain_args(corpus, reference.to_str().unwrap(), tokenizer);
+    args.extend(steps);
+    ok(&burnish(&args));
+
+    let run = tmp.path().join("run");
+    let mut args = small_pretrain_args(corpus, run.to_str().unwrap(), tokenizer);
+    args.extend(steps);
+    let spawn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_burnish"))
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let wait_for = |child: &mut std::process::Child, what: &dyn Fn() -> bool| {
+        let started = std::time::Instant::now();
+        while !what() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the run ended before the moment to kill it"
+            );
+            assert!(started.elapsed().as_secs() < 600, "timed out");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    };
+    let packed = run.join("packed");
+    // 1. During packing: only a temporary file, never a partial `train.bin`.
+    let mut child = spawn(&args);
+    wait_for(&mut child, &|| {
+        std::fs::read_dir(&packed).is_ok_and(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(".train.bin"))
+        })
+    });
+    assert!(!packed.join("train.bin").exists());
+    // 2. After the first checkpoint.
+    let mut child = spawn(&args);
+    wait_for(&mut child, &|| {
+        run.join("checkpoint/trainer_state.json").is_file()
+    });
+    assert!(packed.join("train.bin").is_file());
+    // 3. To the end: the packed corpus is reused, not packed again.
+    let stderr = ok(&burnish(&args));
+    assert!(
+        stderr.contains("reusing the") && !stderr.contains("tokens) into"),
+        "{stderr}"
+    );
+    let a = burnish::encoder::weights::Checkpoint::read_safetensors(&run.join("model.safetensors"))
+        .unwrap()
+        .tensors;
+    let b = burnish::encoder::weights::Checkpoint::read_safetensors(
+        &reference.join("model.safetensors"),
+    )
+    .unwrap()
+    .tensors;
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, ta) in &a {
+        let va = ta.clone().convert::<f32>().try_into_vec::<f32>().unwrap();
+        let vb = b[name]
+            .clone()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let worst = va
+            .iter()
+            .zip(&vb)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst <= 1e-6, "{name}: {worst}");
+    }
+    let metrics = read_json(&run.join("metrics.json"));
+    assert_eq!(metrics["steps"].as_u64(), Some(12), "{metrics}");
+}

@@ -28,6 +28,15 @@ pub struct BadRow {
 /// one.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
+    /// A packed pre-training sequence file ([`PackedSequences`](crate::PackedSequences)) that
+    /// is incomplete, damaged or of another format version.
+    #[error("{}: not a usable packed-sequence file: {reason}", path.display())]
+    Packed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A file could not be opened or read.
     #[error("{}: {source}", path.display())]
     Io {

@@ -38,6 +38,7 @@ mod examples;
 mod labels;
 mod mlm;
 mod nsp;
+mod packed;
 mod pretrain;
 mod qa_features;
 mod reader;
@@ -59,6 +60,7 @@ pub use examples::{Example, Examples, Label, TokenizeOptions, tokenize_dataset, 
 pub use labels::{LabelMap, Task};
 pub use mlm::{MaskedSequence, MaskingVocab, MlmMasker, MlmOptions};
 pub use nsp::{IS_NEXT, NOT_NEXT, NspOptions, NspPairs, TokenizedDocument, TokenizedDocuments};
+pub use packed::{PackedSequences, PackedWriter, SequenceStore};
 pub use pretrain::{
     PackOptions, Packer, PretrainBatch, PretrainSequence, SpecialIds, TokenizedSentence,
     TokenizedSentences, collate_clm, collate_mlm,
@@ -69,7 +71,7 @@ pub use qa_features::{
 pub use reader::{
     BadRowPolicy, ColumnSpec, Dataset, Format, LabelKind, RawLabel, ReadOptions, Record,
 };
-pub use rng::Rng;
+pub use rng::{Permutation, Rng};
 pub use split::{stratified_split, train_valid_split};
 pub use squad::{Answer, QaExample, SquadDataset, SquadVersion};
 pub use token_features::{

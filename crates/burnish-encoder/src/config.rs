@@ -7,6 +7,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{EncoderError, Result};
 
+/// The largest `vocab_size` [`BertConfig::validate`] accepts (2^24; released encoders have at
+/// most a few hundred thousand tokens). The limits stop a damaged or hostile `config.json`
+/// from asking for a model that cannot be allocated; a model is also checked against its
+/// weights before it is built ([`crate::weights::check_config`]).
+pub const MAX_VOCAB_SIZE: usize = 1 << 24;
+/// The largest `hidden_size` accepted (65,536).
+pub const MAX_HIDDEN_SIZE: usize = 1 << 16;
+/// The largest `num_hidden_layers` accepted (1,024).
+pub const MAX_LAYERS: usize = 1 << 10;
+/// The largest `intermediate_size` accepted (262,144).
+pub const MAX_INTERMEDIATE_SIZE: usize = 1 << 18;
+/// The largest `max_position_embeddings` accepted (1,048,576).
+pub const MAX_POSITIONS: usize = 1 << 20;
+/// The largest `type_vocab_size` accepted (65,536).
+pub const MAX_TYPE_VOCAB_SIZE: usize = 1 << 16;
+
 /// The activation between the two feed-forward projections (`hidden_act` in `config.json`).
 ///
 /// Names and formulas follow `transformers.activations.ACT2FN`.
@@ -383,6 +399,32 @@ impl BertConfig {
         }
     }
 
+    /// The number of parameters of the encoder this config describes (embeddings, layers,
+    /// pooler), computed without building it; saturates instead of overflowing.
+    pub fn num_encoder_parameters(&self) -> u64 {
+        let [v, h, l, i, p, t] = [
+            self.vocab_size,
+            self.hidden_size,
+            self.num_hidden_layers,
+            self.intermediate_size,
+            self.max_position_embeddings,
+            self.type_vocab_size,
+        ]
+        .map(|x| x as u64);
+        let embeddings = (v + p + t).saturating_mul(h).saturating_add(2 * h);
+        // Q, K, V and the attention output (weights and biases), two LayerNorms, the
+        // feed-forward pair.
+        let layer = (4 * h)
+            .saturating_mul(h + 1)
+            .saturating_add(4 * h)
+            .saturating_add((2 * h).saturating_mul(i))
+            .saturating_add(i + h);
+        let pooler = h.saturating_mul(h + 1);
+        embeddings
+            .saturating_add(layer.saturating_mul(l))
+            .saturating_add(pooler)
+    }
+
     /// Checks the values a model cannot be built with; `path` is only used in error messages.
     ///
     /// # Errors
@@ -406,6 +448,32 @@ impl BertConfig {
         ] {
             if value == 0 {
                 return bad(field, "must be positive".into());
+            }
+        }
+        for (field, value, limit) in [
+            ("vocab_size", self.vocab_size, MAX_VOCAB_SIZE),
+            ("hidden_size", self.hidden_size, MAX_HIDDEN_SIZE),
+            ("num_hidden_layers", self.num_hidden_layers, MAX_LAYERS),
+            (
+                "intermediate_size",
+                self.intermediate_size,
+                MAX_INTERMEDIATE_SIZE,
+            ),
+            (
+                "max_position_embeddings",
+                self.max_position_embeddings,
+                MAX_POSITIONS,
+            ),
+            ("type_vocab_size", self.type_vocab_size, MAX_TYPE_VOCAB_SIZE),
+        ] {
+            if value > limit {
+                return bad(
+                    field,
+                    format!(
+                        "{value} is above burnish's limit of {limit} (far beyond any released \
+                         model: is the file damaged?)"
+                    ),
+                );
             }
         }
         if !self.hidden_size.is_multiple_of(self.num_attention_heads) {

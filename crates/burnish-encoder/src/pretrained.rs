@@ -35,7 +35,7 @@ impl BertModel {
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
         let config = encoder_config(dir)?;
-        let checkpoint = Checkpoint::from_dir(dir)?;
+        let checkpoint = Checkpoint::for_config(dir, &config)?;
         let mut model = BertModel::new(&config, device);
         let report = load_checkpoint(
             &mut model,

@@ -203,7 +203,98 @@ pub struct Checkpoint {
     pub tensors: BTreeMap<String, TensorData>,
 }
 
+/// How many more parameters than its weights hold a config may describe before
+/// [`check_config`] refuses it: a factor, plus room for new heads.
+const PARAMETER_SLACK: (u64, u64) = (4, 1 << 26);
+
+/// Checks `config` against the shapes of `checkpoint` before a model is built from it, so a
+/// `config.json` that does not belong to the weights is an error instead of an allocation the
+/// machine cannot make: the word, position and token-type embeddings must have the shapes
+/// `[vocab_size, hidden_size]`, `[max_position_embeddings, hidden_size]` and
+/// `[type_vocab_size, hidden_size]`, and the encoder the config describes may not have many
+/// more parameters than the file holds (more layers or a wider feed-forward than the weights).
+/// Smaller disagreements (one layer more than the file holds) are left to
+/// [`load_checkpoint`], which names each missing or mismatched tensor.
+///
+/// # Errors
+/// [`EncoderError::ShapeMismatch`] naming the embedding tensor, or
+/// [`EncoderError::ConfigValue`] naming `config.json` (beside the weights) and the field.
+pub fn check_config(config: &crate::config::BertConfig, checkpoint: &Checkpoint) -> Result<()> {
+    let h = config.hidden_size;
+    for (suffix, rows) in [
+        ("embeddings.word_embeddings.weight", config.vocab_size),
+        (
+            "embeddings.position_embeddings.weight",
+            config.max_position_embeddings,
+        ),
+        (
+            "embeddings.token_type_embeddings.weight",
+            config.type_vocab_size,
+        ),
+    ] {
+        let found = checkpoint
+            .tensors
+            .iter()
+            .find(|(name, _)| *name == suffix || name.ends_with(&format!(".{suffix}")));
+        if let Some((name, data)) = found
+            && data.shape().as_slice() != [rows, h]
+        {
+            return Err(EncoderError::ShapeMismatch {
+                path: checkpoint.path.clone(),
+                tensor: name.clone(),
+                expected: vec![rows, h],
+                found: data.shape().to_vec(),
+            });
+        }
+    }
+    let in_file: u64 = checkpoint
+        .tensors
+        .values()
+        .map(|d| d.shape().iter().map(|&x| x as u64).product::<u64>())
+        .sum();
+    let wanted = config.num_encoder_parameters();
+    let (factor, extra) = PARAMETER_SLACK;
+    if wanted <= in_file.saturating_mul(factor).saturating_add(extra) {
+        return Ok(());
+    }
+    let layers_in_file = checkpoint
+        .tensors
+        .keys()
+        .filter_map(|name| {
+            let rest = &name[name.find("layer.")? + "layer.".len()..];
+            rest.split('.').next()?.parse::<usize>().ok()
+        })
+        .max()
+        .map_or(0, |last| last + 1);
+    let config_path = checkpoint.path.with_file_name(crate::CONFIG_FILE);
+    let (field, value) = if config.num_hidden_layers > layers_in_file {
+        ("num_hidden_layers", config.num_hidden_layers)
+    } else {
+        ("intermediate_size", config.intermediate_size)
+    };
+    Err(EncoderError::ConfigValue {
+        path: config_path,
+        field,
+        reason: format!(
+            "{value} describes an encoder of {wanted} parameters, but {} holds {in_file} \
+             (with {layers_in_file} layers): does config.json belong to these weights?",
+            checkpoint.path.display()
+        ),
+    })
+}
+
 impl Checkpoint {
+    /// [`from_dir`](Self::from_dir), then [`check_config`]: the weights of a model folder,
+    /// checked against its config before a model is built.
+    ///
+    /// # Errors
+    /// As both.
+    pub fn for_config(dir: impl AsRef<Path>, config: &crate::config::BertConfig) -> Result<Self> {
+        let checkpoint = Self::from_dir(dir)?;
+        check_config(config, &checkpoint)?;
+        Ok(checkpoint)
+    }
+
     /// Reads `model.safetensors`, or else `pytorch_model.bin`, from a model folder.
     ///
     /// # Errors

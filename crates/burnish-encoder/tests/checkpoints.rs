@@ -168,3 +168,86 @@ fn folder_without_weights_or_config_says_so() {
     let err = BertModel::from_pretrained(tmp.path(), &Device::flex()).unwrap_err();
     assert!(matches!(err, EncoderError::NoWeights { .. }), "{err}");
 }
+
+/// A `config.json` asking for huge dimensions is an error naming the file and the field, found
+/// before the model is built (building it first ends in an allocation failure that aborts the
+/// process); the same for `pytorch_model.bin` weights.
+#[test]
+fn huge_config_dimensions_are_errors_before_anything_is_allocated() {
+    for fixture_name in ["tiny-bert", "tiny-bert-bin"] {
+        let set = |changes: &[(&str, u64)]| {
+            let tmp = scratch_copy(fixture_name);
+            let path = tmp.path().join("config.json");
+            let mut cfg: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for (field, value) in changes {
+                cfg[*field] = (*value).into();
+            }
+            std::fs::write(&path, cfg.to_string()).unwrap();
+            let err = BertModel::from_pretrained(tmp.path(), &Device::flex()).unwrap_err();
+            (err.to_string(), err, tmp)
+        };
+        // Above the limits: the config alone is refused.
+        for (field, value) in [
+            ("hidden_size", 1_000_000_000),
+            ("vocab_size", 1_000_000_000_000),
+            ("num_hidden_layers", 1_000_000),
+            ("intermediate_size", 1_000_000_000),
+            ("max_position_embeddings", 1_000_000_000_000),
+            ("type_vocab_size", 1_000_000_000),
+        ] {
+            let changes: &[(&str, u64)] = if field == "hidden_size" {
+                // A multiple of the heads, so the size itself is what is refused.
+                &[(field, value), ("num_attention_heads", 1)]
+            } else {
+                &[(field, value)]
+            };
+            let (msg, err, tmp) = set(changes);
+            assert!(
+                matches!(&err, EncoderError::ConfigValue { field: f, .. } if *f == field),
+                "{field}: {msg}"
+            );
+            assert!(
+                msg.starts_with(&tmp.path().join("config.json").display().to_string()),
+                "{msg}"
+            );
+            assert!(msg.contains("limit"), "{msg}");
+        }
+        // Within the limits but not the weights' sizes: the embedding's shape is compared
+        // before a [16777216, 16] matrix is allocated.
+        let (msg, err, _tmp) = set(&[("vocab_size", 1 << 24)]);
+        match &err {
+            EncoderError::ShapeMismatch {
+                tensor, expected, ..
+            } => {
+                assert!(tensor.ends_with("word_embeddings.weight"), "{msg}");
+                assert_eq!(expected, &vec![1 << 24, 16]);
+            }
+            other => panic!("expected ShapeMismatch, got {other:?}"),
+        }
+        // 1024 layers with a 262,144-wide feed-forward (8.6e9 parameters) from weights of
+        // two small layers: the field that asks for them is named.
+        let (msg, err, _tmp) = set(&[("num_hidden_layers", 1024), ("intermediate_size", 1 << 18)]);
+        assert!(
+            matches!(
+                &err,
+                EncoderError::ConfigValue {
+                    field: "num_hidden_layers",
+                    ..
+                }
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("config.json") && msg.contains("2 layers"),
+            "{msg}"
+        );
+        // A disagreement that fits in memory (16.8e6 parameters) is left to the loader,
+        // which names the first tensor of the wrong shape.
+        let (msg, err, _tmp) = set(&[("intermediate_size", 1 << 18)]);
+        assert!(
+            matches!(&err, EncoderError::ShapeMismatch { tensor, .. } if tensor.contains("intermediate")),
+            "{msg}"
+        );
+    }
+}

@@ -3,9 +3,11 @@
 //! give an error, never panic. Weights that parse are then checked against (and loaded into)
 //! the fixture's model, so the name and shape checks run on damaged checkpoints too.
 //!
-//! The mutated config is parsed and validated but no model is built from it: a config asking
-//! for a billion-row embedding would be an allocation failure, not a parsing bug (see
-//! docs/reliability.md). `BURNISH_FUZZ_ITERS` / `BURNISH_FUZZ_SECONDS` make it run longer.
+//! The mutated config is parsed, validated and checked against the fixture's weights
+//! (`check_config`, which runs before every model is built, so a config asking for a
+//! billion-row embedding is an error, not an allocation failure); when it passes and
+//! describes a small model, the model is built and the weights loaded into it.
+//! `BURNISH_FUZZ_ITERS` / `BURNISH_FUZZ_SECONDS` make it run longer.
 
 #[path = "../../../tests/support/mutate.rs"]
 mod mutate;
@@ -13,7 +15,7 @@ mod mutate;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
-use burnish_encoder::weights::{LoadSpec, NameMap, load_checkpoint};
+use burnish_encoder::weights::{LoadSpec, NameMap, check_config, load_checkpoint};
 use burnish_encoder::{BertConfig, BertModel, Checkpoint};
 
 fn fixture(name: &str) -> PathBuf {
@@ -39,6 +41,7 @@ fn model_folder_loader_survives_mutated_files() {
         names: NameMap::default(),
     };
     let read = |name: &str| std::fs::read(fixture(name)).unwrap();
+    let weights = Checkpoint::read_safetensors(&fixture("tiny-bert/model.safetensors")).unwrap();
 
     let config_seeds = vec![
         read("tiny-bert/config.json"),
@@ -55,6 +58,10 @@ fn model_folder_loader_survives_mutated_files() {
             std::fs::write(&path, input).unwrap();
             if let Ok(c) = BertConfig::from_file(&path) {
                 let _ = (c.validate(&path), c.head_dim(), c.classifier_dropout_prob());
+                if check_config(&c, &weights).is_ok() && c.num_encoder_parameters() < 200_000 {
+                    let mut m = BertModel::new(&c, &device);
+                    let _ = load_checkpoint(&mut m, &weights, spec);
+                }
             }
         },
     );

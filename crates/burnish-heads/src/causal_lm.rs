@@ -73,7 +73,7 @@ impl BertLMHeadModel {
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
         let config = read_tied_config(dir, &[ModelFamily::Bert])?;
-        let checkpoint = Checkpoint::from_dir(dir)?;
+        let checkpoint = Checkpoint::for_config(dir, &config)?;
         let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
         Ok((model, config, report))
     }
@@ -89,6 +89,7 @@ impl BertLMHeadModel {
         device: &Device,
     ) -> Result<(Self, LoadReport)> {
         resolve_tied_decoder(&mut checkpoint, config.family);
+        burnish_encoder::weights::check_config(config, &checkpoint)?;
         let mut model = Self::new(config, device);
         let report = load_checkpoint(
             &mut model,

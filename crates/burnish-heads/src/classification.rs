@@ -178,7 +178,7 @@ impl BertForSequenceClassification {
         let config = encoder_config(dir)?;
         let (num_labels, problem_type) =
             classifier_settings(&config, &dir.join(CONFIG_FILE), num_labels, problem_type)?;
-        let checkpoint = Checkpoint::from_dir(dir)?;
+        let checkpoint = Checkpoint::for_config(dir, &config)?;
         let mut model = Self::new(&config, num_labels, problem_type, device);
         let report = load_checkpoint(
             &mut model,

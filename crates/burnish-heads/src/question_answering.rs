@@ -65,7 +65,7 @@ impl BertForQuestionAnswering {
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
         let config = encoder_config(dir)?;
-        let checkpoint = Checkpoint::from_dir(dir)?;
+        let checkpoint = Checkpoint::for_config(dir, &config)?;
         let mut model = Self::new(&config, device);
         let report = load_checkpoint(
             &mut model,

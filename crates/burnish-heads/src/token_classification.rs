@@ -98,7 +98,7 @@ impl BertForTokenClassification {
                 reason: "a token classifier needs at least one label".into(),
             });
         }
-        let checkpoint = Checkpoint::from_dir(dir)?;
+        let checkpoint = Checkpoint::for_config(dir, &config)?;
         let mut model = Self::new(&config, num_labels, device);
         let report = load_checkpoint(
             &mut model,

@@ -61,6 +61,9 @@ pub struct TrainConfig {
     /// Stop after this many consecutive optimizer steps whose loss or gradient norm was not
     /// finite (each such step is skipped and logged); the last good checkpoint is kept.
     pub max_bad_steps: usize,
+    /// End the run after this many optimizer steps (or at the end of `epochs`, whichever comes
+    /// first); the learning-rate schedule spans the shorter of the two.
+    pub max_steps: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -89,6 +92,7 @@ impl Default for TrainConfig {
             bucketing: true,
             log_every: 10,
             max_bad_steps: 5,
+            max_steps: None,
         }
     }
 }
@@ -145,6 +149,9 @@ impl TrainConfig {
             && (n.is_nan() || n <= 0.0)
         {
             return Err(("max_grad_norm", format!("{n} is not positive")));
+        }
+        if self.max_steps == Some(0) {
+            return Err(("max_steps", "must be positive when given".into()));
         }
         if self.eval_every == Some(0) || self.checkpoint_every == Some(0) {
             return Err(("eval_every", "must be positive when given".into()));

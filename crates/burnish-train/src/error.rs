@@ -42,6 +42,9 @@ pub enum TrainError {
         /// Why.
         reason: String,
     },
+    /// A batch of training data could not be read (data streamed from disk).
+    #[error("cannot read a training batch: {0}")]
+    Data(String),
     /// There is nothing to train on.
     #[error("the training data is empty")]
     EmptyData,

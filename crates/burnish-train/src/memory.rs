@@ -16,6 +16,13 @@ pub fn current_rss_bytes() -> Option<u64> {
     status_kib("VmRSS:").map(|kib| kib * 1024)
 }
 
+/// The machine's physical memory in bytes (`MemTotal` of `/proc/meminfo`); `None` where the
+/// system does not report it.
+pub fn total_memory_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_kib(&meminfo, "MemTotal:").map(|kib| kib * 1024)
+}
+
 /// The value of a `kB` line of `/proc/self/status`.
 fn status_kib(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

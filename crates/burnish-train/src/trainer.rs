@@ -43,8 +43,27 @@ pub trait BatchSource {
     /// (and the source's own seed): a resumed run asks for the same epoch again and skips the
     /// batches already done.
     fn plan(&self, epoch: u64) -> Vec<Vec<usize>>;
+    /// Number of batches in `epoch`: by default `plan(epoch).len()`.
+    fn num_batches(&self, epoch: u64) -> usize {
+        self.plan(epoch).len()
+    }
+    /// The batches of `epoch` from batch `start` on, one at a time: by default from
+    /// [`plan`](Self::plan). A source with more examples than it should hold an index of each
+    /// in memory (pre-training on a corpus on disk) computes them as they are asked for; it
+    /// must give the batches of [`plan`](Self::plan).
+    fn batches_from(&self, epoch: u64, start: usize) -> Box<dyn Iterator<Item = Vec<usize>> + '_> {
+        Box::new(self.plan(epoch).into_iter().skip(start))
+    }
     /// Builds the batch of the given examples.
     fn collate(&self, indices: &[usize]) -> Self::Batch;
+    /// Builds the batch of the given examples, or says why it cannot (a source that reads its
+    /// examples from disk). The trainer calls this; by default it is [`collate`](Self::collate).
+    ///
+    /// # Errors
+    /// Why the batch cannot be built, naming the file.
+    fn try_collate(&self, indices: &[usize]) -> std::result::Result<Self::Batch, String> {
+        Ok(self.collate(indices))
+    }
     /// Real (non-padding) tokens in a batch, for throughput.
     fn real_tokens(&self, batch: &Self::Batch) -> usize;
 }
@@ -256,7 +275,7 @@ impl Trainer {
             source,
         })?;
         let mut model = model.fork(device).train();
-        let batches_per_epoch = data.plan(0).len();
+        let batches_per_epoch = data.num_batches(0);
         if batches_per_epoch == 0 {
             return Err(TrainError::EmptyData);
         }
@@ -279,7 +298,9 @@ impl Trainer {
             });
         }
 
-        let total_steps = steps_per_epoch * cfg.epochs;
+        let max_reached =
+            |state: &TrainerState| cfg.max_steps.is_some_and(|m| state.global_step >= m);
+        let total_steps = (steps_per_epoch * cfg.epochs).min(cfg.max_steps.unwrap_or(usize::MAX));
         let progress = self.progress_bar(total_steps, state.global_step);
         let started = Instant::now();
         let train_seconds_before = state.train_seconds;
@@ -329,7 +350,7 @@ impl Trainer {
                 }
                 current_stage = Some(stage);
             }
-            let total = steps_per_epoch * stage_epochs;
+            let total = (steps_per_epoch * stage_epochs).min(cfg.max_steps.unwrap_or(usize::MAX));
             let schedule = Schedule {
                 peak,
                 warmup_steps: (cfg.warmup_ratio * total as f64).ceil() as usize,
@@ -337,15 +358,20 @@ impl Trainer {
                 kind: cfg.schedule,
             };
 
-            let plan = data.plan(epoch as u64);
+            let num_batches = data.num_batches(epoch as u64);
+            let start = state.batch;
             let mut accumulator = GradientsAccumulator::<M>::new();
             let mut micro = 0usize;
             let mut evaluated_at_step = None;
             // Why the current optimizer step's window is unusable (a non-finite loss).
             let mut window_bad: Option<String> = None;
-            for (bi, indices) in plan.iter().enumerate().skip(state.batch) {
+            for (k, indices) in data.batches_from(epoch as u64, start).enumerate() {
+                let bi = start + k;
+                if max_reached(&state) {
+                    break;
+                }
                 device.seed(mix_seed(cfg.seed, epoch as u64, bi as u64));
-                let batch = data.collate(indices);
+                let batch = data.try_collate(&indices).map_err(TrainError::Data)?;
                 let tokens = data.real_tokens(&batch);
                 let loss = model.loss(&batch, device);
                 let loss_value = loss.clone().into_scalar::<f64>();
@@ -366,7 +392,7 @@ impl Trainer {
                 micro += 1;
                 state.tokens += tokens as u64;
 
-                let last_of_epoch = bi + 1 == plan.len();
+                let last_of_epoch = bi + 1 == num_batches;
                 if micro < cfg.grad_accum_steps && !last_of_epoch {
                     continue;
                 }
@@ -469,9 +495,11 @@ impl Trainer {
             state.epoch = epoch + 1;
             state.batch = 0;
             state.train_seconds = train_seconds(eval_seconds);
-            state.done = state.epoch >= cfg.epochs || outcome == Outcome::EarlyStopped;
+            state.done = state.epoch >= cfg.epochs
+                || outcome == Outcome::EarlyStopped
+                || max_reached(&state);
             self.write_checkpoint(&model, &optim, &state)?;
-            if outcome == Outcome::EarlyStopped {
+            if state.done {
                 break;
             }
         }

@@ -11,7 +11,8 @@
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_data::{
-    BatchPlan, BucketOptions, MlmMasker, PretrainBatch, PretrainSequence, collate_clm, collate_mlm,
+    MlmMasker, Permutation, PretrainBatch, PretrainSequence, Rng, SequenceStore, collate_clm,
+    collate_mlm,
 };
 use burnish_encoder::model::BertInput;
 use burnish_heads::{
@@ -53,41 +54,42 @@ impl Objective {
 }
 
 /// Batches of pre-training sequences, masked afresh each epoch.
+///
+/// The sequences come from a [`SequenceStore`]: a slice in memory, or a
+/// [`PackedSequences`](burnish_data::PackedSequences) file read a batch at a time; the
+/// epoch's order is a permutation computed batch by batch, so the memory a run needs does not
+/// grow with its corpus.
 #[derive(Debug)]
-pub struct PretrainBatches<'a> {
-    sequences: &'a [PretrainSequence],
+pub struct PretrainBatches<'a, S: SequenceStore + ?Sized> {
+    sequences: &'a S,
     masker: Option<&'a MlmMasker>,
-    plan: BatchPlan,
+    batch_size: usize,
     seed: u64,
     pad_id: u32,
 }
 
-impl<'a> PretrainBatches<'a> {
+impl<'a, S: SequenceStore + ?Sized> PretrainBatches<'a, S> {
     /// Shuffled batches of `batch_size` sequences; `masker` for the MLM objectives, `None` for
     /// causal LM.
     ///
     /// # Errors
     /// A zero batch size.
     pub fn new(
-        sequences: &'a [PretrainSequence],
+        sequences: &'a S,
         masker: Option<&'a MlmMasker>,
         batch_size: usize,
         seed: u64,
         pad_id: u32,
     ) -> Result<Self, burnish_data::DataError> {
-        let lengths = sequences.iter().map(PretrainSequence::len).collect();
-        let plan = BatchPlan::new(
-            lengths,
-            batch_size,
-            BucketOptions {
-                bucketing: false,
-                ..BucketOptions::default()
-            },
-        )?;
+        if batch_size == 0 {
+            return Err(burnish_data::DataError::InvalidOptions {
+                reason: "the batch size is 0".into(),
+            });
+        }
         Ok(Self {
             sequences,
             masker,
-            plan,
+            batch_size,
             seed,
             pad_id,
         })
@@ -96,7 +98,7 @@ impl<'a> PretrainBatches<'a> {
 
 /// Masks (for MLM) and pads `sequences` as seen in `epoch`.
 pub fn collate_epoch(
-    sequences: &[&PretrainSequence],
+    sequences: &[PretrainSequence],
     masker: Option<&MlmMasker>,
     epoch: u64,
     pad_id: u32,
@@ -106,32 +108,50 @@ pub fn collate_epoch(
             let masked: Vec<_> = sequences.iter().map(|s| masker.mask(s, epoch)).collect();
             collate_mlm(&masked, pad_id)
         }
-        None => {
-            let owned: Vec<PretrainSequence> = sequences.iter().map(|s| (*s).clone()).collect();
-            collate_clm(&owned, pad_id)
-        }
+        None => collate_clm(sequences, pad_id),
     }
 }
 
-impl BatchSource for PretrainBatches<'_> {
+impl<S: SequenceStore + ?Sized> BatchSource for PretrainBatches<'_, S> {
     type Batch = PretrainBatch;
 
     fn plan(&self, epoch: u64) -> Vec<Vec<usize>> {
-        let n = self.sequences.len();
+        self.batches_from(epoch, 0).collect()
+    }
+
+    fn num_batches(&self, _epoch: u64) -> usize {
+        self.sequences.num_sequences().div_ceil(self.batch_size)
+    }
+
+    /// Batch `b` of epoch `e` holds the sequences at positions `b * batch_size ..` of a
+    /// seeded permutation ([`Permutation`]) of the sequences, computed as it is asked for:
+    /// nothing is held per sequence, whatever the size of the corpus.
+    fn batches_from(&self, epoch: u64, start: usize) -> Box<dyn Iterator<Item = Vec<usize>> + '_> {
+        let n = self.sequences.num_sequences();
         let offset = epoch as usize * n;
-        self.plan
-            .epoch(epoch, self.seed)
-            .into_iter()
-            .map(|batch| batch.into_iter().map(|i| offset + i).collect())
-            .collect()
+        let order = Permutation::new(n as u64, Rng::derive(self.seed, epoch).next_u64());
+        let size = self.batch_size;
+        Box::new((start..self.num_batches(epoch)).map(move |b| {
+            (b * size..((b + 1) * size).min(n))
+                .map(|p| offset + order.get(p as u64) as usize)
+                .collect()
+        }))
     }
 
     fn collate(&self, indices: &[usize]) -> PretrainBatch {
-        let n = self.sequences.len().max(1);
+        self.try_collate(indices)
+            .unwrap_or_else(|error| panic!("cannot read a pre-training batch: {error}"))
+    }
+
+    fn try_collate(&self, indices: &[usize]) -> Result<PretrainBatch, String> {
+        let n = self.sequences.num_sequences().max(1);
         let epoch = indices.first().map_or(0, |&i| i / n) as u64;
-        let refs: Vec<&PretrainSequence> =
-            indices.iter().map(|&i| &self.sequences[i % n]).collect();
-        collate_epoch(&refs, self.masker, epoch, self.pad_id)
+        let positions: Vec<usize> = indices.iter().map(|&i| i % n).collect();
+        let sequences = self
+            .sequences
+            .fetch(&positions)
+            .map_err(|error| error.to_string())?;
+        Ok(collate_epoch(&sequences, self.masker, epoch, self.pad_id))
     }
 
     fn real_tokens(&self, batch: &PretrainBatch) -> usize {
@@ -284,23 +304,27 @@ fn score_rows(logits: Tensor<2>, labels: Tensor<1, Int>) -> (f64, usize) {
 
 /// Evaluates a pre-training model on held-out sequences, masked as in epoch 0 (the same masks
 /// at every evaluation): mean loss per predicted token, perplexity, token accuracy and (for
-/// MLM+NSP) next-sentence accuracy.
-pub fn evaluate<M: PretrainModel>(
+/// MLM+NSP) next-sentence accuracy. The sequences are read `batch_size` at a time.
+pub fn evaluate<M: PretrainModel, S: SequenceStore + ?Sized>(
     model: &M,
-    sequences: &[PretrainSequence],
+    sequences: &S,
     masker: Option<&MlmMasker>,
     batch_size: usize,
     pad_id: u32,
     device: &Device,
 ) -> Result<Metrics, String> {
-    if sequences.is_empty() {
+    let n = sequences.num_sequences();
+    if n == 0 {
         return Err("no held-out sequences".into());
     }
     let model = model.valid_model();
     let mut tally = Tally::default();
-    for chunk in sequences.chunks(batch_size.max(1)) {
-        let refs: Vec<&PretrainSequence> = chunk.iter().collect();
-        let batch = collate_epoch(&refs, masker, 0, pad_id);
+    let batch_size = batch_size.max(1);
+    for start in (0..n).step_by(batch_size) {
+        let chunk = sequences
+            .fetch_range(start, start + batch_size)
+            .map_err(|error| error.to_string())?;
+        let batch = collate_epoch(&chunk, masker, 0, pad_id);
         model.score(&batch, device, &mut tally);
     }
     Ok(tally.metrics())
