@@ -11,6 +11,8 @@ use burnish::data::{
     BadRowPolicy, ColumnSpec, Dataset, LabelKind, ReadOptions, Task, TokenizeOptions,
     stratified_split, tokenize_dataset, train_valid_split,
 };
+use burnish::encoder::config::BertConfig;
+use burnish::encoder::weights::LoadReport;
 use burnish::heads::BertForSequenceClassification;
 use burnish::tokenizer::Tokenizer;
 use burnish::train::schedule::ScheduleKind;
@@ -72,6 +74,26 @@ impl LabelKindArg {
     }
 }
 
+/// Where the weights of a fine-tuning run start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitArg {
+    /// The `--model` checkpoint's weights (a new task head where it has none).
+    Pretrained,
+    /// The `--model` folder's architecture (`config.json`) and tokenizer, with every weight
+    /// freshly initialised from the seed: the no-pre-training baseline.
+    Random,
+}
+
+impl InitArg {
+    /// The name written in `training_config.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InitArg::Pretrained => "pretrained",
+            InitArg::Random => "random",
+        }
+    }
+}
+
 /// Arguments of `burnish finetune`.
 #[derive(Debug, Clone, Args)]
 pub struct FinetuneArgs {
@@ -81,6 +103,11 @@ pub struct FinetuneArgs {
     /// Pre-trained model folder (Hugging Face layout).
     #[arg(long)]
     pub(crate) model: PathBuf,
+    /// Classification: start from the checkpoint's weights (`pretrained`) or from a random
+    /// initialisation of the same architecture (`random`, the baseline that shows what
+    /// pre-training brings).
+    #[arg(long, value_enum, default_value = "pretrained")]
+    pub(crate) init: InitArg,
     /// Training data (CSV, TSV or JSONL with a header / keys).
     #[arg(long)]
     pub(crate) train: PathBuf,
@@ -395,6 +422,12 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
 
 /// One fine-tuning run (one seed) into `args.out`.
 pub(crate) fn run_one(args: FinetuneArgs) -> Result<()> {
+    if args.init != InitArg::Pretrained && args.task != TaskArg::Classification {
+        bail!(
+            "--init {} is for --task classification only",
+            args.init.name()
+        );
+    }
     match args.task {
         TaskArg::Classification => run_classification(args),
         TaskArg::Ner => crate::ner::finetune(&args),
@@ -609,12 +642,30 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
     // The new head's initialisation follows the seed: a run restarted from scratch (killed
     // before its first checkpoint) starts from the same weights.
     device.seed(cfg.seed);
-    let (model, config, report) = BertForSequenceClassification::from_pretrained(
-        &args.model,
-        Some(task.num_labels()),
-        Some(classification::problem_type(&task)),
-        &device,
-    )?;
+    let (model, config, report) = match args.init {
+        InitArg::Pretrained => BertForSequenceClassification::from_pretrained(
+            &args.model,
+            Some(task.num_labels()),
+            Some(classification::problem_type(&task)),
+            &device,
+        )?,
+        InitArg::Random => {
+            let config = BertConfig::from_file(args.model.join(burnish::encoder::CONFIG_FILE))?;
+            if !resuming {
+                eprintln!(
+                    "note: --init random: {}'s architecture with freshly initialised weights",
+                    args.model.display()
+                );
+            }
+            let model = BertForSequenceClassification::new(
+                &config,
+                task.num_labels(),
+                classification::problem_type(&task),
+                &device,
+            );
+            (model, config, LoadReport::default())
+        }
+    };
     if cfg.max_length > config.max_sequence_length() {
         bail!(
             "--max-length {} exceeds the longest input the model's positions cover ({})",
@@ -693,6 +744,7 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
         label_kind: args.label_kind.name().into(),
         ner: None,
         qa: None,
+        init: args.init.name().into(),
         train: cfg.clone(),
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
