@@ -27,8 +27,8 @@
 # 100 rows, 3 for 1,000, 1 for all (9,209 rows). The 100-row size runs SEEDS_SMALL seeds.
 #
 # Budget knobs (environment): PRETRAIN_EPOCHS (1), LAYERS (4), HIDDEN (256), HEADS (4),
-# SEQ (128), VOCAB (8000), PRETRAIN_BATCH (32), PRETRAIN_LR (1e-3), SIZES ("100 1000 all"),
-# SEEDS_SMALL (3), FT_LR (1e-4), DAPT_EPOCHS (1), DAPT_LR (5e-5), BACKEND (tch), OUT
+# SEQ (128), VOCAB (8000), PRETRAIN_MAX_SEQUENCES (all; the first N training pairs only), PRETRAIN_BATCH (32), PRETRAIN_LR (1e-3), SIZES ("100 1000 all"),
+# SEEDS_SMALL (3), FT_LR (1e-4), DAPT_EPOCHS (1), DAPT_LR (1e-4), BACKEND (tch), OUT
 # (bench-out/transfer). BURNISH_BIN runs an already built binary (with the BACKEND feature).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -81,12 +81,14 @@ stage_tokenizer() {
 stage_pretrain() {
   if [ -f "$out/pretrain/metrics.json" ]; then log "pretrain: done"; return; fi
   log "pretrain: mlm+nsp, ${PRETRAIN_EPOCHS:-1} epoch(s)"
+  local cap=()
+  [ -z "${PRETRAIN_MAX_SEQUENCES:-}" ] || cap=(--max-sequences "$PRETRAIN_MAX_SEQUENCES")
   "$burnish" pretrain --objective mlm+nsp --corpus "$corpus" --tokenizer "$out/tokenizer" \
     --layers "${LAYERS:-4}" --hidden "${HIDDEN:-256}" --heads "${HEADS:-4}" \
     --max-length "${SEQ:-128}" --epochs "${PRETRAIN_EPOCHS:-1}" \
     --batch-size "${PRETRAIN_BATCH:-32}" --lr "${PRETRAIN_LR:-1e-3}" --warmup-ratio 0.06 \
     --weight-decay 0.01 --held-out 0.05 --eval-every 50 --checkpoint-every 25 --seed 42 \
-    --backend "$backend" --out "$out/pretrain" --quiet
+    ${cap[@]+"${cap[@]}"} --backend "$backend" --out "$out/pretrain" --quiet
 }
 
 # finetune ARM MODEL INIT SIZE: one learning-curve point (test accuracy in ARM-SIZE/test.json).
@@ -151,16 +153,16 @@ stage_finetune() {
 stage_dapt() {
   local common=(--objective mlm --corpus "$out/data/reviews.txt" --max-length 128
     --held-out 0.05 --seed 42 --batch-size 32 --backend "$backend" --quiet)
+  if [ ! -f "$out/dapt/metrics.json" ]; then
+    log "dapt: MiniLM + MLM on the review sentences, ${DAPT_EPOCHS:-1} epoch(s)"
+    "$burnish" pretrain "${common[@]}" --model "$minilm" --epochs "${DAPT_EPOCHS:-1}" \
+      --lr "${DAPT_LR:-1e-4}" --warmup-ratio 0.06 --eval-every 20 --checkpoint-every 20 \
+      --out "$out/dapt"
+  fi
   if [ ! -f "$out/dapt-before/metrics.json" ]; then
     log "dapt: MiniLM before"
     "$burnish" pretrain "${common[@]}" --model "$minilm" --eval-only --out "$out/dapt-before" \
       --overwrite
-  fi
-  if [ ! -f "$out/dapt/metrics.json" ]; then
-    log "dapt: MiniLM + MLM on the review sentences, ${DAPT_EPOCHS:-1} epoch(s)"
-    "$burnish" pretrain "${common[@]}" --model "$minilm" --epochs "${DAPT_EPOCHS:-1}" \
-      --lr "${DAPT_LR:-5e-5}" --warmup-ratio 0.06 --eval-every 50 --checkpoint-every 50 \
-      --out "$out/dapt"
   fi
 }
 
@@ -178,13 +180,13 @@ stage_report() {
 
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(data tokenizer pretrain dapt finetune report)
-for s in "${stages[@]}"; do
-  case "$s" in
+for stage in "${stages[@]}"; do
+  case "$stage" in
     data | tokenizer | pretrain | finetune | dapt | report | finetune-random | finetune-pretrained | finetune-minilm | finetune-dapt)
       started=$(date +%s)
-      "stage_${s//-/_}"
-      echo "$s $(($(date +%s) - started))" >> "$out/stage_seconds.txt"
+      "stage_${stage//-/_}"
+      echo "$stage $(($(date +%s) - started))" >> "$out/stage_seconds.txt"
       ;;
-    *) echo "unknown stage $s (data tokenizer pretrain finetune dapt report finetune-ARM)" >&2; exit 2 ;;
+    *) echo "unknown stage $stage (data tokenizer pretrain finetune dapt report finetune-ARM)" >&2; exit 2 ;;
   esac
 done

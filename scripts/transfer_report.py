@@ -18,6 +18,7 @@ ARMS = [
     ("dapt", "MiniLM + MLM on the reviews"),
 ]
 SIZES = ["100", "1000", "all"]
+SHORT = {"random": "random init", "pretrained": "ours (BBC)", "minilm": "MiniLM", "dapt": "MiniLM+DAPT"}
 
 
 def load(path):
@@ -140,7 +141,7 @@ for a, label in arms:
         if t and t.get("train_examples"):
             points.append([math.log10(t["train_examples"]), t["mean"]])
     if points:
-        panel["series"].append({"name": label, "points": points})
+        panel["series"].append({"name": SHORT[a], "points": points})
 spec = {"title": "Learning curve: sentiment fine-tuning after pre-training or not", "panels": [panel]}
 (out / "learning_curve.json").write_text(json.dumps(spec, indent=1) + "\n")
 print(f"wrote {out / 'results.json'} and {out / 'learning_curve.json'}", file=sys.stderr)
