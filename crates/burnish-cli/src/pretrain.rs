@@ -128,6 +128,11 @@ pub struct PretrainArgs {
     /// Backend: flex, tch, tch-cuda, wgpu or cuda.
     #[arg(long, default_value = "flex")]
     backend: String,
+    /// Only evaluate the `--model` checkpoint on the held-out part of the corpus (the same
+    /// split and masks a training run with these flags evaluates on): writes `metrics.json`
+    /// (held-out loss, perplexity, accuracy, the unigram baseline) and trains and saves nothing.
+    #[arg(long)]
+    eval_only: bool,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -542,6 +547,9 @@ pub fn run(args: PretrainArgs) -> Result<()> {
         // tokenizer's vocabulary below).
         args.scratch_config(args.vocab_size.max(1000))?;
     }
+    if args.eval_only && args.model.is_none() {
+        bail!("--eval-only evaluates a checkpoint: give it with --model");
+    }
     let device = burnish::backend::device(&args.backend)?;
     let resuming = prepare_out_dir_keeping(&args.out, args.overwrite, &OWN_FILES)?;
     std::fs::create_dir_all(&args.out)
@@ -674,6 +682,20 @@ fn train<M: PretrainHead>(
     };
     let unigram = unigram_baseline(&train_seqs, &held_seqs, masker.as_ref(), config.vocab_size)?;
     let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
+    let eval_batch = cfg.batch_size.max(32);
+    if args.eval_only {
+        return evaluate_only(
+            args,
+            objective,
+            &model,
+            &held_seqs,
+            masker.as_ref(),
+            unigram,
+            pad_id,
+            device,
+            started,
+        );
+    }
     let batches = PretrainBatches::new(
         &train_seqs,
         masker.as_ref(),
@@ -693,7 +715,6 @@ fn train<M: PretrainHead>(
         config.num_hidden_layers,
         args.backend
     );
-    let eval_batch = cfg.batch_size.max(32);
     let mut evaluate =
         |m: &M| pretrain::evaluate(m, &held_seqs, masker.as_ref(), eval_batch, pad_id, device);
     let result = trainer.fit(model, &batches, &mut evaluate)?;
@@ -745,6 +766,61 @@ fn train<M: PretrainHead>(
             .unwrap_or_default()
     );
     print_summary(&cfg, &result, started, &args.out);
+    Ok(())
+}
+
+/// `--eval-only`: the checkpoint's held-out metrics, printed and written to `metrics.json`.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_only<M: PretrainHead>(
+    args: &PretrainArgs,
+    objective: Objective,
+    model: &M,
+    held_out: &[PretrainSequence],
+    masker: Option<&MlmMasker>,
+    unigram: f64,
+    pad_id: u32,
+    device: &Device,
+    started: Instant,
+) -> Result<()> {
+    eprintln!(
+        "evaluating {} ({}) on {} held-out sequences, backend {}",
+        args.model.as_deref().unwrap_or(Path::new("?")).display(),
+        objective.name(),
+        held_out.len(),
+        args.backend
+    );
+    let metrics = pretrain::evaluate(
+        model,
+        held_out,
+        masker,
+        args.batch_size.max(32),
+        pad_id,
+        device,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let json = serde_json::json!({
+        "eval_only": true,
+        "objective": objective.name(),
+        "base_model": args.model,
+        "final_validation": metrics,
+        "unigram_baseline_loss": unigram,
+        "held_out_sequences": held_out.len(),
+        "wall_seconds": started.elapsed().as_secs_f64(),
+        "backend": args.backend,
+    });
+    run_dir::write_json(&args.out.join(run_dir::METRICS), &json)?;
+    eprintln!(
+        "held-out: loss {:.4} (unigram baseline {unigram:.4}), perplexity {:.2}, token accuracy \
+         {:.4}{}",
+        metrics["loss"],
+        metrics["perplexity"],
+        metrics["accuracy"],
+        metrics
+            .get("nsp_accuracy")
+            .map(|a| format!(", NSP accuracy {a:.4}"))
+            .unwrap_or_default()
+    );
+    eprintln!("wrote {}", args.out.join(run_dir::METRICS).display());
     Ok(())
 }
 

@@ -288,6 +288,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             n_best: args.n_best,
             null_threshold: post.null_threshold,
         }),
+        init: "pretrained".into(),
         train: cfg.clone(),
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;

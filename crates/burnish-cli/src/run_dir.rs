@@ -46,8 +46,15 @@ pub struct RunInfo {
     /// Question answering settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qa: Option<QaInfo>,
+    /// Where the weights started: `pretrained` (the base model's) or `random`.
+    #[serde(default = "pretrained")]
+    pub init: String,
     /// The training hyper-parameters.
     pub train: TrainConfig,
+}
+
+fn pretrained() -> String {
+    "pretrained".into()
 }
 
 /// How a token classifier reads its data.

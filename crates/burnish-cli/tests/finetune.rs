@@ -270,3 +270,125 @@ fn sigint_checkpoints_and_the_same_command_resumes() {
     assert_eq!(metrics["steps"].as_u64().unwrap(), 30 * steps_per_epoch);
     assert!(metrics["steps"].as_u64().unwrap() > stopped_at);
 }
+
+/// The f32 tensor whose name ends with `suffix` in a safetensors file (8-byte header length,
+/// JSON header, little-endian data).
+fn safetensors_f32(path: &Path, suffix: &str) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let (_, entry) = header
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(name, _)| name.ends_with(suffix))
+        .unwrap_or_else(|| panic!("{} has no {suffix}", path.display()));
+    assert_eq!(entry["dtype"], "F32");
+    let start = 8 + n + entry["data_offsets"][0].as_u64().unwrap() as usize;
+    let end = 8 + n + entry["data_offsets"][1].as_u64().unwrap() as usize;
+    bytes[start..end]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn init_random_keeps_the_architecture_and_draws_new_weights_from_the_seed() {
+    let Some(dev) = sst2_dev() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&dev).unwrap();
+    let train = tmp.path().join("train.tsv");
+    std::fs::write(
+        &train,
+        text.lines().take(65).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    let model = root().join("tests/fixtures/tiny-bert");
+    // A learning rate so small that the saved weights are the initial ones.
+    let run = |name: &str, init: &str, seed: &str| {
+        let out_dir = tmp.path().join(name);
+        let out = burnish(&[
+            "finetune",
+            "--model",
+            model.to_str().unwrap(),
+            "--train",
+            train.to_str().unwrap(),
+            "--text-column",
+            "sentence",
+            "--init",
+            init,
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--lr",
+            "1e-12",
+            "--max-length",
+            "48",
+            "--seed",
+            seed,
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--quiet",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        (out_dir, stderr)
+    };
+    let word = "embeddings.word_embeddings.weight";
+    let original = safetensors_f32(&model.join("model.safetensors"), word);
+    let (pretrained, _) = run("pretrained", "pretrained", "1");
+    let (random, stderr) = run("random", "random", "1");
+    let (again, _) = run("again", "random", "1");
+    let (other_seed, _) = run("other-seed", "random", "2");
+    assert!(stderr.contains("--init random"), "{stderr}");
+    let weights = |dir: &Path| safetensors_f32(&dir.join("model.safetensors"), word);
+    // The default starts from the checkpoint; --init random does not, but keeps its shapes.
+    assert!(max_abs_diff(&weights(&pretrained), &original) < 1e-6);
+    let fresh = weights(&random);
+    assert!(max_abs_diff(&fresh, &original) > 1e-2);
+    // Fresh weights follow the seed and the config's initializer_range (0.02).
+    assert_eq!(max_abs_diff(&fresh, &weights(&again)), 0.0);
+    assert!(max_abs_diff(&fresh, &weights(&other_seed)) > 1e-2);
+    let std = (fresh.iter().map(|x| x * x).sum::<f32>() / fresh.len() as f32).sqrt();
+    assert!((0.015..0.025).contains(&std), "std {std}");
+    let read = |dir: &Path, file: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap()
+    };
+    assert_eq!(read(&random, "training_config.json")["init"], "random");
+    assert_eq!(
+        read(&pretrained, "training_config.json")["init"],
+        "pretrained"
+    );
+    assert_eq!(
+        read(&random, "config.json")["hidden_size"],
+        read(&model, "config.json")["hidden_size"]
+    );
+
+    // Only classification has it.
+    let out = burnish(&[
+        "finetune",
+        "--task",
+        "ner",
+        "--init",
+        "random",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        train.to_str().unwrap(),
+        "--out",
+        tmp.path().join("ner").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--init random is for --task classification")
+    );
+}

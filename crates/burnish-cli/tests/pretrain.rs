@@ -2,7 +2,8 @@
 //! documents): MLM from scratch with a tokenizer trained on the corpus learns (held-out loss
 //! falls between epochs and below the uniform baseline), the folder loads in `transformers` as
 //! `BertForMaskedLM` with nothing missing and fine-tunes with `burnish finetune`; MLM+NSP and
-//! CLM run; continuing a checkpoint without an MLM head says the head is new.
+//! CLM run; continuing a checkpoint without an MLM head says the head is new; `--eval-only`
+//! reproduces a run's held-out loss without training.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -218,6 +219,48 @@ fn nsp_clm_and_continued_pretraining_run() {
         stderr.contains("newly initialised") && stderr.contains("cls.predictions"),
         "{stderr}"
     );
+    // --eval-only on the result, with the same split and masks, reproduces the run's final
+    // held-out loss and trains and saves nothing.
+    let eval_dir = tmp.path().join("eval-only");
+    ok(&burnish(&[
+        "pretrain",
+        "--eval-only",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--model",
+        run.to_str().unwrap(),
+        "--max-length",
+        "48",
+        "--max-sequences",
+        "64",
+        "--out",
+        eval_dir.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let trained = read_json(&run.join("metrics.json"));
+    let evaluated = read_json(&eval_dir.join("metrics.json"));
+    assert_eq!(evaluated["eval_only"], true);
+    for key in ["loss", "accuracy"] {
+        let a = trained["final_validation"][key].as_f64().unwrap();
+        let b = evaluated["final_validation"][key].as_f64().unwrap();
+        assert!((a - b).abs() < 1e-5, "{key}: run {a}, --eval-only {b}");
+    }
+    assert_eq!(
+        trained["unigram_baseline_loss"],
+        evaluated["unigram_baseline_loss"]
+    );
+    assert!(!eval_dir.join("model.safetensors").exists());
+    assert!(!eval_dir.join("log.jsonl").exists());
+    let out = burnish(&[
+        "pretrain",
+        "--eval-only",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--out",
+        tmp.path().join("no-model").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--eval-only evaluates a checkpoint"));
     for (objective, extra) in [("mlm+nsp", "nsp_accuracy"), ("clm", "perplexity")] {
         let run = tmp.path().join(objective.replace('+', "-"));
         let mut args = vec![
