@@ -8,7 +8,6 @@ use burnish::data::{
     BadRowPolicy, ColumnSpec, Dataset, Format, ReadOptions, TokenizeOptions, tokenize_dataset,
 };
 use burnish::tokenizer::Input;
-use burnish::train::tasks::classification;
 use burnish::{Classification, TextClassifier};
 use clap::Args;
 

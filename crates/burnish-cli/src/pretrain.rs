@@ -173,8 +173,14 @@ impl PretrainArgs {
     }
 
     /// The config of a model trained from scratch, of the family `--family` (else the
-    /// `--config` file's `model_type`, else BERT).
-    fn scratch_config(&self, tokenizer: &Tokenizer) -> Result<BertConfig> {
+    /// `--config` file's `model_type`, else BERT), with `vocab_size` tokens. GPT-2's special
+    /// token ids come from `tokenizer` when it is given (the size check before the tokenizer
+    /// exists passes `None`).
+    fn scratch_config(
+        &self,
+        vocab_size: usize,
+        tokenizer: Option<&Tokenizer>,
+    ) -> Result<BertConfig> {
         let file = match &self.config {
             Some(path) => Some(
                 serde_json::from_str::<serde_json::Value>(
@@ -223,9 +229,9 @@ impl PretrainArgs {
         let intermediate = self.intermediate.or_else(|| self.hidden.map(|h| 4 * h));
         set(&mut json, inner, intermediate);
         set(&mut json, positions, self.max_positions);
-        json["vocab_size"] = tokenizer.vocab_size().into();
+        json["vocab_size"] = vocab_size.into();
         json["model_type"] = family.model_type().into();
-        if family == ModelFamily::Gpt2 {
+        if let (ModelFamily::Gpt2, Some(tokenizer)) = (family, tokenizer) {
             // GPT-2's documents start and end with its one special token; batches pad with the
             // tokenizer's padding token (or that one).
             let (bos, eos) = (tokenizer.cls_id(), tokenizer.sep_id());
@@ -545,7 +551,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
     if args.model.is_none() {
         // Sizes a model cannot have fail before anything is written (checked again with the
         // tokenizer's vocabulary below).
-        args.scratch_config(args.vocab_size.max(1000))?;
+        args.scratch_config(args.vocab_size.max(1000), None)?;
     }
     if args.eval_only && args.model.is_none() {
         bail!("--eval-only evaluates a checkpoint: give it with --model");
@@ -562,7 +568,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(BertForMaskedLM::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(&tokenizer)?;
+                    let config = args.scratch_config(tokenizer.vocab_size(), Some(&tokenizer))?;
                     (BertForMaskedLM::new(&config, &device), config)
                 }
             };
@@ -574,7 +580,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(BertForPreTraining::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(&tokenizer)?;
+                    let config = args.scratch_config(tokenizer.vocab_size(), Some(&tokenizer))?;
                     (BertForPreTraining::new(&config, &device), config)
                 }
             };
@@ -586,7 +592,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(Gpt2LMHeadModel::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(&tokenizer)?;
+                    let config = args.scratch_config(tokenizer.vocab_size(), Some(&tokenizer))?;
                     (Gpt2LMHeadModel::new(&config, &device), config)
                 }
             };
@@ -598,7 +604,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(BertLMHeadModel::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(&tokenizer)?;
+                    let config = args.scratch_config(tokenizer.vocab_size(), Some(&tokenizer))?;
                     (BertLMHeadModel::new(&config, &device), config)
                 }
             };
@@ -775,7 +781,7 @@ fn evaluate_only<M: PretrainHead>(
     args: &PretrainArgs,
     objective: Objective,
     model: &M,
-    held_out: &[PretrainSequence],
+    held_out: &PackedSequences,
     masker: Option<&MlmMasker>,
     unigram: f64,
     pad_id: u32,
