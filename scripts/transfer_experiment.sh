@@ -27,7 +27,9 @@
 # 100 rows, 3 for 1,000, 1 for all (9,209 rows). The 100-row size runs SEEDS_SMALL seeds.
 #
 # Budget knobs (environment): PRETRAIN_EPOCHS (1), LAYERS (4), HIDDEN (256), HEADS (4),
-# SEQ (128), VOCAB (8000), PRETRAIN_MAX_SEQUENCES (all; the first N training pairs only), PRETRAIN_BATCH (32), PRETRAIN_LR (1e-3), SIZES ("100 1000 all"),
+# SEQ (128), VOCAB (8000), PRETRAIN_MAX_SEQUENCES (all; the first N training pairs only),
+# PRETRAIN_MAX_STEPS (none; ends pre-training after N steps, the learning-rate schedule sized to
+# them), PRETRAIN_BATCH (32), PRETRAIN_LR (1e-3), SIZES ("100 1000 all"),
 # SEEDS_SMALL (3), FT_LR (1e-4), DAPT_EPOCHS (1), DAPT_LR (1e-4), BACKEND (tch), OUT
 # (bench-out/transfer). BURNISH_BIN runs an already built binary (with the BACKEND feature).
 set -euo pipefail
@@ -83,11 +85,12 @@ stage_pretrain() {
   log "pretrain: mlm+nsp, ${PRETRAIN_EPOCHS:-1} epoch(s)"
   local cap=()
   [ -z "${PRETRAIN_MAX_SEQUENCES:-}" ] || cap=(--max-sequences "$PRETRAIN_MAX_SEQUENCES")
+  [ -z "${PRETRAIN_MAX_STEPS:-}" ] || cap+=(--max-steps "$PRETRAIN_MAX_STEPS")
   "$burnish" pretrain --objective mlm+nsp --corpus "$corpus" --tokenizer "$out/tokenizer" \
     --layers "${LAYERS:-4}" --hidden "${HIDDEN:-256}" --heads "${HEADS:-4}" \
     --max-length "${SEQ:-128}" --epochs "${PRETRAIN_EPOCHS:-1}" \
     --batch-size "${PRETRAIN_BATCH:-32}" --lr "${PRETRAIN_LR:-1e-3}" --warmup-ratio 0.06 \
-    --weight-decay 0.01 --held-out 0.05 --eval-every 50 --checkpoint-every 25 --seed 42 \
+    --weight-decay 0.01 --held-out 0.05 --eval-every 100 --checkpoint-every 100 --seed 42 \
     ${cap[@]+"${cap[@]}"} --backend "$backend" --out "$out/pretrain" --quiet
 }
 

@@ -231,17 +231,28 @@ impl PretrainArgs {
         set(&mut json, positions, self.max_positions);
         json["vocab_size"] = vocab_size.into();
         json["model_type"] = family.model_type().into();
-        if let (ModelFamily::Gpt2, Some(tokenizer)) = (family, tokenizer) {
-            // GPT-2's documents start and end with its one special token; batches pad with the
-            // tokenizer's padding token (or that one).
-            let (bos, eos) = (tokenizer.cls_id(), tokenizer.sep_id());
-            set(&mut json, "bos_token_id", bos.map(|i| i as usize));
-            set(&mut json, "eos_token_id", eos.map(|i| i as usize));
-            set(
-                &mut json,
-                "pad_token_id",
-                tokenizer.pad_id().or(eos).map(|i| i as usize),
-            );
+        if family == ModelFamily::Gpt2 {
+            match tokenizer {
+                // GPT-2's documents start and end with its one special token; batches pad with
+                // the tokenizer's padding token (or that one).
+                Some(tokenizer) => {
+                    let (bos, eos) = (tokenizer.cls_id(), tokenizer.sep_id());
+                    set(&mut json, "bos_token_id", bos.map(|i| i as usize));
+                    set(&mut json, "eos_token_id", eos.map(|i| i as usize));
+                    set(
+                        &mut json,
+                        "pad_token_id",
+                        tokenizer.pad_id().or(eos).map(|i| i as usize),
+                    );
+                }
+                // The size check before the tokenizer exists: its special ids are not known
+                // yet, and GPT-2's defaults (50256) need not fit the vocabulary to be trained.
+                None => {
+                    for key in ["bos_token_id", "eos_token_id", "pad_token_id"] {
+                        json[key] = 0.into();
+                    }
+                }
+            }
         }
         let where_ = self
             .config
