@@ -210,15 +210,27 @@ fn random_kills_leave_a_run_that_resumes_to_the_uninterrupted_weights() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // The random wait ends early once the run has checkpointed `limit` steps: the step
+        // time measured above varies with the machine's load, and a wait sized on a slow
+        // moment must not let a fast one train to the end.
+        let wait_at_most = |child: &mut std::process::Child, micros: u64, limit: u64| {
+            let waiting = Instant::now();
+            while waiting.elapsed() < Duration::from_micros(micros)
+                && checkpoint_step(&run) < limit
+                && child.try_wait().unwrap().is_none()
+            {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        };
         if kills % 2 == 0 {
-            std::thread::sleep(Duration::from_micros(rng.below(startup_us)));
+            wait_at_most(&mut child, rng.below(startup_us), last_step + 2);
         } else {
             let waiting = Instant::now();
             while checkpoint_step(&run) <= last_step && child.try_wait().unwrap().is_none() {
                 assert!(waiting.elapsed().as_secs() < 120, "no training progress");
                 std::thread::sleep(Duration::from_micros(200));
             }
-            std::thread::sleep(Duration::from_micros(rng.below(2 * step_us)));
+            wait_at_most(&mut child, rng.below(2 * step_us), last_step + 4);
         }
         if child.try_wait().unwrap().is_some() {
             let out = child.wait_with_output().unwrap();
