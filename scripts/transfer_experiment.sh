@@ -30,7 +30,7 @@
 # SEQ (128), VOCAB (8000), PRETRAIN_MAX_SEQUENCES (all; the first N training pairs only),
 # PRETRAIN_MAX_STEPS (none; ends pre-training after N steps, the learning-rate schedule sized to
 # them), PRETRAIN_BATCH (32), PRETRAIN_LR (1e-3), SIZES ("100 1000 all"),
-# SEEDS_SMALL (3), FT_LR (1e-4), DAPT_EPOCHS (1), DAPT_LR (1e-4), BACKEND (tch), OUT
+# SEEDS_SMALL (3), SEEDS (1; seeds of the other sizes), FT_LR (1e-4), DAPT_EPOCHS (1), DAPT_LR (1e-4), BACKEND (tch), OUT
 # (bench-out/transfer). BURNISH_BIN runs an already built binary (with the BACKEND feature).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -100,9 +100,9 @@ finetune() {
   local dir="$out/ft/$arm-$size" epochs seeds=1 limit=()
   case "$size" in
     100) epochs=8; seeds="${SEEDS_SMALL:-3}" ;;
-    1000) epochs=3 ;;
-    all) epochs=1 ;;
-    *) epochs=3 ;;
+    1000) epochs=3; seeds="${SEEDS:-1}" ;;
+    all) epochs=1; seeds="${SEEDS:-1}" ;;
+    *) epochs=3; seeds="${SEEDS:-1}" ;;
   esac
   [ "$size" = all ] || limit=(--max-train-rows "$size")
   local init_flag=()

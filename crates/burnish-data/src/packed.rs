@@ -47,8 +47,9 @@ const NEW_WORD: u8 = 2;
 /// The token is in the second segment (type id 1).
 const SECOND_SEGMENT: u8 = 4;
 
-/// Streams [`PretrainSequence`]s into a packed-sequence file (format in the
-/// [module docs](self)).
+/// Streams [`PretrainSequence`]s into a packed-sequence file (format: each token's id and a
+/// flag byte, then a 24-byte index entry per sequence, then a 48-byte trailer with the magic
+/// `BNSHPACK`; [`PackedSequences`] reads it).
 ///
 /// Nothing appears under the final name until [`finish`](Self::finish); dropping the writer
 /// before that removes its temporary files.
@@ -493,7 +494,7 @@ impl PackedSequences {
             .collect()
     }
 
-    /// All sequences in order, read [`ITER_CHUNK`] at a time.
+    /// All sequences in order, read 256 at a time.
     pub fn iter(&self) -> impl Iterator<Item = Result<PretrainSequence>> + '_ {
         (0..self.len()).step_by(ITER_CHUNK).flat_map(move |start| {
             match self.range(start, start + ITER_CHUNK) {
