@@ -179,6 +179,7 @@ stage_report() {
     plot="$CARGO_TARGET_DIR/debug/examples/plot_curves"
   fi
   "$plot" "$out/learning_curve.json" "$out/learning_curve.png"
+  [ ! -f "$out/pretraining.json" ] || "$plot" "$out/pretraining.json" "$out/pretraining.png"
 }
 
 stages=("$@")

@@ -144,4 +144,25 @@ for a, label in arms:
         panel["series"].append({"name": SHORT[a], "points": points})
 spec = {"title": "Learning curve: sentiment fine-tuning after pre-training or not", "panels": [panel]}
 (out / "learning_curve.json").write_text(json.dumps(spec, indent=1) + "\n")
+
+# The pre-training plot: the run's log, with the unigram baseline drawn in.
+log = out / "pretrain" / "log.jsonl"
+if log.is_file() and results["pretrain"]:
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    train = [[r["step"], r["loss"]] for r in rows if r.get("type") == "train"]
+    evals = [r for r in rows if r.get("type") == "eval"]
+    held = lambda key: [[r["step"], r["metrics"][key]] for r in evals if key in r["metrics"]]
+    unigram = results["pretrain"]["unigram_baseline_loss"]
+    last = max([s for s, _ in train] + [1])
+    panels = [
+        {"title": "loss", "x_label": "optimizer step", "series": [
+            {"name": "training loss (MLM + NSP)", "points": train},
+            {"name": "held-out MLM loss", "points": held("loss")},
+            {"name": "unigram baseline", "points": [[0, unigram], [last, unigram]]}]},
+        {"title": "held-out accuracy", "x_label": "optimizer step", "series": [
+            {"name": "masked-token accuracy", "points": held("accuracy")},
+            {"name": "NSP accuracy (chance 0.5)", "points": held("nsp_accuracy")}]},
+    ]
+    spec = {"title": "Pre-training from scratch on BBC News (4 layers, hidden 256)", "panels": panels}
+    (out / "pretraining.json").write_text(json.dumps(spec) + "\n")
 print(f"wrote {out / 'results.json'} and {out / 'learning_curve.json'}", file=sys.stderr)

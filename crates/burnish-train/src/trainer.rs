@@ -751,11 +751,24 @@ impl Trainer {
                     .collect()
             })
             .unwrap_or_default();
-        if !metric_names.is_empty() {
+        // Rates (accuracy, F1, ...: every value in [0, 1]) and unbounded metrics (perplexity,
+        // ...) get separate panels, so that neither flattens the other.
+        let (rates, others): (Vec<String>, Vec<String>) = metric_names.into_iter().partition(|n| {
+            eval_points(n)
+                .iter()
+                .all(|&(_, v)| (0.0..=1.0).contains(&v))
+        });
+        for (title, names) in [
+            ("validation metrics", rates),
+            ("validation metrics (unbounded)", others),
+        ] {
+            if names.is_empty() {
+                continue;
+            }
             panels.push(Panel {
-                title: "validation metrics".into(),
+                title: title.into(),
                 x_label: "optimizer step".into(),
-                series: metric_names
+                series: names
                     .iter()
                     .map(|n| Series {
                         name: n.clone(),
@@ -764,7 +777,7 @@ impl Trainer {
                     .collect(),
             });
         }
-        plot_curves(&self.path(&[files::PLOT]), "burnish fine-tuning", &panels)?;
+        plot_curves(&self.path(&[files::PLOT]), "burnish training", &panels)?;
         Ok(())
     }
 
