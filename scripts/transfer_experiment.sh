@@ -97,12 +97,12 @@ stage_pretrain() {
 # finetune ARM MODEL INIT SIZE: one learning-curve point (test accuracy in ARM-SIZE/test.json).
 finetune() {
   local arm="$1" model="$2" init="$3" size="$4"
-  local dir="$out/ft/$arm-$size" epochs seeds=1 limit=()
+  local dir="$out/ft/$arm-$size" epochs seeds="${SEEDS:-1}" limit=()
   case "$size" in
     100) epochs=8; seeds="${SEEDS_SMALL:-3}" ;;
-    1000) epochs=3; seeds="${SEEDS:-1}" ;;
-    all) epochs=1; seeds="${SEEDS:-1}" ;;
-    *) epochs=3; seeds="${SEEDS:-1}" ;;
+    1000) epochs=3 ;;
+    all) epochs=1 ;;
+    *) epochs=3 ;;
   esac
   [ "$size" = all ] || limit=(--max-train-rows "$size")
   local init_flag=()

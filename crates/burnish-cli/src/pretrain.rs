@@ -173,14 +173,11 @@ impl PretrainArgs {
     }
 
     /// The config of a model trained from scratch, of the family `--family` (else the
-    /// `--config` file's `model_type`, else BERT), with `vocab_size` tokens. GPT-2's special
-    /// token ids come from `tokenizer` when it is given (the size check before the tokenizer
-    /// exists passes `None`).
-    fn scratch_config(
-        &self,
-        vocab_size: usize,
-        tokenizer: Option<&Tokenizer>,
-    ) -> Result<BertConfig> {
+    /// `--config` file's `model_type`, else BERT), sized to `tokenizer`'s vocabulary. `None`
+    /// is the size check before the tokenizer exists: it sizes to the planned `--vocab-size`
+    /// and leaves GPT-2's special token ids, which only the tokenizer knows, at 0.
+    fn scratch_config(&self, tokenizer: Option<&Tokenizer>) -> Result<BertConfig> {
+        let vocab_size = tokenizer.map_or(self.vocab_size.max(1000), Tokenizer::vocab_size);
         let file = match &self.config {
             Some(path) => Some(
                 serde_json::from_str::<serde_json::Value>(
@@ -562,7 +559,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
     if args.model.is_none() {
         // Sizes a model cannot have fail before anything is written (checked again with the
         // tokenizer's vocabulary below).
-        args.scratch_config(args.vocab_size.max(1000), None)?;
+        args.scratch_config(None)?;
     }
     if args.eval_only && args.model.is_none() {
         bail!("--eval-only evaluates a checkpoint: give it with --model");
@@ -579,7 +576,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(BertForMaskedLM::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(tokenizer.vocab_size(), Some(&tokenizer))?;
+                    let config = args.scratch_config(Some(&tokenizer))?;
                     (BertForMaskedLM::new(&config, &device), config)
                 }
             };
@@ -591,7 +588,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(BertForPreTraining::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(tokenizer.vocab_size(), Some(&tokenizer))?;
+                    let config = args.scratch_config(Some(&tokenizer))?;
                     (BertForPreTraining::new(&config, &device), config)
                 }
             };
@@ -603,7 +600,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(Gpt2LMHeadModel::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(tokenizer.vocab_size(), Some(&tokenizer))?;
+                    let config = args.scratch_config(Some(&tokenizer))?;
                     (Gpt2LMHeadModel::new(&config, &device), config)
                 }
             };
@@ -615,7 +612,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             let (model, config) = match &args.model {
                 Some(dir) => load(BertLMHeadModel::from_pretrained(dir, &device), resuming)?,
                 None => {
-                    let config = args.scratch_config(tokenizer.vocab_size(), Some(&tokenizer))?;
+                    let config = args.scratch_config(Some(&tokenizer))?;
                     (BertLMHeadModel::new(&config, &device), config)
                 }
             };

@@ -494,7 +494,7 @@ impl PackedSequences {
             .collect()
     }
 
-    /// All sequences in order, read 256 at a time.
+    /// All sequences in order, read from the file a fixed-size chunk at a time.
     pub fn iter(&self) -> impl Iterator<Item = Result<PretrainSequence>> + '_ {
         (0..self.len()).step_by(ITER_CHUNK).flat_map(move |start| {
             match self.range(start, start + ITER_CHUNK) {

@@ -753,29 +753,24 @@ impl Trainer {
             .unwrap_or_default();
         // Rates (accuracy, F1, ...: every value in [0, 1]) and unbounded metrics (perplexity,
         // ...) get separate panels, so that neither flattens the other.
-        let (rates, others): (Vec<String>, Vec<String>) = metric_names.into_iter().partition(|n| {
-            eval_points(n)
-                .iter()
-                .all(|&(_, v)| (0.0..=1.0).contains(&v))
-        });
-        for (title, names) in [
+        let (rates, others): (Vec<Series>, Vec<Series>) = metric_names
+            .iter()
+            .map(|n| Series {
+                name: n.clone(),
+                points: eval_points(n),
+            })
+            .partition(|s| s.points.iter().all(|&(_, v)| (0.0..=1.0).contains(&v)));
+        for (title, series) in [
             ("validation metrics", rates),
             ("validation metrics (unbounded)", others),
         ] {
-            if names.is_empty() {
-                continue;
+            if !series.is_empty() {
+                panels.push(Panel {
+                    title: title.into(),
+                    x_label: "optimizer step".into(),
+                    series,
+                });
             }
-            panels.push(Panel {
-                title: title.into(),
-                x_label: "optimizer step".into(),
-                series: names
-                    .iter()
-                    .map(|n| Series {
-                        name: n.clone(),
-                        points: eval_points(n),
-                    })
-                    .collect(),
-            });
         }
         plot_curves(&self.path(&[files::PLOT]), "burnish training", &panels)?;
         Ok(())
