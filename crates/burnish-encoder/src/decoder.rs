@@ -15,6 +15,7 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, Li
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::config::{BertConfig, HiddenAct};
+use crate::fused;
 use crate::model::{
     BertInput, apply_activation, causal_attention_bias, layer_norm, linear, multi_head_attention,
     normal,
@@ -126,6 +127,9 @@ pub struct Gpt2Block {
     pub ln_2: LayerNorm,
     /// Feed-forward block.
     pub mlp: Gpt2Mlp,
+    /// `layer_norm_eps` of the config (Burn's `LayerNorm` keeps its own private).
+    #[module(skip)]
+    pub layer_norm_eps: f64,
 }
 
 impl Gpt2Block {
@@ -136,13 +140,21 @@ impl Gpt2Block {
             attn: Gpt2Attention::new(config, device),
             ln_2: layer_norm(config, device),
             mlp: Gpt2Mlp::new(config, device),
+            layer_norm_eps: config.layer_norm_eps,
         }
     }
 
     /// `[B, S, H]` to `[B, S, H]`; `bias` as in [`Gpt2Attention::forward`].
     pub fn forward(&self, hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
-        let hidden = hidden.clone() + self.attn.forward(self.ln_1.forward(hidden), bias);
-        hidden.clone() + self.mlp.forward(self.ln_2.forward(hidden))
+        let hidden = hidden.clone()
+            + self.attn.forward(
+                fused::layer_norm(&self.ln_1, self.layer_norm_eps, hidden),
+                bias,
+            );
+        hidden.clone()
+            + self
+                .mlp
+                .forward(fused::layer_norm(&self.ln_2, self.layer_norm_eps, hidden))
     }
 }
 
@@ -160,6 +172,9 @@ pub struct Gpt2Model {
     pub h: Vec<Gpt2Block>,
     /// The final LayerNorm.
     pub ln_f: LayerNorm,
+    /// `layer_norm_eps` of the config (Burn's `LayerNorm` keeps its own private).
+    #[module(skip)]
+    pub layer_norm_eps: f64,
 }
 
 impl Gpt2Model {
@@ -180,6 +195,7 @@ impl Gpt2Model {
                 .map(|_| Gpt2Block::new(config, device))
                 .collect(),
             ln_f: layer_norm(config, device),
+            layer_norm_eps: config.layer_norm_eps,
         }
     }
 
@@ -200,7 +216,7 @@ impl Gpt2Model {
         for block in &self.h {
             hidden = block.forward(hidden, bias.clone());
         }
-        self.ln_f.forward(hidden)
+        fused::layer_norm(&self.ln_f, self.layer_norm_eps, hidden)
     }
 
     /// The token embedding matrix, `[V, H]` (the tied LM head).

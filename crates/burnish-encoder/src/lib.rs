@@ -13,6 +13,7 @@
 pub mod config;
 pub mod decoder;
 pub mod error;
+pub mod fused;
 pub mod model;
 pub mod pretrained;
 pub mod weights;

@@ -19,6 +19,7 @@ use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use crate::config::{BertConfig, HiddenAct, ModelFamily};
+use crate::fused;
 
 /// A batch of tokenized inputs, as integer tensors on one device.
 #[derive(Debug, Clone)]
@@ -120,6 +121,9 @@ pub struct BertEmbeddings {
     pub layer_norm: LayerNorm,
     /// Hidden dropout.
     pub dropout: Dropout,
+    /// `layer_norm_eps` of the config (Burn's `LayerNorm` keeps its own private).
+    #[module(skip)]
+    pub layer_norm_eps: f64,
     /// RoBERTa's `padding_idx`: positions are counted from `padding_idx + 1` over the
     /// non-padding tokens, and padding tokens get `padding_idx`. `None`: positions `0..S`.
     #[module(skip)]
@@ -149,6 +153,7 @@ impl BertEmbeddings {
                 .then(|| embedding(config.type_vocab_size)),
             layer_norm: layer_norm(config, device),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            layer_norm_eps: config.layer_norm_eps,
             position_padding_idx: (config.family == ModelFamily::Roberta)
                 .then_some(config.pad_token_id),
         }
@@ -172,7 +177,11 @@ impl BertEmbeddings {
         if let Some(token_types) = &self.token_type_embeddings {
             embeddings = embeddings + token_types.forward(token_type_ids);
         }
-        self.dropout.forward(self.layer_norm.forward(embeddings))
+        self.dropout.forward(fused::layer_norm(
+            &self.layer_norm,
+            self.layer_norm_eps,
+            embeddings,
+        ))
     }
 }
 
@@ -254,7 +263,7 @@ pub fn multi_head_attention(
     let context = if dropout_active {
         let scale = 1.0 / ((width / heads) as f64).sqrt();
         let scores = q.matmul(k.swap_dims(2, 3)) * scale;
-        let probs = activation::softmax(scores + bias, 3);
+        let probs = fused::softmax_last(scores + bias);
         dropout.forward(probs).matmul(v)
     } else {
         // An additive bias rather than a bool mask: burn-tch 0.22.1 hands the bool mask to
@@ -274,6 +283,9 @@ pub struct BertSelfOutput {
     pub layer_norm: LayerNorm,
     /// Hidden dropout.
     pub dropout: Dropout,
+    /// `layer_norm_eps` of the config (Burn's `LayerNorm` keeps its own private).
+    #[module(skip)]
+    pub layer_norm_eps: f64,
 }
 
 impl BertSelfOutput {
@@ -283,13 +295,14 @@ impl BertSelfOutput {
             dense: linear(config.hidden_size, config.hidden_size, config, device),
             layer_norm: layer_norm(config, device),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            layer_norm_eps: config.layer_norm_eps,
         }
     }
 
     /// `LayerNorm(dropout(dense(hidden)) + residual)`, all `[B, S, H]`.
     pub fn forward(&self, hidden: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
         let hidden = self.dropout.forward(self.dense.forward(hidden));
-        self.layer_norm.forward(hidden + residual)
+        fused::layer_norm(&self.layer_norm, self.layer_norm_eps, hidden + residual)
     }
 }
 
@@ -366,6 +379,9 @@ pub struct BertOutput {
     pub layer_norm: LayerNorm,
     /// Hidden dropout.
     pub dropout: Dropout,
+    /// `layer_norm_eps` of the config (Burn's `LayerNorm` keeps its own private).
+    #[module(skip)]
+    pub layer_norm_eps: f64,
 }
 
 impl BertOutput {
@@ -375,6 +391,7 @@ impl BertOutput {
             dense: linear(config.intermediate_size, config.hidden_size, config, device),
             layer_norm: layer_norm(config, device),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            layer_norm_eps: config.layer_norm_eps,
         }
     }
 
@@ -382,7 +399,7 @@ impl BertOutput {
     /// `[B, S, H]`.
     pub fn forward(&self, intermediate: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
         let hidden = self.dropout.forward(self.dense.forward(intermediate));
-        self.layer_norm.forward(hidden + residual)
+        fused::layer_norm(&self.layer_norm, self.layer_norm_eps, hidden + residual)
     }
 }
 

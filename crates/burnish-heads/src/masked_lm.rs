@@ -61,6 +61,9 @@ pub struct BertPredictionHeadTransform {
     /// HF `transform_act_fn`, from `hidden_act`.
     #[module(skip)]
     pub act: HiddenAct,
+    /// `layer_norm_eps` of the config (Burn's `LayerNorm` keeps its own private).
+    #[module(skip)]
+    pub layer_norm_eps: f64,
 }
 
 impl BertPredictionHeadTransform {
@@ -82,6 +85,7 @@ impl BertPredictionHeadTransform {
             layer_norm: LayerNormConfig::new(config.hidden_size)
                 .with_epsilon(config.layer_norm_eps)
                 .init(device),
+            layer_norm_eps: config.layer_norm_eps,
             // `RobertaLMHead` applies `gelu` whatever `hidden_act` says.
             act: match config.family {
                 ModelFamily::Roberta => HiddenAct::Gelu,
@@ -95,7 +99,7 @@ impl BertPredictionHeadTransform {
     /// `LayerNorm(act(dense(hidden)))`, `[.., H]` to `[.., H]`.
     pub fn forward<const D: usize>(&self, hidden: Tensor<D>) -> Tensor<D> {
         let hidden = apply_activation(self.act, self.dense.forward(hidden));
-        self.layer_norm.forward(hidden)
+        burnish_encoder::fused::layer_norm(&self.layer_norm, self.layer_norm_eps, hidden)
     }
 }
 

@@ -1,0 +1,306 @@
+//! Softmax and LayerNorm with hand-written backward passes.
+//!
+//! Burn 0.22's autodiff has no backward of its own for `softmax` or `layer_norm`: it records the
+//! composite each backend's default body builds (max, subtract, exp, sum, divide; mean, centre,
+//! variance, square root, divide, scale, shift) and differentiates every piece. On LibTorch
+//! that is about a dozen passes over the `[B, N, S, S]` attention scores per layer where
+//! PyTorch makes two, and the same for each of the 13 LayerNorms of a 6-layer model; profiling
+//! the MiniLM training step put most of burnish's gap to PyTorch there (docs/benchmarks.md).
+//!
+//! [`FusedOps`] is a Burn backend extension with one forward and one backward per operation:
+//! - the forward is the backend's own (`softmax`, LibTorch's `native_layer_norm`);
+//! - the backward is the closed form, `y * (g - sum(g * y))` for softmax and
+//!   `rstd * (g' - mean(g') - x_hat * mean(g' * x_hat))` with `g' = g * gamma` for LayerNorm;
+//! - LibTorch runs PyTorch's fused softmax backward kernel.
+//!
+//! The autodiff backend records one node per operation with that backward. [`softmax_last`] and
+//! [`layer_norm`] are the entry points: on a backend this crate was not built for (see its
+//! features), or on a dtype other than `f32`, they fall back to Burn's own operations, so the
+//! result never depends on which path ran (tests compare the two).
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{
+    Autodiff, AutodiffBackend, Backend, Dispatch, DispatchDevice, TensorMetadata, backend_extension,
+};
+use burn::nn::LayerNorm;
+use burn::tensor::{DType, Device, Shape, Tensor, activation};
+
+/// Softmax and LayerNorm as single differentiable operations (see the module docs).
+///
+/// Every method has a body built from the backend's primitive operations; LibTorch overrides
+/// the softmax backward with PyTorch's kernel and the LayerNorm forward with
+/// `native_layer_norm`, and [`Autodiff`] overrides the two forwards to record one node each.
+// The generated dispatch names burn-tch's deprecated types.
+#[allow(deprecated)]
+#[backend_extension(
+    Flex: cfg(feature = "flex"),
+    LibTorch: cfg(feature = "tch"),
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Autodiff,
+)]
+pub trait FusedOps: Backend {
+    /// Softmax over the last dimension. Any shape to the same shape.
+    fn fused_softmax(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let last = x.shape().num_dims() - 1;
+        Self::softmax(x, last)
+    }
+
+    /// The gradient of [`FusedOps::fused_softmax`] with respect to its input, from its output
+    /// `y` and the output gradient `g` (same shape): `y * (g - sum_last(g * y))`.
+    fn fused_softmax_backward(
+        output: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let last = output.shape().num_dims() - 1;
+        let dot = Self::float_sum_dim(Self::float_mul(grad.clone(), output.clone()), last);
+        Self::float_mul(output, Self::float_sub(grad, dot))
+    }
+
+    /// LayerNorm over the last dimension with scale `gamma` and shift `beta` (both `[H]`):
+    /// `[..., H]` to `([..., H]` output, `[..., 1]` mean, `[..., 1]` reciprocal standard
+    /// deviation`)`; the biased variance, as `torch.nn.LayerNorm`.
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let shape = x.shape();
+        let last = shape.num_dims() - 1;
+        let mean = Self::float_mean_dim(x.clone(), last);
+        let centred = Self::float_sub(x, mean.clone());
+        let var = Self::float_mean_dim(Self::float_mul(centred.clone(), centred.clone()), last);
+        let rstd = Self::float_recip(Self::float_sqrt(Self::float_add_scalar(
+            var,
+            epsilon.into(),
+        )));
+        let normed = Self::float_mul(centred, rstd.clone());
+        let row = row_shape(&shape);
+        let scaled = Self::float_mul(normed, Self::float_reshape(gamma, row.clone()));
+        let y = Self::float_add(scaled, Self::float_reshape(beta, row));
+        (y, mean, rstd)
+    }
+
+    /// The gradients of [`FusedOps::fused_layer_norm`] with respect to `x`, `gamma` and `beta`,
+    /// from the output gradient `grad` (`[..., H]`), the input and the forward's statistics.
+    fn fused_layer_norm_backward(
+        grad: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        rstd: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let shape = x.shape();
+        let last = shape.num_dims() - 1;
+        let width = shape[last];
+        let rows = Shape::new([shape.num_elements() / width, width]);
+        let normed = Self::float_mul(Self::float_sub(x, mean), rstd.clone());
+        let column_sum = |t: FloatTensor<Self>| {
+            Self::float_reshape(
+                Self::float_sum_dim(Self::float_reshape(t, rows.clone()), 0),
+                Shape::new([width]),
+            )
+        };
+        let grad_beta = column_sum(grad.clone());
+        let grad_gamma = column_sum(Self::float_mul(grad.clone(), normed.clone()));
+        let grad_normed = Self::float_mul(grad, Self::float_reshape(gamma, row_shape(&shape)));
+        let mean_grad = Self::float_mean_dim(grad_normed.clone(), last);
+        let mean_dot =
+            Self::float_mean_dim(Self::float_mul(grad_normed.clone(), normed.clone()), last);
+        let centred = Self::float_sub(
+            Self::float_sub(grad_normed, mean_grad),
+            Self::float_mul(normed, mean_dot),
+        );
+        (Self::float_mul(centred, rstd), grad_gamma, grad_beta)
+    }
+}
+
+/// `[1, ..., 1, H]` for a `[..., H]` shape: how `[H]` parameters broadcast.
+fn row_shape(shape: &Shape) -> Shape {
+    let rank = shape.num_dims();
+    Shape::from(
+        (0..rank)
+            .map(|i| if i + 1 == rank { shape[i] } else { 1 })
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[cfg(feature = "flex")]
+impl FusedOps for burn::backend::Flex {}
+
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+impl FusedOps for burn::backend::Cube {}
+
+#[cfg(feature = "tch")]
+#[allow(deprecated)] // burn-tch is deprecated upstream; it is still burnish's fastest CPU backend.
+impl FusedOps for burn::backend::LibTorch {
+    fn fused_softmax_backward(
+        output: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let last = output.shape().num_dims() as i64 - 1;
+        let kind = output.tensor.kind();
+        burn::backend::libtorch::TchTensor::new(tch::Tensor::internal_softmax_backward_data(
+            &grad.tensor,
+            &output.tensor,
+            last,
+            kind,
+        ))
+    }
+
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        use burn::backend::libtorch::TchTensor;
+        let shape = x.shape();
+        let width = shape[shape.num_dims() - 1] as i64;
+        let (y, mean, rstd) =
+            x.tensor
+                .native_layer_norm([width], Some(&gamma.tensor), Some(&beta.tensor), epsilon);
+        (
+            TchTensor::new(y),
+            TchTensor::new(mean),
+            TchTensor::new(rstd),
+        )
+    }
+}
+
+impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
+    fn fused_softmax(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct Softmax;
+
+        impl<B: FusedOps> Backward<B, 1> for Softmax {
+            // The forward's output.
+            type State = FloatTensor<B>;
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 1>,
+                grads: &mut Gradients,
+                _: &mut Checkpointer,
+            ) {
+                let output = ops.state;
+                unary::<B, _>(ops.parents, ops.node, grads, |grad| {
+                    B::fused_softmax_backward(output, grad)
+                });
+            }
+        }
+
+        match Softmax.prepare::<C>([x.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let output = B::fused_softmax(x.into_primitive());
+                prep.finish(output.clone(), output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fused_softmax(x.into_primitive())),
+        }
+    }
+
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        #[derive(Debug)]
+        struct LayerNormOp;
+
+        impl<B: FusedOps> Backward<B, 3> for LayerNormOp {
+            // Input, mean, reciprocal standard deviation, gamma.
+            type State = (
+                FloatTensor<B>,
+                FloatTensor<B>,
+                FloatTensor<B>,
+                FloatTensor<B>,
+            );
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 3>,
+                grads: &mut Gradients,
+                _: &mut Checkpointer,
+            ) {
+                let [node_x, node_gamma, node_beta] = ops.parents;
+                let grad = grads.consume::<B>(&ops.node);
+                let (x, mean, rstd, gamma) = ops.state;
+                let (grad_x, grad_gamma, grad_beta) =
+                    B::fused_layer_norm_backward(grad, x, mean, rstd, gamma);
+                if let Some(node) = node_x {
+                    grads.register::<B>(node.id, grad_x);
+                }
+                if let Some(node) = node_gamma {
+                    grads.register::<B>(node.id, grad_gamma);
+                }
+                if let Some(node) = node_beta {
+                    grads.register::<B>(node.id, grad_beta);
+                }
+            }
+        }
+
+        let nodes = [x.node(), gamma.node(), beta.node()];
+        let (x, gamma, beta) = (
+            x.into_primitive(),
+            gamma.into_primitive(),
+            beta.into_primitive(),
+        );
+        // The statistics are the inner backend's, not differentiable outputs: they leave the
+        // autodiff graph as constants.
+        let (y, mean, rstd) = B::fused_layer_norm(x.clone(), gamma.clone(), beta, epsilon);
+        let constant = |t: FloatTensor<B>| <Autodiff<B, C> as AutodiffBackend>::from_inner(t);
+        let y = match LayerNormOp.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish((x, mean.clone(), rstd.clone(), gamma), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        };
+        (y, constant(mean), constant(rstd))
+    }
+}
+
+/// Whether tensors on `device` go through [`FusedOps`]: the backend is one this crate was built
+/// for (its `flex`, `tch`, `wgpu` and `cuda` features).
+pub fn runs_fused(device: &Device) -> bool {
+    #[allow(unreachable_patterns)]
+    match device.clone().inner().as_dispatch() {
+        #[cfg(feature = "flex")]
+        DispatchDevice::Flex(_) => true,
+        #[cfg(feature = "tch")]
+        DispatchDevice::LibTorch(_) => true,
+        #[cfg(any(feature = "wgpu", feature = "cuda"))]
+        DispatchDevice::Cube(_) => true,
+        _ => false,
+    }
+}
+
+/// Softmax over the last dimension, differentiated in closed form (see the module docs).
+/// Any `[..., K]` to the same shape; equal to `activation::softmax(x, D - 1)`.
+pub fn softmax_last<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if x.dtype() != DType::F32 || !runs_fused(&x.device()) {
+        return activation::softmax(x, D - 1);
+    }
+    Tensor::from_dispatch(<Dispatch as FusedOps>::fused_softmax(x.into_dispatch()))
+}
+
+/// `layer_norm.forward(x)`, differentiated in closed form (see the module docs). `[..., H]` to
+/// `[..., H]`. `epsilon` is the one `layer_norm` was built with (Burn keeps that field
+/// private).
+pub fn layer_norm<const D: usize>(layer_norm: &LayerNorm, epsilon: f64, x: Tensor<D>) -> Tensor<D> {
+    let Some(beta) = &layer_norm.beta else {
+        return layer_norm.forward(x);
+    };
+    if x.dtype() != DType::F32 || !runs_fused(&x.device()) {
+        return layer_norm.forward(x);
+    }
+    let (y, _, _) = <Dispatch as FusedOps>::fused_layer_norm(
+        x.into_dispatch(),
+        layer_norm.gamma.val().into_dispatch(),
+        beta.val().into_dispatch(),
+        epsilon,
+    );
+    Tensor::from_dispatch(y)
+}

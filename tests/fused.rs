@@ -1,0 +1,170 @@
+//! The fused softmax and LayerNorm (`burnish_encoder::fused`) against Burn's own operations:
+//! the same outputs and the same gradients, on every backend of this build, through the
+//! closed-form backward (the tests check that the fused path is the one that ran).
+
+use burn::module::Param;
+use burn::nn::{LayerNorm, LayerNormConfig};
+use burn::tensor::{Device, Distribution, Tensor, TensorData, activation};
+use burnish_encoder::fused;
+
+mod common;
+
+/// Every backend this build runs on the CPU (flex, and tch and wgpu when compiled in).
+fn devices() -> Vec<(String, Device)> {
+    let devices: Vec<(String, Device)> = common::backends()
+        .into_iter()
+        .map(|(kind, device)| (format!("{kind:?}"), device))
+        .collect();
+    assert!(
+        !devices.is_empty(),
+        "build with at least one backend feature"
+    );
+    devices
+}
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_into_vec().unwrap()
+}
+
+fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    values(a)
+        .iter()
+        .zip(values(b))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Random values of `shape`, seeded per call site so each backend sees the same numbers.
+fn random<const D: usize>(shape: [usize; D], seed: u64, scale: f64, device: &Device) -> Tensor<D> {
+    let host = Device::flex();
+    host.seed(seed);
+    let t = Tensor::<D>::random(shape, Distribution::Normal(0.0, scale), &host);
+    Tensor::from_data(t.into_data(), device)
+}
+
+#[test]
+fn fused_softmax_matches_burns_softmax_and_its_gradient() {
+    for (name, device) in devices() {
+        let ad = device.clone().autodiff();
+        assert!(fused::runs_fused(&ad), "{name}: the fused path must run");
+        // Attention-shaped scores, with the last two keys masked by the additive bias burnish
+        // uses for padding.
+        let mut scores = values(random([2, 3, 5, 7], 1, 3.0, &device));
+        for (i, s) in scores.iter_mut().enumerate() {
+            if i % 7 >= 5 {
+                *s += f32::MIN;
+            }
+        }
+        let scores = TensorData::new(scores, [2, 3, 5, 7]);
+        let weights = random([2, 3, 5, 7], 2, 1.0, &ad);
+
+        let x_fused = Tensor::<4>::from_data(scores.clone(), &ad).require_grad();
+        let y_fused = fused::softmax_last(x_fused.clone());
+        let grads = (y_fused.clone() * weights.clone()).sum().backward();
+        let g_fused = x_fused
+            .grad(&grads)
+            .expect("gradient through the fused softmax");
+
+        let x_burn = Tensor::<4>::from_data(scores.clone(), &ad).require_grad();
+        let y_burn = activation::softmax(x_burn.clone(), 3);
+        let grads = (y_burn.clone() * weights).sum().backward();
+        let g_burn = x_burn.grad(&grads).unwrap();
+
+        let masked: f32 = values(y_fused.clone())
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 7 >= 5)
+            .map(|(_, p)| p.abs())
+            .sum();
+        assert_eq!(masked, 0.0, "{name}: masked keys get probability 0");
+        let dy = max_diff(y_fused, y_burn);
+        let dg = max_diff(g_fused.clone(), g_burn);
+        assert!(dy <= 1e-6, "{name}: softmax differs by {dy}");
+        assert!(dg <= 1e-5, "{name}: softmax gradient differs by {dg}");
+        assert!(
+            values(g_fused).iter().any(|g| g.abs() > 1e-3),
+            "{name}: gradient is not trivial"
+        );
+
+        // Without autodiff the same function is the backend's softmax.
+        let plain = Tensor::<4>::from_data(scores, &device);
+        let d = max_diff(
+            fused::softmax_last(plain.clone()),
+            activation::softmax(plain, 3),
+        );
+        assert!(d <= 1e-6, "{name}: inference softmax differs by {d}");
+    }
+}
+
+/// A LayerNorm over 16 features with non-trivial scale and shift.
+fn layer_norm(epsilon: f64, device: &Device) -> LayerNorm {
+    let mut ln = LayerNormConfig::new(16).with_epsilon(epsilon).init(device);
+    ln.gamma = Param::from_tensor(random([16], 3, 1.0, device).add_scalar(1.0));
+    ln.beta = Some(Param::from_tensor(random([16], 4, 1.0, device)));
+    ln
+}
+
+#[test]
+fn fused_layer_norm_matches_burns_layer_norm_and_its_gradients() {
+    for (name, device) in devices() {
+        let ad = device.clone().autodiff();
+        let epsilon = 1e-5;
+        let x_data = random([2, 5, 16], 5, 2.0, &device)
+            .add_scalar(1.0)
+            .into_data();
+        let weights = random([2, 5, 16], 6, 1.0, &ad);
+
+        let fused_ln = layer_norm(epsilon, &ad);
+        let x_fused = Tensor::<3>::from_data(x_data.clone(), &ad).require_grad();
+        let y_fused = fused::layer_norm(&fused_ln, epsilon, x_fused.clone());
+        let grads = (y_fused.clone() * weights.clone()).sum().backward();
+        let fused_grads = [
+            x_fused.grad(&grads).expect("x gradient").reshape([-1]),
+            fused_ln.gamma.val().grad(&grads).expect("gamma gradient"),
+            fused_ln
+                .beta
+                .as_ref()
+                .unwrap()
+                .val()
+                .grad(&grads)
+                .expect("beta gradient"),
+        ];
+
+        let burn_ln = layer_norm(epsilon, &ad);
+        let x_burn = Tensor::<3>::from_data(x_data.clone(), &ad).require_grad();
+        let y_burn = burn_ln.forward(x_burn.clone());
+        let grads = (y_burn.clone() * weights).sum().backward();
+        let burn_grads = [
+            x_burn.grad(&grads).unwrap().reshape([-1]),
+            burn_ln.gamma.val().grad(&grads).unwrap(),
+            burn_ln.beta.as_ref().unwrap().val().grad(&grads).unwrap(),
+        ];
+
+        let dy = max_diff(y_fused, y_burn);
+        assert!(dy <= 1e-5, "{name}: LayerNorm differs by {dy}");
+        for ((which, ours), theirs) in ["x", "gamma", "beta"]
+            .iter()
+            .zip(fused_grads)
+            .zip(burn_grads)
+        {
+            let scale = values(theirs.clone())
+                .iter()
+                .fold(0.0f32, |m, v| m.max(v.abs()));
+            let d = max_diff(ours, theirs);
+            assert!(scale > 1e-3, "{name}: {which} gradient is not trivial");
+            assert!(
+                d <= 1e-5 * scale.max(1.0),
+                "{name}: {which} gradient differs by {d}"
+            );
+        }
+
+        // Inference: the backend's LayerNorm.
+        let plain_ln = layer_norm(epsilon, &device);
+        let plain = Tensor::<3>::from_data(x_data, &device);
+        let d = max_diff(
+            fused::layer_norm(&plain_ln, epsilon, plain.clone()),
+            plain_ln.forward(plain),
+        );
+        assert!(d <= 1e-5, "{name}: inference LayerNorm differs by {d}");
+    }
+}
