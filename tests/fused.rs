@@ -1,9 +1,10 @@
-//! The fused softmax and LayerNorm (`burnish_encoder::fused`) against Burn's own operations:
-//! the same outputs and the same gradients, on every backend of this build, through the
-//! closed-form backward (the tests check that the fused path is the one that ran).
+//! The fused softmax and LayerNorm and the row-wise Linear (`burnish_encoder::fused`) against
+//! Burn's own operations: the same outputs and the same gradients, on every backend of this
+//! build, through the closed-form backward (the tests check that the fused path is the one that
+//! ran).
 
 use burn::module::Param;
-use burn::nn::{LayerNorm, LayerNormConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, LinearConfig};
 use burn::tensor::{Device, Distribution, Tensor, TensorData, activation};
 use burnish_encoder::fused;
 
@@ -166,5 +167,60 @@ fn fused_layer_norm_matches_burns_layer_norm_and_its_gradients() {
             plain_ln.forward(plain),
         );
         assert!(d <= 1e-5, "{name}: inference LayerNorm differs by {d}");
+    }
+}
+
+#[test]
+fn row_linear_matches_burns_linear_and_its_gradients() {
+    for (name, device) in devices() {
+        let ad = device.clone().autodiff();
+        // 32 positions: the length at which Burn's own `linear` keeps the batch dimension.
+        let x_data = random([3, 32, 8], 7, 1.0, &device).into_data();
+        let weights = random([3, 32, 5], 8, 1.0, &ad);
+        let layer = |device: &Device| {
+            let mut l = LinearConfig::new(8, 5).init(device);
+            l.weight = Param::from_tensor(random([8, 5], 9, 0.5, device));
+            l.bias = Some(Param::from_tensor(random([5], 10, 0.5, device)));
+            l
+        };
+        let run = |rows: bool| {
+            let l = layer(&ad);
+            let x = Tensor::<3>::from_data(x_data.clone(), &ad).require_grad();
+            let y = if rows {
+                fused::linear(&l, x.clone())
+            } else {
+                l.forward(x.clone())
+            };
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            let g = [
+                x.grad(&grads).expect("x gradient").reshape([-1]),
+                l.weight
+                    .val()
+                    .grad(&grads)
+                    .expect("weight gradient")
+                    .reshape([-1]),
+                l.bias
+                    .as_ref()
+                    .unwrap()
+                    .val()
+                    .grad(&grads)
+                    .expect("bias gradient"),
+            ];
+            (y, g)
+        };
+        let (y_rows, g_rows) = run(true);
+        let (y_burn, g_burn) = run(false);
+        assert_eq!(y_rows.dims(), [3, 32, 5]);
+        let dy = max_diff(y_rows, y_burn);
+        assert!(dy <= 1e-5, "{name}: linear differs by {dy}");
+        for ((which, a), b) in ["x", "weight", "bias"].iter().zip(g_rows).zip(g_burn) {
+            let scale = values(b.clone()).iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 1e-3, "{name}: {which} gradient is not trivial");
+            let d = max_diff(a, b);
+            assert!(
+                d <= 1e-5 * scale.max(1.0),
+                "{name}: {which} gradient differs by {d}"
+            );
+        }
     }
 }

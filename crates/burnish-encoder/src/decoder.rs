@@ -69,12 +69,13 @@ impl Gpt2Attention {
     /// [`causal_attention_bias`]) to the `[B, S, H]` attention output.
     pub fn forward(&self, hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
         let width = hidden.dims()[2];
-        let qkv = self.c_attn.forward(hidden);
+        let qkv = fused::linear(&self.c_attn, hidden);
         let q = qkv.clone().narrow(2, 0, width);
         let k = qkv.clone().narrow(2, width, width);
         let v = qkv.narrow(2, 2 * width, width);
         let context = multi_head_attention(q, k, v, bias, self.num_heads, &self.attn_dropout);
-        self.resid_dropout.forward(self.c_proj.forward(context))
+        self.resid_dropout
+            .forward(fused::linear(&self.c_proj, context))
     }
 }
 
@@ -110,8 +111,8 @@ impl Gpt2Mlp {
 
     /// `dropout(c_proj(act(c_fc(x))))`, `[B, S, H]` to `[B, S, H]`.
     pub fn forward(&self, hidden: Tensor<3>) -> Tensor<3> {
-        let inner = apply_activation(self.act, self.c_fc.forward(hidden));
-        self.dropout.forward(self.c_proj.forward(inner))
+        let inner = apply_activation(self.act, fused::linear(&self.c_fc, hidden));
+        self.dropout.forward(fused::linear(&self.c_proj, inner))
     }
 }
 

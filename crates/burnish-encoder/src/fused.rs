@@ -1,4 +1,4 @@
-//! Softmax and LayerNorm with hand-written backward passes.
+//! Softmax and LayerNorm with hand-written backward passes, and Linear as one matrix product.
 //!
 //! Burn 0.22's autodiff has no backward of its own for `softmax` or `layer_norm`: it records the
 //! composite each backend's default body builds (max, subtract, exp, sum, divide; mean, centre,
@@ -17,6 +17,9 @@
 //! [`layer_norm`] are the entry points: on a backend this crate was not built for (see its
 //! features), or on a dtype other than `f32`, they fall back to Burn's own operations, so the
 //! result never depends on which path ran (tests compare the two).
+//!
+//! [`linear`] runs a `Linear` on `[B, S, H]` as one `[B * S, H]` matrix product, as
+//! `torch.nn.Linear` does, rather than Burn's batched form (see its docs).
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -26,7 +29,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{
     Autodiff, AutodiffBackend, Backend, Dispatch, DispatchDevice, TensorMetadata, backend_extension,
 };
-use burn::nn::LayerNorm;
+use burn::nn::{LayerNorm, Linear};
 use burn::tensor::{DType, Device, Shape, Tensor, activation};
 
 /// Softmax and LayerNorm as single differentiable operations (see the module docs).
@@ -303,4 +306,26 @@ pub fn layer_norm<const D: usize>(layer_norm: &LayerNorm, epsilon: f64, x: Tenso
         epsilon,
     );
     Tensor::from_dispatch(y)
+}
+
+/// `linear.forward(x)` as one `[rows, d_in] x [d_in, d_out]` matrix product over all the rows
+/// of `x` (`[..., d_in]` to `[..., d_out]`; equal to `linear.forward(x)`).
+///
+/// Burn 0.22's `linear` keeps a `[B, S, d_in]` input batched whenever `S` is a multiple of 32
+/// and multiplies it by the weight broadcast to `[1, d_in, d_out]`. On LibTorch that is
+/// `torch.matmul` with two 3-D operands: the weight is expanded and copied to
+/// `[B, d_in, d_out]`, `B` small matrix products run instead of one large one, and the input
+/// gradient goes the same way. Flattening the rows first gives every backend the single matrix
+/// product `torch.nn.Linear` runs; the weight gradient is already computed that way by Burn.
+pub fn linear<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor<D> {
+    if D <= 2 {
+        return linear.forward(x);
+    }
+    let dims = x.dims();
+    let d_in = dims[D - 1];
+    let rows = dims[..D - 1].iter().product::<usize>();
+    let y = linear.forward(x.reshape([rows, d_in]));
+    let mut out = dims;
+    out[D - 1] = y.dims()[1];
+    y.reshape(out)
 }

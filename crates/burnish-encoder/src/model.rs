@@ -228,9 +228,9 @@ impl BertSelfAttention {
     /// When attention dropout is active (training on an autodiff device) the probabilities are
     /// materialised so dropout can apply; otherwise the backend's fused attention runs.
     pub fn forward(&self, hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
-        let q = self.query.forward(hidden.clone());
-        let k = self.key.forward(hidden.clone());
-        let v = self.value.forward(hidden);
+        let q = fused::linear(&self.query, hidden.clone());
+        let k = fused::linear(&self.key, hidden.clone());
+        let v = fused::linear(&self.value, hidden);
         multi_head_attention(q, k, v, bias, self.num_heads, &self.dropout)
     }
 }
@@ -301,7 +301,7 @@ impl BertSelfOutput {
 
     /// `LayerNorm(dropout(dense(hidden)) + residual)`, all `[B, S, H]`.
     pub fn forward(&self, hidden: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        let hidden = self.dropout.forward(self.dense.forward(hidden));
+        let hidden = self.dropout.forward(fused::linear(&self.dense, hidden));
         fused::layer_norm(&self.layer_norm, self.layer_norm_eps, hidden + residual)
     }
 }
@@ -352,7 +352,7 @@ impl BertIntermediate {
 
     /// `[B, S, H]` to `[B, S, I]`.
     pub fn forward(&self, hidden: Tensor<3>) -> Tensor<3> {
-        apply_activation(self.act, self.dense.forward(hidden))
+        apply_activation(self.act, fused::linear(&self.dense, hidden))
     }
 }
 
@@ -398,7 +398,9 @@ impl BertOutput {
     /// `LayerNorm(dropout(dense(intermediate)) + residual)`: `[B, S, I]`, `[B, S, H]` to
     /// `[B, S, H]`.
     pub fn forward(&self, intermediate: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        let hidden = self.dropout.forward(self.dense.forward(intermediate));
+        let hidden = self
+            .dropout
+            .forward(fused::linear(&self.dense, intermediate));
         fused::layer_norm(&self.layer_norm, self.layer_norm_eps, hidden + residual)
     }
 }
@@ -477,7 +479,7 @@ impl BertPooler {
     pub fn forward(&self, hidden: Tensor<3>) -> Tensor<2> {
         let [batch, _, width] = hidden.dims();
         let first = hidden.narrow(1, 0, 1).reshape([batch, width]);
-        activation::tanh(self.dense.forward(first))
+        activation::tanh(fused::linear(&self.dense, first))
     }
 }
 

@@ -98,7 +98,10 @@ impl BertPredictionHeadTransform {
 
     /// `LayerNorm(act(dense(hidden)))`, `[.., H]` to `[.., H]`.
     pub fn forward<const D: usize>(&self, hidden: Tensor<D>) -> Tensor<D> {
-        let hidden = apply_activation(self.act, self.dense.forward(hidden));
+        let hidden = apply_activation(
+            self.act,
+            burnish_encoder::fused::linear(&self.dense, hidden),
+        );
         burnish_encoder::fused::layer_norm(&self.layer_norm, self.layer_norm_eps, hidden)
     }
 }

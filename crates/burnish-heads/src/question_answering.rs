@@ -84,7 +84,7 @@ impl BertForQuestionAnswering {
     pub fn forward(&self, input: BertInput) -> (Tensor<2>, Tensor<2>) {
         let [batch, seq_len] = input.dims();
         let hidden = self.bert.forward(input).last_hidden_state;
-        let logits = self.qa_outputs.forward(hidden);
+        let logits = burnish_encoder::fused::linear(&self.qa_outputs, hidden);
         let start = logits.clone().narrow(2, 0, 1).reshape([batch, seq_len]);
         let end = logits.narrow(2, 1, 1).reshape([batch, seq_len]);
         (start, end)

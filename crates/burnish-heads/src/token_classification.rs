@@ -116,7 +116,7 @@ impl BertForTokenClassification {
     /// mask them out with the attention mask or `-100` labels).
     pub fn forward(&self, input: BertInput) -> Tensor<3> {
         let hidden = self.bert.forward(input).last_hidden_state;
-        self.classifier.forward(self.dropout.forward(hidden))
+        burnish_encoder::fused::linear(&self.classifier, self.dropout.forward(hidden))
     }
 
     /// Mean cross-entropy of `[B, S, num_labels]` logits against `[B, S]` labels over the
