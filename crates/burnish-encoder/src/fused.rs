@@ -21,6 +21,10 @@
 //! [`linear`] runs a `Linear` on `[B, S, H]` as one `[B * S, H]` matrix product, as
 //! `torch.nn.Linear` does, rather than Burn's batched form (see its docs).
 
+// `#[backend_extension]` generates dispatch code naming burn-tch's deprecated `LibTorch`; burn-tch
+// is still burnish's fastest CPU backend.
+#![allow(deprecated)]
+
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -37,8 +41,6 @@ use burn::tensor::{DType, Device, Shape, Tensor, activation};
 /// Every method has a body built from the backend's primitive operations; LibTorch overrides
 /// the softmax backward with PyTorch's kernel and the LayerNorm forward with
 /// `native_layer_norm`, and [`Autodiff`] overrides the two forwards to record one node each.
-// The generated dispatch names burn-tch's deprecated types.
-#[allow(deprecated)]
 #[backend_extension(
     Flex: cfg(feature = "flex"),
     LibTorch: cfg(feature = "tch"),
@@ -139,7 +141,6 @@ impl FusedOps for burn::backend::Flex {}
 impl FusedOps for burn::backend::Cube {}
 
 #[cfg(feature = "tch")]
-#[allow(deprecated)] // burn-tch is deprecated upstream; it is still burnish's fastest CPU backend.
 impl FusedOps for burn::backend::LibTorch {
     fn fused_softmax_backward(
         output: FloatTensor<Self>,
