@@ -128,6 +128,10 @@ pub struct BertEmbeddings {
     /// non-padding tokens, and padding tokens get `padding_idx`. `None`: positions `0..S`.
     #[module(skip)]
     pub position_padding_idx: Option<usize>,
+    /// `pad_token_id`: the word-embedding row that, as `nn.Embedding(padding_idx=...)` in
+    /// `transformers`, never receives a gradient (weight decay still shrinks it).
+    #[module(skip)]
+    pub word_padding_idx: usize,
 }
 
 impl BertEmbeddings {
@@ -156,6 +160,7 @@ impl BertEmbeddings {
             layer_norm_eps: config.layer_norm_eps,
             position_padding_idx: (config.family == ModelFamily::Roberta)
                 .then_some(config.pad_token_id),
+            word_padding_idx: config.pad_token_id,
         }
     }
 
@@ -168,12 +173,23 @@ impl BertEmbeddings {
     pub fn forward(&self, input_ids: Tensor<2, Int>, token_type_ids: Tensor<2, Int>) -> Tensor<3> {
         let [_, seq_len] = input_ids.dims();
         let device = input_ids.device();
+        let words = embed_without_padding_gradient(
+            &self.word_embeddings,
+            input_ids.clone(),
+            self.word_padding_idx,
+        );
         let positions = match self.position_padding_idx {
-            Some(padding_idx) => roberta_position_ids(input_ids.clone(), padding_idx),
-            None => Tensor::<1, Int>::arange(0..seq_len as i64, &device).unsqueeze::<2>(),
+            // RoBERTa's position embeddings have `padding_idx` too.
+            Some(padding_idx) => embed_without_padding_gradient(
+                &self.position_embeddings,
+                roberta_position_ids(input_ids, padding_idx),
+                padding_idx,
+            ),
+            None => self.position_embeddings.forward(
+                Tensor::<1, Int>::arange(0..seq_len as i64, &device).unsqueeze::<2>(),
+            ),
         };
-        let mut embeddings =
-            self.word_embeddings.forward(input_ids) + self.position_embeddings.forward(positions);
+        let mut embeddings = words + positions;
         if let Some(token_types) = &self.token_type_embeddings {
             embeddings = embeddings + token_types.forward(token_type_ids);
         }
@@ -183,6 +199,25 @@ impl BertEmbeddings {
             embeddings,
         ))
     }
+}
+
+/// `embedding` of `[B, S]` ids as `[B, S, H]`, where rows looked up by `padding_idx` pass no
+/// gradient back to the table, as PyTorch's `nn.Embedding(padding_idx=...)` (the forward
+/// values are unchanged). Without autodiff it is the plain lookup.
+fn embed_without_padding_gradient(
+    embedding: &Embedding,
+    ids: Tensor<2, Int>,
+    padding_idx: usize,
+) -> Tensor<3> {
+    let out = embedding.forward(ids.clone());
+    if !out.device().is_autodiff() || !embedding.weight.is_require_grad() {
+        return out;
+    }
+    let padding = ids
+        .equal_elem(padding_idx as i64)
+        .unsqueeze_dim::<3>(2)
+        .expand(out.shape());
+    out.clone().mask_where(padding, out.detach())
 }
 
 /// RoBERTa's position ids (`transformers`' `create_position_ids_from_input_ids`):
