@@ -176,13 +176,11 @@ fn zero_gradient(name: &str) -> bool {
 fn qa_fine_tuning_steps_match_pytorch() {
     let dir = common::fixture("reference");
     let reference: Reference =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("qa-train.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("qa-train.json")).unwrap()).unwrap();
     let expected = Checkpoint::read_safetensors(&dir.join("qa-train.safetensors")).unwrap();
-    let initial = Checkpoint::read_safetensors(
-        &common::fixture("tiny-bert-qa").join("model.safetensors"),
-    )
-    .unwrap();
+    let initial =
+        Checkpoint::read_safetensors(&common::fixture("tiny-bert-qa").join("model.safetensors"))
+            .unwrap();
     for (kind, device) in common::backends() {
         let (steps, weights) = train(&reference, &device);
         assert_eq!(steps.len(), reference.steps.len(), "{kind:?}: steps logged");
@@ -232,6 +230,9 @@ fn qa_fine_tuning_steps_match_pytorch() {
             param_diff.0
         );
         // The comparison means something only if training moved the weights well past it.
-        assert!(moved > 1e-3, "PyTorch's steps changed the weights by {moved} at most");
+        assert!(
+            moved > 1e-3,
+            "PyTorch's steps changed the weights by {moved} at most"
+        );
     }
 }

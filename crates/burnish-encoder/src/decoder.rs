@@ -10,8 +10,11 @@
 //! Shapes use `B` = batch, `S` = sequence length, `H` = hidden size (`n_embd`), `N` = heads,
 //! `I` = inner size (`n_inner`), `V` = vocabulary.
 
-use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, Linear};
+use burn::module::{Module, Param};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, Linear,
+    LinearConfig,
+};
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::config::{BertConfig, HiddenAct};
@@ -29,9 +32,16 @@ fn residual_projection(
     config: &BertConfig,
     device: &Device,
 ) -> Linear {
-    let mut layer = linear(d_input, d_output, config, device);
     let scale = 1.0 / ((2 * config.num_hidden_layers.max(1)) as f64).sqrt();
-    layer.weight = layer.weight.map(|w| w * scale);
+    // Initialised at the scaled deviation (scaling an initialised `Param` with `Param::map`
+    // would leave a derived tensor that no longer trains).
+    let mut layer = LinearConfig::new(d_input, d_output)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: config.initializer_range * scale,
+        })
+        .init(device);
+    layer.bias = Some(Param::from_tensor(Tensor::zeros([d_output], device)));
     layer
 }
 

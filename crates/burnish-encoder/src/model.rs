@@ -144,9 +144,16 @@ impl BertEmbeddings {
         };
         let mut word_embeddings = embedding(config.vocab_size);
         let pad = config.pad_token_id;
-        word_embeddings.weight = word_embeddings.weight.map(|w| {
-            let zero_row = Tensor::zeros([1, config.hidden_size], device);
-            w.slice_assign([pad..pad + 1, 0..config.hidden_size], zero_row)
+        // A new parameter from the zeroed table, computed outside autodiff: on an autodiff
+        // device `Param::map` would keep a tensor derived from the initialised one, which no
+        // longer trains.
+        let table = word_embeddings.weight.val().without_autodiff();
+        let zero_row = Tensor::zeros([1, config.hidden_size], &table.device());
+        let table = table.slice_assign([pad..pad + 1, 0..config.hidden_size], zero_row);
+        word_embeddings.weight = Param::from_tensor(if device.is_autodiff() {
+            table.autodiff()
+        } else {
+            table
         });
         Self {
             word_embeddings,
@@ -185,9 +192,9 @@ impl BertEmbeddings {
                 roberta_position_ids(input_ids, padding_idx),
                 padding_idx,
             ),
-            None => self.position_embeddings.forward(
-                Tensor::<1, Int>::arange(0..seq_len as i64, &device).unsqueeze::<2>(),
-            ),
+            None => self
+                .position_embeddings
+                .forward(Tensor::<1, Int>::arange(0..seq_len as i64, &device).unsqueeze::<2>()),
         };
         let mut embeddings = words + positions;
         if let Some(token_types) = &self.token_type_embeddings {
