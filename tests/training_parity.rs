@@ -100,22 +100,22 @@ fn qa_batch(b: &RefBatch) -> QaBatch {
     }
 }
 
-/// The tiny QA fixture with both dropout probabilities set to 0, in `dir`.
-fn fixture_without_dropout(dir: &Path) {
+/// The tiny QA fixture with both dropout probabilities set to `dropout`, in `dir`.
+fn fixture_with_dropout(dir: &Path, dropout: f64) {
     let src = common::fixture("tiny-bert-qa");
     let mut config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
-    config["hidden_dropout_prob"] = 0.0.into();
-    config["attention_probs_dropout_prob"] = 0.0.into();
+    config["hidden_dropout_prob"] = dropout.into();
+    config["attention_probs_dropout_prob"] = dropout.into();
     std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
     std::fs::copy(src.join("model.safetensors"), dir.join("model.safetensors")).unwrap();
 }
 
-/// Trains on `device` and returns (per-step loss and lr from the run's log, the final
-/// parameters by `transformers` name).
-fn train(reference: &Reference, device: &Device) -> (Vec<(f64, f64)>, Checkpoint) {
+/// Trains on `device` with the given dropout probability and returns (per-step loss and lr from
+/// the run's log, the final parameters by `transformers` name).
+fn train(reference: &Reference, device: &Device, dropout: f64) -> (Vec<(f64, f64)>, Checkpoint) {
     let model_dir = tempfile::tempdir().unwrap();
-    fixture_without_dropout(model_dir.path());
+    fixture_with_dropout(model_dir.path(), dropout);
     let (model, config, _) =
         BertForQuestionAnswering::from_pretrained(model_dir.path(), device).unwrap();
     let r = &reference.recipe;
@@ -174,6 +174,18 @@ fn zero_gradient(name: &str) -> bool {
 
 #[test]
 fn qa_fine_tuning_steps_match_pytorch() {
+    compare_with_pytorch(0.0);
+}
+
+/// The same with dropout layers active but (almost surely) dropping nothing: a probability of
+/// 1e-9 takes the training-time code paths (attention probabilities materialised for dropout,
+/// every `Dropout` sampling its mask and rescaling) that dropout 0 skips.
+#[test]
+fn qa_fine_tuning_steps_match_pytorch_through_the_dropout_paths() {
+    compare_with_pytorch(1e-9);
+}
+
+fn compare_with_pytorch(dropout: f64) {
     let dir = common::fixture("reference");
     let reference: Reference =
         serde_json::from_str(&std::fs::read_to_string(dir.join("qa-train.json")).unwrap()).unwrap();
@@ -182,7 +194,7 @@ fn qa_fine_tuning_steps_match_pytorch() {
         Checkpoint::read_safetensors(&common::fixture("tiny-bert-qa").join("model.safetensors"))
             .unwrap();
     for (kind, device) in common::backends() {
-        let (steps, weights) = train(&reference, &device);
+        let (steps, weights) = train(&reference, &device, dropout);
         assert_eq!(steps.len(), reference.steps.len(), "{kind:?}: steps logged");
         let mut loss_diff = 0f64;
         for (i, ((loss, lr), want)) in steps.iter().zip(&reference.steps).enumerate() {
@@ -216,7 +228,7 @@ fn qa_fine_tuning_steps_match_pytorch() {
             }
         }
         println!(
-            "{kind:?}: max |loss diff| {loss_diff:.2e} over {} steps; max |parameter diff| \
+            "{kind:?}, dropout {dropout}: max |loss diff| {loss_diff:.2e} over {} steps; max |parameter diff| \
              {:.2e} ({}); largest change PyTorch made to a parameter {moved:.2e}",
             steps.len(),
             param_diff.0,
