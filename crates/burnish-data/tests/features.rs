@@ -1,7 +1,8 @@
 //! Task features on real data with the real all-MiniLM-L6-v2 tokenizer: CoNLL-2003 sentences
 //! become labelled sub-word windows (a sentence longer than the model's 512 positions is split
 //! at word boundaries and labelled in full), and SQuAD v1.1 questions whose answer lies past the
-//! first 384-token window are labelled in a later window.
+//! first 384-token window are labelled in a later window; the SQuAD benchmark's training windows
+//! are those of the PyTorch side's `run_qa.py` preparation, window for window.
 //!
 //! A missing file is a note and an early return, a failure under `CI=true`.
 
@@ -218,4 +219,76 @@ fn squad_answers_past_the_first_window_are_labelled_in_a_later_one() {
         out.split_examples,
         later_window_answers
     );
+}
+
+/// 32-bit FNV-1a over the values as 4 little-endian bytes each (as
+/// `scripts/make_qa_feature_reference.py` hashes a window's ids then its token types).
+fn fnv1a32(values: impl IntoIterator<Item = u32>) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for v in values {
+        for b in v.to_le_bytes() {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+    }
+    h
+}
+
+/// The SQuAD benchmark's training windows (articles 0-37 of the v1.1 dev file, 8,582 questions)
+/// are those of the PyTorch side's `run_qa.py` preparation, window for window: the same
+/// question, token ids, token types, length and start/end labels, against
+/// `tests/fixtures/reference/squad-train-features.json` (`scripts/make_qa_feature_reference.py`).
+#[test]
+fn squad_training_windows_match_run_qa_py() {
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        windows: usize,
+        cls_windows: usize,
+        example: Vec<usize>,
+        len: Vec<usize>,
+        start: Vec<usize>,
+        end: Vec<usize>,
+        hash: Vec<u32>,
+    }
+    let (Some(path), Some(tokenizer)) = (shared_data("squad1.1/dev-v1.1.json"), minilm_tokenizer())
+    else {
+        return;
+    };
+    let reference: Reference = serde_json::from_str(
+        &std::fs::read_to_string(
+            common::workspace_root().join("tests/fixtures/reference/squad-train-features.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let data = SquadDataset::read(&path).unwrap().articles_range(0..38);
+    let inputs: Vec<QaInput<'_>> = data
+        .examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| QaInput {
+            question: &e.question,
+            context: &e.context,
+            answer: e.answer_span(),
+            line: i + 1,
+        })
+        .collect();
+    let out = qa_features(&tokenizer, &inputs, QaFeatureOptions::default(), &path).unwrap();
+    assert_eq!(out.features.len(), reference.windows, "number of windows");
+    let cls = out.features.iter().filter(|f| !f.has_answer()).count();
+    assert_eq!(cls, reference.cls_windows, "windows labelled [CLS]");
+    for (i, f) in out.features.iter().enumerate() {
+        let got = (f.example, f.len(), f.start, f.end);
+        let want = (
+            reference.example[i],
+            reference.len[i],
+            reference.start[i],
+            reference.end[i],
+        );
+        assert_eq!(got, want, "window {i}: (question, length, start, end)");
+        let hash = fnv1a32(f.ids.iter().chain(&f.type_ids).copied());
+        assert_eq!(
+            hash, reference.hash[i],
+            "window {i}: ids or token types differ"
+        );
+    }
 }
