@@ -45,7 +45,7 @@ OUT = ROOT / "tests" / "fixtures" / "reference"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from torch_train import NO_DECAY  # noqa: E402  (the decay groups of every PyTorch script)
 
-RECIPE = dict(epochs=4, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01,
+RECIPE = dict(epochs=4, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1,
               warmup_ratio=0.25, max_grad_norm=1.0)
 
 # (question, context, start, end) per row; "S" stands for the padded sequence length.

@@ -10,16 +10,19 @@
 //! decay on the right parameters, and the schedule's step indexing.
 //!
 //! Measured (`cargo test --features flex,tch,wgpu --test training_parity -- --nocapture`):
-//! losses agree to 2.4e-7 (flex), 4.8e-7 (tch), 5.7e-6 (wgpu) and parameters to 1.9e-7,
-//! 1.2e-7 and 6.9e-5, while training moves parameters by up to 4.0e-3. The tolerances (2e-5 on
-//! the loss, 2e-4 on parameters) are far below what a real difference does: before the
-//! embeddings' padding row was kept out of the gradient (as `nn.Embedding(padding_idx=...)`
-//! does), this test measured 1.9e-3 on the loss and 4.0e-3 on the `[PAD]` embedding.
+//! losses agree to 2.4e-7 (flex, tch) and 5.5e-6 (wgpu), parameters to 1.3e-7 (flex), 6e-8
+//! (tch) and 6.8e-5 (wgpu), while training moves parameters by up to 4.2e-3. The tolerances
+//! (2e-5 on the loss; 1e-5 on parameters, 2e-4 on WGPU, whose reductions round differently)
+//! are far below what a real difference does: before the embeddings' padding row was kept out
+//! of the gradient (as `nn.Embedding(padding_idx=...)` does), this test measured 1.9e-3 on the
+//! loss and 4.0e-3 on the `[PAD]` embedding; weight decay 0.1 on a LayerNorm weight would
+//! move it by about 3e-4.
 
 mod common;
 
 use std::path::Path;
 
+use burnish::backend::BackendKind;
 use burnish::burn::tensor::Device;
 use burnish::encoder::weights::Checkpoint;
 use burnish::heads::BertForQuestionAnswering;
@@ -234,9 +237,15 @@ fn compare_with_pytorch(dropout: f64) {
             param_diff.0,
             param_diff.1
         );
+        // WGPU's reductions round differently (see the module docs).
+        let tolerance = if kind == BackendKind::Wgpu {
+            2e-4
+        } else {
+            1e-5
+        };
         assert!(loss_diff < 2e-5, "{kind:?}: loss differs by {loss_diff}");
         assert!(
-            param_diff.0 < 2e-4,
+            param_diff.0 < tolerance,
             "{kind:?}: {} differs by {}",
             param_diff.1,
             param_diff.0
