@@ -6,9 +6,8 @@ use std::sync::atomic::AtomicBool;
 
 use burn::module::Module;
 use burnish_data::{
-    LabelMap, NerDataset, QaFeatureOptions, QaInput, SquadDataset, SquadVersion,
-    TokenFeatureOptions, TokenizeOptions, WordsInput, qa_features, token_features,
-    tokenize_records,
+    LabelMap, NerDataset, QaFeatureOptions, SquadDataset, SquadVersion, TokenFeatureOptions,
+    TokenizeOptions, WordsInput, qa_features, qa_inputs, token_features, tokenize_records,
 };
 use burnish_train::tasks::classification::{self, ExampleBatches};
 use burnish_train::tasks::ner::{self, TokenBatches};
@@ -365,21 +364,7 @@ impl Trainer {
             stride,
         };
         let featurize = |data: &SquadDataset| -> Result<_> {
-            let inputs: Vec<QaInput<'_>> = data
-                .examples
-                .iter()
-                .enumerate()
-                .map(|(i, e)| QaInput {
-                    question: &e.question,
-                    context: &e.context,
-                    answer: if e.is_impossible {
-                        None
-                    } else {
-                        e.answer_span()
-                    },
-                    line: e.line.unwrap_or(i + 1),
-                })
-                .collect();
+            let inputs = qa_inputs(&data.examples);
             Ok(qa_features(base.tokenizer(), &inputs, options, &data.path)?.features)
         };
         let train_features = featurize(train)?;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use burn::tensor::Device;
-use burnish_data::{QaExample, QaFeatureOptions, QaInput, qa_features};
+use burnish_data::{QaExample, QaFeatureOptions, QaInput, qa_features, qa_inputs};
 use burnish_encoder::BertConfig;
 use burnish_heads::BertForQuestionAnswering;
 use burnish_tokenizer::Tokenizer;
@@ -200,20 +200,7 @@ impl QuestionAnswerer {
     /// [`Error::Data`] for a question that cannot be tokenized, [`Error::Evaluation`] for no
     /// questions.
     pub fn evaluate(&self, examples: &[QaExample]) -> Result<QaEval> {
-        let inputs: Vec<QaInput<'_>> = examples
-            .iter()
-            .enumerate()
-            .map(|(i, e)| QaInput {
-                question: &e.question,
-                context: &e.context,
-                answer: if e.is_impossible {
-                    None
-                } else {
-                    e.answer_span()
-                },
-                line: e.line.unwrap_or(i + 1),
-            })
-            .collect();
+        let inputs = qa_inputs(examples);
         let features = qa_features(&self.tokenizer, &inputs, self.options, Path::new(INPUT))?;
         qa::evaluate(
             &self.model,

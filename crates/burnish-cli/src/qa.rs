@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use burnish::QuestionAnswerer;
 use burnish::burn::module::Module;
 use burnish::data::{
-    QaExample, QaFeatureOptions, QaFeatures, QaInput, SquadDataset, SquadVersion, qa_features,
+    QaExample, QaFeatureOptions, QaFeatures, SquadDataset, SquadVersion, qa_features, qa_inputs,
 };
 use burnish::heads::BertForQuestionAnswering;
 use burnish::tokenizer::Tokenizer;
@@ -96,20 +96,7 @@ fn featurize(
     options: QaFeatureOptions,
     path: &Path,
 ) -> Result<QaFeatures> {
-    let inputs: Vec<QaInput<'_>> = examples
-        .iter()
-        .enumerate()
-        .map(|(i, e)| QaInput {
-            question: &e.question,
-            context: &e.context,
-            answer: if e.is_impossible {
-                None
-            } else {
-                e.answer_span()
-            },
-            line: e.line.unwrap_or(i + 1),
-        })
-        .collect();
+    let inputs = qa_inputs(examples);
     let features = qa_features(tokenizer, &inputs, options, path)?;
     if features.truncated_questions > 0 {
         eprintln!(

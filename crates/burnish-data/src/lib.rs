@@ -73,7 +73,7 @@ pub use reader::{
 };
 pub use rng::{Permutation, Rng};
 pub use split::{stratified_split, train_valid_split};
-pub use squad::{Answer, QaExample, SquadDataset, SquadVersion};
+pub use squad::{Answer, QaExample, SquadDataset, SquadVersion, qa_inputs};
 pub use token_features::{
     IGNORE_INDEX, SubwordLabels, TokenFeature, TokenFeatureOptions, TokenFeatures, WordsInput,
     token_features,

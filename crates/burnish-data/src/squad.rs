@@ -113,6 +113,26 @@ impl QaExample {
     }
 }
 
+/// Each question as [`crate::qa_features`] takes it: labelled with its first answer's byte span
+/// ([`QaExample::answer_span`]; `None` for an impossible question), and named in errors by its
+/// file line, or else by its 1-based position in `examples`.
+pub fn qa_inputs(examples: &[QaExample]) -> Vec<crate::QaInput<'_>> {
+    examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| crate::QaInput {
+            question: &e.question,
+            context: &e.context,
+            answer: if e.is_impossible {
+                None
+            } else {
+                e.answer_span()
+            },
+            line: e.line.unwrap_or(i + 1),
+        })
+        .collect()
+}
+
 /// The questions of one SQuAD file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SquadDataset {

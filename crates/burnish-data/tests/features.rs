@@ -9,8 +9,8 @@
 mod common;
 
 use burnish_data::{
-    IGNORE_INDEX, LabelMap, NerDataset, NerReadOptions, QaFeatureOptions, QaInput, SquadDataset,
-    SubwordLabels, TokenFeatureOptions, WordsInput, qa_features, token_features,
+    IGNORE_INDEX, LabelMap, NerDataset, NerReadOptions, QaFeatureOptions, SquadDataset,
+    SubwordLabels, TokenFeatureOptions, WordsInput, qa_features, qa_inputs, token_features,
 };
 use common::{minilm_tokenizer, shared_data};
 
@@ -160,17 +160,7 @@ fn squad_answers_past_the_first_window_are_labelled_in_a_later_one() {
         return;
     };
     let data = SquadDataset::read(&path).unwrap();
-    let inputs: Vec<QaInput<'_>> = data
-        .examples
-        .iter()
-        .enumerate()
-        .map(|(i, e)| QaInput {
-            question: &e.question,
-            context: &e.context,
-            answer: e.answer_span(),
-            line: i + 1,
-        })
-        .collect();
+    let inputs = qa_inputs(&data.examples);
     let options = QaFeatureOptions::default();
     let out = qa_features(&tokenizer, &inputs, options, &path).unwrap();
     assert!(out.split_examples > 0);
@@ -261,17 +251,7 @@ fn squad_training_windows_match_run_qa_py() {
     )
     .unwrap();
     let data = SquadDataset::read(&path).unwrap().articles_range(0..38);
-    let inputs: Vec<QaInput<'_>> = data
-        .examples
-        .iter()
-        .enumerate()
-        .map(|(i, e)| QaInput {
-            question: &e.question,
-            context: &e.context,
-            answer: e.answer_span(),
-            line: i + 1,
-        })
-        .collect();
+    let inputs = qa_inputs(&data.examples);
     let out = qa_features(&tokenizer, &inputs, QaFeatureOptions::default(), &path).unwrap();
     assert_eq!(out.features.len(), reference.windows, "number of windows");
     let cls = out.features.iter().filter(|f| !f.has_answer()).count();

@@ -6,7 +6,7 @@
 
 mod common;
 
-use burnish_data::{QaFeatureOptions, QaInput, SquadDataset, qa_features};
+use burnish_data::{QaFeatureOptions, SquadDataset, qa_features, qa_inputs};
 use burnish_train::metrics::squad::{SquadGold, squad_v1};
 use burnish_train::tasks::qa::{PostProcess, SpanLogits, best_answers};
 
@@ -32,17 +32,7 @@ fn answers_in_later_windows_are_found() {
     }
     let tokenizer = burnish_tokenizer::Tokenizer::from_dir(&model).unwrap();
     let data = SquadDataset::read(&path).unwrap();
-    let inputs: Vec<QaInput<'_>> = data
-        .examples
-        .iter()
-        .enumerate()
-        .map(|(i, e)| QaInput {
-            question: &e.question,
-            context: &e.context,
-            answer: e.answer_span(),
-            line: i + 1,
-        })
-        .collect();
+    let inputs = qa_inputs(&data.examples);
     let all = qa_features(&tokenizer, &inputs, QaFeatureOptions::default(), &path).unwrap();
 
     // The questions whose first window does not hold the answer but a later one does.
