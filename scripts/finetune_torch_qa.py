@@ -188,9 +188,10 @@ def tokenize(tokenizer, examples, max_length, doc_stride):
     ), pad_on_right
 
 
-def prepare_train_features(tokenizer, examples, max_length, doc_stride):
-    """run_qa.py's prepare_train_features (answers: the first one), without padding."""
-    enc, pad_on_right = tokenize(tokenizer, examples, max_length, doc_stride)
+def prepare_train_features(tokenizer, examples, max_length, doc_stride, encoded=None):
+    """run_qa.py's prepare_train_features (answers: the first one), without padding. `encoded`:
+    what tokenize() already returned for these arguments (else it is computed here)."""
+    enc, pad_on_right = encoded or tokenize(tokenizer, examples, max_length, doc_stride)
     ctx_id = 1 if pad_on_right else 0
     keys = [k for k in MODEL_KEYS if k in enc]
     feats, n_cls = [], 0

@@ -48,8 +48,9 @@ def main() -> int:
     args = p.parse_args()
     tok = AutoTokenizer.from_pretrained(args.model)
     examples, _ = qa.read_squad(args.data, ARTICLES)
-    enc, _ = qa.tokenize(tok, examples, MAX_LENGTH, DOC_STRIDE)
-    feats, n_cls = qa.prepare_train_features(tok, examples, MAX_LENGTH, DOC_STRIDE)
+    encoded = qa.tokenize(tok, examples, MAX_LENGTH, DOC_STRIDE)
+    enc = encoded[0]
+    feats, n_cls = qa.prepare_train_features(tok, examples, MAX_LENGTH, DOC_STRIDE, encoded)
     out = {
         "transformers": transformers.__version__,
         "tokenizers": __import__("tokenizers").__version__,

@@ -67,38 +67,45 @@ fn config(family: ModelFamily) -> BertConfig {
 /// A fresh model of each kind built on `build`, then forked to `ad` and put in training mode,
 /// or (`ad` = `None`) used as built.
 fn check_all(build: &Device, ad: Option<&Device>, how: &str) {
+    let mut models = Vec::new();
     for family in [
         ModelFamily::Bert,
         ModelFamily::Roberta,
         ModelFamily::DistilBert,
     ] {
         let c = config(family);
-        let check = |what: &str, frozen: Vec<String>| {
-            assert!(
-                frozen.is_empty(),
-                "{family:?} {what} ({how}): frozen {frozen:?}"
-            );
-        };
-        check(
-            "pre-training",
-            frozen(&prepare(BertForPreTraining::new(&c, build), ad)),
-        );
-        check(
-            "masked LM",
-            frozen(&prepare(BertForMaskedLM::new(&c, build), ad)),
-        );
-        check(
-            "causal LM",
-            frozen(&prepare(BertLMHeadModel::new(&c, build), ad)),
-        );
-        check(
-            "QA",
-            frozen(&prepare(BertForQuestionAnswering::new(&c, build), ad)),
-        );
+        models.extend([
+            (
+                family,
+                "pre-training",
+                frozen(&prepare(BertForPreTraining::new(&c, build), ad)),
+            ),
+            (
+                family,
+                "masked LM",
+                frozen(&prepare(BertForMaskedLM::new(&c, build), ad)),
+            ),
+            (
+                family,
+                "causal LM",
+                frozen(&prepare(BertLMHeadModel::new(&c, build), ad)),
+            ),
+            (
+                family,
+                "QA",
+                frozen(&prepare(BertForQuestionAnswering::new(&c, build), ad)),
+            ),
+        ]);
     }
     let gpt2 = config(ModelFamily::Gpt2);
-    let frozen = frozen(&prepare(Gpt2LMHeadModel::new(&gpt2, build), ad));
-    assert!(frozen.is_empty(), "GPT-2 ({how}): frozen {frozen:?}");
+    let lm = frozen(&prepare(Gpt2LMHeadModel::new(&gpt2, build), ad));
+    models.push((ModelFamily::Gpt2, "LM", lm));
+    for (family, what, frozen) in models {
+        assert!(
+            frozen.is_empty(),
+            "{family:?} {what} ({how}): frozen {frozen:?}"
+        );
+    }
 }
 
 #[test]
