@@ -4,6 +4,7 @@ Times what burnish_train::bench times, on the same shapes and the same synthetic
   infer  BertForSequenceClassification forward in eval mode under torch.inference_mode()
   train  forward + loss + backward + clip_grad_norm_(1.0) + AdamW step (lr 2e-5, eps 1e-8,
          weight decay 0.01 except biases and LayerNorm), dropout 0.1 on, as the HF Trainer does
+  train-ckpt  train with gradient_checkpointing_enable() (each BertLayer recomputed in backward)
   mlm    the same step for BertForMaskedLM with labels (decoder on every position, as
          transformers computes it); every 7th inner position masked, as
          burnish_train::bench::synthetic_mlm_batch does
@@ -60,7 +61,7 @@ def synthetic_batch(batch, seq, vocab, seed):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", choices=sorted(SHAPES), required=True)
-    ap.add_argument("--mode", choices=["infer", "train", "mlm"], required=True)
+    ap.add_argument("--mode", choices=["infer", "train", "train-ckpt", "mlm"], required=True)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--warmup", type=int, default=2)
@@ -100,6 +101,10 @@ def main():
             return out[0, 0].item()
     else:
         model.train()
+        if args.mode == "train-ckpt":
+            # transformers' layer-wise checkpointing: each BertLayer is recomputed in backward.
+            model.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs={"use_reentrant": False})
         no_decay = ("bias", "LayerNorm.weight")
         groups = [
             {"params": [p for n, p in model.named_parameters()

@@ -84,6 +84,33 @@ impl BackendKind {
         Ok(self.device_unchecked())
     }
 
+    /// The device numbered `index` of this backend, for data-parallel training over several
+    /// (`--devices 0,1`): the CUDA device `index` (`cuda`, `tch-cuda`), the `index`-th discrete
+    /// GPU (`wgpu`). The CPU backends (`flex`, `tch`) have one device, which every index names.
+    ///
+    /// # Errors
+    /// [`BackendError::NotCompiled`] naming the cargo feature to enable.
+    #[allow(unreachable_code, deprecated)]
+    pub fn device_at(self, index: usize) -> Result<Device, BackendError> {
+        let device = self.device()?;
+        Ok(match self {
+            BackendKind::Flex | BackendKind::Tch => device,
+            #[cfg(feature = "tch")]
+            BackendKind::TchCuda => Device::libtorch_cuda(index),
+            #[cfg(feature = "wgpu")]
+            BackendKind::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(index)),
+            #[cfg(feature = "cuda")]
+            BackendKind::Cuda => Device::cuda(index),
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("checked by device()"),
+        })
+    }
+
+    /// Whether this backend runs on the CPU, where every device index names the same device.
+    pub fn is_cpu(self) -> bool {
+        matches!(self, BackendKind::Flex | BackendKind::Tch)
+    }
+
     #[allow(unreachable_code, deprecated)]
     fn device_unchecked(self) -> Device {
         match self {
@@ -129,12 +156,33 @@ pub fn device(name: &str) -> Result<Device, BackendError> {
     name.parse::<BackendKind>()?.device()
 }
 
+/// The devices of a data-parallel run on the backend named `name`: one per index (see
+/// [`BackendKind::device_at`]), or the backend's one default device when `indices` is empty.
+///
+/// # Errors
+/// As [`device`]; [`BackendError::DuplicateDevice`] for an index given twice.
+pub fn devices(name: &str, indices: &[usize]) -> Result<Vec<Device>, BackendError> {
+    let kind = name.parse::<BackendKind>()?;
+    if indices.is_empty() {
+        return Ok(vec![kind.device()?]);
+    }
+    for (i, index) in indices.iter().enumerate() {
+        if indices[..i].contains(index) {
+            return Err(BackendError::DuplicateDevice(*index));
+        }
+    }
+    indices.iter().map(|&i| kind.device_at(i)).collect()
+}
+
 /// Why a backend cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     /// The name is not a backend.
     #[error("unknown backend `{0}` (expected one of: flex, tch, tch-cuda, wgpu, cuda)")]
     Unknown(String),
+    /// A device index listed twice in `--devices`.
+    #[error("device {0} is listed twice in --devices")]
+    DuplicateDevice(usize),
     /// The backend exists but this binary was built without it.
     #[error(
         "backend `{backend}` is not compiled into this build; rebuild with `--features {}` \
@@ -177,5 +225,26 @@ mod tests {
         }
         #[cfg(feature = "flex")]
         assert!(device("flex").is_ok());
+    }
+
+    #[test]
+    fn device_lists_for_data_parallel_runs() {
+        let kind = BackendKind::compiled()[0];
+        assert_eq!(devices(kind.name(), &[]).unwrap().len(), 1);
+        assert!(matches!(
+            devices(kind.name(), &[0, 1, 0]),
+            Err(BackendError::DuplicateDevice(0))
+        ));
+        assert!(matches!(
+            devices("tpu", &[0]),
+            Err(BackendError::Unknown(_))
+        ));
+        #[cfg(feature = "flex")]
+        {
+            // The CPU has one device: every index names it.
+            let cpu = devices("flex", &[0, 1]).unwrap();
+            assert_eq!(cpu.len(), 2);
+            assert_eq!(cpu[0], cpu[1]);
+        }
     }
 }

@@ -30,7 +30,9 @@ pub struct BenchArgs {
     /// What to time: infer (classifier forward, no autodiff), train (classifier forward,
     /// backward, clipping, AdamW), mlm (a masked-LM step, decoder on the masked positions
     /// only), mlm-full (the same step with the decoder on every position, as `transformers`
-    /// computes it). PyTorch's `mlm` and `mlm-full` are both `BertForMaskedLM` with labels.
+    /// computes it), train-ckpt (train with gradient checkpointing; PyTorch's
+    /// `gradient_checkpointing_enable()`). PyTorch's `mlm` and `mlm-full` are both
+    /// `BertForMaskedLM` with labels.
     #[arg(long, value_delimiter = ',', default_value = "infer,train")]
     modes: Vec<String>,
     /// Rows per batch.
@@ -85,7 +87,7 @@ struct Row {
 }
 
 /// The `--modes` values.
-const MODES: [&str; 4] = ["infer", "train", "mlm", "mlm-full"];
+const MODES: [&str; 5] = ["infer", "train", "train-ckpt", "mlm", "mlm-full"];
 
 /// Runs `burnish bench`.
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -218,8 +220,8 @@ fn run_one(spec: &str, args: &BenchArgs) -> Result<Row> {
                 std::hint::black_box(inference_step(&model, &batch, &device));
             })
         }
-        "train" => {
-            let mut step = TrainStep::new(shape, &device);
+        "train" | "train-ckpt" => {
+            let mut step = TrainStep::with_checkpointing(shape, &device, mode == "train-ckpt");
             measure(args.warmup, args.steps, tokens, || {
                 let loss = step.step(&batch);
                 assert!(

@@ -220,6 +220,16 @@ pub struct FinetuneArgs {
     /// `DataLoader(shuffle=True)` makes; more padding).
     #[arg(long)]
     no_bucketing: bool,
+    /// Recompute activations in the backward pass instead of keeping them (Burn's balanced
+    /// gradient checkpointing): less memory for long sequences, more compute.
+    #[arg(long)]
+    gradient_checkpointing: bool,
+    /// Train data-parallel on these devices of the backend (`--devices 0,1`: CUDA devices 0
+    /// and 1; wgpu: discrete GPUs). `--batch-size` stays the global batch: each device takes
+    /// an equal share of every batch, gradients are summed on the first device, which steps
+    /// the optimizer, evaluates and writes the run.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) devices: Vec<usize>,
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -280,6 +290,9 @@ impl FinetuneArgs {
         }
         if self.no_bucketing {
             cfg.bucketing = false;
+        }
+        if self.gradient_checkpointing {
+            cfg.gradient_checkpointing = true;
         }
         if self.eval_every.is_some() {
             cfg.eval_every = self.eval_every;
@@ -484,20 +497,48 @@ fn stop_flag() -> Arc<AtomicBool> {
 }
 
 /// A trainer for `cfg` writing to `out`, stopped cleanly by the first Ctrl-C.
+/// With more than one of `device_indices` (`--devices`), it trains data-parallel on those
+/// devices of `backend`.
 pub(crate) fn make_trainer(
     cfg: &TrainConfig,
     out: &Path,
-    device: &burnish::burn::tensor::Device,
+    backend: &str,
+    device_indices: &[usize],
     quiet: bool,
     resuming: bool,
 ) -> Result<Trainer> {
-    let trainer = Trainer::new(cfg.clone(), out, device)?
+    let devices = burnish::backend::devices(backend, device_indices)?;
+    if devices.len() > 1 {
+        let cpu = backend
+            .parse::<burnish::backend::BackendKind>()
+            .is_ok_and(|b| b.is_cpu());
+        eprintln!(
+            "data-parallel over {} devices{}",
+            devices.len(),
+            if cpu {
+                " (a CPU backend has one device: the replicas take turns on it, which checks \
+                 the arithmetic but is no faster)"
+            } else {
+                ""
+            }
+        );
+    }
+    let trainer = Trainer::new(cfg.clone(), out, &devices[0])?
+        .with_devices(&devices)?
         .with_progress(!quiet)
         .with_stop_flag(stop_flag());
     if resuming {
         eprintln!("resuming the unfinished run in {}", out.display());
     }
     Ok(trainer)
+}
+
+/// The device a run loads its model on: the first of `--devices` (else the backend's default).
+pub(crate) fn primary_device(
+    backend: &str,
+    device_indices: &[usize],
+) -> Result<burnish::burn::tensor::Device> {
+    Ok(burnish::backend::devices(backend, device_indices)?.swap_remove(0))
 }
 
 /// Exits with status 130 after an interrupt (the checkpoint is saved).
@@ -582,7 +623,7 @@ pub(crate) fn run_metrics<M>(
 fn run_classification(args: FinetuneArgs) -> Result<()> {
     let started = Instant::now();
     let cfg = args.train_config()?;
-    let device = burnish::backend::device(&args.backend)?;
+    let device = primary_device(&args.backend, &args.devices)?;
     let resuming = prepare_out_dir(&args.out, args.overwrite)?;
 
     let tokenizer = Tokenizer::from_dir(&args.model)?;
@@ -800,7 +841,14 @@ where
         pad_id,
     )?;
 
-    let trainer = make_trainer(cfg, &args.out, device, args.quiet, resuming)?;
+    let trainer = make_trainer(
+        cfg,
+        &args.out,
+        &args.backend,
+        &args.devices,
+        args.quiet,
+        resuming,
+    )?;
     eprintln!(
         "fine-tuning {} on {} examples ({} validation), {} labels, backend {}",
         args.model.display(),

@@ -18,7 +18,7 @@ use burnish::{TokenClassifier, TokenInput};
 
 use crate::evaluate::{EvaluateArgs, PredictArgs, output_writer};
 use crate::finetune::{
-    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, make_trainer, prepare_out_dir,
+    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, make_trainer, prepare_out_dir, primary_device,
     print_summary, run_metrics,
 };
 use crate::run_dir::{self, NerInfo, RunInfo};
@@ -137,7 +137,7 @@ fn print_report(report: &EntityReport) {
 pub fn finetune(args: &FinetuneArgs) -> Result<()> {
     let started = Instant::now();
     let cfg = args.train_config()?;
-    let device = burnish::backend::device(&args.backend)?;
+    let device = primary_device(&args.backend, &args.devices)?;
     let resuming = prepare_out_dir(&args.out, args.overwrite)?;
     let tokenizer = Tokenizer::from_dir(&args.model)?;
     let read_opts = read_options(args.tag_scheme.as_deref(), args.skip_bad_rows)?;
@@ -202,7 +202,14 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         cfg.seed,
         pad_id,
     )?;
-    let trainer = make_trainer(&cfg, &args.out, &device, args.quiet, resuming)?;
+    let trainer = make_trainer(
+        &cfg,
+        &args.out,
+        &args.backend,
+        &args.devices,
+        args.quiet,
+        resuming,
+    )?;
     eprintln!(
         "fine-tuning {} for NER on {} sentences ({} validation), {} tags ({} scheme in the file), \
          backend {}",

@@ -24,7 +24,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::finetune::{
-    exit_if_interrupted, make_trainer, prepare_out_dir_keeping, print_summary, run_metrics,
+    exit_if_interrupted, make_trainer, primary_device, prepare_out_dir_keeping, print_summary, run_metrics,
 };
 use crate::run_dir;
 
@@ -128,6 +128,14 @@ pub struct PretrainArgs {
     /// Backend: flex, tch, tch-cuda, wgpu or cuda.
     #[arg(long, default_value = "flex")]
     backend: String,
+    /// Recompute activations in the backward pass instead of keeping them (Burn's balanced
+    /// gradient checkpointing): less memory for long sequences, more compute.
+    #[arg(long)]
+    gradient_checkpointing: bool,
+    /// Train data-parallel on these devices of the backend (`--devices 0,1`: CUDA devices 0
+    /// and 1); `--batch-size` is the global batch.
+    #[arg(long, value_delimiter = ',')]
+    devices: Vec<usize>,
     /// Only evaluate the `--model` checkpoint on the held-out part of the corpus (the same
     /// split and masks a training run with these flags evaluates on): writes `metrics.json`
     /// (held-out loss, perplexity, accuracy, the unigram baseline) and trains and saves nothing.
@@ -168,6 +176,7 @@ impl PretrainArgs {
             max_length: self.max_length,
             bucketing: false,
             max_steps: self.max_steps,
+            gradient_checkpointing: self.gradient_checkpointing,
             ..TrainConfig::default()
         }
     }
@@ -564,7 +573,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
     if args.eval_only && args.model.is_none() {
         bail!("--eval-only evaluates a checkpoint: give it with --model");
     }
-    let device = burnish::backend::device(&args.backend)?;
+    let device = primary_device(&args.backend, &args.devices)?;
     let resuming = prepare_out_dir_keeping(&args.out, args.overwrite, &OWN_FILES)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -717,7 +726,14 @@ fn train<M: PretrainHead>(
         cfg.seed,
         pad_id,
     )?;
-    let trainer = make_trainer(&cfg, &args.out, device, args.quiet, resuming)?;
+    let trainer = make_trainer(
+        &cfg,
+        &args.out,
+        &args.backend,
+        &args.devices,
+        args.quiet,
+        resuming,
+    )?;
     eprintln!(
         "pre-training ({}) on {} sequences of up to {} tokens ({} held out), {} parameters in \
          {} layers, backend {}",

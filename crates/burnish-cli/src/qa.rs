@@ -18,7 +18,7 @@ use burnish::train::tasks::qa::{self, PostProcess, QaBatches};
 
 use crate::evaluate::{EvaluateArgs, PredictArgs, output_writer};
 use crate::finetune::{
-    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, make_trainer, prepare_out_dir,
+    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, make_trainer, prepare_out_dir, primary_device,
     print_summary, run_metrics,
 };
 use crate::run_dir::{self, QaInfo, RunInfo};
@@ -138,7 +138,7 @@ fn split_articles(data: &SquadDataset) -> Result<(SquadDataset, SquadDataset)> {
 pub fn finetune(args: &FinetuneArgs) -> Result<()> {
     let started = Instant::now();
     let cfg = args.train_config()?;
-    let device = burnish::backend::device(&args.backend)?;
+    let device = primary_device(&args.backend, &args.devices)?;
     let resuming = prepare_out_dir(&args.out, args.overwrite)?;
     let tokenizer = Tokenizer::from_dir(&args.model)?;
 
@@ -214,7 +214,14 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         cfg.seed,
         pad_id,
     )?;
-    let trainer = make_trainer(&cfg, &args.out, &device, args.quiet, resuming)?;
+    let trainer = make_trainer(
+        &cfg,
+        &args.out,
+        &args.backend,
+        &args.devices,
+        args.quiet,
+        resuming,
+    )?;
     eprintln!(
         "fine-tuning {} for QA on {} questions ({} windows; {} validation questions), SQuAD {}, \
          backend {}",

@@ -18,7 +18,7 @@ use burnish_heads::{BertForMaskedLM, BertForSequenceClassification, MaskedTarget
 
 use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
 use crate::tasks::classification::batch_input;
-use crate::trainer::FineTune;
+use crate::trainer::{FineTune, fork_for_training};
 
 /// A model size to measure, by the shape of a well-known checkpoint (weights are random: speed
 /// does not depend on their values).
@@ -188,13 +188,24 @@ impl TrainStep {
     /// counterpart, dropout as configured (0.1), AdamW (weight decay 0.01), clipping at 1.0,
     /// learning rate 2e-5.
     pub fn new(shape: ModelShape, device: &Device) -> Self {
+        Self::with_checkpointing(shape, device, false)
+    }
+
+    /// [`TrainStep::new`], with Burn's balanced gradient checkpointing on the autodiff device
+    /// when `checkpointing` is set (what `TrainConfig::gradient_checkpointing` does).
+    pub fn with_checkpointing(shape: ModelShape, device: &Device, checkpointing: bool) -> Self {
         // Built on the plain device and forked, as the trainer does: parameters initialised on
         // an autodiff device would carry their initialisation's graph.
         let config = shape.config();
         let model =
             BertForSequenceClassification::new(&config, 2, ProblemType::SingleLabel, device);
         let device = device.clone().autodiff();
-        let model = model.fork(&device).train();
+        let device = if checkpointing {
+            device.gradient_checkpointing()
+        } else {
+            device
+        };
+        let model = fork_for_training(model, &device);
         let optim = AdamW::new(AdamWConfig {
             num_layers: config.num_hidden_layers,
             ..AdamWConfig::default()
@@ -277,7 +288,7 @@ impl MlmStep {
         let model = BertForMaskedLM::new(&config, device);
         let device = device.clone().autodiff();
         Self {
-            model: Some(model.fork(&device).train()),
+            model: Some(fork_for_training(model, &device)),
             optim: AdamW::new(AdamWConfig {
                 num_layers: config.num_hidden_layers,
                 ..AdamWConfig::default()

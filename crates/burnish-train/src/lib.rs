@@ -24,4 +24,5 @@ pub use config::TrainConfig;
 pub use error::{Result, TrainError};
 pub use trainer::{
     BatchSource, EvalRecord, FineTune, FitResult, Metrics, Outcome, Trainer, TrainerState,
+    fork_for_training, shard_rows,
 };

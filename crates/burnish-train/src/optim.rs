@@ -197,6 +197,7 @@ impl ModuleMapper for Updater<'_> {
             return Param::from_mapped_value(id, tensor, mapper);
         }
         let require_grad = tensor.is_require_grad();
+        let checkpointing = tensor.gradient_checkpointing_strategy();
         let shape = tensor.shape();
         let numel = shape.num_elements();
         let p = tensor.inner().reshape([numel]);
@@ -225,6 +226,11 @@ impl ModuleMapper for Updater<'_> {
         let updated = decayed - (m.clone() / denom) * (lr / bias1);
         self.optim.state.insert(path, (m, v));
         let mut tensor = Tensor::from_inner(updated.reshape(shape));
+        // `from_inner` lifts with the default checkpointing strategy; the parameter must keep
+        // its device's, or the next forward mixes two strategies and autodiff refuses.
+        if let Some(strategy) = checkpointing {
+            tensor = tensor.with_gradient_checkpointing_strategy(strategy);
+        }
         if require_grad {
             tensor = tensor.require_grad();
         }

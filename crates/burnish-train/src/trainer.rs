@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param};
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::store::ModuleSnapshot;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, GradientCheckpointingStrategy, Tensor};
 use burnish_encoder::config::write_atomic;
 use burnish_encoder::weights::{Checkpoint, LoadSpec, NameMap, load_checkpoint, save_safetensors};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -72,6 +72,14 @@ pub trait BatchSource {
 pub trait FineTune<B>: Module + ModuleSnapshot + Clone {
     /// The mean loss of a batch. `self` lives on an autodiff device.
     fn loss(&self, batch: &B, device: &Device) -> Tensor<1>;
+    /// How many terms the mean loss of `batch` averages (rows, labelled tokens, masked tokens),
+    /// or `None` when the loss is not one mean (MLM + NSP). Data-parallel replicas weight their
+    /// losses by it so that their gradients sum to the whole batch's; with `None` they are
+    /// weighted by rows, as PyTorch's DDP weights equal shards equally.
+    fn loss_terms(&self, batch: &B) -> Option<usize> {
+        let _ = batch;
+        None
+    }
     /// Turns gradient tracking of the pre-trained encoder off (frozen) or on.
     fn set_encoder_trainable(self, trainable: bool) -> Self;
     /// Path prefix of the encoder's parameters (`"bert."`).
@@ -193,13 +201,15 @@ pub struct Trainer {
     config: TrainConfig,
     out_dir: PathBuf,
     device: Device,
+    /// Data-parallel replicas' devices (autodiff): `devices[0] == device`.
+    devices: Vec<Device>,
     stop: Arc<AtomicBool>,
     progress: bool,
 }
 
 impl Trainer {
     /// A trainer writing into `out_dir` (created if needed), on `device` (autodiff is enabled
-    /// on it).
+    /// on it, with gradient checkpointing when the configuration asks for it).
     ///
     /// # Errors
     /// [`TrainError::Config`] for an unusable configuration.
@@ -207,10 +217,17 @@ impl Trainer {
         config
             .validate()
             .map_err(|(field, reason)| TrainError::Config { field, reason })?;
+        let autodiff = device.clone().autodiff();
+        let device = if config.gradient_checkpointing {
+            autodiff.gradient_checkpointing()
+        } else {
+            autodiff
+        };
         Ok(Self {
             config,
             out_dir: out_dir.into(),
-            device: device.clone().autodiff(),
+            devices: vec![device.clone()],
+            device,
             stop: Arc::new(AtomicBool::new(false)),
             progress: true,
         })
@@ -234,9 +251,55 @@ impl Trainer {
         self
     }
 
-    /// The autodiff device the trainer runs on.
+    /// Trains data-parallel on `devices` (the first one also holds the model the optimizer
+    /// updates, evaluates and checkpoints; it replaces the device given to [`Trainer::new`]).
+    ///
+    /// Every micro-batch is split by [`shard_rows`]: replica `r` of `N` takes rows `r, r + N,
+    /// ...`. Each replica runs forward and backward on its rows with its loss weighted by its
+    /// share of the rows, the gradients are summed on the first device, one AdamW step is
+    /// taken there, and the replicas are refreshed from the updated model. For a loss that is
+    /// a mean over rows (classification, QA) the summed gradient is the whole batch's, so the
+    /// run matches a single-device run to float rounding when dropout is off (with dropout
+    /// on, each replica draws its own masks). For losses averaged over tokens (NER, MLM) each
+    /// replica's mean is weighted by rows, as PyTorch's DDP averages per-replica means.
+    ///
+    /// Replicas on distinct devices run in parallel, one thread each; replicas that share a
+    /// device (several CPU "devices") run one after another, which only checks the arithmetic.
+    ///
+    /// # Errors
+    /// [`TrainError::Config`] when `devices` is empty.
+    pub fn with_devices(mut self, devices: &[Device]) -> Result<Self> {
+        if devices.is_empty() {
+            return Err(TrainError::Config {
+                field: "devices",
+                reason: "at least one device is needed".into(),
+            });
+        }
+        let checkpointing = self.config.gradient_checkpointing;
+        self.devices = devices
+            .iter()
+            .map(|d| {
+                let d = d.clone().autodiff();
+                if checkpointing {
+                    d.gradient_checkpointing()
+                } else {
+                    d
+                }
+            })
+            .collect();
+        self.device = self.devices[0].clone();
+        Ok(self)
+    }
+
+    /// The autodiff device the trainer runs on (the first of [`Trainer::devices`]).
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The autodiff devices of the data-parallel replicas (one unless
+    /// [`Trainer::with_devices`] gave more).
+    pub fn devices(&self) -> &[Device] {
+        &self.devices
     }
 
     /// The run's configuration.
@@ -267,6 +330,7 @@ impl Trainer {
     where
         M: FineTune<B>,
         S: BatchSource<Batch = B>,
+        B: Send,
     {
         let cfg = &self.config;
         let device = &self.device;
@@ -274,7 +338,7 @@ impl Trainer {
             path: self.out_dir.clone(),
             source,
         })?;
-        let mut model = model.fork(device).train();
+        let mut model = fork_for_training(model, device);
         let batches_per_epoch = data.num_batches(0);
         if batches_per_epoch == 0 {
             return Err(TrainError::EmptyData);
@@ -314,6 +378,9 @@ impl Trainer {
         let mut optim = AdamW::new(AdamWConfig::default());
         let mut window_loss = 0.0;
         let mut window_steps = 0usize;
+        // The other devices' copies of `model`, made before the first micro-batch after each
+        // optimizer step (empty: stale, or a single device).
+        let mut replicas: Vec<M> = Vec::new();
 
         'epochs: for epoch in state.epoch..cfg.epochs {
             let stage = usize::from(epoch >= cfg.freeze_encoder_epochs);
@@ -324,6 +391,7 @@ impl Trainer {
             };
             if current_stage != Some(stage) {
                 model = model.set_encoder_trainable(stage == 1);
+                replicas.clear();
                 optim = AdamW::new(AdamWConfig {
                     beta1: cfg.beta1,
                     beta2: cfg.beta2,
@@ -370,19 +438,28 @@ impl Trainer {
                 if max_reached(&state) {
                     break;
                 }
-                device.seed(mix_seed(cfg.seed, epoch as u64, bi as u64));
-                let batch = data.try_collate(&indices).map_err(TrainError::Data)?;
-                let tokens = data.real_tokens(&batch);
-                let loss = model.loss(&batch, device);
-                let loss_value = loss.clone().into_scalar::<f64>();
+                let micro_seed = mix_seed(cfg.seed, epoch as u64, bi as u64);
+                let (loss_value, tokens) = if self.devices.len() == 1 {
+                    device.seed(micro_seed);
+                    let batch = data.try_collate(&indices).map_err(TrainError::Data)?;
+                    let tokens = data.real_tokens(&batch);
+                    let weight = 1.0 / cfg.grad_accum_steps as f64;
+                    let (loss_value, grads) = replica_grads(&model, &batch, device, weight);
+                    if let Some(grads) = grads {
+                        accumulator.accumulate(&model, grads);
+                    }
+                    (loss_value, tokens)
+                } else {
+                    self.data_parallel_micro_batch(
+                        &model,
+                        &mut replicas,
+                        data,
+                        &indices,
+                        micro_seed,
+                        &mut accumulator,
+                    )?
+                };
                 if loss_value.is_finite() {
-                    let scaled = if cfg.grad_accum_steps > 1 {
-                        loss / cfg.grad_accum_steps as f64
-                    } else {
-                        loss
-                    };
-                    let grads = GradientsParams::from_grads(scaled.backward(), &model);
-                    accumulator.accumulate(&model, grads);
                     window_loss += loss_value;
                     window_steps += 1;
                 } else {
@@ -436,6 +513,7 @@ impl Trainer {
                     .and_then(|max| norm.map(|n| clip_scale(n, max)));
                 let lr = schedule.lr(state.stage_step);
                 model = optim.step(model, grads, lr, scale);
+                replicas.clear();
                 state.stage_step += 1;
                 state.global_step += 1;
                 state.optimizer_step = optim.step;
@@ -604,6 +682,131 @@ impl Trainer {
             load_weights(&mut model, &path)?;
         }
         Ok(model)
+    }
+
+    /// One micro-batch split over the data-parallel replicas (see [`Trainer::with_devices`]):
+    /// adds every replica's weighted gradients, on the first device, to `accumulator`.
+    /// Returns the batch's loss (the row-weighted mean of the replicas' losses; not finite
+    /// when any replica's is not, and then nothing is accumulated) and its real tokens.
+    fn data_parallel_micro_batch<B, M, S>(
+        &self,
+        model: &M,
+        replicas: &mut Vec<M>,
+        data: &S,
+        indices: &[usize],
+        micro_seed: u64,
+        accumulator: &mut GradientsAccumulator<M>,
+    ) -> Result<(f64, usize)>
+    where
+        M: FineTune<B>,
+        S: BatchSource<Batch = B>,
+        B: Send,
+    {
+        let shards = shard_rows(indices, self.devices.len());
+        let batches = shards
+            .iter()
+            .map(|rows| data.try_collate(rows))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(TrainError::Data)?;
+        let tokens = batches.iter().map(|b| data.real_tokens(b)).sum();
+        let accum = self.config.grad_accum_steps as f64;
+        // Each replica's share of the batch's loss terms (else of its rows).
+        let terms: Option<Vec<usize>> = batches.iter().map(|b| model.loss_terms(b)).collect();
+        let shares: Vec<usize> = match terms {
+            Some(t) if t.iter().sum::<usize>() > 0 => t,
+            _ => shards.iter().map(Vec::len).collect(),
+        };
+        let total = shares.iter().sum::<usize>() as f64;
+        let weights: Vec<f64> = shares
+            .iter()
+            .map(|&n| n as f64 / total / accum)
+            .collect();
+        let seeds: Vec<u64> = (0..shards.len())
+            .map(|r| match r {
+                0 => micro_seed,
+                r => mix_seed(micro_seed, r as u64, 0),
+            })
+            .collect();
+        let parallel = self
+            .devices
+            .iter()
+            .enumerate()
+            .all(|(i, d)| !self.devices[..i].contains(d));
+        let results: Vec<(f64, Option<GradientsParams>)> = if parallel {
+            if replicas.is_empty() {
+                *replicas = self.devices[1..]
+                    .iter()
+                    .map(|d| fork_for_training(model.clone(), d))
+                    .collect();
+            }
+            let taken = std::mem::take(replicas);
+            let mut batches = batches.into_iter();
+            let first = batches.next();
+            let (first_result, others) = std::thread::scope(|scope| {
+                let handles: Vec<_> = taken
+                    .into_iter()
+                    .zip(batches)
+                    .enumerate()
+                    .map(|(k, (replica, batch))| {
+                        let r = k + 1;
+                        let (device, weight, seed) = (&self.devices[r], weights[r], seeds[r]);
+                        scope.spawn(move || {
+                            device.seed(seed);
+                            let result = replica_grads(&replica, &batch, device, weight);
+                            (replica, result)
+                        })
+                    })
+                    .collect();
+                let first_result = first.map(|batch| {
+                    self.device.seed(seeds[0]);
+                    replica_grads(model, &batch, &self.device, weights[0])
+                });
+                let others: Vec<_> = handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect();
+                (first_result, others)
+            });
+            let mut results: Vec<_> = first_result.into_iter().collect();
+            for (replica, result) in others {
+                replicas.push(replica);
+                results.push(result);
+            }
+            if replicas.len() + 1 < self.devices.len() {
+                // A batch smaller than the replica count left some replicas idle this time.
+                replicas.clear();
+            }
+            results
+        } else {
+            batches
+                .iter()
+                .zip(&weights)
+                .zip(&seeds)
+                .map(|((batch, &weight), &seed)| {
+                    self.device.seed(seed);
+                    replica_grads(model, batch, &self.device, weight)
+                })
+                .collect()
+        };
+        let loss = results
+            .iter()
+            .zip(&weights)
+            .map(|((l, _), w)| l * w * accum)
+            .sum::<f64>();
+        if results.iter().any(|(_, g)| g.is_none()) {
+            let bad = results
+                .iter()
+                .map(|(l, _)| *l)
+                .find(|l| !l.is_finite())
+                .unwrap_or(f64::NAN);
+            return Ok((bad, tokens));
+        }
+        for (_, grads) in results {
+            if let Some(grads) = grads {
+                accumulator.accumulate(model, grads.to_device(&self.device, model));
+            }
+        }
+        Ok((loss, tokens))
     }
 
     fn write_checkpoint<M: Module + ModuleSnapshot>(
@@ -818,6 +1021,69 @@ pub fn load_weights<M: Module + ModuleSnapshot>(model: &mut M, path: &Path) -> R
     Ok(())
 }
 
+/// `model` forked onto the autodiff `device`, in training mode, with every parameter under the
+/// device's gradient-checkpointing strategy. `fork` keeps each tensor's own strategy (none for
+/// a model built on a plain device), and autodiff refuses an operation whose operands carry
+/// two strategies, so a model trained with checkpointing needs its parameters moved over.
+pub fn fork_for_training<M: Module>(model: M, device: &Device) -> M {
+    let model = model.fork(device).train();
+    match device.gradient_checkpointing_strategy() {
+        Some(strategy) if strategy != GradientCheckpointingStrategy::default() => {
+            model.map(&mut SetCheckpointing(strategy))
+        }
+        _ => model,
+    }
+}
+
+/// Puts every autodiff float parameter under one gradient-checkpointing strategy.
+struct SetCheckpointing(GradientCheckpointingStrategy);
+
+impl ModuleMapper for SetCheckpointing {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        let tensor = if tensor.is_autodiff() {
+            tensor.with_gradient_checkpointing_strategy(self.0)
+        } else {
+            tensor
+        };
+        Param::from_mapped_value(id, tensor, mapper)
+    }
+}
+
+/// The rows each of `replicas` data-parallel replicas takes from a batch of `indices`:
+/// replica `r` gets positions `r, r + replicas, ...`, so every replica gets the same number of
+/// rows, give or take one, and the shards together are the batch. Empty shards (a batch
+/// smaller than the replica count) are left out.
+pub fn shard_rows(indices: &[usize], replicas: usize) -> Vec<Vec<usize>> {
+    let n = replicas.max(1);
+    (0..n)
+        .map(|r| indices.iter().skip(r).step_by(n).copied().collect::<Vec<_>>())
+        .filter(|rows| !rows.is_empty())
+        .collect()
+}
+
+/// One replica's forward and backward on `batch`: its loss, and its gradients for a loss
+/// scaled by `weight`, unless the loss is not finite (no backward pass then: its gradients
+/// could only be garbage).
+fn replica_grads<B, M: FineTune<B>>(
+    model: &M,
+    batch: &B,
+    device: &Device,
+    weight: f64,
+) -> (f64, Option<GradientsParams>) {
+    if weight == 0.0 {
+        // A shard with no loss terms (every answer outside its windows): nothing to learn.
+        return (0.0, Some(GradientsParams::new()));
+    }
+    let loss = model.loss(batch, device);
+    let value = loss.clone().into_scalar::<f64>();
+    if !value.is_finite() {
+        return (value, None);
+    }
+    let scaled = if weight == 1.0 { loss } else { loss * weight };
+    (value, Some(GradientsParams::from_grads(scaled.backward(), model)))
+}
+
 /// A 64-bit seed from the run seed and a position (SplitMix64 finaliser).
 pub fn mix_seed(seed: u64, epoch: u64, batch: u64) -> u64 {
     let mut z = seed
@@ -867,4 +1133,23 @@ fn write_tensors(path: &Path, tensors: &[(String, burn::tensor::TensorData)]) ->
     let bytes = safetensors::tensor::serialize(views, None).map_err(|e| ser(e.to_string()))?;
     write_atomic(path, &bytes)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_interleave_rows_and_cover_the_batch() {
+        let batch = [10, 11, 12, 13, 14, 15, 16];
+        assert_eq!(
+            shard_rows(&batch, 3),
+            vec![vec![10, 13, 16], vec![11, 14], vec![12, 15]]
+        );
+        assert_eq!(shard_rows(&batch, 1), vec![batch.to_vec()]);
+        // More replicas than rows: the idle ones get no shard.
+        assert_eq!(shard_rows(&[4, 5], 4), vec![vec![4], vec![5]]);
+        // Zero replicas means one.
+        assert_eq!(shard_rows(&[1, 2], 0), vec![vec![1, 2]]);
+    }
 }

@@ -131,6 +131,10 @@ impl FineTune<Batch> for BertForSequenceClassification {
         BertForSequenceClassification::loss(self, logits, targets)
     }
 
+    fn loss_terms(&self, batch: &Batch) -> Option<usize> {
+        Some(batch.labels.len())
+    }
+
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {
         self.bert = if trainable {
             self.bert.unfreeze()
@@ -150,6 +154,10 @@ impl FineTune<Batch> for Gpt2ForSequenceClassification {
         let logits = self.forward(batch_input(batch, device));
         let targets = batch_targets(&batch.labels, self.problem_type, self.num_labels, device);
         Gpt2ForSequenceClassification::loss(self, logits, targets)
+    }
+
+    fn loss_terms(&self, batch: &Batch) -> Option<usize> {
+        Some(batch.labels.len())
     }
 
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {

@@ -136,6 +136,10 @@ impl FineTune<TokenBatch> for BertForTokenClassification {
         BertForTokenClassification::loss(self, logits, label_tensor(&batch.labels, device))
     }
 
+    fn loss_terms(&self, batch: &TokenBatch) -> Option<usize> {
+        Some(batch.labels.iter().flatten().filter(|&&l| l != IGNORE_INDEX).count())
+    }
+
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {
         self.bert = if trainable {
             self.bert.unfreeze()

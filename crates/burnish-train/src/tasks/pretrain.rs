@@ -188,6 +188,16 @@ fn masked_targets(batch: &PretrainBatch, device: &Device) -> MaskedTargets {
         .expect("an MLM batch masks at least one token")
 }
 
+/// The next-token predictions a causal-LM loss averages: every labelled token but each row's
+/// first (the model shifts the labels by one).
+fn shifted_terms(batch: &PretrainBatch) -> usize {
+    batch
+        .labels
+        .iter()
+        .map(|row| row.iter().skip(1).filter(|&&l| l != -100).count())
+        .sum()
+}
+
 macro_rules! encoder_hooks {
     () => {
         fn set_encoder_trainable(mut self, trainable: bool) -> Self {
@@ -210,6 +220,11 @@ impl FineTune<PretrainBatch> for BertForMaskedLM {
         let targets = masked_targets(batch, device);
         let logits = self.forward_masked(batch_input(batch, device), targets.positions);
         BertForMaskedLM::loss(self, logits, targets.labels)
+    }
+
+    /// The masked tokens.
+    fn loss_terms(&self, batch: &PretrainBatch) -> Option<usize> {
+        Some(batch.labels.iter().flatten().filter(|&&l| l != -100).count())
     }
 
     encoder_hooks!();
@@ -235,6 +250,10 @@ impl FineTune<PretrainBatch> for BertLMHeadModel {
         BertLMHeadModel::loss(self, logits, int_rows(&batch.labels, device))
     }
 
+    fn loss_terms(&self, batch: &PretrainBatch) -> Option<usize> {
+        Some(shifted_terms(batch))
+    }
+
     encoder_hooks!();
 }
 
@@ -242,6 +261,10 @@ impl FineTune<PretrainBatch> for Gpt2LMHeadModel {
     fn loss(&self, batch: &PretrainBatch, device: &Device) -> Tensor<1> {
         let logits = self.forward(batch_input(batch, device));
         Gpt2LMHeadModel::loss(self, logits, int_rows(&batch.labels, device))
+    }
+
+    fn loss_terms(&self, batch: &PretrainBatch) -> Option<usize> {
+        Some(shifted_terms(batch))
     }
 
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {

@@ -140,6 +140,17 @@ impl FineTune<QaBatch> for BertForQuestionAnswering {
         )
     }
 
+    /// The windows, when every start and end is inside its window (burnish's features point
+    /// an answer outside the window at `[CLS]`). A position at or past the sequence length is
+    /// ignored by the start or the end half of the loss alone, as in `transformers`, so the
+    /// loss is then no single mean: `None`.
+    fn loss_terms(&self, batch: &QaBatch) -> Option<usize> {
+        let seq_len = batch.input_ids.first().map_or(0, Vec::len);
+        let inside = |p: &usize| *p < seq_len;
+        (batch.starts.iter().all(inside) && batch.ends.iter().all(inside))
+            .then_some(batch.starts.len())
+    }
+
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {
         self.bert = if trainable {
             self.bert.unfreeze()
