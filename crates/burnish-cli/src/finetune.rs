@@ -220,10 +220,6 @@ pub struct FinetuneArgs {
     /// `DataLoader(shuffle=True)` makes; more padding).
     #[arg(long)]
     no_bucketing: bool,
-    /// Recompute activations in the backward pass instead of keeping them (Burn's balanced
-    /// gradient checkpointing): less memory for long sequences, more compute.
-    #[arg(long)]
-    gradient_checkpointing: bool,
     /// Train data-parallel on these devices of the backend (`--devices 0,1`: CUDA devices 0
     /// and 1; wgpu: discrete GPUs). `--batch-size` stays the global batch: each device takes
     /// an equal share of every batch, gradients are summed on the first device, which steps
@@ -290,9 +286,6 @@ impl FinetuneArgs {
         }
         if self.no_bucketing {
             cfg.bucketing = false;
-        }
-        if self.gradient_checkpointing {
-            cfg.gradient_checkpointing = true;
         }
         if self.eval_every.is_some() {
             cfg.eval_every = self.eval_every;

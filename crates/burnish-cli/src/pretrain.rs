@@ -128,10 +128,6 @@ pub struct PretrainArgs {
     /// Backend: flex, tch, tch-cuda, wgpu or cuda.
     #[arg(long, default_value = "flex")]
     backend: String,
-    /// Recompute activations in the backward pass instead of keeping them (Burn's balanced
-    /// gradient checkpointing): less memory for long sequences, more compute.
-    #[arg(long)]
-    gradient_checkpointing: bool,
     /// Train data-parallel on these devices of the backend (`--devices 0,1`: CUDA devices 0
     /// and 1); `--batch-size` is the global batch.
     #[arg(long, value_delimiter = ',')]
@@ -176,7 +172,6 @@ impl PretrainArgs {
             max_length: self.max_length,
             bucketing: false,
             max_steps: self.max_steps,
-            gradient_checkpointing: self.gradient_checkpointing,
             ..TrainConfig::default()
         }
     }

@@ -64,11 +64,6 @@ pub struct TrainConfig {
     /// End the run after this many optimizer steps (or at the end of `epochs`, whichever comes
     /// first); the learning-rate schedule spans the shorter of the two.
     pub max_steps: Option<usize>,
-    /// Recompute memory-bound activations (elementwise operations, dropout, activations)
-    /// during the backward pass instead of keeping them, through Burn's balanced gradient
-    /// checkpointing: less peak memory for long sequences, at some extra compute. The weights
-    /// and results do not change.
-    pub gradient_checkpointing: bool,
 }
 
 impl Default for TrainConfig {
@@ -98,7 +93,6 @@ impl Default for TrainConfig {
             log_every: 10,
             max_bad_steps: 5,
             max_steps: None,
-            gradient_checkpointing: false,
         }
     }
 }

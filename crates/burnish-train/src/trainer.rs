@@ -209,7 +209,9 @@ pub struct Trainer {
 
 impl Trainer {
     /// A trainer writing into `out_dir` (created if needed), on `device` (autodiff is enabled
-    /// on it, with gradient checkpointing when the configuration asks for it).
+    /// on it; an autodiff device keeps its gradient-checkpointing strategy, so
+    /// `device.autodiff().gradient_checkpointing()` trains with Burn's balanced checkpointing,
+    /// which docs/benchmarks.md measured to save no memory on burnish's encoder).
     ///
     /// # Errors
     /// [`TrainError::Config`] for an unusable configuration.
@@ -217,12 +219,7 @@ impl Trainer {
         config
             .validate()
             .map_err(|(field, reason)| TrainError::Config { field, reason })?;
-        let autodiff = device.clone().autodiff();
-        let device = if config.gradient_checkpointing {
-            autodiff.gradient_checkpointing()
-        } else {
-            autodiff
-        };
+        let device = device.clone().autodiff();
         Ok(Self {
             config,
             out_dir: out_dir.into(),
@@ -275,18 +272,7 @@ impl Trainer {
                 reason: "at least one device is needed".into(),
             });
         }
-        let checkpointing = self.config.gradient_checkpointing;
-        self.devices = devices
-            .iter()
-            .map(|d| {
-                let d = d.clone().autodiff();
-                if checkpointing {
-                    d.gradient_checkpointing()
-                } else {
-                    d
-                }
-            })
-            .collect();
+        self.devices = devices.iter().map(|d| d.clone().autodiff()).collect();
         self.device = self.devices[0].clone();
         Ok(self)
     }
