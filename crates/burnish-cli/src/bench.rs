@@ -11,7 +11,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use burnish::backend::BackendKind;
 use burnish::train::bench::{
-    MlmStep, ModelShape, TrainStep, inference_model, inference_step, measure, peak_rss_bytes,
+    Checkpointing, MlmStep, ModelShape, TrainStep, inference_model, inference_step, measure, peak_rss_bytes,
     synthetic_batch, synthetic_mlm_batch,
 };
 use clap::Args;
@@ -30,9 +30,10 @@ pub struct BenchArgs {
     /// What to time: infer (classifier forward, no autodiff), train (classifier forward,
     /// backward, clipping, AdamW), mlm (a masked-LM step, decoder on the masked positions
     /// only), mlm-full (the same step with the decoder on every position, as `transformers`
-    /// computes it), train-ckpt (train with gradient checkpointing; PyTorch's
-    /// `gradient_checkpointing_enable()`). PyTorch's `mlm` and `mlm-full` are both
-    /// `BertForMaskedLM` with labels.
+    /// computes it), train-ckpt (train with layer-wise gradient checkpointing; PyTorch's
+    /// `gradient_checkpointing_enable()`), train-burn-ckpt (train with Burn's balanced
+    /// checkpointing; its PyTorch row is train-ckpt's). PyTorch's `mlm` and `mlm-full` are
+    /// both `BertForMaskedLM` with labels.
     #[arg(long, value_delimiter = ',', default_value = "infer,train")]
     modes: Vec<String>,
     /// Rows per batch.
@@ -87,7 +88,14 @@ struct Row {
 }
 
 /// The `--modes` values.
-const MODES: [&str; 5] = ["infer", "train", "train-ckpt", "mlm", "mlm-full"];
+const MODES: [&str; 6] = [
+    "infer",
+    "train",
+    "train-ckpt",
+    "train-burn-ckpt",
+    "mlm",
+    "mlm-full",
+];
 
 /// Runs `burnish bench`.
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -139,10 +147,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let mut torch_rows = std::collections::HashMap::new();
     for &shape in &shapes {
         for mode in &args.modes {
-            let torch_mode = if mode == "mlm-full" {
-                "mlm"
-            } else {
-                mode.as_str()
+            let torch_mode = match mode.as_str() {
+                "mlm-full" => "mlm",
+                "train-burn-ckpt" => "train-ckpt",
+                other => other,
             };
             let cached = torch_rows.get(&(shape.name(), torch_mode)).cloned();
             let torch = if args.no_torch {
@@ -220,8 +228,13 @@ fn run_one(spec: &str, args: &BenchArgs) -> Result<Row> {
                 std::hint::black_box(inference_step(&model, &batch, &device));
             })
         }
-        "train" | "train-ckpt" => {
-            let mut step = TrainStep::with_checkpointing(shape, &device, mode == "train-ckpt");
+        "train" | "train-ckpt" | "train-burn-ckpt" => {
+            let checkpointing = match mode {
+                "train-ckpt" => Checkpointing::Layers,
+                "train-burn-ckpt" => Checkpointing::BurnBalanced,
+                _ => Checkpointing::Off,
+            };
+            let mut step = TrainStep::with_checkpointing(shape, &device, checkpointing);
             measure(args.warmup, args.steps, tokens, || {
                 let loss = step.step(&batch);
                 assert!(

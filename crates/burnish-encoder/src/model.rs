@@ -567,6 +567,16 @@ impl BertModel {
         self.forward_with_bias(input.input_ids, input.token_type_ids, bias)
     }
 
+    /// The last hidden state alone, `[B, S, H]` from `[B, S]` inputs (no pooler).
+    ///
+    /// # Panics
+    /// As [`Self::forward`].
+    pub fn encode(&self, input: BertInput) -> Tensor<3> {
+        let bias = attention_bias(input.attention_mask, self.encoder_heads());
+        let embedded = self.embeddings.forward(input.input_ids, input.token_type_ids);
+        self.encoder.forward(embedded, bias)
+    }
+
     /// Runs the encoder as a decoder, as `transformers` does for a config with
     /// `is_decoder: true` (`BertLMHeadModel`): position `i` attends to the positions `j <= i`
     /// that are not padding (see [`causal_attention_bias`]). Otherwise as [`Self::forward`].
@@ -600,7 +610,8 @@ impl BertModel {
         }
     }
 
-    fn encoder_heads(&self) -> usize {
+    /// Attention heads per layer (1 for a model without layers).
+    pub fn encoder_heads(&self) -> usize {
         self.encoder
             .layer
             .first()

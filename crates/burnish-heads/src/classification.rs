@@ -201,11 +201,18 @@ impl BertForSequenceClassification {
     /// # Panics
     /// For a BERT head whose encoder was built without a pooler (a programming error).
     pub fn forward(&self, input: BertInput) -> Tensor<2> {
-        let output = self.bert.forward(input);
+        self.forward_hidden(self.bert.encode(input))
+    }
+
+    /// The head alone: logits `[B, num_labels]` from the encoder's `[B, S, H]` last hidden
+    /// state (the pooler, for BERT, runs here).
+    ///
+    /// # Panics
+    /// For a BERT head whose encoder was built without a pooler (a programming error).
+    pub fn forward_hidden(&self, last_hidden_state: Tensor<3>) -> Tensor<2> {
         let first = || {
-            let [batch, _, width] = output.last_hidden_state.dims();
-            output
-                .last_hidden_state
+            let [batch, _, width] = last_hidden_state.dims();
+            last_hidden_state
                 .clone()
                 .narrow(1, 0, 1)
                 .reshape([batch, width])
@@ -218,12 +225,14 @@ impl BertForSequenceClassification {
             (ModelFamily::DistilBert, Some(pre)) => {
                 self.dropout.forward(activation::relu(pre.forward(first())))
             }
-            _ => self.dropout.forward(
-                output
-                    .pooler_output
-                    .clone()
-                    .expect("a BERT sequence classifier's encoder has a pooler"),
-            ),
+            _ => {
+                let pooler = self
+                    .bert
+                    .pooler
+                    .as_ref()
+                    .expect("a BERT sequence classifier's encoder has a pooler");
+                self.dropout.forward(pooler.forward(last_hidden_state.clone()))
+            }
         };
         self.classifier.forward(features)
     }

@@ -259,10 +259,20 @@ impl BertForMaskedLM {
     /// # Panics
     /// If a position is outside `0..B * S` (backend-dependent), or `M == 0`.
     pub fn forward_masked(&self, input: BertInput, positions: Tensor<1, Int>) -> Tensor<2> {
-        let hidden = self.bert.forward(input).last_hidden_state;
-        self.cls
-            .predictions
-            .forward_rows(gather_rows(hidden, positions), self.word_embeddings())
+        self.forward_masked_hidden(self.bert.encode(input), positions)
+    }
+
+    /// The head alone on the masked positions: `[M, V]` logits from the `[B, S, H]` last
+    /// hidden state and the `[M]` flattened positions (as [`Self::forward_masked`]).
+    pub fn forward_masked_hidden(
+        &self,
+        last_hidden_state: Tensor<3>,
+        positions: Tensor<1, Int>,
+    ) -> Tensor<2> {
+        self.cls.predictions.forward_rows(
+            gather_rows(last_hidden_state, positions),
+            self.word_embeddings(),
+        )
     }
 
     /// Mean cross-entropy of `[M, V]` logits (from [`Self::forward_masked`]) against the `[M]`

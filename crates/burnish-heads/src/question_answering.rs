@@ -82,9 +82,13 @@ impl BertForQuestionAnswering {
     /// `(start_logits, end_logits)`, each `[B, S]`, for a batch of `[B, S]` inputs (padded
     /// positions included: mask them out before picking a span).
     pub fn forward(&self, input: BertInput) -> (Tensor<2>, Tensor<2>) {
-        let [batch, seq_len] = input.dims();
-        let hidden = self.bert.forward(input).last_hidden_state;
-        let logits = burnish_encoder::fused::linear(&self.qa_outputs, hidden);
+        self.forward_hidden(self.bert.encode(input))
+    }
+
+    /// The head alone: `[B, S]` start and end logits from the `[B, S, H]` last hidden state.
+    pub fn forward_hidden(&self, last_hidden_state: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
+        let [batch, seq_len, _] = last_hidden_state.dims();
+        let logits = burnish_encoder::fused::linear(&self.qa_outputs, last_hidden_state);
         let start = logits.clone().narrow(2, 0, 1).reshape([batch, seq_len]);
         let end = logits.narrow(2, 1, 1).reshape([batch, seq_len]);
         (start, end)

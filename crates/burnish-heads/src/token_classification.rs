@@ -115,8 +115,12 @@ impl BertForTokenClassification {
     /// Logits `[B, S, num_labels]` for a batch of `[B, S]` inputs (padded positions included;
     /// mask them out with the attention mask or `-100` labels).
     pub fn forward(&self, input: BertInput) -> Tensor<3> {
-        let hidden = self.bert.forward(input).last_hidden_state;
-        burnish_encoder::fused::linear(&self.classifier, self.dropout.forward(hidden))
+        self.forward_hidden(self.bert.encode(input))
+    }
+
+    /// The head alone: `[B, S, num_labels]` logits from the `[B, S, H]` last hidden state.
+    pub fn forward_hidden(&self, last_hidden_state: Tensor<3>) -> Tensor<3> {
+        burnish_encoder::fused::linear(&self.classifier, self.dropout.forward(last_hidden_state))
     }
 
     /// Mean cross-entropy of `[B, S, num_labels]` logits against `[B, S]` labels over the

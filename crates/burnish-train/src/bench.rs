@@ -181,6 +181,19 @@ pub struct TrainStep {
     device: Device,
     max_grad_norm: f64,
     lr: f64,
+    layer_wise: bool,
+}
+
+/// Which gradient checkpointing a [`TrainStep`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpointing {
+    /// None: every activation is kept for the backward pass.
+    Off,
+    /// burnish's layer-wise recomputation ([`crate::checkpointing`], what
+    /// `TrainConfig::gradient_checkpointing` does).
+    Layers,
+    /// Burn's balanced strategy (`Device::gradient_checkpointing`), for comparison.
+    BurnBalanced,
 }
 
 impl TrainStep {
@@ -188,19 +201,22 @@ impl TrainStep {
     /// counterpart, dropout as configured (0.1), AdamW (weight decay 0.01), clipping at 1.0,
     /// learning rate 2e-5.
     pub fn new(shape: ModelShape, device: &Device) -> Self {
-        Self::with_checkpointing(shape, device, false)
+        Self::with_checkpointing(shape, device, Checkpointing::Off)
     }
 
-    /// [`TrainStep::new`], with Burn's balanced gradient checkpointing on the autodiff device
-    /// when `checkpointing` is set (what `TrainConfig::gradient_checkpointing` does).
-    pub fn with_checkpointing(shape: ModelShape, device: &Device, checkpointing: bool) -> Self {
+    /// [`TrainStep::new`] with a kind of gradient checkpointing.
+    pub fn with_checkpointing(
+        shape: ModelShape,
+        device: &Device,
+        checkpointing: Checkpointing,
+    ) -> Self {
         // Built on the plain device and forked, as the trainer does: parameters initialised on
         // an autodiff device would carry their initialisation's graph.
         let config = shape.config();
         let model =
             BertForSequenceClassification::new(&config, 2, ProblemType::SingleLabel, device);
         let device = device.clone().autodiff();
-        let device = if checkpointing {
+        let device = if checkpointing == Checkpointing::BurnBalanced {
             device.gradient_checkpointing()
         } else {
             device
@@ -216,6 +232,7 @@ impl TrainStep {
             device,
             max_grad_norm: 1.0,
             lr: 2e-5,
+            layer_wise: checkpointing == Checkpointing::Layers,
         }
     }
 
@@ -223,11 +240,18 @@ impl TrainStep {
     /// (read back to the host, which waits for the step on asynchronous backends).
     pub fn step(&mut self, batch: &Batch) -> f64 {
         let model = self.model.take().expect("the model is always put back");
-        let loss = FineTune::loss(&model, batch, &self.device);
-        // Backward first: reading the value back does not need the graph, and the tape is
-        // consumed by one backward pass.
-        let grads = GradientsParams::from_grads(loss.clone().backward(), &model);
-        let value = loss.into_scalar::<f64>();
+        let (value, grads) = if self.layer_wise {
+            let (value, grads) = model
+                .checkpointed_grads(batch, &self.device, 0, 1.0)
+                .expect("BERT classifiers support checkpointing");
+            (value, grads.unwrap_or_default())
+        } else {
+            let loss = FineTune::loss(&model, batch, &self.device);
+            // Backward first: reading the value back does not need the graph, and the tape
+            // is consumed by one backward pass.
+            let grads = GradientsParams::from_grads(loss.clone().backward(), &model);
+            (loss.into_scalar::<f64>(), grads)
+        };
         let scale = global_grad_norm(&model, &grads).map(|n| clip_scale(n, self.max_grad_norm));
         self.model = Some(self.optim.step(model, grads, self.lr, scale));
         value

@@ -64,6 +64,11 @@ pub struct TrainConfig {
     /// End the run after this many optimizer steps (or at the end of `epochs`, whichever comes
     /// first); the learning-rate schedule spans the shorter of the two.
     pub max_steps: Option<usize>,
+    /// Recompute each encoder layer in the backward pass instead of keeping its activations
+    /// (layer-wise gradient checkpointing, as `transformers`' `gradient_checkpointing_enable()`):
+    /// far less memory for long sequences, about one more forward pass of compute. Models
+    /// without support (GPT-2, causal LM, MLM + NSP) train as usual.
+    pub gradient_checkpointing: bool,
 }
 
 impl Default for TrainConfig {
@@ -93,6 +98,7 @@ impl Default for TrainConfig {
             log_every: 10,
             max_bad_steps: 5,
             max_steps: None,
+            gradient_checkpointing: false,
         }
     }
 }

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod checkpointing;
 pub mod config;
 pub mod error;
 pub mod memory;

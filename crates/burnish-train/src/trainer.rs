@@ -80,6 +80,20 @@ pub trait FineTune<B>: Module + ModuleSnapshot + Clone {
         let _ = batch;
         None
     }
+    /// The gradients of `weight * loss` with the encoder's layers recomputed in the backward
+    /// pass instead of kept ([`crate::checkpointing`]), and the loss: `None` (the default)
+    /// when the model does not support it, and the trainer runs the plain backward pass. The
+    /// inner `None` is a non-finite loss (no backward pass). `seed` seeds dropout per layer.
+    fn checkpointed_grads(
+        &self,
+        batch: &B,
+        device: &Device,
+        seed: u64,
+        weight: f64,
+    ) -> Option<(f64, Option<GradientsParams>)> {
+        let _ = (batch, device, seed, weight);
+        None
+    }
     /// Turns gradient tracking of the pre-trained encoder off (frozen) or on.
     fn set_encoder_trainable(self, trainable: bool) -> Self;
     /// Path prefix of the encoder's parameters (`"bert."`).
@@ -367,6 +381,7 @@ impl Trainer {
         // The other devices' copies of `model`, made before the first micro-batch after each
         // optimizer step (empty: stale, or a single device).
         let mut replicas: Vec<M> = Vec::new();
+        let checkpointing = |seed: u64| cfg.gradient_checkpointing.then_some(seed);
 
         'epochs: for epoch in state.epoch..cfg.epochs {
             let stage = usize::from(epoch >= cfg.freeze_encoder_epochs);
@@ -430,7 +445,8 @@ impl Trainer {
                     let batch = data.try_collate(&indices).map_err(TrainError::Data)?;
                     let tokens = data.real_tokens(&batch);
                     let weight = 1.0 / cfg.grad_accum_steps as f64;
-                    let (loss_value, grads) = replica_grads(&model, &batch, device, weight);
+                    let (loss_value, grads) =
+                        replica_grads(&model, &batch, device, weight, checkpointing(micro_seed));
                     if let Some(grads) = grads {
                         accumulator.accumulate(&model, grads);
                     }
@@ -688,6 +704,7 @@ impl Trainer {
         S: BatchSource<Batch = B>,
         B: Send,
     {
+        let checkpointing = |seed: u64| self.config.gradient_checkpointing.then_some(seed);
         let shards = shard_rows(indices, self.devices.len());
         let batches = shards
             .iter()
@@ -738,14 +755,16 @@ impl Trainer {
                         let (device, weight, seed) = (&self.devices[r], weights[r], seeds[r]);
                         scope.spawn(move || {
                             device.seed(seed);
-                            let result = replica_grads(&replica, &batch, device, weight);
+                            let result =
+                                replica_grads(&replica, &batch, device, weight, checkpointing(seed));
                             (replica, result)
                         })
                     })
                     .collect();
                 let first_result = first.map(|batch| {
                     self.device.seed(seeds[0]);
-                    replica_grads(model, &batch, &self.device, weights[0])
+                    let ckpt = checkpointing(seeds[0]);
+                    replica_grads(model, &batch, &self.device, weights[0], ckpt)
                 });
                 let others: Vec<_> = handles
                     .into_iter()
@@ -770,7 +789,7 @@ impl Trainer {
                 .zip(&seeds)
                 .map(|((batch, &weight), &seed)| {
                     self.device.seed(seed);
-                    replica_grads(model, batch, &self.device, weight)
+                    replica_grads(model, batch, &self.device, weight, checkpointing(seed))
                 })
                 .collect()
         };
@@ -1050,16 +1069,23 @@ pub fn shard_rows(indices: &[usize], replicas: usize) -> Vec<Vec<usize>> {
 
 /// One replica's forward and backward on `batch`: its loss, and its gradients for a loss
 /// scaled by `weight`, unless the loss is not finite (no backward pass then: its gradients
-/// could only be garbage).
+/// could only be garbage). `checkpointing` (the dropout seed) recomputes the encoder's layers
+/// in the backward pass where the model supports it.
 fn replica_grads<B, M: FineTune<B>>(
     model: &M,
     batch: &B,
     device: &Device,
     weight: f64,
+    checkpointing: Option<u64>,
 ) -> (f64, Option<GradientsParams>) {
     if weight == 0.0 {
         // A shard with no loss terms (every answer outside its windows): nothing to learn.
         return (0.0, Some(GradientsParams::new()));
+    }
+    if let Some(seed) = checkpointing
+        && let Some(result) = model.checkpointed_grads(batch, device, seed, weight)
+    {
+        return result;
     }
     let loss = model.loss(batch, device);
     let value = loss.clone().into_scalar::<f64>();

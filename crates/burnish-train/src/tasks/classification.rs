@@ -2,6 +2,7 @@
 //! [`Gpt2ForSequenceClassification`] (any [`SequenceClassifier`]) on [`burnish_data`] batches.
 
 use burn::module::Module;
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use burnish_data::{Batch, BatchPlan, BucketOptions, Example, Label, Task, collate, eval_batches};
 use burnish_encoder::model::BertInput;
@@ -11,6 +12,7 @@ use burnish_heads::{
 };
 
 use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
+use crate::checkpointing::checkpointed_grads;
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// Training batches over tokenized examples: seeded, length-bucketed, dynamically padded.
@@ -129,6 +131,25 @@ impl FineTune<Batch> for BertForSequenceClassification {
         let logits = self.forward(batch_input(batch, device));
         let targets = batch_targets(&batch.labels, self.problem_type, self.num_labels, device);
         BertForSequenceClassification::loss(self, logits, targets)
+    }
+
+    fn checkpointed_grads(
+        &self,
+        batch: &Batch,
+        device: &Device,
+        seed: u64,
+        weight: f64,
+    ) -> Option<(f64, Option<GradientsParams>)> {
+        let targets = batch_targets(&batch.labels, self.problem_type, self.num_labels, device);
+        Some(checkpointed_grads(
+            self,
+            &self.bert,
+            batch_input(batch, device),
+            device,
+            seed,
+            weight,
+            |hidden| BertForSequenceClassification::loss(self, self.forward_hidden(hidden), targets),
+        ))
     }
 
     fn loss_terms(&self, batch: &Batch) -> Option<usize> {

@@ -7,6 +7,7 @@
 //! `seqeval` computes them, plus token accuracy.
 
 use burn::module::Module;
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_data::{BatchPlan, BucketOptions, IGNORE_INDEX, LabelMap, TokenFeature, eval_batches};
 use burnish_encoder::model::BertInput;
@@ -15,6 +16,7 @@ use serde::Serialize;
 
 use crate::metrics::entities::{EntityReport, get_entities};
 use crate::tasks::classification::{argmax, softmax};
+use crate::checkpointing::checkpointed_grads;
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// A padded batch of token classification windows.
@@ -134,6 +136,25 @@ impl FineTune<TokenBatch> for BertForTokenClassification {
     fn loss(&self, batch: &TokenBatch, device: &Device) -> Tensor<1> {
         let logits = self.forward(batch_input(batch, device));
         BertForTokenClassification::loss(self, logits, label_tensor(&batch.labels, device))
+    }
+
+    fn checkpointed_grads(
+        &self,
+        batch: &TokenBatch,
+        device: &Device,
+        seed: u64,
+        weight: f64,
+    ) -> Option<(f64, Option<GradientsParams>)> {
+        let labels = label_tensor(&batch.labels, device);
+        Some(checkpointed_grads(
+            self,
+            &self.bert,
+            batch_input(batch, device),
+            device,
+            seed,
+            weight,
+            |hidden| BertForTokenClassification::loss(self, self.forward_hidden(hidden), labels),
+        ))
     }
 
     fn loss_terms(&self, batch: &TokenBatch) -> Option<usize> {

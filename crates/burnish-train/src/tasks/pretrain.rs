@@ -9,6 +9,7 @@
 //! projection); causal LM predicts every next token.
 
 use burn::module::Module;
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_data::{
     MlmMasker, Permutation, PretrainBatch, PretrainSequence, Rng, SequenceStore, collate_clm,
@@ -19,6 +20,7 @@ use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertLMHeadModel, Gpt2LMHeadModel, MaskedTargets,
 };
 
+use crate::checkpointing::checkpointed_grads;
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// What the model learns.
@@ -220,6 +222,28 @@ impl FineTune<PretrainBatch> for BertForMaskedLM {
         let targets = masked_targets(batch, device);
         let logits = self.forward_masked(batch_input(batch, device), targets.positions);
         BertForMaskedLM::loss(self, logits, targets.labels)
+    }
+
+    fn checkpointed_grads(
+        &self,
+        batch: &PretrainBatch,
+        device: &Device,
+        seed: u64,
+        weight: f64,
+    ) -> Option<(f64, Option<GradientsParams>)> {
+        let targets = masked_targets(batch, device);
+        Some(checkpointed_grads(
+            self,
+            &self.bert,
+            batch_input(batch, device),
+            device,
+            seed,
+            weight,
+            |hidden| {
+                let logits = self.forward_masked_hidden(hidden, targets.positions);
+                BertForMaskedLM::loss(self, logits, targets.labels)
+            },
+        ))
     }
 
     /// The masked tokens.

@@ -8,6 +8,7 @@
 //! windows) answers "no answer" when it beats the best span by more than a threshold.
 
 use burn::module::Module;
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_data::{BatchPlan, BucketOptions, QaExample, QaFeature, eval_batches};
 use burnish_encoder::model::BertInput;
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 use crate::metrics::squad;
 use crate::tasks::classification::softmax;
+use crate::checkpointing::checkpointed_grads;
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// A padded batch of question answering windows.
@@ -138,6 +140,28 @@ impl FineTune<QaBatch> for BertForQuestionAnswering {
             positions(&batch.starts, device),
             positions(&batch.ends, device),
         )
+    }
+
+    fn checkpointed_grads(
+        &self,
+        batch: &QaBatch,
+        device: &Device,
+        seed: u64,
+        weight: f64,
+    ) -> Option<(f64, Option<GradientsParams>)> {
+        let (starts, ends) = (positions(&batch.starts, device), positions(&batch.ends, device));
+        Some(checkpointed_grads(
+            self,
+            &self.bert,
+            batch_input(batch, device),
+            device,
+            seed,
+            weight,
+            |hidden| {
+                let (start, end) = self.forward_hidden(hidden);
+                BertForQuestionAnswering::loss(self, start, end, starts, ends)
+            },
+        ))
     }
 
     /// The windows, when every start and end is inside its window (burnish's features point
