@@ -137,7 +137,11 @@ fn data_parallel_and_checkpointed_training_match_plain_training() {
     let mut setups = vec![
         ("flex x2".to_string(), vec![flex.clone(); 2], false),
         ("flex x3".to_string(), vec![flex.clone(); 3], false),
-        ("flex x2, checkpointing".to_string(), vec![flex.clone(); 2], true),
+        (
+            "flex x2, checkpointing".to_string(),
+            vec![flex.clone(); 2],
+            true,
+        ),
     ];
     for (kind, device) in common::backends() {
         setups.push((format!("{kind}, checkpointing"), vec![device.clone()], true));

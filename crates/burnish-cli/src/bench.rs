@@ -11,8 +11,8 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use burnish::backend::BackendKind;
 use burnish::train::bench::{
-    Checkpointing, MlmStep, ModelShape, TrainStep, inference_model, inference_step, measure, peak_rss_bytes,
-    synthetic_batch, synthetic_mlm_batch,
+    Checkpointing, MlmStep, ModelShape, TrainStep, inference_model, inference_step, measure,
+    peak_rss_bytes, synthetic_batch, synthetic_mlm_batch,
 };
 use clap::Args;
 use serde::{Deserialize, Serialize};

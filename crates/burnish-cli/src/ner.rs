@@ -18,8 +18,8 @@ use burnish::{TokenClassifier, TokenInput};
 
 use crate::evaluate::{EvaluateArgs, PredictArgs, output_writer};
 use crate::finetune::{
-    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, make_trainer, prepare_out_dir, primary_device,
-    print_summary, run_metrics,
+    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, make_trainer, prepare_out_dir,
+    primary_device, print_summary, run_metrics,
 };
 use crate::run_dir::{self, NerInfo, RunInfo};
 

@@ -24,7 +24,8 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::finetune::{
-    exit_if_interrupted, make_trainer, primary_device, prepare_out_dir_keeping, print_summary, run_metrics,
+    exit_if_interrupted, make_trainer, prepare_out_dir_keeping, primary_device, print_summary,
+    run_metrics,
 };
 use crate::run_dir;
 

@@ -392,3 +392,64 @@ fn init_random_keeps_the_architecture_and_draws_new_weights_from_the_seed() {
         String::from_utf8_lossy(&out.stderr).contains("--init random is for --task classification")
     );
 }
+
+#[test]
+fn devices_and_gradient_checkpointing_flags_train() {
+    let Some(dev) = sst2_dev() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&dev).unwrap();
+    let train = tmp.path().join("train.tsv");
+    std::fs::write(
+        &train,
+        text.lines().take(65).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    let model = root().join("tests/fixtures/tiny-bert");
+    let run = tmp.path().join("run");
+    let args = |devices: &'static str| {
+        vec![
+            "finetune".to_string(),
+            "--model".into(),
+            model.to_str().unwrap().into(),
+            "--train".into(),
+            train.to_str().unwrap().into(),
+            "--text-column".into(),
+            "sentence".into(),
+            "--out".into(),
+            run.to_str().unwrap().into(),
+            "--epochs".into(),
+            "1".into(),
+            "--batch-size".into(),
+            "16".into(),
+            "--max-length".into(),
+            "48".into(),
+            "--devices".into(),
+            devices.into(),
+            "--gradient-checkpointing".into(),
+            "--quiet".into(),
+        ]
+    };
+    let run_with = |devices| {
+        let a = args(devices);
+        burnish(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+
+    let twice = run_with("0,0");
+    assert!(!twice.status.success());
+    let stderr = String::from_utf8_lossy(&twice.stderr);
+    assert!(stderr.contains("device 0 is listed twice"), "{stderr}");
+
+    let out = run_with("0,1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("data-parallel over 2 devices"), "{stderr}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("training_config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["train"]["gradient_checkpointing"], true, "{config}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["outcome"], "finished", "{metrics}");
+    let loss = metrics["final_validation"]["loss"].as_f64();
+    assert!(loss.is_some_and(f64::is_finite), "{metrics}");
+}

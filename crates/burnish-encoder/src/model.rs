@@ -573,7 +573,9 @@ impl BertModel {
     /// As [`Self::forward`].
     pub fn encode(&self, input: BertInput) -> Tensor<3> {
         let bias = attention_bias(input.attention_mask, self.encoder_heads());
-        let embedded = self.embeddings.forward(input.input_ids, input.token_type_ids);
+        let embedded = self
+            .embeddings
+            .forward(input.input_ids, input.token_type_ids);
         self.encoder.forward(embedded, bias)
     }
 

@@ -231,7 +231,8 @@ impl BertForSequenceClassification {
                     .pooler
                     .as_ref()
                     .expect("a BERT sequence classifier's encoder has a pooler");
-                self.dropout.forward(pooler.forward(last_hidden_state.clone()))
+                self.dropout
+                    .forward(pooler.forward(last_hidden_state.clone()))
             }
         };
         self.classifier.forward(features)

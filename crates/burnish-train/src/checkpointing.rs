@@ -28,6 +28,13 @@ use burnish_encoder::model::{BertInput, BertModel, attention_bias};
 
 use crate::trainer::mix_seed;
 
+/// The RNG seed of one stage of [`checkpointed_grads`]: 0 the embeddings, `l + 1` layer `l`,
+/// `layers + 1` the head. The first pass and the recomputation both seed it, so dropout draws
+/// the same masks in both.
+pub fn stage_seed(seed: u64, stage: usize) -> u64 {
+    mix_seed(seed, stage as u64, 0x0C4E_C4B0)
+}
+
 /// The gradients of `weight * loss` for every parameter of `model`, an encoder model whose
 /// encoder is `bert` and whose loss is `head_loss(last hidden state)`, with the layers
 /// recomputed in the backward pass (see the module docs). Returns the (unweighted) loss and
@@ -45,7 +52,7 @@ pub fn checkpointed_grads<M: Module>(
     head_loss: impl FnOnce(Tensor<3>) -> Tensor<1>,
 ) -> (f64, Option<GradientsParams>) {
     let layers = bert.encoder.layer.len();
-    let seed_for = |stage: usize| device.seed(mix_seed(seed, stage as u64, 0x0C4E_C4B0));
+    let seed_for = |stage: usize| device.seed(stage_seed(seed, stage));
     let bias = attention_bias(input.attention_mask, bert.encoder_heads());
 
     // 1. Forward without a graph, keeping every layer's input.

@@ -267,12 +267,12 @@ impl Trainer {
     ///
     /// Every micro-batch is split by [`shard_rows`]: replica `r` of `N` takes rows `r, r + N,
     /// ...`. Each replica runs forward and backward on its rows with its loss weighted by its
-    /// share of the rows, the gradients are summed on the first device, one AdamW step is
-    /// taken there, and the replicas are refreshed from the updated model. For a loss that is
-    /// a mean over rows (classification, QA) the summed gradient is the whole batch's, so the
-    /// run matches a single-device run to float rounding when dropout is off (with dropout
-    /// on, each replica draws its own masks). For losses averaged over tokens (NER, MLM) each
-    /// replica's mean is weighted by rows, as PyTorch's DDP averages per-replica means.
+    /// share of the batch's loss terms ([`FineTune::loss_terms`]: rows, labelled tokens,
+    /// masked tokens), the gradients are summed on the first device, one AdamW step is taken
+    /// there, and the replicas are refreshed from the updated model. The summed gradient is
+    /// the whole batch's, so the run matches a single-device run to float rounding when
+    /// dropout is off (with dropout on, each replica draws its own masks). A loss that is no
+    /// single mean (MLM + NSP) is weighted by rows, as PyTorch's DDP weights equal shards.
     ///
     /// Replicas on distinct devices run in parallel, one thread each; replicas that share a
     /// device (several CPU "devices") run one after another, which only checks the arithmetic.
@@ -720,10 +720,7 @@ impl Trainer {
             _ => shards.iter().map(Vec::len).collect(),
         };
         let total = shares.iter().sum::<usize>() as f64;
-        let weights: Vec<f64> = shares
-            .iter()
-            .map(|&n| n as f64 / total / accum)
-            .collect();
+        let weights: Vec<f64> = shares.iter().map(|&n| n as f64 / total / accum).collect();
         let seeds: Vec<u64> = (0..shards.len())
             .map(|r| match r {
                 0 => micro_seed,
@@ -755,8 +752,13 @@ impl Trainer {
                         let (device, weight, seed) = (&self.devices[r], weights[r], seeds[r]);
                         scope.spawn(move || {
                             device.seed(seed);
-                            let result =
-                                replica_grads(&replica, &batch, device, weight, checkpointing(seed));
+                            let result = replica_grads(
+                                &replica,
+                                &batch,
+                                device,
+                                weight,
+                                checkpointing(seed),
+                            );
                             (replica, result)
                         })
                     })
@@ -1062,7 +1064,14 @@ impl ModuleMapper for SetCheckpointing {
 pub fn shard_rows(indices: &[usize], replicas: usize) -> Vec<Vec<usize>> {
     let n = replicas.max(1);
     (0..n)
-        .map(|r| indices.iter().skip(r).step_by(n).copied().collect::<Vec<_>>())
+        .map(|r| {
+            indices
+                .iter()
+                .skip(r)
+                .step_by(n)
+                .copied()
+                .collect::<Vec<_>>()
+        })
         .filter(|rows| !rows.is_empty())
         .collect()
 }
@@ -1093,7 +1102,10 @@ fn replica_grads<B, M: FineTune<B>>(
         return (value, None);
     }
     let scaled = if weight == 1.0 { loss } else { loss * weight };
-    (value, Some(GradientsParams::from_grads(scaled.backward(), model)))
+    (
+        value,
+        Some(GradientsParams::from_grads(scaled.backward(), model)),
+    )
 }
 
 /// A 64-bit seed from the run seed and a position (SplitMix64 finaliser).

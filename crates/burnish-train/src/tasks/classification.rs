@@ -11,8 +11,8 @@ use burnish_heads::{
     ProblemType, SequenceClassifier,
 };
 
-use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
 use crate::checkpointing::checkpointed_grads;
+use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// Training batches over tokenized examples: seeded, length-bucketed, dynamically padded.
@@ -148,7 +148,9 @@ impl FineTune<Batch> for BertForSequenceClassification {
             device,
             seed,
             weight,
-            |hidden| BertForSequenceClassification::loss(self, self.forward_hidden(hidden), targets),
+            |hidden| {
+                BertForSequenceClassification::loss(self, self.forward_hidden(hidden), targets)
+            },
         ))
     }
 

@@ -14,9 +14,9 @@ use burnish_encoder::model::BertInput;
 use burnish_heads::BertForTokenClassification;
 use serde::Serialize;
 
+use crate::checkpointing::checkpointed_grads;
 use crate::metrics::entities::{EntityReport, get_entities};
 use crate::tasks::classification::{argmax, softmax};
-use crate::checkpointing::checkpointed_grads;
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// A padded batch of token classification windows.
@@ -158,7 +158,14 @@ impl FineTune<TokenBatch> for BertForTokenClassification {
     }
 
     fn loss_terms(&self, batch: &TokenBatch) -> Option<usize> {
-        Some(batch.labels.iter().flatten().filter(|&&l| l != IGNORE_INDEX).count())
+        Some(
+            batch
+                .labels
+                .iter()
+                .flatten()
+                .filter(|&&l| l != IGNORE_INDEX)
+                .count(),
+        )
     }
 
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {

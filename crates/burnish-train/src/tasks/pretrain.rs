@@ -248,7 +248,14 @@ impl FineTune<PretrainBatch> for BertForMaskedLM {
 
     /// The masked tokens.
     fn loss_terms(&self, batch: &PretrainBatch) -> Option<usize> {
-        Some(batch.labels.iter().flatten().filter(|&&l| l != -100).count())
+        Some(
+            batch
+                .labels
+                .iter()
+                .flatten()
+                .filter(|&&l| l != -100)
+                .count(),
+        )
     }
 
     encoder_hooks!();

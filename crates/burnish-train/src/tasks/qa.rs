@@ -15,9 +15,9 @@ use burnish_encoder::model::BertInput;
 use burnish_heads::BertForQuestionAnswering;
 use serde::Serialize;
 
+use crate::checkpointing::checkpointed_grads;
 use crate::metrics::squad;
 use crate::tasks::classification::softmax;
-use crate::checkpointing::checkpointed_grads;
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// A padded batch of question answering windows.
@@ -149,7 +149,10 @@ impl FineTune<QaBatch> for BertForQuestionAnswering {
         seed: u64,
         weight: f64,
     ) -> Option<(f64, Option<GradientsParams>)> {
-        let (starts, ends) = (positions(&batch.starts, device), positions(&batch.ends, device));
+        let (starts, ends) = (
+            positions(&batch.starts, device),
+            positions(&batch.ends, device),
+        );
         Some(checkpointed_grads(
             self,
             &self.bert,
