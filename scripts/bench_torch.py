@@ -143,6 +143,8 @@ def main():
         "seconds_per_step": per_step,
         "tokens_per_second": args.batch * args.seq / per_step,
         "peak_rss_bytes": peak,
+        "device_reserved_bytes": (torch.cuda.max_memory_reserved()
+                                  if device.type == "cuda" else None),
         "peak_device_bytes": torch.cuda.max_memory_allocated() if device.type == "cuda" else None,
         "threads": torch.get_num_threads(),
         "device": str(device),

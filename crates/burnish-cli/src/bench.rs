@@ -61,6 +61,11 @@ pub struct BenchArgs {
     /// CPU threads for PyTorch (0: all cores, PyTorch's default).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// The device's peak dense throughput in TFLOP/s (an H100 or H200 SXM: 989 in bf16, 67
+    /// in fp32): adds an MFU column, model FLOPs per second over this peak
+    /// (`ModelShape::flops_per_token`).
+    #[arg(long)]
+    peak_tflops: Option<f64>,
     /// Also write the results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -83,6 +88,10 @@ struct Row {
     seconds_per_step: f64,
     tokens_per_second: f64,
     peak_rss_bytes: Option<u64>,
+    /// Bytes the accelerator's allocator holds after the timed steps (its high-water mark,
+    /// as pools keep pages for reuse); PyTorch: `torch.cuda.max_memory_reserved()`.
+    #[serde(default)]
+    device_reserved_bytes: Option<u64>,
     #[serde(default)]
     device: Option<String>,
 }
@@ -143,7 +152,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("python3"));
     let script = torch_script()?;
     let mut rows = Vec::new();
-    let mut table = Table::default();
+    let mut table = Table {
+        peak_tflops: args.peak_tflops,
+        ..Table::default()
+    };
     let mut torch_rows = std::collections::HashMap::new();
     for &shape in &shapes {
         for mode in &args.modes {
@@ -267,6 +279,10 @@ fn run_one(spec: &str, args: &BenchArgs) -> Result<Row> {
         seconds_per_step: m.seconds_per_step,
         tokens_per_second: m.tokens_per_second,
         peak_rss_bytes: peak_rss_bytes(),
+        device_reserved_bytes: device
+            .memory_pool_usage()
+            .map(|u| u.bytes_reserved)
+            .filter(|&b| b > 0),
         device: Some(format!("{device:?}")),
     })
 }
@@ -321,6 +337,7 @@ fn cpu_model() -> Option<String> {
 #[derive(Default)]
 struct Table {
     lines: Vec<String>,
+    peak_tflops: Option<f64>,
 }
 
 impl Table {
@@ -333,14 +350,35 @@ impl Table {
             || "-".to_string(),
             |t| format!("{:.2}x", row.tokens_per_second / t.tokens_per_second),
         );
-        let mem = row.peak_rss_bytes.map_or_else(
-            || "-".to_string(),
-            |b| format!("{:.0}", b as f64 / 1048576.0),
+        let mib = |b: Option<u64>| {
+            b.map_or_else(
+                || "-".to_string(),
+                |b| format!("{:.0}", b as f64 / 1048576.0),
+            )
+        };
+        let mut line = format!(
+            "| {} | {} | {} | {:.0} | {:.3} | {} | {} | {} |",
+            row.shape,
+            row.mode,
+            who,
+            row.tokens_per_second,
+            row.seconds_per_step,
+            mib(row.peak_rss_bytes),
+            mib(row.device_reserved_bytes),
+            ratio
         );
-        self.lines.push(format!(
-            "| {} | {} | {} | {:.0} | {:.3} | {} | {} |",
-            row.shape, row.mode, who, row.tokens_per_second, row.seconds_per_step, mem, ratio
-        ));
+        if let Some(peak) = self.peak_tflops {
+            let mfu = ModelShape::from_name(&row.shape).map_or_else(
+                || "-".to_string(),
+                |shape| {
+                    let training = row.mode != "infer";
+                    let flops = shape.flops_per_token(row.seq, training) * row.tokens_per_second;
+                    format!("{:.1}%", 100.0 * flops / (peak * 1e12))
+                },
+            );
+            line.push_str(&format!(" {mfu} |"));
+        }
+        self.lines.push(line);
     }
 
     fn render(&self, args: &BenchArgs) -> String {
@@ -355,11 +393,19 @@ impl Table {
             cpu_model().unwrap_or_else(|| "unknown CPU".into()),
             std::thread::available_parallelism().map_or(0, |n| n.get())
         );
+        let (mfu, rule) = match self.peak_tflops {
+            Some(peak) => (format!(" MFU (of {peak} TFLOP/s) |"), " --- |"),
+            None => (String::new(), ""),
+        };
         let _ = writeln!(
             out,
-            "| shape | mode | side | tokens/s | s/step | peak RSS (MiB) | vs PyTorch |"
+            "| shape | mode | side | tokens/s | s/step | peak RSS (MiB) | device memory (MiB) \
+             | vs PyTorch |{mfu}"
         );
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+        let _ = writeln!(
+            out,
+            "| --- | --- | --- | --- | --- | --- | --- | --- |{rule}"
+        );
         for l in &self.lines {
             let _ = writeln!(out, "{l}");
         }

@@ -62,6 +62,22 @@ impl ModelShape {
         }
     }
 
+    /// Model FLOPs per token of one step at sequence length `seq`, for MFU: `2 N + 4 L S H`
+    /// for a forward pass (`N` the parameters outside the embedding tables, the second term
+    /// the attention scores and their weighted sum), three times that for a training step
+    /// (forward and backward; a recomputed forward under gradient checkpointing is not
+    /// counted, as MFU is defined). The encoder and a 2-class head; the MLM decoder is left
+    /// out.
+    pub fn flops_per_token(self, seq: usize, training: bool) -> f64 {
+        let c = self.config();
+        let embeddings =
+            (c.vocab_size + c.max_position_embeddings + c.type_vocab_size) * c.hidden_size;
+        let dense = (self.parameters() - embeddings) as f64;
+        let attention = (4 * c.num_hidden_layers * seq * c.hidden_size) as f64;
+        let forward = 2.0 * dense + attention;
+        if training { 3.0 * forward } else { forward }
+    }
+
     /// Number of parameters of the encoder plus a 2-class head (for FLOP estimates).
     pub fn parameters(self) -> usize {
         let c = self.config();
@@ -397,6 +413,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn flops_per_token_follow_the_parameter_count() {
+        // BERT-base: 85.6M parameters outside the embeddings (with pooler and head); at
+        // S = 128 the attention adds 4 * 12 * 128 * 768 = 4.7M per forward token.
+        let f = ModelShape::BertBase.flops_per_token(128, false);
+        let dense = 2.0 * (109_482_240.0 + 1538.0 - (30522.0 + 512.0 + 2.0) * 768.0);
+        assert!((f - dense - 4_718_592.0).abs() < 1.0, "{f}");
+        assert_eq!(ModelShape::BertBase.flops_per_token(128, true), 3.0 * f);
     }
 
     #[test]
