@@ -27,7 +27,7 @@ use burnish::burn::tensor::Device;
 use burnish::encoder::weights::Checkpoint;
 use burnish::heads::BertForQuestionAnswering;
 use burnish::train::tasks::qa::QaBatch;
-use burnish::train::trainer::{BatchSource, Metrics};
+use burnish::train::trainer::BatchSource;
 use burnish::train::{TrainConfig, Trainer};
 use serde::Deserialize;
 
@@ -60,16 +60,6 @@ struct RefBatch {
 #[derive(Deserialize)]
 struct Step {
     loss: f64,
-    lr: f64,
-}
-
-#[derive(Deserialize)]
-struct LogLine {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    loss: f64,
-    #[serde(default)]
     lr: f64,
 }
 
@@ -136,29 +126,12 @@ fn train(reference: &Reference, device: &Device, dropout: f64) -> (Vec<(f64, f64
     };
     let data = Fixed(reference.batches.iter().map(qa_batch).collect());
     let run = tempfile::tempdir().unwrap();
-    // The evaluation callback sees a copy of the model after each epoch; keep the last.
-    let mut last = None;
-    let mut evaluate = |m: &BertForQuestionAnswering| {
-        last = Some(m.clone());
-        Ok(Metrics::from([("loss".to_string(), 0.0)]))
-    };
-    Trainer::new(train_config, run.path(), device)
-        .unwrap()
-        .with_progress(false)
-        .fit(model, &data, &mut evaluate)
-        .unwrap();
+    let trainer = Trainer::new(train_config, run.path(), device).unwrap();
+    let last = common::fit_keep_last(trainer, model, &data);
     let saved = tempfile::tempdir().unwrap();
-    last.expect("evaluated after the last epoch")
-        .save_pretrained(&config, saved.path())
-        .unwrap();
+    last.save_pretrained(&config, saved.path()).unwrap();
     let weights = Checkpoint::read_safetensors(&saved.path().join("model.safetensors")).unwrap();
-    let log = std::fs::read_to_string(run.path().join("log.jsonl")).unwrap();
-    let steps = log
-        .lines()
-        .map(|l| serde_json::from_str::<LogLine>(l).unwrap())
-        .filter(|l| l.kind == "train")
-        .map(|l| (l.loss, l.lr))
-        .collect();
+    let steps = common::train_log(run.path());
     (steps, weights)
 }
 

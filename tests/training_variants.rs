@@ -36,7 +36,6 @@ use burnish::encoder::weights::Checkpoint;
 use burnish::heads::{BertForSequenceClassification, ProblemType};
 use burnish::tokenizer::Tokenizer;
 use burnish::train::tasks::classification::ExampleBatches;
-use burnish::train::trainer::Metrics;
 use burnish::train::{TrainConfig, Trainer};
 
 /// The first 40 training sentences of vader-movies, tokenized by the tiny fixture's tokenizer.
@@ -100,29 +99,17 @@ fn train(
     };
     let data = ExampleBatches::new(examples, 10, true, 3, pad).unwrap();
     let run = tempfile::tempdir().unwrap();
-    let mut last = None;
-    let mut evaluate = |m: &BertForSequenceClassification| {
-        last = Some(m.clone());
-        Ok(Metrics::from([("loss".to_string(), 0.0)]))
-    };
-    Trainer::new(train_config, run.path(), &devices[0])
+    let trainer = Trainer::new(train_config, run.path(), &devices[0])
         .unwrap()
         .with_devices(devices)
-        .unwrap()
-        .with_progress(false)
-        .fit(model, &data, &mut evaluate)
         .unwrap();
+    let last = common::fit_keep_last(trainer, model, &data);
     let saved = tempfile::tempdir().unwrap();
-    last.expect("evaluated after the last epoch")
-        .save_pretrained(&config, saved.path())
-        .unwrap();
+    last.save_pretrained(&config, saved.path()).unwrap();
     let weights = Checkpoint::read_safetensors(&saved.path().join("model.safetensors")).unwrap();
-    let log = std::fs::read_to_string(run.path().join("log.jsonl")).unwrap();
-    let losses = log
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|l| l["type"] == "train")
-        .map(|l| l["loss"].as_f64().unwrap())
+    let losses = common::train_log(run.path())
+        .into_iter()
+        .map(|(loss, _)| loss)
         .collect();
     (losses, weights)
 }

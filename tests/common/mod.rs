@@ -114,3 +114,34 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// Runs `trainer` on `model` and `data` and returns the model as it was after the last epoch
+/// (each evaluation sees a copy; the trainer itself returns the best one).
+pub fn fit_keep_last<B, M, S>(trainer: burnish::train::Trainer, model: M, data: &S) -> M
+where
+    M: burnish::train::FineTune<B>,
+    S: burnish::train::BatchSource<Batch = B>,
+    B: Send,
+{
+    let mut last = None;
+    let mut evaluate = |m: &M| {
+        last = Some(m.clone());
+        Ok(burnish::train::Metrics::from([("loss".to_string(), 0.0)]))
+    };
+    trainer
+        .with_progress(false)
+        .fit(model, data, &mut evaluate)
+        .unwrap();
+    last.expect("evaluated after the last epoch")
+}
+
+/// `(loss, lr)` of every `"train"` line of a run's `log.jsonl`.
+pub fn train_log(run_dir: &Path) -> Vec<(f64, f64)> {
+    std::fs::read_to_string(run_dir.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["type"] == "train")
+        .map(|l| (l["loss"].as_f64().unwrap(), l["lr"].as_f64().unwrap()))
+        .collect()
+}

@@ -265,6 +265,18 @@ pub struct FinetuneArgs {
 }
 
 impl FinetuneArgs {
+    /// The run's trainer ([`make_trainer`] with these flags).
+    pub(crate) fn trainer(&self, cfg: &TrainConfig, resuming: bool) -> Result<Trainer> {
+        make_trainer(
+            cfg,
+            &self.out,
+            &self.backend,
+            &self.devices,
+            self.quiet,
+            resuming,
+        )
+    }
+
     pub(crate) fn train_config(&self) -> Result<TrainConfig> {
         let mut cfg = match &self.config {
             Some(path) => {
@@ -842,14 +854,7 @@ where
         pad_id,
     )?;
 
-    let trainer = make_trainer(
-        cfg,
-        &args.out,
-        &args.backend,
-        &args.devices,
-        args.quiet,
-        resuming,
-    )?;
+    let trainer = args.trainer(cfg, resuming)?;
     eprintln!(
         "fine-tuning {} on {} examples ({} validation), {} labels, backend {}",
         args.model.display(),

@@ -18,8 +18,8 @@ use burnish::train::tasks::qa::{self, PostProcess, QaBatches};
 
 use crate::evaluate::{EvaluateArgs, PredictArgs, output_writer};
 use crate::finetune::{
-    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, make_trainer, prepare_out_dir,
-    primary_device, print_summary, run_metrics,
+    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, prepare_out_dir, primary_device,
+    print_summary, run_metrics,
 };
 use crate::run_dir::{self, QaInfo, RunInfo};
 
@@ -214,14 +214,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         cfg.seed,
         pad_id,
     )?;
-    let trainer = make_trainer(
-        &cfg,
-        &args.out,
-        &args.backend,
-        &args.devices,
-        args.quiet,
-        resuming,
-    )?;
+    let trainer = args.trainer(&cfg, resuming)?;
     eprintln!(
         "fine-tuning {} for QA on {} questions ({} windows; {} validation questions), SQuAD {}, \
          backend {}",

@@ -84,6 +84,19 @@ fn rows(pad: u32) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
     (ids, mask)
 }
 
+/// Per-token labels: `label(row, position)` at real tokens, else `-100` (ignored).
+fn per_token(mask: &[Vec<u32>], label: impl Fn(usize, usize) -> Option<i64>) -> Vec<Vec<i64>> {
+    mask.iter()
+        .enumerate()
+        .map(|(r, row)| {
+            row.iter()
+                .enumerate()
+                .map(|(p, &m)| if m == 1 { label(r, p) } else { None }.unwrap_or(-100))
+                .collect()
+        })
+        .collect()
+}
+
 fn input(ids: &[Vec<u32>], mask: &[Vec<u32>], device: &Device) -> BertInput {
     let types = vec![vec![0; 12]; ids.len()];
     BertInput::from_rows(ids, &types, mask, device)
@@ -257,19 +270,7 @@ fn token_classifier_question_answering_and_masked_lm() {
     let (model, _, _) =
         BertForTokenClassification::from_pretrained(dir.path(), None, &Device::flex()).unwrap();
     let model = fork_for_training(model, &device);
-    let labels: Vec<Vec<i64>> = (0..3)
-        .map(|r| {
-            (0..12)
-                .map(|p| {
-                    if mask[r][p] == 1 && p % 3 != 0 {
-                        ((r + p) % 5) as i64
-                    } else {
-                        -100
-                    }
-                })
-                .collect()
-        })
-        .collect();
+    let labels = per_token(&mask, |r, p| (p % 3 != 0).then_some(((r + p) % 5) as i64));
     let batch = TokenBatch {
         input_ids: ids.clone(),
         token_type_ids: vec![vec![0; 12]; 3],
@@ -328,21 +329,15 @@ fn token_classifier_question_answering_and_masked_lm() {
     let dir = with_dropout("tiny-bert-mlm");
     let (model, _, _) = BertForMaskedLM::from_pretrained(dir.path(), &Device::flex()).unwrap();
     let model = fork_for_training(model, &device);
+    let labels = per_token(&mask, |r, p| (p % 4 == 1).then_some(i64::from(ids[r][p])));
     let mut masked = ids.clone();
-    let labels: Vec<Vec<i64>> = (0..3)
-        .map(|r| {
-            (0..12)
-                .map(|p| {
-                    if mask[r][p] == 1 && p % 4 == 1 {
-                        masked[r][p] = 4; // `[MASK]` in the fixture vocabulary
-                        i64::from(ids[r][p])
-                    } else {
-                        -100
-                    }
-                })
-                .collect()
-        })
-        .collect();
+    for (row, labels) in masked.iter_mut().zip(&labels) {
+        for (id, &label) in row.iter_mut().zip(labels) {
+            if label != -100 {
+                *id = 4; // `[MASK]` in the fixture vocabulary
+            }
+        }
+    }
     let batch = PretrainBatch {
         input_ids: masked.clone(),
         token_type_ids: vec![vec![0; 12]; 3],
