@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="0: all cores")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dtype", choices=["f32", "bf16", "f16"], default="f32",
+                    help="float type of the infer mode (training stays f32)")
     args = ap.parse_args()
 
     if args.threads > 0:
@@ -94,6 +96,7 @@ def main():
 
     if args.mode == "infer":
         model.eval()
+        model.to({"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[args.dtype])
 
         def step():
             with torch.inference_mode():

@@ -10,6 +10,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use burnish::backend::BackendKind;
+use burnish::encoder::precision::{Precision, cast_floats};
 use burnish::train::bench::{
     Checkpointing, MlmStep, ModelShape, TrainStep, inference_model, inference_step, measure,
     peak_rss_bytes, synthetic_batch, synthetic_mlm_batch,
@@ -36,6 +37,10 @@ pub struct BenchArgs {
     /// both `BertForMaskedLM` with labels.
     #[arg(long, value_delimiter = ',', default_value = "infer,train")]
     modes: Vec<String>,
+    /// Float type of the `infer` rows: f32, bf16 or f16 (burnish casts the model after
+    /// building it, PyTorch runs `model.to(dtype)`); training is always f32.
+    #[arg(long, default_value = "f32")]
+    dtype: String,
     /// Rows per batch.
     #[arg(long, default_value_t = 32)]
     batch: usize,
@@ -178,6 +183,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     .args(["--seq", &args.seq.to_string()])
                     .args(["--warmup", &args.warmup.to_string()])
                     .args(["--steps", &args.steps.to_string()])
+                    .args(["--dtype", &args.dtype])
                     .args(["--threads", &args.threads.to_string()])
                     .args(["--device", &args.torch_device]);
                 let row = child_row(cmd, &format!("{} {}", python.display(), script.display()))?;
@@ -193,7 +199,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     .args(["--batch", &args.batch.to_string()])
                     .args(["--seq", &args.seq.to_string()])
                     .args(["--warmup", &args.warmup.to_string()])
-                    .args(["--steps", &args.steps.to_string()]);
+                    .args(["--steps", &args.steps.to_string()])
+                    .args(["--dtype", &args.dtype]);
                 let row = child_row(cmd, &format!("burnish bench --one {backend}"))?;
                 table.push(&row, torch.as_ref());
                 rows.push(row);
@@ -235,7 +242,9 @@ fn run_one(spec: &str, args: &BenchArgs) -> Result<Row> {
     let tokens = args.batch * args.seq;
     let m = match mode {
         "infer" => {
-            let model = inference_model(shape, &device);
+            let precision = Precision::from_name(&args.dtype)
+                .with_context(|| format!("--dtype {}: expected f32, bf16 or f16", args.dtype))?;
+            let model = cast_floats(inference_model(shape, &device), precision, &device)?;
             measure(args.warmup, args.steps, tokens, || {
                 std::hint::black_box(inference_step(&model, &batch, &device));
             })
@@ -385,11 +394,13 @@ impl Table {
         let mut out = Vec::new();
         let _ = writeln!(
             out,
-            "batch {} x seq {} (all tokens real), {} warm-up + {} timed steps, {} ({} cores)\n",
+            "batch {} x seq {} (all tokens real), {} warm-up + {} timed steps, inference in {}, \
+             {} ({} cores)\n",
             args.batch,
             args.seq,
             args.warmup,
             args.steps,
+            args.dtype,
             cpu_model().unwrap_or_else(|| "unknown CPU".into()),
             std::thread::available_parallelism().map_or(0, |n| n.get())
         );

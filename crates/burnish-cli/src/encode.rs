@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
+use burnish::encoder::precision::{Precision, cast_floats};
 use burnish::encoder::{BertConfig, BertModel, CONFIG_FILE, Gpt2Model};
 use burnish::tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
 use clap::Args;
@@ -26,6 +27,10 @@ pub struct EncodeArgs {
     /// Backend: flex, tch, tch-cuda, wgpu or cuda.
     #[arg(long, default_value = "flex")]
     backend: String,
+    /// Float type to compute in: f32 (default), bf16 or f16 (the weights are cast after
+    /// loading; about 1% and 0.1% relative difference from f32 on MiniLM's hidden states).
+    #[arg(long, default_value = "f32")]
+    dtype: String,
     /// Longest input in tokens (longer ones are truncated, longest-first for pairs). Defaults
     /// to the longest input the model's positions cover.
     #[arg(long)]
@@ -41,15 +46,19 @@ pub fn run(args: EncodeArgs) -> Result<()> {
         bail!("--batch-size must be positive");
     }
     let device = burnish::backend::device(&args.backend)?;
+    let precision = Precision::from_name(&args.dtype)
+        .with_context(|| format!("--dtype {}: expected f32, bf16 or f16", args.dtype))?;
     let tokenizer = Tokenizer::from_dir(&args.model)?;
     // The folder's family picks the model: an encoder, or GPT-2's decoder (causal hidden
     // states after `ln_f`, no pooler).
     let family = BertConfig::from_file(args.model.join(CONFIG_FILE))?.family;
     let (model, config, report) = if family.is_decoder() {
         let (model, config, report) = Gpt2Model::from_pretrained(&args.model, &device)?;
+        let model = cast_floats(model, precision, &device)?;
         (Encoder::Gpt2(Box::new(model)), config, report)
     } else {
         let (model, config, report) = BertModel::from_pretrained(&args.model, &device)?;
+        let model = cast_floats(model, precision, &device)?;
         (Encoder::Bert(Box::new(model)), config, report)
     };
     for name in &report.newly_initialized {

@@ -103,6 +103,16 @@ pub enum EncoderError {
         /// Their names, in the checkpoint's naming.
         tensors: Vec<String>,
     },
+    /// The device cannot compute in the asked-for float type.
+    #[error("{device} cannot compute in {precision} (use f32{hint})")]
+    UnsupportedPrecision {
+        /// The precision asked for (`bf16`, `f16`).
+        precision: &'static str,
+        /// The device, as Burn names it.
+        device: String,
+        /// Another precision the device does support, as advice (may be empty).
+        hint: String,
+    },
     /// Weights could not be serialised.
     #[error("{path}: cannot serialise weights: {reason}")]
     Serialize {

@@ -15,6 +15,7 @@ pub mod decoder;
 pub mod error;
 pub mod fused;
 pub mod model;
+pub mod precision;
 pub mod pretrained;
 pub mod weights;
 

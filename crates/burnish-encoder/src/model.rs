@@ -300,6 +300,13 @@ pub fn multi_head_attention(
             .swap_dims(1, 2)
     };
     let (q, k, v) = (split(q), split(k), split(v));
+    // The bias is built in the device's default float type; the weights may be in another
+    // (a model cast to bf16 for inference).
+    let bias = if bias.dtype() == q.dtype() {
+        bias
+    } else {
+        bias.cast(q.dtype())
+    };
     let dropout_active =
         dropout.prob > 0.0 && dropout.training.val().is_enabled() && q.device().is_autodiff();
     let context = if dropout_active {
@@ -660,7 +667,10 @@ pub fn causal_attention_bias(attention_mask: Tensor<2, Int>, heads: usize) -> Te
 /// `[B, S, H]` and a `[B, S]` mask to `[B, H]`.
 pub fn mean_pool_normalized(hidden: Tensor<3>, attention_mask: Tensor<2, Int>) -> Tensor<2> {
     let [batch, _, width] = hidden.dims();
-    let mask = attention_mask.float().unsqueeze_dim::<3>(2);
+    let mask = attention_mask
+        .float()
+        .unsqueeze_dim::<3>(2)
+        .cast(hidden.dtype());
     let summed = (hidden * mask.clone()).sum_dim(1).reshape([batch, width]);
     let counts = mask.sum_dim(1).reshape([batch, 1]).clamp_min(1e-9);
     let mean = summed / counts;
