@@ -224,3 +224,34 @@ fn row_linear_matches_burns_linear_and_its_gradients() {
         }
     }
 }
+
+/// The fused attention (PyTorch's `scaled_dot_product_attention` with the bias as its float
+/// mask on LibTorch) against the attention written out: `softmax(q k^T / sqrt(D) + bias) v`,
+/// with the last three keys of the second row masked as padding is.
+#[test]
+fn fused_attention_matches_the_written_out_attention() {
+    for (name, device) in devices() {
+        let [b, n, s, d] = [2, 3, 8, 4];
+        let q = random([b, n, s, d], 21, 1.0, &device);
+        let k = random([b, n, s, d], 22, 1.0, &device);
+        let v = random([b, n, s, d], 23, 1.0, &device);
+        let keep: Vec<f32> = (0..b * s)
+            .map(|i| {
+                if i >= s && i % s >= s - 3 {
+                    f32::MIN
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let bias = Tensor::<2>::from_data(TensorData::new(keep, [b, s]), &device)
+            .unsqueeze_dims::<4>(&[1, 2])
+            .expand([b, n, s, s]);
+        let scores = q.clone().matmul(k.clone().swap_dims(2, 3)) / (d as f64).sqrt();
+        let want = activation::softmax(scores + bias.clone(), 3).matmul(v.clone());
+        let got = fused::attention(q, k, v, bias);
+        let diff = max_diff(got, want);
+        println!("fused attention on {name}: max |diff| {diff:.2e}");
+        assert!(diff < 1e-5, "{name}: {diff}");
+    }
+}

@@ -20,6 +20,10 @@
 //!
 //! [`linear`] runs a `Linear` on `[B, S, H]` as one `[B * S, H]` matrix product, as
 //! `torch.nn.Linear` does, rather than Burn's batched form (see its docs).
+//!
+//! [`attention`] (inference) hands the additive padding bias to PyTorch's
+//! `scaled_dot_product_attention` on LibTorch; burn-tch 0.22.1 composes attention from separate
+//! operations whenever there is a bias.
 
 // `#[backend_extension]` generates dispatch code naming burn-tch's deprecated `LibTorch`; burn-tch
 // is still burnish's fastest CPU backend.
@@ -39,6 +43,7 @@ use burn::backend::{
     Autodiff, AutodiffBackend, Backend, Dispatch, DispatchDevice, TensorMetadata, backend_extension,
 };
 use burn::nn::{LayerNorm, Linear};
+use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{DType, Device, Shape, Tensor, activation};
 
 /// Softmax and LayerNorm as single differentiable operations (see the module docs).
@@ -53,6 +58,20 @@ use burn::tensor::{DType, Device, Shape, Tensor, activation};
     Autodiff,
 )]
 pub trait FusedOps: Backend {
+    /// Scaled dot-product attention with an additive bias: `[B, N, S, D]` queries, keys and
+    /// values and a `[B, N, S, S]` bias to the `[B, N, S, D]` context
+    /// `softmax(q k^T / sqrt(D) + bias) v`. The backend's own `attention`; LibTorch runs
+    /// PyTorch's `scaled_dot_product_attention`, which burn-tch 0.22.1 does only without a
+    /// bias (with one it composes the attention from a dozen separate operations).
+    fn fused_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        Self::attention(q, k, v, None, Some(bias), AttentionModuleOptions::default())
+    }
+
     /// Softmax over the last dimension. Any shape to the same shape.
     fn fused_softmax(x: FloatTensor<Self>) -> FloatTensor<Self> {
         let last = x.shape().num_dims() - 1;
@@ -147,6 +166,24 @@ impl FusedOps for burn::backend::Cube {}
 
 #[cfg(feature = "tch")]
 impl FusedOps for burn::backend::LibTorch {
+    fn fused_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        burn::backend::libtorch::TchTensor::new(tch::Tensor::scaled_dot_product_attention(
+            &q.tensor,
+            &k.tensor,
+            &v.tensor,
+            Some(&bias.tensor),
+            0.0,
+            false,
+            None,
+            false,
+        ))
+    }
+
     fn fused_softmax_backward(
         output: FloatTensor<Self>,
         grad: FloatTensor<Self>,
@@ -286,10 +323,39 @@ pub fn runs_fused(device: &Device) -> bool {
     }
 }
 
+/// [`FusedOps::fused_attention`] on tensors without autodiff (inference; training
+/// materialises the probabilities for dropout, or runs Burn's attention with its backward).
+/// `[B, N, S, D]` queries, keys and values and a `[B, N, S, S]` additive bias to the
+/// `[B, N, S, D]` context.
+pub fn attention(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, bias: Tensor<4>) -> Tensor<4> {
+    if q.is_autodiff() || !fused_dtype(q.dtype()) || !runs_fused(&q.device()) {
+        return burn::tensor::module::attention(
+            q,
+            k,
+            v,
+            None,
+            Some(bias),
+            AttentionModuleOptions::default(),
+        );
+    }
+    Tensor::from_dispatch(<Dispatch as FusedOps>::fused_attention(
+        q.into_dispatch(),
+        k.into_dispatch(),
+        v.into_dispatch(),
+        bias.into_dispatch(),
+    ))
+}
+
+/// The float types the fused operations take: f32, and bf16 / f16 for half-precision
+/// inference (LibTorch's `native_layer_norm` accumulates those in f32).
+fn fused_dtype(dtype: DType) -> bool {
+    matches!(dtype, DType::F32 | DType::BF16 | DType::F16)
+}
+
 /// Softmax over the last dimension, differentiated in closed form (see the module docs).
 /// Any `[..., K]` to the same shape; equal to `activation::softmax(x, D - 1)`.
 pub fn softmax_last<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    if x.dtype() != DType::F32 || !runs_fused(&x.device()) {
+    if !fused_dtype(x.dtype()) || !runs_fused(&x.device()) {
         return activation::softmax(x, D - 1);
     }
     Tensor::from_dispatch(<Dispatch as FusedOps>::fused_softmax(x.into_dispatch()))
@@ -302,7 +368,7 @@ pub fn layer_norm<const D: usize>(layer_norm: &LayerNorm, epsilon: f64, x: Tenso
     let Some(beta) = &layer_norm.beta else {
         return layer_norm.forward(x);
     };
-    if x.dtype() != DType::F32 || !runs_fused(&x.device()) {
+    if !fused_dtype(x.dtype()) || !runs_fused(&x.device()) {
         return layer_norm.forward(x);
     }
     let (y, _, _) = <Dispatch as FusedOps>::fused_layer_norm(

@@ -14,8 +14,6 @@ use burn::nn::{
     Linear, LinearConfig,
 };
 use burn::tensor::activation;
-use burn::tensor::module::attention;
-use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use crate::config::{BertConfig, HiddenAct, ModelFamily};
@@ -318,7 +316,7 @@ pub fn multi_head_attention(
         // An additive bias rather than a bool mask: burn-tch 0.22.1 hands the bool mask to
         // PyTorch's SDPA, where `true` means "attend" (Burn's means "masked"), inverting
         // it; a float bias means the same everywhere.
-        attention(q, k, v, None, Some(bias), AttentionModuleOptions::default())
+        fused::attention(q, k, v, bias)
     };
     context.swap_dims(1, 2).reshape([batch, seq_len, width])
 }
