@@ -70,7 +70,7 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dtype", choices=["f32", "bf16", "f16"], default="f32",
-                    help="float type of the infer mode (training stays f32)")
+                    help="infer: the model's type; training: bf16 autocast (mixed precision)")
     args = ap.parse_args()
 
     if args.threads > 0:
@@ -118,8 +118,13 @@ def main():
         lr = 1e-4 if args.mode == "mlm" else 2e-5
         optim = torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), eps=1e-8)
 
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                                  enabled=args.dtype == "bf16")
+
         def step():
-            out = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels)
+            with autocast:
+                out = model(input_ids=ids, attention_mask=mask, token_type_ids=types,
+                            labels=labels)
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step()

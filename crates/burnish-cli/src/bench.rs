@@ -37,8 +37,9 @@ pub struct BenchArgs {
     /// both `BertForMaskedLM` with labels.
     #[arg(long, value_delimiter = ',', default_value = "infer,train")]
     modes: Vec<String>,
-    /// Float type of the `infer` rows: f32, bf16 or f16 (burnish casts the model after
-    /// building it, PyTorch runs `model.to(dtype)`); training is always f32.
+    /// Float type: f32, bf16 or f16. `infer` casts the model (PyTorch: `model.to(dtype)`);
+    /// the training modes run mixed precision, bf16 only (burnish: `TrainConfig::bf16`;
+    /// PyTorch: `torch.autocast(dtype=torch.bfloat16)`).
     #[arg(long, default_value = "f32")]
     dtype: String,
     /// Rows per batch.
@@ -250,12 +251,18 @@ fn run_one(spec: &str, args: &BenchArgs) -> Result<Row> {
             })
         }
         "train" | "train-ckpt" | "train-burn-ckpt" => {
+            let bf16 = match args.dtype.as_str() {
+                "f32" => false,
+                "bf16" if mode == "train" => true,
+                other => bail!("--dtype {other}: training modes run f32, or bf16 for `train`"),
+            };
             let checkpointing = match mode {
                 "train-ckpt" => Checkpointing::Layers,
                 "train-burn-ckpt" => Checkpointing::BurnBalanced,
                 _ => Checkpointing::Off,
             };
-            let mut step = TrainStep::with_checkpointing(shape, &device, checkpointing);
+            let mut step =
+                TrainStep::with_checkpointing(shape, &device, checkpointing).with_bf16(bf16);
             measure(args.warmup, args.steps, tokens, || {
                 let loss = step.step(&batch);
                 assert!(

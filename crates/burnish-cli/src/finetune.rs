@@ -225,6 +225,11 @@ pub struct FinetuneArgs {
     /// third more compute. BERT, RoBERTa and DistilBERT classification, NER and QA.
     #[arg(long)]
     gradient_checkpointing: bool,
+    /// Mixed precision: forward and backward in bf16, weights, optimizer and loss in f32
+    /// (`transformers`' `--bf16`). For devices that multiply bf16 natively (recent GPUs and
+    /// CPUs with AMX / AVX-512 BF16).
+    #[arg(long)]
+    bf16: bool,
     /// Train data-parallel on these devices of the backend (`--devices 0,1`: CUDA devices 0
     /// and 1; wgpu: discrete GPUs). `--batch-size` stays the global batch: each device takes
     /// an equal share of every batch, gradients are summed on the first device, which steps
@@ -306,6 +311,9 @@ impl FinetuneArgs {
         }
         if self.gradient_checkpointing {
             cfg.gradient_checkpointing = true;
+        }
+        if self.bf16 {
+            cfg.bf16 = true;
         }
         if self.eval_every.is_some() {
             cfg.eval_every = self.eval_every;

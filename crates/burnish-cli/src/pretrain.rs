@@ -134,6 +134,11 @@ pub struct PretrainArgs {
     /// sequences, about a third more compute.
     #[arg(long)]
     gradient_checkpointing: bool,
+    /// Mixed precision: forward and backward in bf16, weights, optimizer and loss in f32
+    /// (`transformers`' `--bf16`). For devices that multiply bf16 natively (recent GPUs and
+    /// CPUs with AMX / AVX-512 BF16).
+    #[arg(long)]
+    bf16: bool,
     /// Train data-parallel on these devices of the backend (`--devices 0,1`: CUDA devices 0
     /// and 1); `--batch-size` is the global batch.
     #[arg(long, value_delimiter = ',')]
@@ -179,6 +184,7 @@ impl PretrainArgs {
             bucketing: false,
             max_steps: self.max_steps,
             gradient_checkpointing: self.gradient_checkpointing,
+            bf16: self.bf16,
             ..TrainConfig::default()
         }
     }

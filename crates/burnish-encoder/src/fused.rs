@@ -210,10 +210,13 @@ impl FusedOps for burn::backend::LibTorch {
         let (y, mean, rstd) =
             x.tensor
                 .native_layer_norm([width], Some(&gamma.tensor), Some(&beta.tensor), epsilon);
+        // For bf16 / f16 input PyTorch returns the statistics in f32; the closed-form
+        // backward computes in the input's type.
+        let kind = x.tensor.kind();
         (
             TchTensor::new(y),
-            TchTensor::new(mean),
-            TchTensor::new(rstd),
+            TchTensor::new(mean.to_kind(kind)),
+            TchTensor::new(rstd.to_kind(kind)),
         )
     }
 }
@@ -346,8 +349,9 @@ pub fn attention(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, bias: Tensor<4>) -> T
     ))
 }
 
-/// The float types the fused operations take: f32, and bf16 / f16 for half-precision
-/// inference (LibTorch's `native_layer_norm` accumulates those in f32).
+/// Whether the fused operations take a tensor of this type: f32, bf16 and f16 (half-precision
+/// inference and mixed-precision training; LibTorch's `native_layer_norm` accumulates those
+/// in f32).
 fn fused_dtype(dtype: DType) -> bool {
     matches!(dtype, DType::F32 | DType::BF16 | DType::F16)
 }

@@ -75,6 +75,15 @@ pub fn cast_floats<M: Module>(module: M, precision: Precision, device: &Device) 
     Ok(module.map(&mut Cast(precision.dtype())))
 }
 
+/// `module` (on an autodiff device) as a bf16 copy whose parameters are casts of its f32
+/// ones, for one mixed-precision step: the forward and backward run in bf16, and the
+/// gradients arrive, cast back to f32, at the f32 parameters, which the optimizer updates
+/// (`GradientsParams::from_grads(grads, &module)` of the original). No device check: the
+/// trainer checks once.
+pub fn mixed_precision_copy<M: Module>(module: &M) -> M {
+    module.clone().map(&mut Cast(FloatDType::BF16))
+}
+
 struct Cast(FloatDType);
 
 impl ModuleMapper for Cast {

@@ -2,13 +2,24 @@
 //! `BCEWithLogitsLoss`, `MSELoss`, all with mean reduction).
 
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{DType, FloatDType, Int, Tensor};
+
+/// `t` in f32: losses are computed in f32 whatever the model computes in (mixed-precision
+/// training runs the model in bf16; PyTorch's autocast does the same).
+fn f32<const D: usize>(t: Tensor<D>) -> Tensor<D> {
+    if t.dtype() == DType::F32 {
+        t
+    } else {
+        t.cast(FloatDType::F32)
+    }
+}
 
 /// Mean cross-entropy of `[N, C]` logits against `[N]` class ids.
 ///
 /// # Panics
 /// If a target is outside `0..C` (labels are validated when data is read).
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let logits = f32(logits);
     let [n, _] = logits.dims();
     let log_probs = log_softmax(logits, 1);
     let picked = log_probs.gather(1, targets.reshape([n, 1]));
@@ -23,6 +34,7 @@ pub fn cross_entropy_ignoring(
     targets: Tensor<1, Int>,
     ignore_index: i64,
 ) -> Tensor<1> {
+    let logits = f32(logits);
     let [n, _] = logits.dims();
     let keep = targets.clone().not_equal_elem(ignore_index);
     let safe_targets = targets.mask_fill(keep.clone().bool_not(), 0);
@@ -38,6 +50,7 @@ pub fn cross_entropy_ignoring(
 /// Mean binary cross-entropy with logits, `[N, C]` logits and `[N, C]` targets in `[0, 1]`,
 /// computed stably as `max(x, 0) - x y + log(1 + exp(-|x|))`.
 pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    let logits = f32(logits);
     let positive = logits.clone().clamp_min(0.0);
     let softplus = logits.clone().abs().neg().exp().add_scalar(1.0).log();
     (positive - logits * targets + softplus).mean()
@@ -45,5 +58,6 @@ pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
 
 /// Mean squared error of `[N, C]` predictions against `[N, C]` targets.
 pub fn mse(predictions: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    let predictions = f32(predictions);
     (predictions - targets).powf_scalar(2.0).mean()
 }

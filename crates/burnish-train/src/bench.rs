@@ -14,6 +14,7 @@ use burn::tensor::Device;
 use burnish_data::{Batch, Label};
 use burnish_encoder::BertConfig;
 use burnish_encoder::model::BertInput;
+use burnish_encoder::precision::mixed_precision_copy;
 use burnish_heads::{BertForMaskedLM, BertForSequenceClassification, MaskedTargets, ProblemType};
 
 use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
@@ -198,6 +199,7 @@ pub struct TrainStep {
     max_grad_norm: f64,
     lr: f64,
     layer_wise: bool,
+    bf16: bool,
 }
 
 /// Which gradient checkpointing a [`TrainStep`] uses.
@@ -249,7 +251,15 @@ impl TrainStep {
             max_grad_norm: 1.0,
             lr: 2e-5,
             layer_wise: checkpointing == Checkpointing::Layers,
+            bf16: false,
         }
+    }
+
+    /// Mixed precision on (`TrainConfig::bf16`): forward and backward on a bf16 copy, the
+    /// weights and AdamW in f32.
+    pub fn with_bf16(mut self, bf16: bool) -> Self {
+        self.bf16 = bf16;
+        self
     }
 
     /// One step on `batch`: forward, loss, backward, clipping, AdamW update. Returns the loss
@@ -262,7 +272,11 @@ impl TrainStep {
                 .expect("BERT classifiers support checkpointing");
             (value, grads.unwrap_or_default())
         } else {
-            let loss = FineTune::loss(&model, batch, &self.device);
+            let loss = if self.bf16 {
+                FineTune::loss(&mixed_precision_copy(&model), batch, &self.device)
+            } else {
+                FineTune::loss(&model, batch, &self.device)
+            };
             // Backward first: reading the value back does not need the graph, and the tape
             // is consumed by one backward pass.
             let grads = GradientsParams::from_grads(loss.clone().backward(), &model);

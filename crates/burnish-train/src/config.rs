@@ -69,6 +69,10 @@ pub struct TrainConfig {
     /// far less memory for long sequences, about one more forward pass of compute. Models
     /// without support (GPT-2, causal LM, MLM + NSP) train as usual.
     pub gradient_checkpointing: bool,
+    /// Mixed precision: forward and backward in bf16, the weights, AdamW and the loss in f32
+    /// (`transformers`' `bf16=True`). Faster where the device multiplies bf16 natively, half
+    /// the activation memory. Not combined with `gradient_checkpointing` yet.
+    pub bf16: bool,
 }
 
 impl Default for TrainConfig {
@@ -99,6 +103,7 @@ impl Default for TrainConfig {
             max_bad_steps: 5,
             max_steps: None,
             gradient_checkpointing: false,
+            bf16: false,
         }
     }
 }
@@ -155,6 +160,12 @@ impl TrainConfig {
             && (n.is_nan() || n <= 0.0)
         {
             return Err(("max_grad_norm", format!("{n} is not positive")));
+        }
+        if self.bf16 && self.gradient_checkpointing {
+            return Err((
+                "bf16",
+                "mixed precision is not combined with gradient_checkpointing yet".into(),
+            ));
         }
         if self.max_steps == Some(0) {
             return Err(("max_steps", "must be positive when given".into()));

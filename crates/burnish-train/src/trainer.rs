@@ -22,6 +22,7 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::store::ModuleSnapshot;
 use burn::tensor::{Device, GradientCheckpointingStrategy, Tensor};
 use burnish_encoder::config::write_atomic;
+use burnish_encoder::precision::mixed_precision_copy;
 use burnish_encoder::weights::{Checkpoint, LoadSpec, NameMap, load_checkpoint, save_safetensors};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -338,6 +339,17 @@ impl Trainer {
             path: self.out_dir.clone(),
             source,
         })?;
+        if cfg.bf16
+            && let Some(d) = self
+                .devices
+                .iter()
+                .find(|d| !d.supports_dtype(burn::tensor::FloatDType::BF16))
+        {
+            return Err(TrainError::Config {
+                field: "bf16",
+                reason: format!("{d:?} cannot compute in bf16"),
+            });
+        }
         let mut model = fork_for_training(model, device);
         let batches_per_epoch = data.num_batches(0);
         if batches_per_epoch == 0 {
@@ -381,7 +393,6 @@ impl Trainer {
         // The other devices' copies of `model`, made before the first micro-batch after each
         // optimizer step (empty: stale, or a single device).
         let mut replicas: Vec<M> = Vec::new();
-        let checkpointing = |seed: u64| cfg.gradient_checkpointing.then_some(seed);
 
         'epochs: for epoch in state.epoch..cfg.epochs {
             let stage = usize::from(epoch >= cfg.freeze_encoder_epochs);
@@ -446,7 +457,7 @@ impl Trainer {
                     let tokens = data.real_tokens(&batch);
                     let weight = 1.0 / cfg.grad_accum_steps as f64;
                     let (loss_value, grads) =
-                        replica_grads(&model, &batch, device, weight, checkpointing(micro_seed));
+                        replica_grads(&model, &batch, device, weight, micro_seed, cfg);
                     if let Some(grads) = grads {
                         accumulator.accumulate(&model, grads);
                     }
@@ -704,7 +715,6 @@ impl Trainer {
         S: BatchSource<Batch = B>,
         B: Send,
     {
-        let checkpointing = |seed: u64| self.config.gradient_checkpointing.then_some(seed);
         let shards = shard_rows(indices, self.devices.len());
         let batches = shards
             .iter()
@@ -752,21 +762,16 @@ impl Trainer {
                         let (device, weight, seed) = (&self.devices[r], weights[r], seeds[r]);
                         scope.spawn(move || {
                             device.seed(seed);
-                            let result = replica_grads(
-                                &replica,
-                                &batch,
-                                device,
-                                weight,
-                                checkpointing(seed),
-                            );
+                            let result =
+                                replica_grads(&replica, &batch, device, weight, seed, &self.config);
                             (replica, result)
                         })
                     })
                     .collect();
                 let first_result = first.map(|batch| {
                     self.device.seed(seeds[0]);
-                    let ckpt = checkpointing(seeds[0]);
-                    replica_grads(model, &batch, &self.device, weights[0], ckpt)
+                    let (seed, cfg) = (seeds[0], &self.config);
+                    replica_grads(model, &batch, &self.device, weights[0], seed, cfg)
                 });
                 let others: Vec<_> = handles
                     .into_iter()
@@ -791,7 +796,7 @@ impl Trainer {
                 .zip(&seeds)
                 .map(|((batch, &weight), &seed)| {
                     self.device.seed(seed);
-                    replica_grads(model, batch, &self.device, weight, checkpointing(seed))
+                    replica_grads(model, batch, &self.device, weight, seed, &self.config)
                 })
                 .collect()
         };
@@ -1078,25 +1083,31 @@ pub fn shard_rows(indices: &[usize], replicas: usize) -> Vec<Vec<usize>> {
 
 /// One replica's forward and backward on `batch`: its loss, and its gradients for a loss
 /// scaled by `weight`, unless the loss is not finite (no backward pass then: its gradients
-/// could only be garbage). `checkpointing` (the dropout seed) recomputes the encoder's layers
-/// in the backward pass where the model supports it.
+/// could only be garbage). `cfg.gradient_checkpointing` recomputes the encoder's layers in the
+/// backward pass where the model supports it (`seed` seeds their dropout); `cfg.bf16` runs
+/// forward and backward on a bf16 copy of the model whose gradients reach the f32 parameters.
 fn replica_grads<B, M: FineTune<B>>(
     model: &M,
     batch: &B,
     device: &Device,
     weight: f64,
-    checkpointing: Option<u64>,
+    seed: u64,
+    cfg: &TrainConfig,
 ) -> (f64, Option<GradientsParams>) {
     if weight == 0.0 {
         // A shard with no loss terms (every answer outside its windows): nothing to learn.
         return (0.0, Some(GradientsParams::new()));
     }
-    if let Some(seed) = checkpointing
+    if cfg.gradient_checkpointing
         && let Some(result) = model.checkpointed_grads(batch, device, seed, weight)
     {
         return result;
     }
-    let loss = model.loss(batch, device);
+    let loss = if cfg.bf16 {
+        mixed_precision_copy(model).loss(batch, device)
+    } else {
+        model.loss(batch, device)
+    };
     let value = loss.clone().into_scalar::<f64>();
     if !value.is_finite() {
         return (value, None);
