@@ -15,8 +15,8 @@
 //!
 //! The autodiff backend records one node per operation with that backward. [`softmax_last`] and
 //! [`layer_norm`] are the entry points: on a backend this crate was not built for (see its
-//! features), or on a dtype other than `f32`, they fall back to Burn's own operations, so the
-//! result never depends on which path ran (tests compare the two).
+//! features), or on a dtype other than `f32`, `bf16` and `f16`, they fall back to Burn's own
+//! operations, so the result never depends on which path ran (tests compare the two).
 //!
 //! [`linear`] runs a `Linear` on `[B, S, H]` as one `[B * S, H]` matrix product, as
 //! `torch.nn.Linear` does, rather than Burn's batched form (see its docs).

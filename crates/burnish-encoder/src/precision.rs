@@ -1,10 +1,12 @@
-//! Reduced-precision inference: a loaded model's float parameters cast to bf16 or f16.
+//! Reduced precision: a loaded model's float parameters cast to bf16 or f16 for inference, and
+//! a bf16 copy for one mixed-precision training step.
 //!
 //! Checkpoints load in `f32` (see [`crate::weights`]). [`cast_floats`] converts every float
 //! parameter of a module. The forward passes follow the parameters' type: the attention bias
-//! is cast to it ([`crate::model::multi_head_attention`]), and the fused operations fall back
-//! to Burn's own for a type other than `f32`. Training stays in `f32`: AdamW's updates are far
-//! below bf16's resolution for most weights.
+//! is cast to it ([`crate::model::multi_head_attention`]), and the fused operations take f32,
+//! bf16 and f16. Training keeps the weights in f32, as AdamW's updates are far below bf16's
+//! resolution for most weights: [`mixed_precision_copy`] makes the bf16 copy a step runs on,
+//! whose gradients flow back to the f32 weights.
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Device, FloatDType, Tensor};
