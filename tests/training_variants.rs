@@ -12,7 +12,8 @@
 //! - gradient checkpointing on each backend, and with 2 replicas;
 //! - bf16 mixed precision on each backend that computes in bf16 (a configuration error on the
 //!   others): the losses within 5e-3 and the update of the pre-trained weights in the same
-//!   direction (cosine above 0.95), as bf16 rounding allows; the weights stay f32.
+//!   direction (cosine above 0.95), as bf16 rounding allows; the weights stay f32; with
+//!   gradient checkpointing as well, the bf16 run's steps bit for bit.
 //!
 //! Every logged loss and every final parameter (but the key biases, whose exact gradient is
 //! zero) must agree with the plain run within float rounding (losses 1e-5; parameters 1e-5,
@@ -205,6 +206,17 @@ fn bf16_mixed_precision_follows_f32_training() {
         let want = train(&examples, pad, devices, |_| {});
         let got = train(&examples, pad, devices, bf16);
         compare(&format!("{kind}, bf16"), &want, &got, Tolerance::Bf16);
+        // Checkpointing recomputes the same bf16 arithmetic.
+        let both = train(&examples, pad, devices, |c| {
+            c.bf16 = true;
+            c.gradient_checkpointing = true;
+        });
+        compare(
+            &format!("{kind}, bf16 + checkpointing"),
+            &got,
+            &both,
+            Tolerance::Rounding,
+        );
     }
 }
 

@@ -253,8 +253,8 @@ fn run_one(spec: &str, args: &BenchArgs) -> Result<Row> {
         "train" | "train-ckpt" | "train-burn-ckpt" => {
             let bf16 = match args.dtype.as_str() {
                 "f32" => false,
-                "bf16" if mode == "train" => true,
-                other => bail!("--dtype {other}: training modes run f32, or bf16 for `train`"),
+                "bf16" if mode != "train-burn-ckpt" => true,
+                other => bail!("--dtype {other}: {mode} runs f32, or bf16 mixed precision"),
             };
             let checkpointing = match mode {
                 "train-ckpt" => Checkpointing::Layers,

@@ -268,7 +268,7 @@ impl TrainStep {
         let model = self.model.take().expect("the model is always put back");
         let (value, grads) = if self.layer_wise {
             let (value, grads) = model
-                .checkpointed_grads(batch, &self.device, 0, 1.0)
+                .checkpointed_grads(batch, &self.device, 0, 1.0, self.bf16)
                 .expect("BERT classifiers support checkpointing");
             (value, grads.unwrap_or_default())
         } else {

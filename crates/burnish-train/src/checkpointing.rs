@@ -25,8 +25,19 @@ use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Device, Tensor};
 use burnish_encoder::model::{BertInput, BertModel, attention_bias};
+use burnish_encoder::precision::mixed_precision_copy;
 
 use crate::trainer::mix_seed;
+
+/// The model a step computes with: `model` itself, or with `bf16` its bf16 copy whose
+/// gradients reach `model`'s parameters ([`mixed_precision_copy`]).
+pub fn compute_copy<M: Module>(model: &M, bf16: bool) -> M {
+    if bf16 {
+        mixed_precision_copy(model)
+    } else {
+        model.clone()
+    }
+}
 
 /// The RNG seed of one stage of [`checkpointed_grads`]: 0 the embeddings, `l + 1` layer `l`,
 /// `layers + 1` the head. The first pass and the recomputation both seed it, so dropout draws
@@ -36,7 +47,8 @@ pub fn stage_seed(seed: u64, stage: usize) -> u64 {
 }
 
 /// The gradients of `weight * loss` for every parameter of `model`, an encoder model whose
-/// encoder is `bert` and whose loss is `head_loss(last hidden state)`, with the layers
+/// encoder is `bert` (`model`'s own, or that of its [`compute_copy`]) and whose loss is
+/// `head_loss(last hidden state)`, with the layers
 /// recomputed in the backward pass (see the module docs). Returns the (unweighted) loss and
 /// the gradients, or no gradients when the loss is not finite.
 ///

@@ -71,7 +71,7 @@ pub struct TrainConfig {
     pub gradient_checkpointing: bool,
     /// Mixed precision: forward and backward in bf16, the weights, AdamW and the loss in f32
     /// (`transformers`' `bf16=True`). Faster where the device multiplies bf16 natively, half
-    /// the activation memory. Not combined with `gradient_checkpointing` yet.
+    /// the activation memory; combines with `gradient_checkpointing`.
     pub bf16: bool,
 }
 
@@ -160,12 +160,6 @@ impl TrainConfig {
             && (n.is_nan() || n <= 0.0)
         {
             return Err(("max_grad_norm", format!("{n} is not positive")));
-        }
-        if self.bf16 && self.gradient_checkpointing {
-            return Err((
-                "bf16",
-                "mixed precision is not combined with gradient_checkpointing yet".into(),
-            ));
         }
         if self.max_steps == Some(0) {
             return Err(("max_steps", "must be positive when given".into()));

@@ -84,15 +84,17 @@ pub trait FineTune<B>: Module + ModuleSnapshot + Clone {
     /// The gradients of `weight * loss` with the encoder's layers recomputed in the backward
     /// pass instead of kept ([`crate::checkpointing`]), and the loss: `None` (the default)
     /// when the model does not support it, and the trainer runs the plain backward pass. The
-    /// inner `None` is a non-finite loss (no backward pass). `seed` seeds dropout per layer.
+    /// inner `None` is a non-finite loss (no backward pass). `seed` seeds dropout per layer;
+    /// `bf16` computes on a bf16 copy whose gradients reach these (f32) parameters.
     fn checkpointed_grads(
         &self,
         batch: &B,
         device: &Device,
         seed: u64,
         weight: f64,
+        bf16: bool,
     ) -> Option<(f64, Option<GradientsParams>)> {
-        let _ = (batch, device, seed, weight);
+        let _ = (batch, device, seed, weight, bf16);
         None
     }
     /// Turns gradient tracking of the pre-trained encoder off (frozen) or on.
@@ -1099,7 +1101,7 @@ fn replica_grads<B, M: FineTune<B>>(
         return (0.0, Some(GradientsParams::new()));
     }
     if cfg.gradient_checkpointing
-        && let Some(result) = model.checkpointed_grads(batch, device, seed, weight)
+        && let Some(result) = model.checkpointed_grads(batch, device, seed, weight, cfg.bf16)
     {
         return result;
     }

@@ -243,7 +243,7 @@ fn sequence_classifiers_of_every_family() {
             padded_tokens: 36,
         };
         let got = model
-            .checkpointed_grads(&batch, &device, SEED, 1.0)
+            .checkpointed_grads(&batch, &device, SEED, 1.0, false)
             .unwrap();
         let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 2, 1], [3]), &device);
         let want = seeded_reference(
@@ -279,7 +279,7 @@ fn token_classifier_question_answering_and_masked_lm() {
         real_tokens: 31,
     };
     let got = model
-        .checkpointed_grads(&batch, &device, SEED, 1.0)
+        .checkpointed_grads(&batch, &device, SEED, 1.0, false)
         .unwrap();
     let flat: Vec<i64> = labels.iter().flatten().copied().collect();
     let label_tensor = Tensor::<2, Int>::from_data(TensorData::new(flat, [3, 12]), &device);
@@ -306,7 +306,7 @@ fn token_classifier_question_answering_and_masked_lm() {
         real_tokens: 31,
     };
     let got = model
-        .checkpointed_grads(&batch, &device, SEED, 1.0)
+        .checkpointed_grads(&batch, &device, SEED, 1.0, false)
         .unwrap();
     let pos = |v: &[usize]| {
         Tensor::<1, Int>::from_data(
@@ -346,7 +346,7 @@ fn token_classifier_question_answering_and_masked_lm() {
         ..PretrainBatch::default()
     };
     let got = model
-        .checkpointed_grads(&batch, &device, SEED, 1.0)
+        .checkpointed_grads(&batch, &device, SEED, 1.0, false)
         .unwrap();
     let targets = MaskedTargets::from_label_rows(&labels, &device).unwrap();
     let want = seeded_reference(

@@ -20,7 +20,7 @@ use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertLMHeadModel, Gpt2LMHeadModel, MaskedTargets,
 };
 
-use crate::checkpointing::checkpointed_grads;
+use crate::checkpointing::{checkpointed_grads, compute_copy};
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// What the model learns.
@@ -230,18 +230,20 @@ impl FineTune<PretrainBatch> for BertForMaskedLM {
         device: &Device,
         seed: u64,
         weight: f64,
+        bf16: bool,
     ) -> Option<(f64, Option<GradientsParams>)> {
+        let run = compute_copy(self, bf16);
         let targets = masked_targets(batch, device);
         Some(checkpointed_grads(
             self,
-            &self.bert,
+            &run.bert,
             batch_input(batch, device),
             device,
             seed,
             weight,
             |hidden| {
-                let logits = self.forward_masked_hidden(hidden, targets.positions);
-                BertForMaskedLM::loss(self, logits, targets.labels)
+                let logits = run.forward_masked_hidden(hidden, targets.positions);
+                BertForMaskedLM::loss(&run, logits, targets.labels)
             },
         ))
     }

@@ -15,7 +15,7 @@ use burnish_encoder::model::BertInput;
 use burnish_heads::BertForQuestionAnswering;
 use serde::Serialize;
 
-use crate::checkpointing::checkpointed_grads;
+use crate::checkpointing::{checkpointed_grads, compute_copy};
 use crate::metrics::squad;
 use crate::tasks::classification::softmax;
 use crate::trainer::{BatchSource, FineTune, Metrics};
@@ -148,21 +148,23 @@ impl FineTune<QaBatch> for BertForQuestionAnswering {
         device: &Device,
         seed: u64,
         weight: f64,
+        bf16: bool,
     ) -> Option<(f64, Option<GradientsParams>)> {
+        let run = compute_copy(self, bf16);
         let (starts, ends) = (
             positions(&batch.starts, device),
             positions(&batch.ends, device),
         );
         Some(checkpointed_grads(
             self,
-            &self.bert,
+            &run.bert,
             batch_input(batch, device),
             device,
             seed,
             weight,
             |hidden| {
-                let (start, end) = self.forward_hidden(hidden);
-                BertForQuestionAnswering::loss(self, start, end, starts, ends)
+                let (start, end) = run.forward_hidden(hidden);
+                BertForQuestionAnswering::loss(&run, start, end, starts, ends)
             },
         ))
     }
