@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use burn::module::Module;
+use burn::tensor::Device;
 use burnish_data::{
     LabelMap, NerDataset, QaFeatureOptions, SquadDataset, SquadVersion, TokenFeatureOptions,
     TokenizeOptions, WordsInput, qa_features, qa_inputs, token_features, tokenize_records,
@@ -111,6 +112,8 @@ pub struct Trainer {
     out_dir: PathBuf,
     progress: bool,
     stop: Option<Arc<AtomicBool>>,
+    /// Data-parallel replicas' devices (empty: the base model's device alone).
+    devices: Vec<Device>,
 }
 
 impl Trainer {
@@ -127,7 +130,16 @@ impl Trainer {
             out_dir: out_dir.into(),
             progress: true,
             stop: None,
+            devices: Vec::new(),
         })
+    }
+
+    /// Trains data-parallel on `devices` (the first should be the base model's: it steps the
+    /// optimizer and evaluates); see `burnish_train::Trainer::with_devices`. `--batch-size` is
+    /// the global batch.
+    pub fn with_devices(mut self, devices: &[Device]) -> Self {
+        self.devices = devices.to_vec();
+        self
     }
 
     /// Shows (default) or hides the progress bar.
@@ -175,6 +187,9 @@ impl Trainer {
         }
         let mut trainer = burnish_train::Trainer::new(config, &self.out_dir, base.device())?
             .with_progress(self.progress);
+        if !self.devices.is_empty() {
+            trainer = trainer.with_devices(&self.devices)?;
+        }
         if let Some(stop) = &self.stop {
             trainer = trainer.with_stop_flag(stop.clone());
         }
