@@ -10,12 +10,14 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use burnish::backend::BackendKind;
-use burnish::encoder::precision::{Precision, cast_floats};
+use burnish::encoder::precision::cast_floats;
 use burnish::train::bench::{
     Checkpointing, MlmStep, ModelShape, TrainStep, inference_model, inference_step, measure,
     peak_rss_bytes, synthetic_batch, synthetic_mlm_batch,
 };
 use clap::Args;
+
+use crate::encode::parse_dtype;
 use serde::{Deserialize, Serialize};
 
 /// Arguments of `burnish bench`.
@@ -133,6 +135,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     for b in &backends {
         b.device()?;
     }
+    // A bad value fails here, before any measurement runs.
+    parse_dtype(&args.dtype)?;
     let shapes: Vec<ModelShape> = args
         .shapes
         .iter()
@@ -243,8 +247,7 @@ fn run_one(spec: &str, args: &BenchArgs) -> Result<Row> {
     let tokens = args.batch * args.seq;
     let m = match mode {
         "infer" => {
-            let precision = Precision::from_name(&args.dtype)
-                .with_context(|| format!("--dtype {}: expected f32, bf16 or f16", args.dtype))?;
+            let precision = parse_dtype(&args.dtype)?;
             let model = cast_floats(inference_model(shape, &device), precision, &device)?;
             measure(args.warmup, args.steps, tokens, || {
                 std::hint::black_box(inference_step(&model, &batch, &device));

@@ -41,13 +41,17 @@ pub struct EncodeArgs {
 }
 
 /// Runs `burnish encode`.
+/// The `--dtype` value (`f32`, `bf16`, `f16`) of `encode` and `bench`.
+pub(crate) fn parse_dtype(name: &str) -> Result<Precision> {
+    Precision::from_name(name).with_context(|| format!("--dtype {name}: expected f32, bf16 or f16"))
+}
+
 pub fn run(args: EncodeArgs) -> Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size must be positive");
     }
     let device = burnish::backend::device(&args.backend)?;
-    let precision = Precision::from_name(&args.dtype)
-        .with_context(|| format!("--dtype {}: expected f32, bf16 or f16", args.dtype))?;
+    let precision = parse_dtype(&args.dtype)?;
     let tokenizer = Tokenizer::from_dir(&args.model)?;
     // The folder's family picks the model: an encoder, or GPT-2's decoder (causal hidden
     // states after `ln_f`, no pooler).

@@ -299,12 +299,8 @@ pub fn multi_head_attention(
     };
     let (q, k, v) = (split(q), split(k), split(v));
     // The bias is built in the device's default float type; the weights may be in another
-    // (a model cast to bf16 for inference).
-    let bias = if bias.dtype() == q.dtype() {
-        bias
-    } else {
-        bias.cast(q.dtype())
-    };
+    // (a model cast to bf16). Casting to the same type returns the tensor as it is.
+    let bias = bias.cast(q.dtype());
     let dropout_active =
         dropout.prob > 0.0 && dropout.training.val().is_enabled() && q.device().is_autodiff();
     let context = if dropout_active {
@@ -578,10 +574,7 @@ impl BertModel {
     /// As [`Self::forward`].
     pub fn encode(&self, input: BertInput) -> Tensor<3> {
         let bias = attention_bias(input.attention_mask, self.encoder_heads());
-        let embedded = self
-            .embeddings
-            .forward(input.input_ids, input.token_type_ids);
-        self.encoder.forward(embedded, bias)
+        self.encode_with_bias(input.input_ids, input.token_type_ids, bias)
     }
 
     /// Runs the encoder as a decoder, as `transformers` does for a config with
@@ -605,8 +598,7 @@ impl BertModel {
         token_type_ids: Tensor<2, Int>,
         bias: Tensor<4>,
     ) -> BertModelOutput {
-        let embedded = self.embeddings.forward(input_ids, token_type_ids);
-        let last_hidden_state = self.encoder.forward(embedded, bias);
+        let last_hidden_state = self.encode_with_bias(input_ids, token_type_ids, bias);
         let pooler_output = self
             .pooler
             .as_ref()
@@ -615,6 +607,18 @@ impl BertModel {
             last_hidden_state,
             pooler_output,
         }
+    }
+
+    /// Embeddings and layers with a ready `[B, N, S, S]` additive attention bias: the
+    /// `[B, S, H]` last hidden state.
+    fn encode_with_bias(
+        &self,
+        input_ids: Tensor<2, Int>,
+        token_type_ids: Tensor<2, Int>,
+        bias: Tensor<4>,
+    ) -> Tensor<3> {
+        let embedded = self.embeddings.forward(input_ids, token_type_ids);
+        self.encoder.forward(embedded, bias)
     }
 
     /// Attention heads per layer (1 for a model without layers).

@@ -91,11 +91,7 @@ struct Cast(FloatDType);
 impl ModuleMapper for Cast {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
-        let tensor = if tensor.dtype() == self.0.into() {
-            tensor
-        } else {
-            tensor.cast(self.0)
-        };
-        Param::from_mapped_value(id, tensor, mapper)
+        // A parameter already of the type is returned as it is.
+        Param::from_mapped_value(id, tensor.cast(self.0), mapper)
     }
 }

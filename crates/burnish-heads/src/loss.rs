@@ -2,16 +2,12 @@
 //! `BCEWithLogitsLoss`, `MSELoss`, all with mean reduction).
 
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{DType, FloatDType, Int, Tensor};
+use burn::tensor::{FloatDType, Int, Tensor};
 
 /// `t` in f32: losses are computed in f32 whatever the model computes in (mixed-precision
-/// training runs the model in bf16; PyTorch's autocast does the same).
+/// training runs the model in bf16; PyTorch's autocast does the same). A no-op for f32.
 fn f32<const D: usize>(t: Tensor<D>) -> Tensor<D> {
-    if t.dtype() == DType::F32 {
-        t
-    } else {
-        t.cast(FloatDType::F32)
-    }
+    t.cast(FloatDType::F32)
 }
 
 /// Mean cross-entropy of `[N, C]` logits against `[N]` class ids.

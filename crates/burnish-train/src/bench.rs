@@ -14,12 +14,12 @@ use burn::tensor::Device;
 use burnish_data::{Batch, Label};
 use burnish_encoder::BertConfig;
 use burnish_encoder::model::BertInput;
-use burnish_encoder::precision::mixed_precision_copy;
 use burnish_heads::{BertForMaskedLM, BertForSequenceClassification, MaskedTargets, ProblemType};
 
+use crate::config::TrainConfig;
 use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
 use crate::tasks::classification::batch_input;
-use crate::trainer::{FineTune, fork_for_training};
+use crate::trainer::{fork_for_training, replica_grads};
 
 /// A model size to measure, by the shape of a well-known checkpoint (weights are random: speed
 /// does not depend on their values).
@@ -198,8 +198,8 @@ pub struct TrainStep {
     device: Device,
     max_grad_norm: f64,
     lr: f64,
-    layer_wise: bool,
-    bf16: bool,
+    /// The trainer's switches the step follows: `gradient_checkpointing` and `bf16`.
+    switches: TrainConfig,
 }
 
 /// Which gradient checkpointing a [`TrainStep`] uses.
@@ -250,15 +250,17 @@ impl TrainStep {
             device,
             max_grad_norm: 1.0,
             lr: 2e-5,
-            layer_wise: checkpointing == Checkpointing::Layers,
-            bf16: false,
+            switches: TrainConfig {
+                gradient_checkpointing: checkpointing == Checkpointing::Layers,
+                ..TrainConfig::default()
+            },
         }
     }
 
     /// Mixed precision on (`TrainConfig::bf16`): forward and backward on a bf16 copy, the
     /// weights and AdamW in f32.
     pub fn with_bf16(mut self, bf16: bool) -> Self {
-        self.bf16 = bf16;
+        self.switches.bf16 = bf16;
         self
     }
 
@@ -266,22 +268,9 @@ impl TrainStep {
     /// (read back to the host, which waits for the step on asynchronous backends).
     pub fn step(&mut self, batch: &Batch) -> f64 {
         let model = self.model.take().expect("the model is always put back");
-        let (value, grads) = if self.layer_wise {
-            let (value, grads) = model
-                .checkpointed_grads(batch, &self.device, 0, 1.0, self.bf16)
-                .expect("BERT classifiers support checkpointing");
-            (value, grads.unwrap_or_default())
-        } else {
-            let loss = if self.bf16 {
-                FineTune::loss(&mixed_precision_copy(&model), batch, &self.device)
-            } else {
-                FineTune::loss(&model, batch, &self.device)
-            };
-            // Backward first: reading the value back does not need the graph, and the tape
-            // is consumed by one backward pass.
-            let grads = GradientsParams::from_grads(loss.clone().backward(), &model);
-            (loss.into_scalar::<f64>(), grads)
-        };
+        // The trainer's own micro-batch step (loss read back, then backward).
+        let (value, grads) = replica_grads(&model, batch, &self.device, 1.0, 0, &self.switches);
+        let grads = grads.unwrap_or_default();
         let scale = global_grad_norm(&model, &grads).map(|n| clip_scale(n, self.max_grad_norm));
         self.model = Some(self.optim.step(model, grads, self.lr, scale));
         value

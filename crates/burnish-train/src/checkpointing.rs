@@ -29,16 +29,6 @@ use burnish_encoder::precision::mixed_precision_copy;
 
 use crate::trainer::mix_seed;
 
-/// The model a step computes with: `model` itself, or with `bf16` its bf16 copy whose
-/// gradients reach `model`'s parameters ([`mixed_precision_copy`]).
-pub fn compute_copy<M: Module>(model: &M, bf16: bool) -> M {
-    if bf16 {
-        mixed_precision_copy(model)
-    } else {
-        model.clone()
-    }
-}
-
 /// The RNG seed of one stage of [`checkpointed_grads`]: 0 the embeddings, `l + 1` layer `l`,
 /// `layers + 1` the head. The first pass and the recomputation both seed it, so dropout draws
 /// the same masks in both.
@@ -47,22 +37,33 @@ pub fn stage_seed(seed: u64, stage: usize) -> u64 {
 }
 
 /// The gradients of `weight * loss` for every parameter of `model`, an encoder model whose
-/// encoder is `bert` (`model`'s own, or that of its [`compute_copy`]) and whose loss is
-/// `head_loss(last hidden state)`, with the layers
-/// recomputed in the backward pass (see the module docs). Returns the (unweighted) loss and
-/// the gradients, or no gradients when the loss is not finite.
+/// encoder is `encoder(model)` and whose loss is `head_loss(model, last hidden state)`, with the
+/// layers recomputed in the backward pass (see the module docs). With `bf16` both run on
+/// `model`'s bf16 copy ([`mixed_precision_copy`]), whose gradients reach `model`'s f32
+/// parameters. Returns the (unweighted) loss and the gradients, or no gradients when the loss
+/// is not finite.
 ///
 /// Shapes: `input.*` are `[B, S]`; `head_loss` gets the `[B, S, H]` last hidden state and
 /// returns a `[1]` loss.
+#[allow(clippy::too_many_arguments)]
 pub fn checkpointed_grads<M: Module>(
     model: &M,
-    bert: &BertModel,
+    bf16: bool,
+    encoder: impl Fn(&M) -> &BertModel,
     input: BertInput,
     device: &Device,
     seed: u64,
     weight: f64,
-    head_loss: impl FnOnce(Tensor<3>) -> Tensor<1>,
+    head_loss: impl FnOnce(&M, Tensor<3>) -> Tensor<1>,
 ) -> (f64, Option<GradientsParams>) {
+    let copy;
+    let run = if bf16 {
+        copy = mixed_precision_copy(model);
+        &copy
+    } else {
+        model
+    };
+    let bert = encoder(run);
     let layers = bert.encoder.layer.len();
     let seed_for = |stage: usize| device.seed(stage_seed(seed, stage));
     let bias = attention_bias(input.attention_mask, bert.encoder_heads());
@@ -84,7 +85,7 @@ pub fn checkpointed_grads<M: Module>(
     // 2. The head and the loss, from the last hidden state as a leaf.
     let last = hidden.require_grad();
     seed_for(layers + 1);
-    let loss = head_loss(last.clone());
+    let loss = head_loss(run, last.clone());
     let value = loss.clone().into_scalar::<f64>();
     if !value.is_finite() {
         return (value, None);

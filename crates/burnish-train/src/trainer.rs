@@ -217,8 +217,7 @@ pub mod files {
 pub struct Trainer {
     config: TrainConfig,
     out_dir: PathBuf,
-    device: Device,
-    /// Data-parallel replicas' devices (autodiff): `devices[0] == device`.
+    /// The autodiff devices of the data-parallel replicas; the first holds the trained model.
     devices: Vec<Device>,
     stop: Arc<AtomicBool>,
     progress: bool,
@@ -240,8 +239,7 @@ impl Trainer {
         Ok(Self {
             config,
             out_dir: out_dir.into(),
-            devices: vec![device.clone()],
-            device,
+            devices: vec![device],
             stop: Arc::new(AtomicBool::new(false)),
             progress: true,
         })
@@ -290,13 +288,12 @@ impl Trainer {
             });
         }
         self.devices = devices.iter().map(|d| d.clone().autodiff()).collect();
-        self.device = self.devices[0].clone();
         Ok(self)
     }
 
     /// The autodiff device the trainer runs on (the first of [`Trainer::devices`]).
     pub fn device(&self) -> &Device {
-        &self.device
+        &self.devices[0]
     }
 
     /// The autodiff devices of the data-parallel replicas (one unless
@@ -336,7 +333,7 @@ impl Trainer {
         B: Send,
     {
         let cfg = &self.config;
-        let device = &self.device;
+        let device = self.device();
         std::fs::create_dir_all(&self.out_dir).map_err(|source| TrainError::Io {
             path: self.out_dir.clone(),
             source,
@@ -701,8 +698,9 @@ impl Trainer {
 
     /// One micro-batch split over the data-parallel replicas (see [`Trainer::with_devices`]):
     /// adds every replica's weighted gradients, on the first device, to `accumulator`.
-    /// Returns the batch's loss (the row-weighted mean of the replicas' losses; not finite
-    /// when any replica's is not, and then nothing is accumulated) and its real tokens.
+    /// Returns the batch's loss (the replicas' losses weighted by their shares of the loss
+    /// terms; not finite when any replica's is not, and then nothing is accumulated) and its
+    /// real tokens.
     fn data_parallel_micro_batch<B, M, S>(
         &self,
         model: &M,
@@ -771,9 +769,9 @@ impl Trainer {
                     })
                     .collect();
                 let first_result = first.map(|batch| {
-                    self.device.seed(seeds[0]);
+                    self.device().seed(seeds[0]);
                     let (seed, cfg) = (seeds[0], &self.config);
-                    replica_grads(model, &batch, &self.device, weights[0], seed, cfg)
+                    replica_grads(model, &batch, self.device(), weights[0], seed, cfg)
                 });
                 let others: Vec<_> = handles
                     .into_iter()
@@ -797,8 +795,8 @@ impl Trainer {
                 .zip(&weights)
                 .zip(&seeds)
                 .map(|((batch, &weight), &seed)| {
-                    self.device.seed(seed);
-                    replica_grads(model, batch, &self.device, weight, seed, &self.config)
+                    self.device().seed(seed);
+                    replica_grads(model, batch, self.device(), weight, seed, &self.config)
                 })
                 .collect()
         };
@@ -817,7 +815,7 @@ impl Trainer {
         }
         for (_, grads) in results {
             if let Some(grads) = grads {
-                accumulator.accumulate(model, grads.to_device(&self.device, model));
+                accumulator.accumulate(model, grads.to_device(self.device(), model));
             }
         }
         Ok((loss, tokens))
@@ -1088,7 +1086,7 @@ pub fn shard_rows(indices: &[usize], replicas: usize) -> Vec<Vec<usize>> {
 /// could only be garbage). `cfg.gradient_checkpointing` recomputes the encoder's layers in the
 /// backward pass where the model supports it (`seed` seeds their dropout); `cfg.bf16` runs
 /// forward and backward on a bf16 copy of the model whose gradients reach the f32 parameters.
-fn replica_grads<B, M: FineTune<B>>(
+pub(crate) fn replica_grads<B, M: FineTune<B>>(
     model: &M,
     batch: &B,
     device: &Device,

@@ -11,7 +11,7 @@ use burnish_heads::{
     ProblemType, SequenceClassifier,
 };
 
-use crate::checkpointing::{checkpointed_grads, compute_copy};
+use crate::checkpointing::checkpointed_grads;
 use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
@@ -141,16 +141,16 @@ impl FineTune<Batch> for BertForSequenceClassification {
         weight: f64,
         bf16: bool,
     ) -> Option<(f64, Option<GradientsParams>)> {
-        let run = compute_copy(self, bf16);
         let targets = batch_targets(&batch.labels, self.problem_type, self.num_labels, device);
         Some(checkpointed_grads(
             self,
-            &run.bert,
+            bf16,
+            |m| &m.bert,
             batch_input(batch, device),
             device,
             seed,
             weight,
-            |hidden| BertForSequenceClassification::loss(&run, run.forward_hidden(hidden), targets),
+            |m, hidden| Self::loss(m, m.forward_hidden(hidden), targets),
         ))
     }
 

@@ -14,7 +14,7 @@ use burnish_encoder::model::BertInput;
 use burnish_heads::BertForTokenClassification;
 use serde::Serialize;
 
-use crate::checkpointing::{checkpointed_grads, compute_copy};
+use crate::checkpointing::checkpointed_grads;
 use crate::metrics::entities::{EntityReport, get_entities};
 use crate::tasks::classification::{argmax, softmax};
 use crate::trainer::{BatchSource, FineTune, Metrics};
@@ -146,16 +146,16 @@ impl FineTune<TokenBatch> for BertForTokenClassification {
         weight: f64,
         bf16: bool,
     ) -> Option<(f64, Option<GradientsParams>)> {
-        let run = compute_copy(self, bf16);
         let labels = label_tensor(&batch.labels, device);
         Some(checkpointed_grads(
             self,
-            &run.bert,
+            bf16,
+            |m| &m.bert,
             batch_input(batch, device),
             device,
             seed,
             weight,
-            |hidden| BertForTokenClassification::loss(&run, run.forward_hidden(hidden), labels),
+            |m, hidden| Self::loss(m, m.forward_hidden(hidden), labels),
         ))
     }
 

@@ -12,15 +12,15 @@ use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_data::{
-    MlmMasker, Permutation, PretrainBatch, PretrainSequence, Rng, SequenceStore, collate_clm,
-    collate_mlm,
+    IGNORE_INDEX, MlmMasker, Permutation, PretrainBatch, PretrainSequence, Rng, SequenceStore,
+    collate_clm, collate_mlm,
 };
 use burnish_encoder::model::BertInput;
 use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertLMHeadModel, Gpt2LMHeadModel, MaskedTargets,
 };
 
-use crate::checkpointing::{checkpointed_grads, compute_copy};
+use crate::checkpointing::checkpointed_grads;
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// What the model learns.
@@ -196,7 +196,7 @@ fn shifted_terms(batch: &PretrainBatch) -> usize {
     batch
         .labels
         .iter()
-        .map(|row| row.iter().skip(1).filter(|&&l| l != -100).count())
+        .map(|row| row.iter().skip(1).filter(|&&l| l != IGNORE_INDEX).count())
         .sum()
 }
 
@@ -232,18 +232,18 @@ impl FineTune<PretrainBatch> for BertForMaskedLM {
         weight: f64,
         bf16: bool,
     ) -> Option<(f64, Option<GradientsParams>)> {
-        let run = compute_copy(self, bf16);
         let targets = masked_targets(batch, device);
         Some(checkpointed_grads(
             self,
-            &run.bert,
+            bf16,
+            |m| &m.bert,
             batch_input(batch, device),
             device,
             seed,
             weight,
-            |hidden| {
-                let logits = run.forward_masked_hidden(hidden, targets.positions);
-                BertForMaskedLM::loss(&run, logits, targets.labels)
+            |m, hidden| {
+                let logits = m.forward_masked_hidden(hidden, targets.positions);
+                Self::loss(m, logits, targets.labels)
             },
         ))
     }
@@ -255,7 +255,7 @@ impl FineTune<PretrainBatch> for BertForMaskedLM {
                 .labels
                 .iter()
                 .flatten()
-                .filter(|&&l| l != -100)
+                .filter(|&&l| l != IGNORE_INDEX)
                 .count(),
         )
     }

@@ -15,7 +15,7 @@ use burnish_encoder::model::BertInput;
 use burnish_heads::BertForQuestionAnswering;
 use serde::Serialize;
 
-use crate::checkpointing::{checkpointed_grads, compute_copy};
+use crate::checkpointing::checkpointed_grads;
 use crate::metrics::squad;
 use crate::tasks::classification::softmax;
 use crate::trainer::{BatchSource, FineTune, Metrics};
@@ -150,21 +150,21 @@ impl FineTune<QaBatch> for BertForQuestionAnswering {
         weight: f64,
         bf16: bool,
     ) -> Option<(f64, Option<GradientsParams>)> {
-        let run = compute_copy(self, bf16);
         let (starts, ends) = (
             positions(&batch.starts, device),
             positions(&batch.ends, device),
         );
         Some(checkpointed_grads(
             self,
-            &run.bert,
+            bf16,
+            |m| &m.bert,
             batch_input(batch, device),
             device,
             seed,
             weight,
-            |hidden| {
-                let (start, end) = run.forward_hidden(hidden);
-                BertForQuestionAnswering::loss(&run, start, end, starts, ends)
+            |m, hidden| {
+                let (start, end) = m.forward_hidden(hidden);
+                Self::loss(m, start, end, starts, ends)
             },
         ))
     }
