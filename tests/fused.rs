@@ -1,7 +1,8 @@
-//! The fused softmax and LayerNorm and the row-wise Linear (`burnish_encoder::fused`) against
-//! Burn's own operations: the same outputs and the same gradients, on every backend of this
-//! build, through the closed-form backward (the tests check that the fused path is the one that
-//! ran).
+//! The fused softmax, LayerNorm and dropout and the row-wise Linear (`burnish_encoder::fused`)
+//! against Burn's own operations: the same outputs and the same gradients, on every backend of
+//! this build, through the closed-form backward (the tests check that the fused path is the one
+//! that ran). On flex these are burnish's own kernels (`fused::flex`); the shapes include rows
+//! wider than a SIMD register with a remainder, and more rows than one parallel task takes.
 
 use burn::module::Param;
 use burn::nn::{LayerNorm, LayerNormConfig, LinearConfig};
@@ -35,12 +36,48 @@ fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// Held while a test seeds a backend's generator and draws from it: the tests of this file run
+/// in parallel threads, and the generators are per backend, not per thread.
+static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Random values of `shape`, seeded per call site so each backend sees the same numbers.
 fn random<const D: usize>(shape: [usize; D], seed: u64, scale: f64, device: &Device) -> Tensor<D> {
+    let _seeded = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
     let host = Device::flex();
     host.seed(seed);
     let t = Tensor::<D>::random(shape, Distribution::Normal(0.0, scale), &host);
     Tensor::from_data(t.into_data(), device)
+}
+
+/// The softmax gradient at attention's real width: 128 keys, 12 x 20 rows (more than one
+/// parallel task), against Burn's softmax.
+#[test]
+fn fused_softmax_gradient_matches_at_attention_width() {
+    for (name, device) in devices() {
+        let ad = device.clone().autodiff();
+        let scores = random([2, 6, 20, 128], 11, 2.0, &device).into_data();
+        let weights = random([2, 6, 20, 128], 12, 1.0, &ad);
+        let run = |fused_path: bool| {
+            let x = Tensor::<4>::from_data(scores.clone(), &ad).require_grad();
+            let y = if fused_path {
+                fused::softmax_last(x.clone())
+            } else {
+                activation::softmax(x.clone(), 3)
+            };
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            (y, x.grad(&grads).unwrap())
+        };
+        let (y_fused, g_fused) = run(true);
+        let (y_burn, g_burn) = run(false);
+        let dy = max_diff(y_fused, y_burn);
+        let dg = max_diff(g_fused.clone(), g_burn);
+        assert!(dy <= 1e-6, "{name}: softmax differs by {dy}");
+        assert!(dg <= 1e-6, "{name}: softmax gradient differs by {dg}");
+        assert!(
+            values(g_fused).iter().any(|g| g.abs() > 1e-3),
+            "{name}: gradient is not trivial"
+        );
+    }
 }
 
 #[test]
@@ -97,25 +134,29 @@ fn fused_softmax_matches_burns_softmax_and_its_gradient() {
     }
 }
 
-/// A LayerNorm over 16 features with non-trivial scale and shift.
-fn layer_norm(epsilon: f64, device: &Device) -> LayerNorm {
-    let mut ln = LayerNormConfig::new(16).with_epsilon(epsilon).init(device);
-    ln.gamma = Param::from_tensor(random([16], 3, 1.0, device).add_scalar(1.0));
-    ln.beta = Some(Param::from_tensor(random([16], 4, 1.0, device)));
+/// A LayerNorm over `width` features with non-trivial scale and shift.
+fn layer_norm(width: usize, epsilon: f64, device: &Device) -> LayerNorm {
+    let mut ln = LayerNormConfig::new(width).with_epsilon(epsilon).init(device);
+    ln.gamma = Param::from_tensor(random([width], 3, 1.0, device).add_scalar(1.0));
+    ln.beta = Some(Param::from_tensor(random([width], 4, 1.0, device)));
     ln
 }
 
 #[test]
 fn fused_layer_norm_matches_burns_layer_norm_and_its_gradients() {
-    for (name, device) in devices() {
+    for ((name, device), [batch, seq, width]) in devices()
+        .into_iter()
+        .flat_map(|d| [[2, 5, 16], [4, 45, 100]].map(|shape| (d.clone(), shape)))
+    {
+        let name = format!("{name} {batch}x{seq}x{width}");
         let ad = device.clone().autodiff();
         let epsilon = 1e-5;
-        let x_data = random([2, 5, 16], 5, 2.0, &device)
+        let x_data = random([batch, seq, width], 5, 2.0, &device)
             .add_scalar(1.0)
             .into_data();
-        let weights = random([2, 5, 16], 6, 1.0, &ad);
+        let weights = random([batch, seq, width], 6, 1.0, &ad);
 
-        let fused_ln = layer_norm(epsilon, &ad);
+        let fused_ln = layer_norm(width, epsilon, &ad);
         let x_fused = Tensor::<3>::from_data(x_data.clone(), &ad).require_grad();
         let y_fused = fused::layer_norm(&fused_ln, epsilon, x_fused.clone());
         let grads = (y_fused.clone() * weights.clone()).sum().backward();
@@ -131,7 +172,7 @@ fn fused_layer_norm_matches_burns_layer_norm_and_its_gradients() {
                 .expect("beta gradient"),
         ];
 
-        let burn_ln = layer_norm(epsilon, &ad);
+        let burn_ln = layer_norm(width, epsilon, &ad);
         let x_burn = Tensor::<3>::from_data(x_data.clone(), &ad).require_grad();
         let y_burn = burn_ln.forward(x_burn.clone());
         let grads = (y_burn.clone() * weights).sum().backward();
@@ -160,7 +201,7 @@ fn fused_layer_norm_matches_burns_layer_norm_and_its_gradients() {
         }
 
         // Inference: the backend's LayerNorm.
-        let plain_ln = layer_norm(epsilon, &device);
+        let plain_ln = layer_norm(width, epsilon, &device);
         let plain = Tensor::<3>::from_data(x_data, &device);
         let d = max_diff(
             fused::layer_norm(&plain_ln, epsilon, plain.clone()),
@@ -253,5 +294,69 @@ fn fused_attention_matches_the_written_out_attention() {
         let diff = max_diff(got, want);
         println!("fused attention on {name}: max |diff| {diff:.2e}");
         assert!(diff < 1e-5, "{name}: {diff}");
+    }
+}
+
+/// Dropout as one operation: values `0` or `1 / (1 - p)`, the kept fraction `1 - p`, elements
+/// (and neighbours) independent, the input gradient the mask times the output gradient, the
+/// same masks after the same seed and other masks after another, and the identity outside
+/// training.
+#[test]
+fn fused_dropout_keeps_the_right_fraction_and_its_gradient_is_the_mask() {
+    use burn::nn::DropoutConfig;
+    for (name, device) in devices() {
+        let ad = device.clone().autodiff();
+        let p = 0.3;
+        let scale = 1.0 / (1.0 - p as f32);
+        let dropout = DropoutConfig::new(p).init();
+        let [rows, cols] = [64, 1000];
+        let draw = |seed: u64| {
+            let x = Tensor::<2>::ones([rows, cols], &ad).require_grad();
+            let y = {
+                let _seeded = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+                ad.seed(seed);
+                fused::dropout(&dropout, x.clone())
+            };
+            let w = random([rows, cols], 31, 1.0, &ad);
+            let grads = (y.clone() * w.clone()).sum().backward();
+            (values(y), values(x.grad(&grads).unwrap()), values(w))
+        };
+        let (mask, grad, w) = draw(7);
+        let n = mask.len() as f64;
+        assert!(
+            mask.iter().all(|&m| m == 0.0 || (m - scale).abs() < 1e-6),
+            "{name}: mask values other than 0 and {scale}"
+        );
+        let kept = |pick: &dyn Fn(usize) -> bool| {
+            let (k, all) = (0..mask.len()).filter(|&i| pick(i)).fold((0, 0), |(k, all), i| {
+                (k + usize::from(mask[i] != 0.0), all + 1)
+            });
+            k as f64 / all as f64
+        };
+        // 64,000 draws: the standard error of the fraction is 0.0018.
+        let fraction = kept(&|_| true);
+        assert!((fraction - 0.7).abs() < 0.01, "{name}: kept {fraction}");
+        for parity in 0..2 {
+            let f = kept(&|i| i % 2 == parity);
+            assert!((f - 0.7).abs() < 0.015, "{name}: kept {f} of parity {parity}");
+        }
+        let both = (0..mask.len() - 1)
+            .filter(|&i| mask[i] != 0.0 && mask[i + 1] != 0.0)
+            .count() as f64
+            / (n - 1.0);
+        assert!((both - 0.49).abs() < 0.015, "{name}: neighbours both kept {both}");
+        for i in 0..mask.len() {
+            let want = w[i] * mask[i];
+            assert!((grad[i] - want).abs() <= 1e-5 * want.abs().max(1.0), "{name}: grad[{i}]");
+        }
+        let (again, _, _) = draw(7);
+        assert!(mask == again, "{name}: the same seed gives another mask");
+        let (other, _, _) = draw(8);
+        let same = mask.iter().zip(&other).filter(|(a, b)| a == b).count() as f64 / n;
+        assert!(same < 0.7, "{name}: another seed agrees on {same} of the mask");
+
+        // Outside autodiff (inference) dropout is the identity.
+        let x = random([4, 8], 32, 1.0, &device);
+        assert_eq!(max_diff(fused::dropout(&dropout, x.clone()), x), 0.0);
     }
 }

@@ -66,9 +66,6 @@ pub struct BenchArgs {
     /// PyTorch device for the reference side (cpu, cuda).
     #[arg(long, default_value = "cpu")]
     torch_device: String,
-    /// CPU threads for PyTorch (0: all cores, PyTorch's default).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
     /// The device's peak dense throughput in TFLOP/s (an H100 or H200 SXM: 989 in bf16, 67
     /// in fp32): adds an MFU column, model FLOPs per second over this peak
     /// (`ModelShape::flops_per_token`).
@@ -115,7 +112,10 @@ const MODES: [&str; 6] = [
 ];
 
 /// Runs `burnish bench`.
-pub fn run(args: BenchArgs) -> Result<()> {
+///
+/// `threads` is the size of this process's CPU pool (`burnish --threads N`, every core by
+/// default): each measurement, burnish's and PyTorch's, runs with that many threads.
+pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
     if let Some(one) = &args.one {
         let row = run_one(one, &args)?;
         println!("{}", serde_json::to_string(&row)?);
@@ -189,7 +189,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     .args(["--warmup", &args.warmup.to_string()])
                     .args(["--steps", &args.steps.to_string()])
                     .args(["--dtype", &args.dtype])
-                    .args(["--threads", &args.threads.to_string()])
+                    .args(["--threads", &threads.to_string()])
                     .args(["--device", &args.torch_device]);
                 let row = child_row(cmd, &format!("{} {}", python.display(), script.display()))?;
                 rows.push(row.clone());
@@ -199,7 +199,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             for &backend in &backends {
                 eprintln!("measuring burnish {backend} {} {mode} ...", shape.name());
                 let mut cmd = Command::new(&exe);
-                cmd.arg("bench")
+                cmd.args(["--threads", &threads.to_string(), "bench"])
                     .args(["--one", &format!("{backend}:{}:{mode}", shape.name())])
                     .args(["--batch", &args.batch.to_string()])
                     .args(["--seq", &args.seq.to_string()])

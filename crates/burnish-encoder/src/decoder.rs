@@ -122,7 +122,7 @@ impl Gpt2Mlp {
     /// `dropout(c_proj(act(c_fc(x))))`, `[B, S, H]` to `[B, S, H]`.
     pub fn forward(&self, hidden: Tensor<3>) -> Tensor<3> {
         let inner = apply_activation(self.act, fused::linear(&self.c_fc, hidden));
-        self.dropout.forward(fused::linear(&self.c_proj, inner))
+        fused::dropout(&self.dropout, fused::linear(&self.c_proj, inner))
     }
 }
 

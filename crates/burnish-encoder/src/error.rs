@@ -103,6 +103,17 @@ pub enum EncoderError {
         /// Their names, in the checkpoint's naming.
         tensors: Vec<String>,
     },
+    /// flex's thread pool already runs with another number of threads.
+    #[error(
+        "cannot use {wanted} CPU threads: flex's thread pool already runs with {running} \
+         (set the thread count before the first tensor operation, once per process)"
+    )]
+    ThreadPool {
+        /// The number asked for.
+        wanted: usize,
+        /// The number the pool runs with.
+        running: usize,
+    },
     /// The device cannot compute in the asked-for float type.
     #[error("{device} cannot compute in {precision} (use f32{hint})")]
     UnsupportedPrecision {

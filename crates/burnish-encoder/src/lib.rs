@@ -17,6 +17,7 @@ pub mod fused;
 pub mod model;
 pub mod precision;
 pub mod pretrained;
+pub mod threads;
 pub mod weights;
 
 pub use config::{BertConfig, HiddenAct, ModelFamily};

@@ -198,7 +198,7 @@ impl BertEmbeddings {
         if let Some(token_types) = &self.token_type_embeddings {
             embeddings = embeddings + token_types.forward(token_type_ids);
         }
-        self.dropout.forward(fused::layer_norm(
+        fused::dropout(&self.dropout, fused::layer_norm(
             &self.layer_norm,
             self.layer_norm_eps,
             embeddings,
@@ -307,7 +307,7 @@ pub fn multi_head_attention(
         let scale = 1.0 / ((width / heads) as f64).sqrt();
         let scores = q.matmul(k.swap_dims(2, 3)) * scale;
         let probs = fused::softmax_last(scores + bias);
-        dropout.forward(probs).matmul(v)
+        fused::dropout(dropout, probs).matmul(v)
     } else {
         // An additive bias rather than a bool mask: burn-tch 0.22.1 hands the bool mask to
         // PyTorch's SDPA, where `true` means "attend" (Burn's means "masked"), inverting
@@ -344,7 +344,7 @@ impl BertSelfOutput {
 
     /// `LayerNorm(dropout(dense(hidden)) + residual)`, all `[B, S, H]`.
     pub fn forward(&self, hidden: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        let hidden = self.dropout.forward(fused::linear(&self.dense, hidden));
+        let hidden = fused::dropout(&self.dropout, fused::linear(&self.dense, hidden));
         fused::layer_norm(&self.layer_norm, self.layer_norm_eps, hidden + residual)
     }
 }
@@ -441,9 +441,7 @@ impl BertOutput {
     /// `LayerNorm(dropout(dense(intermediate)) + residual)`: `[B, S, I]`, `[B, S, H]` to
     /// `[B, S, H]`.
     pub fn forward(&self, intermediate: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        let hidden = self
-            .dropout
-            .forward(fused::linear(&self.dense, intermediate));
+        let hidden = fused::dropout(&self.dropout, fused::linear(&self.dense, intermediate));
         fused::layer_norm(&self.layer_norm, self.layer_norm_eps, hidden + residual)
     }
 }

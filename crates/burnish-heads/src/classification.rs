@@ -9,6 +9,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::activation;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::config::{BertConfig, ModelFamily};
+use burnish_encoder::fused;
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::{encoder_config, save_hf_folder_as};
 use burnish_encoder::weights::{
@@ -219,11 +220,11 @@ impl BertForSequenceClassification {
         };
         let features = match (self.family, &self.pre_classifier) {
             (ModelFamily::Roberta, Some(dense)) => {
-                let hidden = dense.forward(self.dropout.forward(first()));
-                self.dropout.forward(activation::tanh(hidden))
+                let hidden = dense.forward(fused::dropout(&self.dropout, first()));
+                fused::dropout(&self.dropout, activation::tanh(hidden))
             }
             (ModelFamily::DistilBert, Some(pre)) => {
-                self.dropout.forward(activation::relu(pre.forward(first())))
+                fused::dropout(&self.dropout, activation::relu(pre.forward(first())))
             }
             _ => {
                 let pooler = self

@@ -120,7 +120,10 @@ impl BertForTokenClassification {
 
     /// The head alone: `[B, S, num_labels]` logits from the `[B, S, H]` last hidden state.
     pub fn forward_hidden(&self, last_hidden_state: Tensor<3>) -> Tensor<3> {
-        burnish_encoder::fused::linear(&self.classifier, self.dropout.forward(last_hidden_state))
+        burnish_encoder::fused::linear(
+            &self.classifier,
+            burnish_encoder::fused::dropout(&self.dropout, last_hidden_state),
+        )
     }
 
     /// Mean cross-entropy of `[B, S, num_labels]` logits against `[B, S]` labels over the

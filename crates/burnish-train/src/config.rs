@@ -73,6 +73,10 @@ pub struct TrainConfig {
     /// (`transformers`' `bf16=True`). Faster where the device multiplies bf16 natively, half
     /// the activation memory; combines with `gradient_checkpointing`.
     pub bf16: bool,
+    /// CPU threads for the CPU backends (flex's pool, LibTorch's intra-op pool); 0: every
+    /// core. flex's pool takes its size once per process, before its first tensor operation
+    /// (`burnish_encoder::threads::set_cpu_threads`).
+    pub threads: usize,
 }
 
 impl Default for TrainConfig {
@@ -104,6 +108,7 @@ impl Default for TrainConfig {
             max_steps: None,
             gradient_checkpointing: false,
             bf16: false,
+            threads: 0,
         }
     }
 }

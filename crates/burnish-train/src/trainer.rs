@@ -235,6 +235,12 @@ impl Trainer {
         config
             .validate()
             .map_err(|(field, reason)| TrainError::Config { field, reason })?;
+        burnish_encoder::threads::set_cpu_threads(config.threads).map_err(|e| {
+            TrainError::Config {
+                field: "threads",
+                reason: e.to_string(),
+            }
+        })?;
         let device = device.clone().autodiff();
         Ok(Self {
             config,

@@ -34,6 +34,9 @@
     allow(unused_imports, unused_variables)
 )]
 
+#[cfg(feature = "flex")]
+pub mod flex;
+
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -42,7 +45,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{
     Autodiff, AutodiffBackend, Backend, Dispatch, DispatchDevice, TensorMetadata, backend_extension,
 };
-use burn::nn::{LayerNorm, Linear};
+use burn::nn::{Dropout, LayerNorm, Linear};
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{DType, Device, Shape, Tensor, activation};
 
@@ -55,6 +58,7 @@ use burn::tensor::{DType, Device, Shape, Tensor, activation};
     Flex: cfg(feature = "flex"),
     LibTorch: cfg(feature = "tch"),
     Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Fusion: cfg(feature = "fusion"),
     Autodiff,
 )]
 pub trait FusedOps: Backend {
@@ -63,6 +67,7 @@ pub trait FusedOps: Backend {
     /// `softmax(q k^T / sqrt(D) + bias) v`. The backend's own `attention`; LibTorch runs
     /// PyTorch's `scaled_dot_product_attention`, which burn-tch 0.22.1 does only without a
     /// bias (with one it composes the attention from a dozen separate operations).
+    #[fusion(default)]
     fn fused_attention(
         q: FloatTensor<Self>,
         k: FloatTensor<Self>,
@@ -73,6 +78,7 @@ pub trait FusedOps: Backend {
     }
 
     /// Softmax over the last dimension. Any shape to the same shape.
+    #[fusion(default)]
     fn fused_softmax(x: FloatTensor<Self>) -> FloatTensor<Self> {
         let last = x.shape().num_dims() - 1;
         Self::softmax(x, last)
@@ -80,42 +86,30 @@ pub trait FusedOps: Backend {
 
     /// The gradient of [`FusedOps::fused_softmax`] with respect to its input, from its output
     /// `y` and the output gradient `g` (same shape): `y * (g - sum_last(g * y))`.
+    #[fusion(default)]
     fn fused_softmax_backward(
         output: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let last = output.shape().num_dims() - 1;
-        let dot = Self::float_sum_dim(Self::float_mul(grad.clone(), output.clone()), last);
-        Self::float_mul(output, Self::float_sub(grad, dot))
+        composite::softmax_backward::<Self>(output, grad)
     }
 
     /// LayerNorm over the last dimension with scale `gamma` and shift `beta` (both `[H]`):
     /// `[..., H]` to `([..., H]` output, `[..., 1]` mean, `[..., 1]` reciprocal standard
     /// deviation`)`; the biased variance, as `torch.nn.LayerNorm`.
+    #[fusion(default)]
     fn fused_layer_norm(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         epsilon: f64,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let shape = x.shape();
-        let last = shape.num_dims() - 1;
-        let mean = Self::float_mean_dim(x.clone(), last);
-        let centred = Self::float_sub(x, mean.clone());
-        let var = Self::float_mean_dim(Self::float_mul(centred.clone(), centred.clone()), last);
-        let rstd = Self::float_recip(Self::float_sqrt(Self::float_add_scalar(
-            var,
-            epsilon.into(),
-        )));
-        let normed = Self::float_mul(centred, rstd.clone());
-        let row = row_shape(&shape);
-        let scaled = Self::float_mul(normed, Self::float_reshape(gamma, row.clone()));
-        let y = Self::float_add(scaled, Self::float_reshape(beta, row));
-        (y, mean, rstd)
+        composite::layer_norm::<Self>(x, gamma, beta, epsilon)
     }
 
     /// The gradients of [`FusedOps::fused_layer_norm`] with respect to `x`, `gamma` and `beta`,
     /// from the output gradient `grad` (`[..., H]`), the input and the forward's statistics.
+    #[fusion(default)]
     fn fused_layer_norm_backward(
         grad: FloatTensor<Self>,
         x: FloatTensor<Self>,
@@ -123,28 +117,98 @@ pub trait FusedOps: Backend {
         rstd: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        composite::layer_norm_backward::<Self>(grad, x, mean, rstd, gamma)
+    }
+
+    /// Dropout with drop probability `prob` in `(0, 1)`: `[...]` to `(x * m, m)`, the mask
+    /// `m` being `1 / (1 - prob)` with probability `1 - prob` and 0 otherwise, per element
+    /// (`torch.nn.functional.dropout`). The mask is the backward's state: the input gradient
+    /// is `g * m`.
+    #[fusion(default)]
+    fn fused_dropout(x: FloatTensor<Self>, prob: f64) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        composite::dropout::<Self>(x, prob)
+    }
+}
+
+/// The operations of [`FusedOps`] composed from the backend's primitive operations: the
+/// trait's default bodies, and the fallback of a backend's own kernels for dtypes they do not
+/// take.
+mod composite {
+    use super::*;
+
+    pub fn layer_norm<B: Backend>(
+        x: FloatTensor<B>,
+        gamma: FloatTensor<B>,
+        beta: FloatTensor<B>,
+        epsilon: f64,
+    ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
+        let shape = x.shape();
+        let last = shape.num_dims() - 1;
+        let mean = B::float_mean_dim(x.clone(), last);
+        let centred = B::float_sub(x, mean.clone());
+        let var = B::float_mean_dim(B::float_mul(centred.clone(), centred.clone()), last);
+        let rstd = B::float_recip(B::float_sqrt(B::float_add_scalar(
+            var,
+            epsilon.into(),
+        )));
+        let normed = B::float_mul(centred, rstd.clone());
+        let row = row_shape(&shape);
+        let scaled = B::float_mul(normed, B::float_reshape(gamma, row.clone()));
+        let y = B::float_add(scaled, B::float_reshape(beta, row));
+        (y, mean, rstd)
+    }
+
+    pub fn layer_norm_backward<B: Backend>(
+        grad: FloatTensor<B>,
+        x: FloatTensor<B>,
+        mean: FloatTensor<B>,
+        rstd: FloatTensor<B>,
+        gamma: FloatTensor<B>,
+    ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
         let shape = x.shape();
         let last = shape.num_dims() - 1;
         let width = shape[last];
         let rows = Shape::new([shape.num_elements() / width, width]);
-        let normed = Self::float_mul(Self::float_sub(x, mean), rstd.clone());
-        let column_sum = |t: FloatTensor<Self>| {
-            Self::float_reshape(
-                Self::float_sum_dim(Self::float_reshape(t, rows.clone()), 0),
+        let normed = B::float_mul(B::float_sub(x, mean), rstd.clone());
+        let column_sum = |t: FloatTensor<B>| {
+            B::float_reshape(
+                B::float_sum_dim(B::float_reshape(t, rows.clone()), 0),
                 Shape::new([width]),
             )
         };
         let grad_beta = column_sum(grad.clone());
-        let grad_gamma = column_sum(Self::float_mul(grad.clone(), normed.clone()));
-        let grad_normed = Self::float_mul(grad, Self::float_reshape(gamma, row_shape(&shape)));
-        let mean_grad = Self::float_mean_dim(grad_normed.clone(), last);
+        let grad_gamma = column_sum(B::float_mul(grad.clone(), normed.clone()));
+        let grad_normed = B::float_mul(grad, B::float_reshape(gamma, row_shape(&shape)));
+        let mean_grad = B::float_mean_dim(grad_normed.clone(), last);
         let mean_dot =
-            Self::float_mean_dim(Self::float_mul(grad_normed.clone(), normed.clone()), last);
-        let centred = Self::float_sub(
-            Self::float_sub(grad_normed, mean_grad),
-            Self::float_mul(normed, mean_dot),
+            B::float_mean_dim(B::float_mul(grad_normed.clone(), normed.clone()), last);
+        let centred = B::float_sub(
+            B::float_sub(grad_normed, mean_grad),
+            B::float_mul(normed, mean_dot),
         );
-        (Self::float_mul(centred, rstd), grad_gamma, grad_beta)
+        (B::float_mul(centred, rstd), grad_gamma, grad_beta)
+    }
+
+    pub fn softmax_backward<B: Backend>(
+        output: FloatTensor<B>,
+        grad: FloatTensor<B>,
+    ) -> FloatTensor<B> {
+        let last = output.shape().num_dims() - 1;
+        let dot = B::float_sum_dim(B::float_mul(grad.clone(), output.clone()), last);
+        B::float_mul(output, B::float_sub(grad, dot))
+    }
+
+    /// Burn's `Dropout`: a Bernoulli mask from the backend's generator, scaled.
+    pub fn dropout<B: Backend>(x: FloatTensor<B>, prob: f64) -> (FloatTensor<B>, FloatTensor<B>) {
+        let keep = 1.0 - prob;
+        let mask = B::float_random(
+            x.shape(),
+            burn::tensor::Distribution::Bernoulli(keep),
+            &x.device(),
+            x.dtype().into(),
+        );
+        let mask = B::float_mul_scalar(mask, (1.0 / keep).into());
+        (B::float_mul(x, mask.clone()), mask)
     }
 }
 
@@ -158,11 +222,66 @@ fn row_shape(shape: &Shape) -> Shape {
     )
 }
 
+/// `[..., 1]` for a `[..., H]` shape: the shape of LayerNorm's per-row statistics.
 #[cfg(feature = "flex")]
-impl FusedOps for burn::backend::Flex {}
+fn stats_shape(shape: &Shape) -> Shape {
+    let mut dims = shape.clone();
+    let last = dims.num_dims() - 1;
+    dims[last] = 1;
+    dims
+}
 
+/// burnish's own flex kernels (see [`flex`]) for f32; the composites for other dtypes.
+#[cfg(feature = "flex")]
+impl FusedOps for burn::backend::Flex {
+    fn fused_softmax_backward(
+        output: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        if !flex::all_f32(&[&output, &grad]) {
+            return composite::softmax_backward::<Self>(output, grad);
+        }
+        flex::softmax_backward(output, grad)
+    }
+
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        if !flex::all_f32(&[&x, &gamma, &beta]) {
+            return composite::layer_norm::<Self>(x, gamma, beta, epsilon);
+        }
+        flex::layer_norm(x, gamma, beta, epsilon)
+    }
+
+    fn fused_layer_norm_backward(
+        grad: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        rstd: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        if !flex::all_f32(&[&grad, &x, &mean, &rstd, &gamma]) {
+            return composite::layer_norm_backward::<Self>(grad, x, mean, rstd, gamma);
+        }
+        flex::layer_norm_backward(grad, x, mean, rstd, gamma)
+    }
+
+    fn fused_dropout(x: FloatTensor<Self>, prob: f64) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        if !flex::all_f32(&[&x]) {
+            return composite::dropout::<Self>(x, prob);
+        }
+        flex::dropout(x, prob)
+    }
+}
+
+// The unfused CubeCL backend; with the `fusion` feature `Cube` is `Fusion<CubeBackend>`, whose
+// implementation `#[backend_extension]` generates from the default bodies (operations Fusion
+// can fuse).
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
-impl FusedOps for burn::backend::Cube {}
+impl FusedOps for burn_cubecl::CubeBackend {}
 
 #[cfg(feature = "tch")]
 impl FusedOps for burn::backend::LibTorch {
@@ -309,6 +428,48 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         };
         (y, constant(mean), constant(rstd))
     }
+
+    fn fused_dropout(x: FloatTensor<Self>, prob: f64) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        #[derive(Debug)]
+        struct DropoutOp;
+
+        impl<B: FusedOps> Backward<B, 1> for DropoutOp {
+            // The scaled mask.
+            type State = FloatTensor<B>;
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 1>,
+                grads: &mut Gradients,
+                _: &mut Checkpointer,
+            ) {
+                let mask = ops.state;
+                unary::<B, _>(ops.parents, ops.node, grads, |grad| B::float_mul(grad, mask));
+            }
+        }
+
+        let node = x.node();
+        let (y, mask) = B::fused_dropout(x.into_primitive(), prob);
+        let constant = |t: FloatTensor<B>| <Autodiff<B, C> as AutodiffBackend>::from_inner(t);
+        let y = match DropoutOp.prepare::<C>([node]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish(mask.clone(), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        };
+        (y, constant(mask))
+    }
+}
+
+/// `dropout.forward(x)` as one differentiable operation whose mask is drawn by the backend's
+/// [`FusedOps::fused_dropout`] (on flex in parallel; see [`flex`]). The same as Burn's
+/// `Dropout::forward`: the input unchanged outside training (no autodiff device, a layer not
+/// training, or probability 0), else `x * m` with `m` `1 / (1 - prob)` or 0 per element.
+pub fn dropout<const D: usize>(dropout: &Dropout, x: Tensor<D>) -> Tensor<D> {
+    let active = dropout.prob > 0.0 && dropout.training.is_enabled() && x.device().is_autodiff();
+    if !active || !fused_dtype(x.dtype()) || !runs_fused(&x.device()) {
+        return dropout.forward(x);
+    }
+    let (y, _) = <Dispatch as FusedOps>::fused_dropout(x.into_dispatch(), dropout.prob);
+    Tensor::from_dispatch(y)
 }
 
 /// Whether tensors on `device` go through [`FusedOps`]: the backend is one this crate was built

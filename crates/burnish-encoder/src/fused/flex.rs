@@ -1,0 +1,351 @@
+//! burnish's own flex kernels for [`FusedOps`](super::FusedOps): plain Rust on `FlexTensor`
+//! storage, rows in parallel on flex's rayon pool, inner loops written so LLVM vectorises them
+//! (eight independent accumulators per reduction) and compiled twice, for the baseline CPU and
+//! for AVX2 + FMA, picked at run time.
+//!
+//! Each kernel replaces a composite of Burn operations (one pass and one allocation each)
+//! with one pass over the data:
+//! - LayerNorm forward: mean, variance, normalise, scale and shift per row (Burn: 8 passes);
+//! - LayerNorm backward: the input gradient per row and the `gamma` / `beta` gradients as
+//!   per-task column sums (Burn: 12 passes);
+//! - softmax backward `y * (g - sum(g * y))` per row (Burn: 4 passes);
+//! - dropout: the mask from a counter-based generator (SplitMix64 of the element's index and a
+//!   seed drawn from flex's own generator), so elements are drawn in parallel and a re-seeded
+//!   backend draws the same masks (gradient checkpointing relies on that); Burn's draws one
+//!   element at a time and multiplies twice.
+//!
+//! They take f32; every other dtype goes to the composite (the trait's default bodies), as do
+//! other backends. `tests/fused.rs` checks each against Burn's own operations.
+
+use burn::backend::flex::{Flex, FlexTensor, Layout};
+use burn::backend::TensorMetadata;
+use burn::backend::ops::FloatTensorOps;
+use burn::tensor::{Bytes, DType, Distribution, FloatDType, Shape};
+use rayon::prelude::*;
+
+/// Rows handed to one rayon task: enough work to amortise the task, small enough to balance.
+const ROWS_PER_TASK: usize = 16;
+
+/// Runs `$body` (a closure-free block over the given slices) with AVX2 + FMA code generation
+/// where the CPU has them, else for the baseline target.
+macro_rules! multiversion {
+    (fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+        fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn inner($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2($($arg: $ty),*) {
+                    inner($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU supports the features `avx2` was compiled for.
+                    unsafe { avx2($($arg),*) };
+                    return;
+                }
+            }
+            inner($($arg),*)
+        }
+    };
+}
+
+/// Whether every tensor is f32 (the dtype these kernels take).
+pub(super) fn all_f32(tensors: &[&FlexTensor]) -> bool {
+    tensors.iter().all(|t| t.dtype() == DType::F32)
+}
+
+/// A contiguous f32 tensor of `shape` holding `data`.
+fn tensor(data: Vec<f32>, shape: Shape) -> FlexTensor {
+    FlexTensor::new(Bytes::from_elems(data), Layout::contiguous(shape), DType::F32)
+}
+
+/// The sum of `x`, in eight lanes (vectorisable without reassociating a single accumulator).
+#[inline(always)]
+fn sum(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..8 {
+            acc[l] += c[l];
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
+}
+
+/// `sum((x - c)^2)`.
+#[inline(always)]
+fn sum_sq_dev(x: &[f32], c: f32) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for ch in chunks {
+        for l in 0..8 {
+            let d = ch[l] - c;
+            acc[l] += d * d;
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().map(|v| (v - c) * (v - c)).sum::<f32>()
+}
+
+/// `sum(a * b)`.
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let rest: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    acc.iter().sum::<f32>() + rest
+}
+
+multiversion! {
+    fn layer_norm_rows(
+        x: &[f32], gamma: &[f32], beta: &[f32], eps: f32,
+        y: &mut [f32], mean: &mut [f32], rstd: &mut [f32]
+    ) {
+        let width = gamma.len();
+        for (r, (xr, yr)) in x.chunks_exact(width).zip(y.chunks_exact_mut(width)).enumerate() {
+            let m = sum(xr) / width as f32;
+            let var = sum_sq_dev(xr, m) / width as f32;
+            let s = 1.0 / (var + eps).sqrt();
+            for i in 0..width {
+                yr[i] = (xr[i] - m) * s * gamma[i] + beta[i];
+            }
+            mean[r] = m;
+            rstd[r] = s;
+        }
+    }
+}
+
+/// LayerNorm over the last dimension: `(y, mean, rstd)` as [`super::FusedOps::fused_layer_norm`].
+pub(super) fn layer_norm(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    beta: FlexTensor,
+    epsilon: f64,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let shape = x.shape();
+    let (x, gamma, beta) = (x.to_contiguous(), gamma.to_contiguous(), beta.to_contiguous());
+    let (x, gamma, beta): (&[f32], &[f32], &[f32]) = (x.storage(), gamma.storage(), beta.storage());
+    let width = gamma.len();
+    let rows = x.len() / width;
+    let mut y = vec![0f32; x.len()];
+    let mut mean = vec![0f32; rows];
+    let mut rstd = vec![0f32; rows];
+    let eps = epsilon as f32;
+    y.par_chunks_mut(ROWS_PER_TASK * width)
+        .zip(x.par_chunks(ROWS_PER_TASK * width))
+        .zip(mean.par_chunks_mut(ROWS_PER_TASK))
+        .zip(rstd.par_chunks_mut(ROWS_PER_TASK))
+        .for_each(|(((y, x), mean), rstd)| layer_norm_rows(x, gamma, beta, eps, y, mean, rstd));
+    let stats = super::stats_shape(&shape);
+    (
+        tensor(y, shape),
+        tensor(mean, stats.clone()),
+        tensor(rstd, stats),
+    )
+}
+
+multiversion! {
+    fn layer_norm_backward_rows(
+        g: &[f32], x: &[f32], mean: &[f32], rstd: &[f32], gamma: &[f32],
+        dx: &mut [f32], dgamma: &mut [f32], dbeta: &mut [f32]
+    ) {
+        let width = gamma.len();
+        let mut xhat = vec![0f32; width];
+        let mut gp = vec![0f32; width];
+        for (r, ((gr, xr), dxr)) in g
+            .chunks_exact(width)
+            .zip(x.chunks_exact(width))
+            .zip(dx.chunks_exact_mut(width))
+            .enumerate()
+        {
+            let (m, s) = (mean[r], rstd[r]);
+            for i in 0..width {
+                xhat[i] = (xr[i] - m) * s;
+                gp[i] = gr[i] * gamma[i];
+                dgamma[i] += gr[i] * xhat[i];
+                dbeta[i] += gr[i];
+            }
+            let a = sum(&gp) / width as f32;
+            let b = dot(&gp, &xhat) / width as f32;
+            for i in 0..width {
+                dxr[i] = s * (gp[i] - a - xhat[i] * b);
+            }
+        }
+    }
+}
+
+/// The gradients of [`layer_norm`]: `(dx, dgamma, dbeta)` as
+/// [`super::FusedOps::fused_layer_norm_backward`].
+pub(super) fn layer_norm_backward(
+    grad: FlexTensor,
+    x: FlexTensor,
+    mean: FlexTensor,
+    rstd: FlexTensor,
+    gamma: FlexTensor,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let shape = x.shape();
+    let contiguous = |t: FlexTensor| t.to_contiguous();
+    let (grad, x, mean, rstd, gamma) = (
+        contiguous(grad),
+        contiguous(x),
+        contiguous(mean),
+        contiguous(rstd),
+        contiguous(gamma),
+    );
+    let (g, xs, mean, rstd, gamma): (&[f32], &[f32], &[f32], &[f32], &[f32]) = (
+        grad.storage(),
+        x.storage(),
+        mean.storage(),
+        rstd.storage(),
+        gamma.storage(),
+    );
+    let width = gamma.len();
+    let mut dx = vec![0f32; xs.len()];
+    let chunk = ROWS_PER_TASK * width;
+    // Each task sums its rows' `gamma` and `beta` gradients; the tasks' sums are added last.
+    let (dgamma, dbeta) = dx
+        .par_chunks_mut(chunk)
+        .zip(g.par_chunks(chunk))
+        .zip(xs.par_chunks(chunk))
+        .zip(mean.par_chunks(ROWS_PER_TASK))
+        .zip(rstd.par_chunks(ROWS_PER_TASK))
+        .fold(
+            || (vec![0f32; width], vec![0f32; width]),
+            |(mut dgamma, mut dbeta), ((((dx, g), x), mean), rstd)| {
+                layer_norm_backward_rows(g, x, mean, rstd, gamma, dx, &mut dgamma, &mut dbeta);
+                (dgamma, dbeta)
+            },
+        )
+        .reduce(
+            || (vec![0f32; width], vec![0f32; width]),
+            |(mut ga, mut ba), (gb, bb)| {
+                for i in 0..width {
+                    ga[i] += gb[i];
+                    ba[i] += bb[i];
+                }
+                (ga, ba)
+            },
+        );
+    let param = Shape::new([width]);
+    (
+        tensor(dx, shape),
+        tensor(dgamma, param.clone()),
+        tensor(dbeta, param),
+    )
+}
+
+multiversion! {
+    fn softmax_backward_rows(y: &[f32], g: &[f32], width: usize, dx: &mut [f32]) {
+        for ((yr, gr), dxr) in y
+            .chunks_exact(width)
+            .zip(g.chunks_exact(width))
+            .zip(dx.chunks_exact_mut(width))
+        {
+            let d = dot(yr, gr);
+            for i in 0..width {
+                dxr[i] = yr[i] * (gr[i] - d);
+            }
+        }
+    }
+}
+
+/// `y * (g - sum_last(g * y))`, as [`super::FusedOps::fused_softmax_backward`].
+pub(super) fn softmax_backward(output: FlexTensor, grad: FlexTensor) -> FlexTensor {
+    let shape = output.shape();
+    let width = shape[shape.num_dims() - 1];
+    let (output, grad) = (output.to_contiguous(), grad.to_contiguous());
+    let (y, g): (&[f32], &[f32]) = (output.storage(), grad.storage());
+    let mut dx = vec![0f32; y.len()];
+    if width > 0 {
+        let chunk = ROWS_PER_TASK * width;
+        dx.par_chunks_mut(chunk)
+            .zip(y.par_chunks(chunk))
+            .zip(g.par_chunks(chunk))
+            .for_each(|((dx, y), g)| softmax_backward_rows(y, g, width, dx));
+    }
+    tensor(dx, shape)
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit value for each input.
+#[inline(always)]
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A 64-bit seed drawn from flex's own generator (the one `Backend::seed` sets), so a seeded
+/// backend gives the same masks.
+fn draw_seed() -> u64 {
+    let draw = Flex::float_random(
+        Shape::new([3]),
+        Distribution::Uniform(0.0, 1.0),
+        &Default::default(),
+        FloatDType::F32,
+    );
+    let bits: &[f32] = draw.storage();
+    bits.iter()
+        .fold(0u64, |acc, v| splitmix64(acc ^ u64::from(v.to_bits())))
+}
+
+/// Elements per task of the dropout kernel (a multiple of 2: each hash gives two draws).
+const DROPOUT_CHUNK: usize = 1 << 14;
+
+multiversion! {
+    fn dropout_chunk(x: &[f32], seed: u64, first: u64, threshold: u32, scale: f32, out: &mut [f32], mask: &mut [f32]) {
+        for (i, ((xp, op), mp)) in x
+            .chunks(2)
+            .zip(out.chunks_mut(2))
+            .zip(mask.chunks_mut(2))
+            .enumerate()
+        {
+            let h = splitmix64(seed ^ (first / 2 + i as u64).wrapping_mul(0xD605_BBB5_8C8A_BBD3));
+            let draws = [h as u32, (h >> 32) as u32];
+            for j in 0..xp.len() {
+                let keep = if draws[j] < threshold { scale } else { 0.0 };
+                mp[j] = keep;
+                op[j] = xp[j] * keep;
+            }
+        }
+    }
+}
+
+/// Dropout with drop probability `prob` (in `(0, 1)`): `(x * m, m)` where `m` is `1 / (1 -
+/// prob)` with probability `1 - prob` and 0 otherwise, independently per element, as
+/// [`super::FusedOps::fused_dropout`].
+pub(super) fn dropout(x: FlexTensor, prob: f64) -> (FlexTensor, FlexTensor) {
+    let shape = x.shape();
+    let x = x.to_contiguous();
+    let xs: &[f32] = x.storage();
+    let keep = 1.0 - prob;
+    // P(draw < threshold) = threshold / 2^32 = keep.
+    let threshold = (keep * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
+    let scale = (1.0 / keep) as f32;
+    let seed = draw_seed();
+    let mut out = vec![0f32; xs.len()];
+    let mut mask = vec![0f32; xs.len()];
+    out.par_chunks_mut(DROPOUT_CHUNK)
+        .zip(mask.par_chunks_mut(DROPOUT_CHUNK))
+        .zip(xs.par_chunks(DROPOUT_CHUNK))
+        .enumerate()
+        .for_each(|(c, ((out, mask), x))| {
+            dropout_chunk(x, seed, (c * DROPOUT_CHUNK) as u64, threshold, scale, out, mask)
+        });
+    (tensor(out, shape.clone()), tensor(mask, shape))
+}
