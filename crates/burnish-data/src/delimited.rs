@@ -1,13 +1,20 @@
-//! A byte-level parser for delimited text (CSV, TSV) that keeps line numbers and recovers from
-//! bad rows.
+//! Delimited text (CSV, TSV) split into rows by the `csv` crate, with line numbers and recovery
+//! from badly quoted rows.
 //!
-//! With quoting on, it follows RFC 4180: a field that starts with `"` runs to the next lone `"`
+//! With quoting on, fields follow RFC 4180: a field that starts with `"` runs to the next lone `"`
 //! (`""` inside is one quote, and line breaks inside belong to the field); a quote inside an
-//! unquoted field is kept as a literal character, as Python's `csv` and pandas do. With quoting
-//! off (GLUE-style TSV), every line is one row and quotes are ordinary characters.
+//! unquoted field is a literal character, as in Python's `csv` and pandas. With quoting off
+//! (GLUE-style TSV), every line is one row and quotes are ordinary characters.
 //!
-//! Rows end at `\n` or `\r\n`. Empty lines are skipped. Fields are bytes: UTF-8 is checked by the
-//! caller, for the fields it uses.
+//! The `csv` crate has no strict mode (BurntSushi/rust-csv#77): it reads `"a"b` as `ab` and lets
+//! a quote that is never closed swallow the rest of the file. So each row's bytes are checked
+//! here too ([`check_quoting`]); a badly quoted row is a [`RowError`] and reading goes on at the
+//! next line, where the next row starts if the stray quote was a typo.
+//!
+//! Rows end at `\n`, `\r\n` or `\r`. Empty lines are skipped, and so is a leading UTF-8 byte-order
+//! mark. Fields are bytes: UTF-8 is checked by the caller, for the fields it uses.
+
+use csv::ByteRecord;
 
 /// One row: its fields and the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +22,7 @@ pub(crate) struct RawRow {
     /// The 1-based line the row starts on.
     pub line: usize,
     /// The fields, unquoted.
-    pub fields: Vec<Vec<u8>>,
+    pub fields: ByteRecord,
 }
 
 /// A row that could not be split into fields.
@@ -30,11 +37,14 @@ pub(crate) struct RowError {
 }
 
 /// Splits delimited text into rows.
-#[derive(Debug)]
 pub(crate) struct Parser<'a> {
     data: &'a [u8],
-    pos: usize,
-    line: usize,
+    builder: csv::ReaderBuilder,
+    reader: csv::Reader<&'a [u8]>,
+    /// Where `reader`'s input starts in `data` (it restarts after a badly quoted row).
+    offset: usize,
+    /// A byte offset in `data` and the 1-based line it is on, moved forward row by row.
+    counted: (usize, usize),
     delimiter: u8,
     quoting: bool,
 }
@@ -42,101 +52,44 @@ pub(crate) struct Parser<'a> {
 impl<'a> Parser<'a> {
     /// A parser over `data` (a leading UTF-8 byte-order mark is skipped).
     pub fn new(data: &'a [u8], delimiter: u8, quoting: bool) -> Self {
-        let pos = if data.starts_with(b"\xEF\xBB\xBF") {
-            3
-        } else {
-            0
-        };
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        let mut builder = csv::ReaderBuilder::new();
+        builder
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .quoting(quoting);
         Self {
             data,
-            pos,
-            line: 1,
+            reader: builder.from_reader(data),
+            builder,
+            offset: 0,
+            counted: (0, 1),
             delimiter,
             quoting,
         }
     }
 
-    /// Skips empty lines; false at the end of the data.
-    fn skip_empty_lines(&mut self) -> bool {
-        loop {
-            match self.data.get(self.pos..) {
-                Some([b'\n', ..]) => {
-                    self.pos += 1;
-                    self.line += 1;
-                }
-                Some([b'\r', b'\n', ..]) => {
-                    self.pos += 2;
-                    self.line += 1;
-                }
-                Some([b'\r']) => self.pos += 1,
-                Some([]) | None => return false,
-                Some(_) => return true,
-            }
-        }
+    /// The offset of the reader in `data`.
+    fn byte_offset(&self) -> usize {
+        self.offset + self.reader.position().byte() as usize
     }
 
-    /// Moves to the start of the line after the one starting at `start` (or to the end).
-    fn resume_after_line(&mut self, start: usize, line: usize) {
-        match self.data[start..].iter().position(|&b| b == b'\n') {
-            Some(offset) => self.pos = start + offset + 1,
-            None => self.pos = self.data.len(),
-        }
-        self.line = line + 1;
+    /// The line `pos` is on; `pos` never moves backwards from one call to the next.
+    fn line_at(&mut self, pos: usize) -> usize {
+        let (from, line) = self.counted;
+        let line = line + self.data[from..pos].iter().filter(|&&b| b == b'\n').count();
+        self.counted = (pos, line);
+        line
     }
 
-    /// Reads one unquoted field, stopping before the delimiter or line end.
-    fn unquoted(&mut self) -> Vec<u8> {
-        let rest = &self.data[self.pos..];
-        let end = rest
-            .iter()
-            .position(|&b| b == self.delimiter || b == b'\n')
-            .unwrap_or(rest.len());
-        let mut field = &rest[..end];
-        // A `\r` right before the line end belongs to the line break.
-        if matches!(rest.get(end), Some(b'\n') | None)
-            && let Some(stripped) = field.strip_suffix(b"\r")
-        {
-            field = stripped;
-        }
-        self.pos += end;
-        field.to_vec()
-    }
-
-    /// Reads one quoted field, the opening quote at `self.pos`; `Err(reason)` on bad quoting.
-    fn quoted(&mut self) -> Result<Vec<u8>, String> {
-        let mut field = Vec::new();
-        let mut i = self.pos + 1;
-        loop {
-            let Some(offset) = self.data[i..].iter().position(|&b| b == b'"') else {
-                return Err("a quoted field is never closed".to_owned());
-            };
-            let chunk = &self.data[i..i + offset];
-            self.line += chunk.iter().filter(|&&b| b == b'\n').count();
-            field.extend_from_slice(chunk);
-            i += offset + 1;
-            if self.data.get(i) == Some(&b'"') {
-                field.push(b'"');
-                i += 1;
-                continue;
-            }
-            // The closing quote: only a delimiter or a line end may follow.
-            match self.data.get(i..) {
-                Some([]) | Some([b'\n', ..]) | Some([b'\r', b'\n', ..]) | Some([b'\r']) => {}
-                Some([b, ..]) if *b == self.delimiter => {}
-                Some([b, ..]) => {
-                    return Err(format!(
-                        "unexpected {} after the closing quote of a quoted field",
-                        describe_byte(*b)
-                    ));
-                }
-                None => {}
-            }
-            if self.data.get(i) == Some(&b'\r') {
-                i += 1;
-            }
-            self.pos = i;
-            return Ok(field);
-        }
+    /// Starts reading again at the line after the one `pos` is on.
+    fn restart_after_line(&mut self, pos: usize) {
+        self.offset = match self.data[pos..].iter().position(|&b| b == b'\n') {
+            Some(end) => pos + end + 1,
+            None => self.data.len(),
+        };
+        self.reader = self.builder.from_reader(&self.data[self.offset..]);
     }
 }
 
@@ -144,46 +97,91 @@ impl Iterator for Parser<'_> {
     type Item = Result<RawRow, RowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if !self.skip_empty_lines() {
-            return None;
-        }
-        let start = self.pos;
-        let line = self.line;
-        let mut fields = Vec::new();
-        loop {
-            let field = if self.quoting && self.data.get(self.pos) == Some(&b'"') {
-                match self.quoted() {
-                    Ok(field) => field,
-                    Err(reason) => {
-                        // Report the row's first line and go on with the next line, which
-                        // is where the next row starts if the stray quote was a typo.
-                        let error = RowError {
+        let before = self.byte_offset();
+        let mut fields = ByteRecord::new();
+        let read = self.reader.read_byte_record(&mut fields);
+        let end = self.byte_offset();
+        // The csv reader skips empty lines before a row: the row starts after them.
+        let skipped = self.data[before..end]
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        let start = before + skipped;
+        let line = self.line_at(start);
+        match read {
+            Ok(false) => None,
+            // Reading from memory with flexible row lengths does not fail; report it if it does.
+            Err(error) => Some(Err(RowError {
+                line,
+                field: 0,
+                reason: error.to_string(),
+            })),
+            Ok(true) => {
+                let checked = if self.quoting {
+                    check_quoting(&self.data[start..end], self.delimiter)
+                } else {
+                    Ok(())
+                };
+                match checked {
+                    Ok(()) => Some(Ok(RawRow { line, fields })),
+                    Err((field, reason)) => {
+                        self.restart_after_line(start);
+                        Some(Err(RowError {
                             line,
-                            field: fields.len(),
+                            field,
                             reason,
-                        };
-                        self.resume_after_line(start, line);
-                        return Some(Err(error));
+                        }))
                     }
-                }
-            } else {
-                self.unquoted()
-            };
-            fields.push(field);
-            match self.data.get(self.pos) {
-                Some(&b) if b == self.delimiter => self.pos += 1,
-                Some(b'\n') => {
-                    self.pos += 1;
-                    self.line += 1;
-                    break;
-                }
-                _ => {
-                    self.pos = self.data.len();
-                    break;
                 }
             }
         }
-        Some(Ok(RawRow { line, fields }))
+    }
+}
+
+/// Checks the quoting of one row's bytes as RFC 4180 wants it: a quoted field must be closed,
+/// and only a delimiter or the row's end may follow its closing quote. `Err` holds the 0-based
+/// field and the reason.
+fn check_quoting(row: &[u8], delimiter: u8) -> Result<(), (usize, String)> {
+    let (mut i, mut field) = (0, 0);
+    loop {
+        if row.get(i) == Some(&b'"') {
+            // Past the closing quote, stepping over doubled quotes.
+            i += 1;
+            loop {
+                let Some(quote) = row[i..].iter().position(|&b| b == b'"') else {
+                    return Err((field, "a quoted field is never closed".to_owned()));
+                };
+                i += quote + 1;
+                if row.get(i) != Some(&b'"') {
+                    break;
+                }
+                i += 1;
+            }
+            match row.get(i) {
+                None | Some(b'\n' | b'\r') => return Ok(()),
+                Some(&b) if b == delimiter => {}
+                Some(&b) => {
+                    return Err((
+                        field,
+                        format!(
+                            "unexpected {} after the closing quote of a quoted field",
+                            describe_byte(b)
+                        ),
+                    ));
+                }
+            }
+        } else {
+            match row[i..]
+                .iter()
+                .position(|&b| b == delimiter || b == b'\n' || b == b'\r')
+            {
+                Some(end) if row[i + end] == delimiter => i += end,
+                _ => return Ok(()),
+            }
+        }
+        // Past the delimiter, to the next field.
+        i += 1;
+        field += 1;
     }
 }
 
@@ -206,8 +204,8 @@ mod tests {
                 Ok(row) => Ok((
                     row.line,
                     row.fields
-                        .into_iter()
-                        .map(|f| String::from_utf8(f).unwrap())
+                        .iter()
+                        .map(|f| String::from_utf8(f.to_vec()).unwrap())
                         .collect(),
                 )),
                 Err(error) => Err(error.line),
@@ -243,6 +241,10 @@ mod tests {
         assert_eq!(rows("\"a\"\r\n", b',', true), vec![ok(1, &["a"])]);
         assert_eq!(rows("", b',', true), vec![]);
         assert_eq!(rows("\n\r\n", b',', true), vec![]);
+        assert_eq!(
+            rows("\r\n\r\na,b\r\n\r\n\r\nc,d\r\n", b',', true),
+            vec![ok(3, &["a", "b"]), ok(6, &["c", "d"])]
+        );
     }
 
     #[test]
@@ -274,16 +276,38 @@ mod tests {
                 ok(4, &["e", "f"])
             ]
         );
+        // A quoted line break before the bad quote: reading resumes on the row's second line.
+        assert_eq!(
+            rows("a,b\n\"x\ny\"z,1\n\"c\",d\n", b',', true),
+            vec![
+                ok(1, &["a", "b"]),
+                Err(2),
+                ok(3, &["y\"z", "1"]),
+                ok(4, &["c", "d"])
+            ]
+        );
         let error = Parser::new(b"a,\"b\"c", b',', true)
             .next()
             .unwrap()
             .unwrap_err();
         assert_eq!(error.field, 1);
         assert!(error.reason.contains("'c'"), "{}", error.reason);
+        let error = Parser::new(b"a,b,\"c\n", b',', true)
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            (error.field, error.reason.as_str()),
+            (2, "a quoted field is never closed")
+        );
     }
 
     #[test]
     fn skips_a_byte_order_mark() {
         assert_eq!(rows("\u{feff}a,b\n", b',', true), vec![ok(1, &["a", "b"])]);
+        assert_eq!(
+            rows("\u{feff}\"a\",b\n", b',', true),
+            vec![ok(1, &["a", "b"])]
+        );
     }
 }

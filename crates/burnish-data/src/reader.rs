@@ -1,5 +1,5 @@
-//! Readers for labelled text: CSV, TSV and JSON Lines files, into [`Record`]s that keep their
-//! source line.
+//! Readers for labelled text: CSV, TSV (split by the `csv` crate) and JSON Lines files, into
+//! [`Record`]s that keep their source line.
 //!
 //! - CSV and TSV files start with a header row naming the columns; JSON Lines files hold one
 //!   object per line, and the columns are its fields.
@@ -402,14 +402,14 @@ impl Reader<'_> {
     /// Decodes the header row.
     fn header(&self, row: RawRow) -> Result<Header> {
         let mut names = Vec::with_capacity(row.fields.len());
-        for (i, field) in row.fields.into_iter().enumerate() {
-            let name = String::from_utf8(field).map_err(|e| DataError::Malformed {
+        for (i, field) in row.fields.iter().enumerate() {
+            let name = std::str::from_utf8(field).map_err(|e| DataError::Malformed {
                 path: self.path.to_owned(),
                 line: row.line,
                 reason: format!(
                     "header field {}: invalid UTF-8 at byte {}",
                     i + 1,
-                    e.utf8_error().valid_up_to()
+                    e.valid_up_to()
                 ),
             })?;
             names.push(name.trim().to_owned());
