@@ -1,21 +1,31 @@
-//! PNG line charts of training curves, with no dependency beyond the `png` encoder.
+//! PNG line charts of training curves, drawn with `plotters`.
 //!
 //! [`plot_curves`] draws one image with its [`Panel`]s stacked vertically — typically a "loss"
 //! panel (training loss per step, validation loss per evaluation) and a "metric" panel
 //! (validation accuracy / F1 per evaluation). Each panel has a frame, grid lines, round-number
 //! tick labels, an x-axis label and a legend; sparse series (few points, like evaluations) get a
-//! marker on every point. Text is drawn with a small bitmap font embedded here, so rendering needs
-//! no system fonts and gives the same pixels on every machine.
+//! marker on every point. Text is set in DejaVu Sans, bundled with the crate
+//! (`assets/DejaVuSans.ttf`, see `assets/README.md`), so rendering needs no system fonts and gives
+//! the same pixels on every machine.
 //!
 //! Data problems never fail a plot: empty series are left out, non-finite points are skipped
 //! (the line breaks there), a single point is drawn as a marker, and a constant series gets a
-//! padded axis range. Only writing the file can fail ([`PlotError`]).
+//! padded axis range. Only writing the file can fail ([`PlotError`]; drawing errors are
+//! reported too, though drawing into memory with the bundled font does not fail).
 
 use std::collections::HashMap;
+use std::error::Error;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::register_font;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Image width in pixels.
 pub const WIDTH: u32 = 900;
@@ -38,6 +48,9 @@ pub const PALETTE: [[u8; 3]; 10] = [
     [188, 189, 34],
     [23, 190, 207],
 ];
+
+/// DejaVu Sans (Bitstream Vera licence, `assets/LICENSE-DejaVu.txt`).
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// One named curve: `(x, y)` points in drawing order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -110,6 +123,15 @@ pub enum PlotError {
         #[source]
         source: png::EncodingError,
     },
+    /// `plotters` could not draw the figure.
+    #[error("cannot draw plot {}", path.display())]
+    Draw {
+        /// The plot's destination.
+        path: PathBuf,
+        /// The drawing error.
+        #[source]
+        source: Box<dyn Error + Send + Sync>,
+    },
 }
 
 /// Renders `panels` under `title` and writes the PNG to `path` atomically (a temporary file in
@@ -119,10 +141,13 @@ pub enum PlotError {
 /// with no panels it shows one empty "no data" panel.
 ///
 /// # Errors
-/// [`PlotError::Io`] if the directory does not exist or is not writable, [`PlotError::Encode`]
-/// if PNG encoding fails.
+/// [`PlotError::Io`] if the directory does not exist or is not writable, [`PlotError::Draw`] if
+/// drawing fails, [`PlotError::Encode`] if PNG encoding fails.
 pub fn plot_curves(path: &Path, title: &str, panels: &[Panel]) -> Result<(), PlotError> {
-    let image = render_curves(title, panels);
+    let image = render(title, panels).map_err(|source| PlotError::Draw {
+        path: path.to_owned(),
+        source,
+    })?;
     let png = image.encode_png().map_err(|source| PlotError::Encode {
         path: path.to_owned(),
         source,
@@ -135,38 +160,14 @@ pub fn plot_curves(path: &Path, title: &str, panels: &[Panel]) -> Result<(), Plo
 
 /// An 8-bit RGB image, row-major, 3 bytes per pixel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RgbImage {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// `width * height * 3` bytes.
-    pub pixels: Vec<u8>,
+struct RgbImage {
+    width: u32,
+    height: u32,
+    pixels: Vec<u8>,
 }
 
 impl RgbImage {
-    fn new(width: u32, height: u32, background: [u8; 3]) -> Self {
-        let pixels = background.repeat(width as usize * height as usize);
-        Self {
-            width,
-            height,
-            pixels,
-        }
-    }
-
-    /// The colour at `(x, y)`, or `None` outside the image.
-    pub fn pixel(&self, x: u32, y: u32) -> Option<[u8; 3]> {
-        (x < self.width && y < self.height).then(|| {
-            let i = (y as usize * self.width as usize + x as usize) * 3;
-            [self.pixels[i], self.pixels[i + 1], self.pixels[i + 2]]
-        })
-    }
-
-    /// Encodes as PNG.
-    ///
-    /// # Errors
-    /// The encoder's error (only for degenerate sizes).
-    pub fn encode_png(&self) -> Result<Vec<u8>, png::EncodingError> {
+    fn encode_png(&self) -> Result<Vec<u8>, png::EncodingError> {
         let mut out = Vec::new();
         let mut encoder = png::Encoder::new(&mut out, self.width, self.height);
         encoder.set_color(png::ColorType::Rgb);
@@ -177,104 +178,6 @@ impl RgbImage {
         writer.finish()?;
         Ok(out)
     }
-
-    /// Blends `color` over the pixel at integer `(x, y)` with opacity `alpha` in [0, 1].
-    fn blend(&mut self, x: i64, y: i64, color: [u8; 3], alpha: f64) {
-        if x < 0
-            || y < 0
-            || x >= i64::from(self.width)
-            || y >= i64::from(self.height)
-            || alpha.is_nan()
-            || alpha <= 0.0
-        {
-            return;
-        }
-        let i = (y as usize * self.width as usize + x as usize) * 3;
-        let a = alpha.min(1.0);
-        for (c, &target) in self.pixels[i..i + 3].iter_mut().zip(&color) {
-            *c = (f64::from(*c) * (1.0 - a) + f64::from(target) * a).round() as u8;
-        }
-    }
-
-    fn fill_rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64, color: [u8; 3]) {
-        for y in y0.max(0)..y1.min(i64::from(self.height)) {
-            for x in x0.max(0)..x1.min(i64::from(self.width)) {
-                self.blend(x, y, color, 1.0);
-            }
-        }
-    }
-
-    /// Outline of the rectangle whose inclusive corners are `(x0, y0)` and `(x1, y1)`.
-    fn stroke_rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64, color: [u8; 3]) {
-        self.fill_rect(x0, y0, x1 + 1, y0 + 1, color);
-        self.fill_rect(x0, y1, x1 + 1, y1 + 1, color);
-        self.fill_rect(x0, y0, x0 + 1, y1 + 1, color);
-        self.fill_rect(x1, y0, x1 + 1, y1 + 1, color);
-    }
-
-    /// Anti-aliased segment of the given width between pixel-space points, limited to `clip`.
-    fn line(&mut self, a: (f64, f64), b: (f64, f64), width: f64, color: [u8; 3], clip: &Rect) {
-        let half = width / 2.0;
-        let reach = half + 1.0;
-        let xs = ((a.0.min(b.0) - reach).floor() as i64).max(clip.x0);
-        let xe = ((a.0.max(b.0) + reach).ceil() as i64).min(clip.x1);
-        let ys = ((a.1.min(b.1) - reach).floor() as i64).max(clip.y0);
-        let ye = ((a.1.max(b.1) + reach).ceil() as i64).min(clip.y1);
-        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let len2 = dx * dx + dy * dy;
-        for y in ys..=ye {
-            for x in xs..=xe {
-                // Distance from the pixel centre to the segment.
-                let (px, py) = (x as f64 + 0.5, y as f64 + 0.5);
-                let t = if len2 == 0.0 {
-                    0.0
-                } else {
-                    (((px - a.0) * dx + (py - a.1) * dy) / len2).clamp(0.0, 1.0)
-                };
-                let (cx, cy) = (a.0 + t * dx - px, a.1 + t * dy - py);
-                let d = (cx * cx + cy * cy).sqrt();
-                self.blend(x, y, color, (half + 0.5 - d).clamp(0.0, 1.0));
-            }
-        }
-    }
-
-    /// Anti-aliased filled disc.
-    fn disc(&mut self, c: (f64, f64), radius: f64, color: [u8; 3]) {
-        let r = radius + 1.0;
-        for y in (c.1 - r).floor() as i64..=(c.1 + r).ceil() as i64 {
-            for x in (c.0 - r).floor() as i64..=(c.0 + r).ceil() as i64 {
-                let d = ((x as f64 + 0.5 - c.0).powi(2) + (y as f64 + 0.5 - c.1).powi(2)).sqrt();
-                self.blend(x, y, color, (radius + 0.5 - d).clamp(0.0, 1.0));
-            }
-        }
-    }
-
-    /// Draws `text` with its top-left corner at `(x, y)`; `bold` doubles every stroke sideways.
-    fn text(&mut self, x: i64, y: i64, text: &str, scale: i64, color: [u8; 3], bold: bool) {
-        for (i, ch) in text.chars().enumerate() {
-            let glyph = glyph(ch);
-            let gx = x + i as i64 * ADVANCE * scale;
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..GLYPH_W {
-                    if bits & (1 << (GLYPH_W - 1 - col)) == 0 {
-                        continue;
-                    }
-                    let px = gx + col * scale;
-                    let py = y + row as i64 * scale;
-                    self.fill_rect(px, py, px + scale + i64::from(bold), py + scale, color);
-                }
-            }
-        }
-    }
-}
-
-/// Pixel rectangle with inclusive corners.
-#[derive(Debug, Clone, Copy)]
-struct Rect {
-    x0: i64,
-    y0: i64,
-    x1: i64,
-    y1: i64,
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -309,29 +212,40 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 // Layout
 // ---------------------------------------------------------------------------------------------
 
-const WHITE: [u8; 3] = [255, 255, 255];
-const INK: [u8; 3] = [30, 30, 30];
-const MUTED: [u8; 3] = [85, 85, 85];
-const GRID: [u8; 3] = [232, 232, 232];
-const FRAME: [u8; 3] = [160, 160, 160];
-const LEGEND_BORDER: [u8; 3] = [200, 200, 200];
+type DrawError = Box<dyn Error + Send + Sync>;
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
-/// Text scale (pixels per font pixel) of titles, tick labels and legends.
-const TITLE_SCALE: i64 = 2;
-const LABEL_SCALE: i64 = 2;
-const TICK_SCALE: i64 = 2;
-const LEGEND_SCALE: i64 = 2;
+const INK: RGBColor = RGBColor(30, 30, 30);
+const MUTED: RGBColor = RGBColor(85, 85, 85);
+const GRID: RGBColor = RGBColor(232, 232, 232);
+const FRAME: RGBColor = RGBColor(160, 160, 160);
+const LEGEND_BORDER: RGBColor = RGBColor(200, 200, 200);
 
-/// Space between the plot frame and the outermost data.
-const INNER_PAD: f64 = 8.0;
-const RIGHT_MARGIN: i64 = 24;
-const LINE_WIDTH: f64 = 2.0;
-const MARKER_RADIUS: f64 = 3.5;
+const TITLE_SIZE: f64 = 22.0;
+const CAPTION_SIZE: f64 = 19.0;
+const LABEL_SIZE: f64 = 15.0;
+const LINE_WIDTH: u32 = 2;
+const MARKER_RADIUS: u32 = 3;
 /// A series whose points are at least this many pixels apart on average gets markers.
 const SPARSE_SPACING: f64 = 12.0;
-
+/// At most this many tick labels per axis.
+const X_TICKS: usize = 10;
+const Y_TICKS: usize = 6;
+/// Space between the data and the frame, as a fraction of the data range.
+const X_PAD: f64 = 0.02;
+const Y_PAD: f64 = 0.06;
 /// Values this large are treated as unplottable, like NaN.
 const MAX_ABS: f64 = 1e150;
+
+/// Registers the bundled font as `sans-serif` (once); false if it cannot be read.
+fn font_registered() -> bool {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    *REGISTERED.get_or_init(|| register_font("sans-serif", FontStyle::Normal, FONT).is_ok())
+}
+
+fn text(size: f64, color: RGBColor) -> TextStyle<'static> {
+    (FontFamily::SansSerif, size).into_font().color(&color)
+}
 
 fn usable(p: &(f64, f64)) -> bool {
     p.0.is_finite() && p.1.is_finite() && p.0.abs() < MAX_ABS && p.1.abs() < MAX_ABS
@@ -343,7 +257,7 @@ fn has_data(s: &Series) -> bool {
 
 /// Colour of every series, parallel to `panels[i].series[j]`: series names get [`PALETTE`]
 /// colours in order of first appearance (empty series take none), cycling after ten.
-pub fn series_colors(panels: &[Panel]) -> Vec<Vec<[u8; 3]>> {
+fn series_colors(panels: &[Panel]) -> Vec<Vec<RGBColor>> {
     let mut by_name: HashMap<&str, usize> = HashMap::new();
     panels
         .iter()
@@ -352,641 +266,300 @@ pub fn series_colors(panels: &[Panel]) -> Vec<Vec<[u8; 3]>> {
                 .series
                 .iter()
                 .map(|s| {
-                    if !has_data(s) {
-                        return PALETTE[0];
-                    }
-                    let next = by_name.len();
-                    PALETTE[*by_name.entry(s.name.as_str()).or_insert(next) % PALETTE.len()]
+                    let index = if has_data(s) {
+                        let next = by_name.len();
+                        *by_name.entry(s.name.as_str()).or_insert(next) % PALETTE.len()
+                    } else {
+                        0
+                    };
+                    let [r, g, b] = PALETTE[index];
+                    RGBColor(r, g, b)
                 })
                 .collect()
         })
         .collect()
 }
 
-/// An axis: its limits, tick positions and tick labels.
-#[derive(Debug, Clone, PartialEq)]
-struct Axis {
-    lo: f64,
-    hi: f64,
-    ticks: Vec<f64>,
-    labels: Vec<String>,
-}
-
-/// A "nice" step (1, 2, 2.5 or 5 times a power of ten) at least `raw`.
-fn nice_step(raw: f64) -> f64 {
-    let magnitude = 10f64.powf(raw.log10().floor());
-    // The slack keeps rounding error in `raw` (e.g. 5.000000000000001) from skipping a step.
-    let norm = raw / magnitude * (1.0 - 1e-9);
-    let nice = if norm <= 1.0 {
-        1.0
-    } else if norm <= 2.0 {
-        2.0
-    } else if norm <= 2.5 {
-        2.5
-    } else if norm <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    nice * magnitude
-}
-
-/// Widens a degenerate range (a constant series or a single point).
-fn padded(lo: f64, hi: f64) -> (f64, f64) {
-    if hi - lo > hi.abs().max(lo.abs()) * 1e-12 {
-        return (lo, hi);
-    }
-    let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
-    (lo - pad, hi + pad)
-}
-
-/// Ticks every nice step within `[lo, hi]` with about `intervals` intervals; `expand` moves the
-/// limits out to the enclosing ticks (used for y), otherwise the limits stay at the data.
-fn axis(lo: f64, hi: f64, intervals: usize, expand: bool) -> Axis {
-    let (lo, hi) = padded(lo, hi);
-    let step = nice_step((hi - lo) / intervals.max(1) as f64);
-    // The slack absorbs rounding error: 2.5e-5 / 5e-6 is 5.000000000000001.
-    let first = (lo / step + 1e-9).floor();
-    let last = (hi / step - 1e-9).ceil();
-    let (lo, hi) = if expand {
-        (first * step, last * step)
-    } else {
-        (lo, hi)
-    };
-    let ticks: Vec<f64> = (first as i64..=last as i64)
-        .map(|k| k as f64 * step)
-        .filter(|t| *t >= lo - step * 1e-9 && *t <= hi + step * 1e-9)
-        .collect();
-    let labels = tick_labels(&ticks, step);
-    Axis {
-        lo,
-        hi,
-        ticks,
-        labels,
-    }
-}
-
-/// Labels with as few decimals as the step needs; scientific notation for very large or very
-/// small magnitudes.
-fn tick_labels(ticks: &[f64], step: f64) -> Vec<String> {
-    let max_abs = ticks.iter().fold(0.0f64, |m, t| m.max(t.abs()));
-    if max_abs >= 1e6 || (max_abs > 0.0 && max_abs < 1e-3) {
-        let mut labels = Vec::new();
-        for decimals in 0..=6 {
-            labels = ticks
-                .iter()
-                .map(|t| {
-                    if *t == 0.0 {
-                        "0".to_owned()
-                    } else {
-                        format!("{t:.decimals$e}")
-                    }
-                })
-                .collect();
-            if labels.windows(2).all(|w| w[0] != w[1]) {
-                break;
-            }
-        }
-        return labels;
-    }
-    let decimals = (0..=12)
-        .find(|&d| {
-            let s = step * 10f64.powi(d);
-            (s - s.round()).abs() <= 1e-6 * s.abs().max(1.0)
-        })
-        .unwrap_or(12) as usize;
-    ticks
-        .iter()
-        .map(|t| {
-            let label = format!("{t:.decimals$}");
-            // "-0.00" -> "0.00"
-            if label.starts_with('-') && label[1..].chars().all(|c| c == '0' || c == '.') {
-                label[1..].to_owned()
-            } else {
-                label
-            }
-        })
-        .collect()
-}
-
 /// Finite data range of some panels, along x or y.
 fn range<'a>(panels: impl Iterator<Item = &'a Panel>, along_x: bool) -> Option<(f64, f64)> {
-    let mut out: Option<(f64, f64)> = None;
-    for p in panels
+    panels
         .flat_map(|p| &p.series)
         .flat_map(|s| &s.points)
         .filter(|p| usable(p))
-    {
-        let v = if along_x { p.0 } else { p.1 };
-        out = Some(out.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
-    }
-    out
+        .map(|p| if along_x { p.0 } else { p.1 })
+        .fold(None, |out, v| {
+            Some(out.map_or((v, v), |(lo, hi): (f64, f64)| (lo.min(v), hi.max(v))))
+        })
 }
 
-fn text_width(text: &str, scale: i64) -> i64 {
-    let n = text.chars().count() as i64;
-    if n == 0 { 0 } else { (n * ADVANCE - 1) * scale }
+/// `(lo, hi)` widened by `pad` of its width on each side; a degenerate range (a constant series
+/// or a single point) is widened first.
+fn padded((lo, hi): (f64, f64), pad: f64) -> (f64, f64) {
+    let (lo, hi) = if hi - lo > hi.abs().max(lo.abs()) * 1e-12 {
+        (lo, hi)
+    } else {
+        let half = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        (lo - half, hi + half)
+    };
+    let margin = (hi - lo) * pad;
+    (lo - margin, hi + margin)
 }
 
-/// `text`, shortened with "..." to at most `max_width` pixels.
-fn fit(text: &str, scale: i64, max_width: i64) -> String {
-    if text_width(text, scale) <= max_width {
-        return text.to_owned();
-    }
-    let mut chars: Vec<char> = text.chars().collect();
-    while !chars.is_empty() {
-        chars.pop();
-        let candidate: String = chars.iter().collect::<String>() + "...";
-        if text_width(&candidate, scale) <= max_width {
-            return candidate;
+/// Tick labels for the ticks plotters puts on `lo..hi` with at most `max_ticks` labels: all with
+/// the decimals the step between ticks needs ("0.0", "0.5", "1.0"), in scientific notation for
+/// very large or very small magnitudes ("5.0e-6", "1.0e-5").
+fn tick_formatter(lo: f64, hi: f64, max_ticks: usize) -> impl Fn(&f64) -> String {
+    let ticks = RangedCoordf64::from(lo..hi).key_points(max_ticks);
+    let step = ticks
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(hi - lo, f64::min);
+    let largest = ticks.iter().fold(0.0f64, |m, t| m.max(t.abs()));
+    let scientific = largest >= 1e6 || (largest > 0.0 && largest < 1e-3);
+    let unit = if scientific {
+        10f64.powf(largest.log10().floor())
+    } else {
+        1.0
+    };
+    // The fewest decimals that write the step exactly.
+    let decimals = (0..=12)
+        .find(|&d| {
+            let s = step / unit * 10f64.powi(d);
+            (s - s.round()).abs() <= 1e-6 * s.abs().max(1.0)
+        })
+        .unwrap_or(12) as usize;
+    move |&value| {
+        // Rounding error must not print "-0.0" or "1.2e-17" for zero.
+        let value = if value.abs() < step * 1e-6 {
+            0.0
+        } else {
+            value
+        };
+        match (scientific, value == 0.0) {
+            (true, true) => "0".to_owned(),
+            (true, false) => format!("{value:.decimals$e}"),
+            (false, _) => format!("{value:.decimals$}"),
         }
     }
-    String::new()
 }
 
-/// Renders the figure without writing it (see [`plot_curves`]).
-pub fn render_curves(title: &str, panels: &[Panel]) -> RgbImage {
+/// Renders the figure (see [`plot_curves`]).
+fn render(title: &str, panels: &[Panel]) -> Result<RgbImage, DrawError> {
+    if !font_registered() {
+        return Err("the bundled font DejaVuSans.ttf cannot be read".into());
+    }
     let placeholder = [Panel::new("", "")];
     let panels = if panels.is_empty() {
         &placeholder[..]
     } else {
         panels
     };
-    let height = TITLE_HEIGHT + PANEL_HEIGHT * panels.len() as u32;
-    let mut img = RgbImage::new(WIDTH, height, WHITE);
-    let width = i64::from(WIDTH);
+    let (width, height) = (WIDTH, TITLE_HEIGHT + PANEL_HEIGHT * panels.len() as u32);
+    let mut pixels = vec![255; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (top, body) = root.split_vertically(TITLE_HEIGHT);
+        let centered = Pos::new(HPos::Center, VPos::Center);
+        top.draw_text(
+            title,
+            &text(TITLE_SIZE, INK).pos(centered),
+            (width as i32 / 2, TITLE_HEIGHT as i32 / 2),
+        )?;
 
-    let title = fit(title, TITLE_SCALE, width - 40);
-    let tx = (width - text_width(&title, TITLE_SCALE)) / 2;
-    img.text(
-        tx,
-        (i64::from(TITLE_HEIGHT) - CAP_H * TITLE_SCALE) / 2 + 2,
-        &title,
-        TITLE_SCALE,
-        INK,
-        true,
-    );
-
-    // y axes first: the widest tick label sets one left margin for every panel, so the plot
-    // areas line up.
-    let y_axes: Vec<Option<Axis>> = panels
-        .iter()
-        .map(|p| range(std::iter::once(p), false).map(|(lo, hi)| axis(lo, hi, 5, true)))
-        .collect();
-    let label_w = y_axes
-        .iter()
-        .flatten()
-        .flat_map(|a| &a.labels)
-        .map(|l| text_width(l, TICK_SCALE))
-        .max()
-        .unwrap_or(0);
-    let left = 16 + label_w + 10;
-    let colors = series_colors(panels);
-
-    for (i, panel) in panels.iter().enumerate() {
-        let top = i64::from(TITLE_HEIGHT) + i as i64 * i64::from(PANEL_HEIGHT);
-        let rect = Rect {
-            x0: left,
-            y0: top + 14 + CAP_H * LABEL_SCALE + 12,
-            x1: width - RIGHT_MARGIN,
-            y1: top + i64::from(PANEL_HEIGHT)
-                - (10 + CAP_H * TICK_SCALE + 12 + CAP_H * LABEL_SCALE + 16),
-        };
-        // Panels with the same x label share the x range.
-        let x_range = range(panels.iter().filter(|p| p.x_label == panel.x_label), true);
-        draw_panel(
-            &mut img,
-            panel,
-            &colors[i],
-            rect,
-            y_axes[i].as_ref(),
-            x_range,
-        );
+        // The y ranges first: the widest tick label sets one label area for every panel, so the
+        // plot areas line up.
+        let y_ranges: Vec<Option<(f64, f64)>> = panels
+            .iter()
+            .map(|p| range(std::iter::once(p), false).map(|r| padded(r, Y_PAD)))
+            .collect();
+        let mut label_width = 0;
+        for &(lo, hi) in y_ranges.iter().flatten() {
+            let format = tick_formatter(lo, hi, Y_TICKS);
+            for tick in RangedCoordf64::from(lo..hi).key_points(Y_TICKS) {
+                let (w, _) = root.estimate_text_size(&format(&tick), &text(LABEL_SIZE, MUTED))?;
+                label_width = label_width.max(w);
+            }
+        }
+        let colors = series_colors(panels);
+        for (i, area) in body.split_evenly((panels.len(), 1)).iter().enumerate() {
+            let panel = &panels[i];
+            // Panels with the same x label share the x range.
+            let x_range = range(panels.iter().filter(|p| p.x_label == panel.x_label), true)
+                .map(|r| padded(r, X_PAD));
+            let ranges = x_range.zip(y_ranges[i]);
+            draw_panel(area, panel, &colors[i], ranges, label_width + 14)?;
+        }
+        root.present()?;
     }
-    img
+    Ok(RgbImage {
+        width,
+        height,
+        pixels,
+    })
 }
 
-/// Maps data coordinates into a plot rectangle.
-struct Frame {
-    rect: Rect,
-    x: Axis,
-    y: Axis,
-}
-
-impl Frame {
-    fn px(&self, x: f64) -> f64 {
-        let (a, b) = (
-            self.rect.x0 as f64 + INNER_PAD,
-            (self.rect.x1 + 1) as f64 - INNER_PAD,
-        );
-        a + (x - self.x.lo) / (self.x.hi - self.x.lo) * (b - a)
-    }
-
-    fn py(&self, y: f64) -> f64 {
-        let (a, b) = (
-            (self.rect.y1 + 1) as f64 - INNER_PAD,
-            self.rect.y0 as f64 + INNER_PAD,
-        );
-        a + (y - self.y.lo) / (self.y.hi - self.y.lo) * (b - a)
-    }
-
-    fn point(&self, p: (f64, f64)) -> (f64, f64) {
-        (self.px(p.0), self.py(p.1))
-    }
-}
-
-/// Consecutive usable points of a series, in pixel space (a non-finite point splits a run).
-fn runs(frame: &Frame, series: &Series) -> Vec<Vec<(f64, f64)>> {
+/// Consecutive usable points of a series (a non-finite point splits a run).
+fn runs(series: &Series) -> Vec<Vec<(f64, f64)>> {
     let mut out = vec![Vec::new()];
     for p in &series.points {
         if usable(p) {
-            out.last_mut().expect("never empty").push(frame.point(*p));
+            out.last_mut().expect("never empty").push(*p);
         } else if !out.last().expect("never empty").is_empty() {
             out.push(Vec::new());
         }
     }
     out.retain(|r| !r.is_empty());
-    out.into_iter().map(decimate).collect()
-}
-
-/// Thins a run with many points per pixel column to the first, lowest, highest and last point of
-/// each column, in their original order: the drawn envelope is unchanged, the work is bounded by
-/// the plot width.
-fn decimate(run: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
-    if run.len() <= 2048 {
-        return run;
-    }
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < run.len() {
-        let column = run[start].0.floor();
-        let mut end = start + 1;
-        while end < run.len() && run[end].0.floor() == column {
-            end += 1;
-        }
-        let bucket = &run[start..end];
-        let by_y = |a: &&(f64, f64), b: &&(f64, f64)| a.1.total_cmp(&b.1);
-        let lowest = bucket
-            .iter()
-            .enumerate()
-            .min_by(|a, b| by_y(&a.1, &b.1))
-            .map_or(0, |(i, _)| i);
-        let highest = bucket
-            .iter()
-            .enumerate()
-            .max_by(|a, b| by_y(&a.1, &b.1))
-            .map_or(0, |(i, _)| i);
-        let mut keep = [0, lowest, highest, bucket.len() - 1];
-        keep.sort_unstable();
-        let mut last = None;
-        for i in keep {
-            if last != Some(i) {
-                out.push(bucket[i]);
-                last = Some(i);
-            }
-        }
-        start = end;
-    }
     out
 }
 
+/// Draws one panel: caption, axes, curves and legend; `ranges` are the x and y ranges, `None`
+/// when the panel has no data.
 fn draw_panel(
-    img: &mut RgbImage,
+    area: &Area<'_>,
     panel: &Panel,
-    colors: &[[u8; 3]],
-    rect: Rect,
-    y_axis: Option<&Axis>,
-    x_range: Option<(f64, f64)>,
-) {
-    let plot_w = rect.x1 - rect.x0;
-    let center = (rect.x0 + rect.x1) / 2;
-    let title = fit(&panel.title, LABEL_SCALE, plot_w);
-    img.text(
-        center - text_width(&title, LABEL_SCALE) / 2,
-        rect.y0 - 12 - CAP_H * LABEL_SCALE,
-        &title,
-        LABEL_SCALE,
-        INK,
-        true,
-    );
-    let x_label = fit(&panel.x_label, LABEL_SCALE, plot_w);
-    let label_top = rect.y1 + 10 + CAP_H * TICK_SCALE + 12;
-    img.text(
-        center - text_width(&x_label, LABEL_SCALE) / 2,
-        label_top,
-        &x_label,
-        LABEL_SCALE,
-        MUTED,
-        false,
-    );
-
-    let (Some(y), Some((xlo, xhi))) = (y_axis, x_range) else {
-        img.stroke_rect(rect.x0, rect.y0, rect.x1, rect.y1, FRAME);
-        let msg = "no data";
-        let cy = (rect.y0 + rect.y1) / 2 - CAP_H * LABEL_SCALE / 2;
-        img.text(
-            center - text_width(msg, LABEL_SCALE) / 2,
-            cy,
-            msg,
-            LABEL_SCALE,
-            MUTED,
-            false,
-        );
-        return;
-    };
-    // As many x ticks as fit without their labels touching.
-    let inner_w = plot_w as f64 - 2.0 * INNER_PAD;
-    let x = (2..=10)
-        .rev()
-        .map(|n| axis(xlo, xhi, n, false))
-        .find(|a| {
-            let widest = a
-                .labels
-                .iter()
-                .map(|l| text_width(l, TICK_SCALE))
-                .max()
-                .unwrap_or(0) as f64;
-            let gap = match a.ticks.as_slice() {
-                [t0, t1, ..] => (t1 - t0) / (a.hi - a.lo) * inner_w,
-                _ => f64::INFINITY,
-            };
-            gap >= widest + 16.0
-        })
-        .unwrap_or_else(|| axis(xlo, xhi, 1, false));
-    let frame = Frame {
-        rect,
-        x,
-        y: y.clone(),
-    };
-
-    // Grid, frame, ticks and their labels.
-    for (t, label) in frame.y.ticks.iter().zip(&frame.y.labels) {
-        let row = frame.py(*t).floor() as i64;
-        img.fill_rect(rect.x0 + 1, row, rect.x1, row + 1, GRID);
-        img.fill_rect(rect.x0 - 5, row, rect.x0, row + 1, MUTED);
-        let w = text_width(label, TICK_SCALE);
-        img.text(
-            rect.x0 - 10 - w,
-            row - CAP_H * TICK_SCALE / 2,
-            label,
-            TICK_SCALE,
-            MUTED,
-            false,
-        );
+    colors: &[RGBColor],
+    ranges: Option<((f64, f64), (f64, f64))>,
+    y_label_width: u32,
+) -> Result<(), DrawError> {
+    let ((x0, x1), (y0, y1)) = ranges.unwrap_or(((0.0, 1.0), (0.0, 1.0)));
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, text(CAPTION_SIZE, INK))
+        .margin_top(4)
+        .margin_left(10)
+        .margin_right(24)
+        .margin_bottom(6)
+        .x_label_area_size(48)
+        .y_label_area_size(y_label_width)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let plot = chart.plotting_area().strip_coord_spec();
+    let (w, h) = plot.dim_in_pixel();
+    if ranges.is_none() {
+        plot.draw(&Rectangle::new(
+            [(0, 0), (w as i32 - 1, h as i32 - 1)],
+            FRAME,
+        ))?;
+        plot.draw_text(
+            "no data",
+            &text(LABEL_SIZE, MUTED).pos(Pos::new(HPos::Center, VPos::Center)),
+            (w as i32 / 2, h as i32 / 2),
+        )?;
+        return Ok(());
     }
-    for (t, label) in frame.x.ticks.iter().zip(&frame.x.labels) {
-        let col = frame.px(*t).floor() as i64;
-        img.fill_rect(col, rect.y0 + 1, col + 1, rect.y1, GRID);
-        img.fill_rect(col, rect.y1 + 1, col + 1, rect.y1 + 6, MUTED);
-        let w = text_width(label, TICK_SCALE);
-        let x = (col - w / 2).clamp(2, i64::from(img.width) - 2 - w);
-        img.text(x, rect.y1 + 10, label, TICK_SCALE, MUTED, false);
-    }
-    img.stroke_rect(rect.x0, rect.y0, rect.x1, rect.y1, FRAME);
+    let (x_format, y_format) = (
+        tick_formatter(x0, x1, X_TICKS),
+        tick_formatter(y0, y1, Y_TICKS),
+    );
+    chart
+        .configure_mesh()
+        .x_labels(X_TICKS)
+        .y_labels(Y_TICKS)
+        .x_label_formatter(&x_format)
+        .y_label_formatter(&y_format)
+        .x_desc(panel.x_label.as_str())
+        .label_style(text(LABEL_SIZE, MUTED))
+        .axis_desc_style(text(LABEL_SIZE, MUTED))
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .axis_style(FRAME)
+        .draw()?;
+    plot.draw(&Rectangle::new(
+        [(0, 0), (w as i32 - 1, h as i32 - 1)],
+        FRAME,
+    ))?;
 
-    // Curves.
-    let clip = Rect {
-        x0: rect.x0 + 1,
-        y0: rect.y0 + 1,
-        x1: rect.x1 - 1,
-        y1: rect.y1 - 1,
-    };
-    let mut entries = Vec::new();
+    // Curves, and where they pass (in [0, 1]², y up) for placing the legend.
     let mut samples = Vec::new();
+    let mut longest_name = 0;
     for (series, &color) in panel.series.iter().zip(colors) {
-        let runs = runs(&frame, series);
+        let runs = runs(series);
         let count: usize = runs.iter().map(Vec::len).sum();
         if count == 0 {
             continue;
         }
-        let sparse = inner_w / count as f64 >= SPARSE_SPACING;
+        let sparse = f64::from(w) / count as f64 >= SPARSE_SPACING;
+        // `filled` fills the markers; lines ignore it.
+        let style = color.filled().stroke_width(LINE_WIDTH);
         for run in &runs {
-            for w in run.windows(2) {
-                img.line(w[0], w[1], LINE_WIDTH, color, &clip);
-                let steps = ((w[1].0 - w[0].0).hypot(w[1].1 - w[0].1) / 3.0)
-                    .ceil()
-                    .max(1.0) as usize;
-                samples.extend((0..steps).map(|k| {
+            let unit = |&(x, y): &(f64, f64)| ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0));
+            samples.extend(run.iter().map(unit));
+            for pair in run.windows(2) {
+                let (a, b) = (unit(&pair[0]), unit(&pair[1]));
+                let steps = ((b.0 - a.0).hypot(b.1 - a.1) * 100.0).ceil() as usize;
+                samples.extend((1..steps).map(|k| {
                     let t = k as f64 / steps as f64;
-                    (
-                        w[0].0 + t * (w[1].0 - w[0].0),
-                        w[0].1 + t * (w[1].1 - w[0].1),
-                    )
+                    (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
                 }));
             }
-            samples.extend(run.iter().copied());
-            if sparse || run.len() == 1 {
-                for &p in run {
-                    marker(img, p, color);
-                }
-            }
         }
-        entries.push((series.name.as_str(), color, sparse));
+        chart
+            .draw_series(runs.into_iter().flat_map(|run| {
+                let marker = if sparse || run.len() == 1 {
+                    MARKER_RADIUS
+                } else {
+                    0
+                };
+                LineSeries::new(run, style).point_size(marker)
+            }))?
+            .label(series.name.as_str())
+            .legend(move |(x, y)| {
+                let marker = if sparse { MARKER_RADIUS } else { 0 };
+                EmptyElement::at((x, y))
+                    + PathElement::new([(0, 0), (24, 0)], style)
+                    + Circle::new((12, 0), marker, style)
+            });
+        let (name_width, _) = area.estimate_text_size(&series.name, &text(LABEL_SIZE, INK))?;
+        longest_name = longest_name.max(name_width);
     }
-    legend(img, &rect, &entries, &samples);
+    if samples.is_empty() {
+        return Ok(());
+    }
+    let entries = panel.series.iter().filter(|s| has_data(s)).count();
+    // The legend's size as a fraction of the plot (swatch, padding, rows of text).
+    let size = (
+        f64::from(longest_name + 60) / f64::from(w),
+        (entries as f64 * (LABEL_SIZE + 6.0) + 16.0) / f64::from(h),
+    );
+    chart
+        .configure_series_labels()
+        .position(legend_corner(&samples, size))
+        .margin(10)
+        .legend_area_size(32)
+        .label_font(text(LABEL_SIZE, INK))
+        .background_style(WHITE)
+        .border_style(LEGEND_BORDER)
+        .draw()?;
+    Ok(())
 }
 
-fn marker(img: &mut RgbImage, p: (f64, f64), color: [u8; 3]) {
-    img.disc(p, MARKER_RADIUS + 1.0, WHITE);
-    img.disc(p, MARKER_RADIUS, color);
-}
-
-/// Legend box in the corner of the plot that hides the fewest curve samples.
-fn legend(
-    img: &mut RgbImage,
-    rect: &Rect,
-    entries: &[(&str, [u8; 3], bool)],
-    samples: &[(f64, f64)],
-) {
-    if entries.is_empty() {
-        return;
-    }
-    const PAD: i64 = 8;
-    const SWATCH: i64 = 26;
-    let row_h = CAP_H * LEGEND_SCALE + 8;
-    let max_text = (rect.x1 - rect.x0) / 2 - SWATCH - 3 * PAD;
-    let names: Vec<String> = entries
-        .iter()
-        .map(|e| fit(e.0, LEGEND_SCALE, max_text))
-        .collect();
-    let text_w = names
-        .iter()
-        .map(|n| text_width(n, LEGEND_SCALE))
-        .max()
-        .unwrap_or(0);
-    let w = PAD + SWATCH + PAD + text_w + PAD;
-    let h = 2 * PAD + entries.len() as i64 * row_h - 8;
-    let inset = 10;
-    let (left, right) = (rect.x0 + inset, rect.x1 - inset - w);
-    let (upper, lower) = (rect.y0 + inset, rect.y1 - inset - h);
-    // Preference order on ties: top right, top left, bottom right, bottom left.
-    let corners = [(right, upper), (left, upper), (right, lower), (left, lower)];
-    let hidden = |&(x, y): &(i64, i64)| {
+/// The plot corner where a legend of `size` (fractions of the plot's width and height) hides
+/// the fewest curve samples (points in [0, 1]², y up); on ties: top right, top left, bottom
+/// right, bottom left.
+fn legend_corner(samples: &[(f64, f64)], (w, h): (f64, f64)) -> SeriesLabelPosition {
+    let margin = 0.03;
+    let corners = [
+        (
+            SeriesLabelPosition::UpperRight,
+            (1.0 - w, 1.0),
+            (1.0 - h, 1.0),
+        ),
+        (SeriesLabelPosition::UpperLeft, (0.0, w), (1.0 - h, 1.0)),
+        (SeriesLabelPosition::LowerRight, (1.0 - w, 1.0), (0.0, h)),
+        (SeriesLabelPosition::LowerLeft, (0.0, w), (0.0, h)),
+    ];
+    let hidden = |&(_, (xa, xb), (ya, yb)): &(SeriesLabelPosition, (f64, f64), (f64, f64))| {
         samples
             .iter()
-            .filter(|p| {
-                p.0 >= (x - 4) as f64
-                    && p.0 <= (x + w + 4) as f64
-                    && p.1 >= (y - 4) as f64
-                    && p.1 <= (y + h + 4) as f64
+            .filter(|&&(x, y)| {
+                x >= xa - margin && x <= xb + margin && y >= ya - margin && y <= yb + margin
             })
             .count()
     };
-    let (x, y) = corners
-        .iter()
-        .copied()
+    corners
+        .into_iter()
         .min_by_key(hidden)
-        .expect("four corners");
-
-    img.fill_rect(x, y, x + w + 1, y + h + 1, WHITE);
-    img.stroke_rect(x, y, x + w, y + h, LEGEND_BORDER);
-    for (k, ((_, color, sparse), name)) in entries.iter().zip(&names).enumerate() {
-        let row_top = y + PAD + k as i64 * row_h;
-        let mid = row_top as f64 + (CAP_H * LEGEND_SCALE) as f64 / 2.0;
-        let clip = Rect {
-            x0: x + 1,
-            y0: y + 1,
-            x1: x + w - 1,
-            y1: y + h - 1,
-        };
-        let (sx0, sx1) = ((x + PAD) as f64, (x + PAD + SWATCH) as f64);
-        img.line((sx0, mid), (sx1, mid), LINE_WIDTH, *color, &clip);
-        if *sparse {
-            marker(img, ((sx0 + sx1) / 2.0, mid), *color);
-        }
-        img.text(
-            x + PAD + SWATCH + PAD,
-            row_top,
-            name,
-            LEGEND_SCALE,
-            INK,
-            false,
-        );
-    }
+        .map_or(SeriesLabelPosition::UpperRight, |corner| corner.0)
 }
-
-// ---------------------------------------------------------------------------------------------
-// Font
-// ---------------------------------------------------------------------------------------------
-
-/// Glyph width in font pixels.
-const GLYPH_W: i64 = 5;
-/// Horizontal advance per character in font pixels (glyph plus one blank column).
-const ADVANCE: i64 = 6;
-/// Height of capitals and digits in font pixels (rows 7 and 8 are descenders).
-const CAP_H: i64 = 7;
-
-fn glyph(ch: char) -> &'static [u8; 9] {
-    let code = ch as u32;
-    let index = if (0x20..0x7f).contains(&code) {
-        code - 0x20
-    } else {
-        u32::from(b'?') - 0x20
-    };
-    &GLYPHS[index as usize]
-}
-
-/// A 5×9 bitmap font for printable ASCII (`' '..='~'`), drawn for this module: one array of nine
-/// rows per character, bit 4 the leftmost column; rows 0-6 hold capitals and digits, rows 7-8
-/// descenders. Other characters are drawn as `'?'`.
-#[rustfmt::skip]
-const GLYPHS: [[u8; 9]; 95] = [
-    [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000], // ' '
-    [0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00000, 0b00100, 0b00000, 0b00000], // '!'
-    [0b01010, 0b01010, 0b01010, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000], // '"'
-    [0b01010, 0b01010, 0b11111, 0b01010, 0b11111, 0b01010, 0b01010, 0b00000, 0b00000], // '#'
-    [0b00100, 0b01111, 0b10100, 0b01110, 0b00101, 0b11110, 0b00100, 0b00000, 0b00000], // '$'
-    [0b11000, 0b11001, 0b00010, 0b00100, 0b01000, 0b10011, 0b00011, 0b00000, 0b00000], // '%'
-    [0b01100, 0b10010, 0b10100, 0b01000, 0b10101, 0b10010, 0b01101, 0b00000, 0b00000], // '&'
-    [0b00100, 0b00100, 0b01000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000], // '\''
-    [0b00010, 0b00100, 0b01000, 0b01000, 0b01000, 0b00100, 0b00010, 0b00000, 0b00000], // '('
-    [0b01000, 0b00100, 0b00010, 0b00010, 0b00010, 0b00100, 0b01000, 0b00000, 0b00000], // ')'
-    [0b00000, 0b00100, 0b10101, 0b01110, 0b10101, 0b00100, 0b00000, 0b00000, 0b00000], // '*'
-    [0b00000, 0b00100, 0b00100, 0b11111, 0b00100, 0b00100, 0b00000, 0b00000, 0b00000], // '+'
-    [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b01100, 0b00100, 0b01000, 0b00000], // ','
-    [0b00000, 0b00000, 0b00000, 0b11111, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000], // '-'
-    [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b01100, 0b01100, 0b00000, 0b00000], // '.'
-    [0b00000, 0b00001, 0b00010, 0b00100, 0b01000, 0b10000, 0b00000, 0b00000, 0b00000], // '/'
-    [0b01110, 0b10001, 0b10011, 0b10101, 0b11001, 0b10001, 0b01110, 0b00000, 0b00000], // '0'
-    [0b00100, 0b01100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110, 0b00000, 0b00000], // '1'
-    [0b01110, 0b10001, 0b00001, 0b00010, 0b00100, 0b01000, 0b11111, 0b00000, 0b00000], // '2'
-    [0b11111, 0b00010, 0b00100, 0b00010, 0b00001, 0b10001, 0b01110, 0b00000, 0b00000], // '3'
-    [0b00010, 0b00110, 0b01010, 0b10010, 0b11111, 0b00010, 0b00010, 0b00000, 0b00000], // '4'
-    [0b11111, 0b10000, 0b11110, 0b00001, 0b00001, 0b10001, 0b01110, 0b00000, 0b00000], // '5'
-    [0b00110, 0b01000, 0b10000, 0b11110, 0b10001, 0b10001, 0b01110, 0b00000, 0b00000], // '6'
-    [0b11111, 0b00001, 0b00010, 0b00100, 0b01000, 0b01000, 0b01000, 0b00000, 0b00000], // '7'
-    [0b01110, 0b10001, 0b10001, 0b01110, 0b10001, 0b10001, 0b01110, 0b00000, 0b00000], // '8'
-    [0b01110, 0b10001, 0b10001, 0b01111, 0b00001, 0b00010, 0b01100, 0b00000, 0b00000], // '9'
-    [0b00000, 0b01100, 0b01100, 0b00000, 0b01100, 0b01100, 0b00000, 0b00000, 0b00000], // ':'
-    [0b00000, 0b01100, 0b01100, 0b00000, 0b01100, 0b00100, 0b01000, 0b00000, 0b00000], // ';'
-    [0b00010, 0b00100, 0b01000, 0b10000, 0b01000, 0b00100, 0b00010, 0b00000, 0b00000], // '<'
-    [0b00000, 0b00000, 0b11111, 0b00000, 0b11111, 0b00000, 0b00000, 0b00000, 0b00000], // '='
-    [0b01000, 0b00100, 0b00010, 0b00001, 0b00010, 0b00100, 0b01000, 0b00000, 0b00000], // '>'
-    [0b01110, 0b10001, 0b00001, 0b00010, 0b00100, 0b00000, 0b00100, 0b00000, 0b00000], // '?'
-    [0b01110, 0b10001, 0b00001, 0b01101, 0b10101, 0b10101, 0b01110, 0b00000, 0b00000], // '@'
-    [0b01110, 0b10001, 0b10001, 0b11111, 0b10001, 0b10001, 0b10001, 0b00000, 0b00000], // 'A'
-    [0b11110, 0b10001, 0b10001, 0b11110, 0b10001, 0b10001, 0b11110, 0b00000, 0b00000], // 'B'
-    [0b01110, 0b10001, 0b10000, 0b10000, 0b10000, 0b10001, 0b01110, 0b00000, 0b00000], // 'C'
-    [0b11100, 0b10010, 0b10001, 0b10001, 0b10001, 0b10010, 0b11100, 0b00000, 0b00000], // 'D'
-    [0b11111, 0b10000, 0b10000, 0b11110, 0b10000, 0b10000, 0b11111, 0b00000, 0b00000], // 'E'
-    [0b11111, 0b10000, 0b10000, 0b11110, 0b10000, 0b10000, 0b10000, 0b00000, 0b00000], // 'F'
-    [0b01110, 0b10001, 0b10000, 0b10111, 0b10001, 0b10001, 0b01111, 0b00000, 0b00000], // 'G'
-    [0b10001, 0b10001, 0b10001, 0b11111, 0b10001, 0b10001, 0b10001, 0b00000, 0b00000], // 'H'
-    [0b01110, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110, 0b00000, 0b00000], // 'I'
-    [0b00111, 0b00010, 0b00010, 0b00010, 0b00010, 0b10010, 0b01100, 0b00000, 0b00000], // 'J'
-    [0b10001, 0b10010, 0b10100, 0b11000, 0b10100, 0b10010, 0b10001, 0b00000, 0b00000], // 'K'
-    [0b10000, 0b10000, 0b10000, 0b10000, 0b10000, 0b10000, 0b11111, 0b00000, 0b00000], // 'L'
-    [0b10001, 0b11011, 0b10101, 0b10101, 0b10001, 0b10001, 0b10001, 0b00000, 0b00000], // 'M'
-    [0b10001, 0b10001, 0b11001, 0b10101, 0b10011, 0b10001, 0b10001, 0b00000, 0b00000], // 'N'
-    [0b01110, 0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b01110, 0b00000, 0b00000], // 'O'
-    [0b11110, 0b10001, 0b10001, 0b11110, 0b10000, 0b10000, 0b10000, 0b00000, 0b00000], // 'P'
-    [0b01110, 0b10001, 0b10001, 0b10001, 0b10101, 0b10010, 0b01101, 0b00000, 0b00000], // 'Q'
-    [0b11110, 0b10001, 0b10001, 0b11110, 0b10100, 0b10010, 0b10001, 0b00000, 0b00000], // 'R'
-    [0b01111, 0b10000, 0b10000, 0b01110, 0b00001, 0b00001, 0b11110, 0b00000, 0b00000], // 'S'
-    [0b11111, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00000, 0b00000], // 'T'
-    [0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b01110, 0b00000, 0b00000], // 'U'
-    [0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b01010, 0b00100, 0b00000, 0b00000], // 'V'
-    [0b10001, 0b10001, 0b10001, 0b10101, 0b10101, 0b10101, 0b01010, 0b00000, 0b00000], // 'W'
-    [0b10001, 0b10001, 0b01010, 0b00100, 0b01010, 0b10001, 0b10001, 0b00000, 0b00000], // 'X'
-    [0b10001, 0b10001, 0b10001, 0b01010, 0b00100, 0b00100, 0b00100, 0b00000, 0b00000], // 'Y'
-    [0b11111, 0b00001, 0b00010, 0b00100, 0b01000, 0b10000, 0b11111, 0b00000, 0b00000], // 'Z'
-    [0b01110, 0b01000, 0b01000, 0b01000, 0b01000, 0b01000, 0b01110, 0b00000, 0b00000], // '['
-    [0b00000, 0b10000, 0b01000, 0b00100, 0b00010, 0b00001, 0b00000, 0b00000, 0b00000], // '\\'
-    [0b01110, 0b00010, 0b00010, 0b00010, 0b00010, 0b00010, 0b01110, 0b00000, 0b00000], // ']'
-    [0b00100, 0b01010, 0b10001, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000], // '^'
-    [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b11111, 0b00000], // '_'
-    [0b01000, 0b00100, 0b00010, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000], // '`'
-    [0b00000, 0b00000, 0b01110, 0b00001, 0b01111, 0b10001, 0b01111, 0b00000, 0b00000], // 'a'
-    [0b10000, 0b10000, 0b10110, 0b11001, 0b10001, 0b10001, 0b11110, 0b00000, 0b00000], // 'b'
-    [0b00000, 0b00000, 0b01110, 0b10000, 0b10000, 0b10001, 0b01110, 0b00000, 0b00000], // 'c'
-    [0b00001, 0b00001, 0b01101, 0b10011, 0b10001, 0b10001, 0b01111, 0b00000, 0b00000], // 'd'
-    [0b00000, 0b00000, 0b01110, 0b10001, 0b11111, 0b10000, 0b01110, 0b00000, 0b00000], // 'e'
-    [0b00110, 0b01001, 0b01000, 0b11100, 0b01000, 0b01000, 0b01000, 0b00000, 0b00000], // 'f'
-    [0b00000, 0b00000, 0b01111, 0b10001, 0b10001, 0b10001, 0b01111, 0b00001, 0b01110], // 'g'
-    [0b10000, 0b10000, 0b10110, 0b11001, 0b10001, 0b10001, 0b10001, 0b00000, 0b00000], // 'h'
-    [0b00100, 0b00000, 0b01100, 0b00100, 0b00100, 0b00100, 0b01110, 0b00000, 0b00000], // 'i'
-    [0b00010, 0b00000, 0b00110, 0b00010, 0b00010, 0b00010, 0b00010, 0b10010, 0b01100], // 'j'
-    [0b10000, 0b10000, 0b10010, 0b10100, 0b11000, 0b10100, 0b10010, 0b00000, 0b00000], // 'k'
-    [0b01100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110, 0b00000, 0b00000], // 'l'
-    [0b00000, 0b00000, 0b11010, 0b10101, 0b10101, 0b10101, 0b10101, 0b00000, 0b00000], // 'm'
-    [0b00000, 0b00000, 0b10110, 0b11001, 0b10001, 0b10001, 0b10001, 0b00000, 0b00000], // 'n'
-    [0b00000, 0b00000, 0b01110, 0b10001, 0b10001, 0b10001, 0b01110, 0b00000, 0b00000], // 'o'
-    [0b00000, 0b00000, 0b11110, 0b10001, 0b10001, 0b10001, 0b11110, 0b10000, 0b10000], // 'p'
-    [0b00000, 0b00000, 0b01111, 0b10001, 0b10001, 0b10001, 0b01111, 0b00001, 0b00001], // 'q'
-    [0b00000, 0b00000, 0b10110, 0b11001, 0b10000, 0b10000, 0b10000, 0b00000, 0b00000], // 'r'
-    [0b00000, 0b00000, 0b01111, 0b10000, 0b01110, 0b00001, 0b11110, 0b00000, 0b00000], // 's'
-    [0b01000, 0b01000, 0b11100, 0b01000, 0b01000, 0b01001, 0b00110, 0b00000, 0b00000], // 't'
-    [0b00000, 0b00000, 0b10001, 0b10001, 0b10001, 0b10011, 0b01101, 0b00000, 0b00000], // 'u'
-    [0b00000, 0b00000, 0b10001, 0b10001, 0b10001, 0b01010, 0b00100, 0b00000, 0b00000], // 'v'
-    [0b00000, 0b00000, 0b10001, 0b10001, 0b10101, 0b10101, 0b01010, 0b00000, 0b00000], // 'w'
-    [0b00000, 0b00000, 0b10001, 0b01010, 0b00100, 0b01010, 0b10001, 0b00000, 0b00000], // 'x'
-    [0b00000, 0b00000, 0b10001, 0b10001, 0b10001, 0b10001, 0b01111, 0b00001, 0b01110], // 'y'
-    [0b00000, 0b00000, 0b11111, 0b00010, 0b00100, 0b01000, 0b11111, 0b00000, 0b00000], // 'z'
-    [0b00011, 0b00100, 0b00100, 0b01000, 0b00100, 0b00100, 0b00011, 0b00000, 0b00000], // '{'
-    [0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00000, 0b00000], // '|'
-    [0b11000, 0b00100, 0b00100, 0b00010, 0b00100, 0b00100, 0b11000, 0b00000, 0b00000], // '}'
-    [0b00000, 0b00000, 0b01000, 0b10101, 0b00010, 0b00000, 0b00000, 0b00000, 0b00000], // '~'
-];
 
 #[cfg(test)]
 mod tests {
@@ -1046,8 +619,48 @@ mod tests {
         (info, buf)
     }
 
-    fn count_color(rgb: &[u8], color: [u8; 3]) -> usize {
-        rgb.chunks_exact(3).filter(|p| *p == color).count()
+    /// Pixels of exactly `color` in the rows `rows` of an RGB image [`WIDTH`] wide.
+    fn count_color(rgb: &[u8], rows: std::ops::Range<u32>, color: RGBColor) -> usize {
+        let row = WIDTH as usize * 3;
+        rgb[rows.start as usize * row..rows.end as usize * row]
+            .chunks_exact(3)
+            .filter(|p| *p == [color.0, color.1, color.2])
+            .count()
+    }
+
+    /// The rows of panel `i`.
+    fn panel_rows(i: u32) -> std::ops::Range<u32> {
+        TITLE_HEIGHT + i * PANEL_HEIGHT..TITLE_HEIGHT + (i + 1) * PANEL_HEIGHT
+    }
+
+    /// The longest horizontal run of `color` in the rows `rows` (a legend frame's top edge).
+    fn longest_run(rgb: &[u8], rows: std::ops::Range<u32>, color: RGBColor) -> usize {
+        let row = WIDTH as usize * 3;
+        rgb[rows.start as usize * row..rows.end as usize * row]
+            .chunks_exact(row)
+            .flat_map(|line| {
+                line.chunks_exact(3)
+                    .scan(0, |run, p| {
+                        *run = if p == [color.0, color.1, color.2] {
+                            *run + 1
+                        } else {
+                            0
+                        };
+                        Some(*run)
+                    })
+                    .max()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Dark pixels in `rows`: text (lines, grid and frame are lighter or coloured).
+    fn dark_pixels(rgb: &[u8], rows: std::ops::Range<u32>) -> usize {
+        let row = WIDTH as usize * 3;
+        rgb[rows.start as usize * row..rows.end as usize * row]
+            .chunks_exact(3)
+            .filter(|p| p.iter().all(|&c| c < 120))
+            .count()
     }
 
     #[test]
@@ -1065,26 +678,39 @@ mod tests {
         assert_eq!(info.color_type, png::ColorType::Rgb);
         assert_eq!(
             rgb,
-            render_curves("fine-tune sst2 (MiniLM)", &panels).pixels
+            render("fine-tune sst2 (MiniLM)", &panels).unwrap().pixels
         );
+        // The title is drawn in its band.
+        assert!(dark_pixels(&rgb, 0..TITLE_HEIGHT) > 100);
 
         let colors = series_colors(&panels);
-        assert_eq!(colors, [[PALETTE[0], PALETTE[1]], [PALETTE[2], PALETTE[3]]]);
-        for (panel, colors) in panels.iter().zip(&colors) {
+        let palette = |i: usize| RGBColor(PALETTE[i][0], PALETTE[i][1], PALETTE[i][2]);
+        assert_eq!(colors, [[palette(0), palette(1)], [palette(2), palette(3)]]);
+        for (i, (panel, colors)) in panels.iter().zip(&colors).enumerate() {
+            let rows = panel_rows(i as u32);
             for (series, &color) in panel.series.iter().zip(colors) {
-                // Line core, markers and the legend swatch.
-                let n = count_color(&rgb, color);
+                // Line, markers and the legend swatch.
+                let n = count_color(&rgb, rows.clone(), color);
                 assert!(
                     n > 200,
                     "series {:?}: only {n} pixels of {color:?}",
                     series.name
                 );
             }
+            // Caption, tick labels, axis label and legend text.
+            assert!(
+                dark_pixels(&rgb, rows.clone()) > 600,
+                "panel {i} has no text"
+            );
+            // The legend's frame, wider than its longest name.
+            assert!(
+                longest_run(&rgb, rows, LEGEND_BORDER) > 100,
+                "panel {i} has no legend"
+            );
         }
-        // Series pixels are inside their own panel: the metric colours are below the first panel.
-        let first_panel_end = (TITLE_HEIGHT + PANEL_HEIGHT) as usize * WIDTH as usize * 3;
-        assert_eq!(count_color(&rgb[..first_panel_end], PALETTE[2]), 0);
-        assert_eq!(count_color(&rgb[first_panel_end..], PALETTE[0]), 0);
+        // Series pixels are inside their own panel.
+        assert_eq!(count_color(&rgb, panel_rows(0), palette(2)), 0);
+        assert_eq!(count_color(&rgb, panel_rows(1), palette(0)), 0);
 
         // Atomic write leaves nothing else behind.
         let names: Vec<_> = fs::read_dir(&dir)
@@ -1125,6 +751,7 @@ mod tests {
             )
             .with_series("empty", vec![]),
         );
+        panels.push(Panel::new("nothing to show", "step"));
         plot_curves(&path, "burnish: sample training curves", &panels).unwrap();
         println!("wrote {}", path.display());
     }
@@ -1155,7 +782,7 @@ mod tests {
                 .with_series("big", vec![(0.0, 3e9), (1.0, 7e9)])
                 .with_series("small", vec![(0.0, 1e-6), (1.0, 2e-6)]),
         ];
-        let img = render_curves("edge cases \u{e9}\u{2014} non-ASCII", &panels);
+        let img = render("edge cases \u{e9}\u{2014} non-ASCII", &panels).unwrap();
         assert_eq!(
             (img.width, img.height),
             (WIDTH, TITLE_HEIGHT + 7 * PANEL_HEIGHT)
@@ -1163,14 +790,23 @@ mod tests {
         assert_eq!(img.pixels.len(), (img.width * img.height * 3) as usize);
         // Empty and all-NaN series take no colour, so "one" is the first colour.
         let colors = series_colors(&panels);
-        assert_eq!(colors[1][0], PALETTE[0]);
-        assert_eq!(colors[2][0], PALETTE[1]);
+        let first = RGBColor(PALETTE[0][0], PALETTE[0][1], PALETTE[0][2]);
+        assert_eq!(colors[1][0], first);
+        assert_eq!(
+            colors[2][0],
+            RGBColor(PALETTE[1][0], PALETTE[1][1], PALETTE[1][2])
+        );
         assert!(
-            count_color(&img.pixels, PALETTE[0]) > 20,
+            count_color(&img.pixels, panel_rows(1), first) > 20,
             "single point drawn as a marker"
         );
+        // Panels without data get a frame and "no data", but no legend.
+        for i in [0, 5] {
+            assert!(dark_pixels(&img.pixels, panel_rows(i)) > 100, "panel {i}");
+            assert!(longest_run(&img.pixels, panel_rows(i), LEGEND_BORDER) < 10);
+        }
 
-        let none = render_curves("", &[]);
+        let none = render("", &[]).unwrap();
         assert_eq!(
             (none.width, none.height),
             (WIDTH, TITLE_HEIGHT + PANEL_HEIGHT)
@@ -1187,58 +823,67 @@ mod tests {
                 .with_series("val", vec![(0.0, 1.0)])
                 .with_series("test", vec![(0.0, 1.0)]),
         ];
-        assert_eq!(
-            series_colors(&panels),
-            [[PALETTE[0], PALETTE[1]], [PALETTE[1], PALETTE[2]]]
-        );
-    }
-
-    #[test]
-    fn nice_ticks() {
-        let a = axis(0.31, 2.3, 5, true);
-        assert_eq!((a.lo, a.hi), (0.0, 2.5));
-        assert_eq!(a.labels, ["0.0", "0.5", "1.0", "1.5", "2.0", "2.5"]);
-        let a = axis(1.0, 600.0, 6, false);
-        assert_eq!((a.lo, a.hi), (1.0, 600.0));
-        assert_eq!(a.labels, ["100", "200", "300", "400", "500", "600"]);
-        let a = axis(0.815, 0.862, 5, true);
-        assert_eq!(
-            a.labels,
-            ["0.81", "0.82", "0.83", "0.84", "0.85", "0.86", "0.87"]
-        );
-        let a = axis(-0.3, 0.2, 5, true);
-        assert_eq!(a.labels, ["-0.3", "-0.2", "-0.1", "0.0", "0.1", "0.2"]);
-        let a = axis(0.0, 2.5e-5, 5, true);
-        assert_eq!(
-            a.labels,
-            ["0", "5.0e-6", "1.0e-5", "1.5e-5", "2.0e-5", "2.5e-5"]
-        );
-        // Constant and single-value ranges are padded.
-        let a = axis(2.0, 2.0, 5, true);
-        assert!(a.lo < 2.0 && a.hi > 2.0);
-        let a = axis(0.0, 0.0, 5, true);
-        assert_eq!((a.lo, a.hi), (-1.0, 1.0));
+        let index: Vec<Vec<usize>> = series_colors(&panels)
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|c| PALETTE.iter().position(|p| *p == [c.0, c.1, c.2]).unwrap())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(index, [[0, 1], [1, 2]]);
     }
 
     #[test]
     fn tick_labels_are_round_and_distinct() {
+        let labels = |lo: f64, hi: f64, n: usize| -> Vec<String> {
+            let format = tick_formatter(lo, hi, n);
+            RangedCoordf64::from(lo..hi)
+                .key_points(n)
+                .iter()
+                .map(format)
+                .collect()
+        };
+        assert_eq!(labels(0.0, 2.3, 6), ["0.0", "0.5", "1.0", "1.5", "2.0"]);
         assert_eq!(
-            tick_labels(&[0.0, 2.5, 5.0, 7.5], 2.5),
-            ["0.0", "2.5", "5.0", "7.5"]
+            labels(1.0, 600.0, 6),
+            ["100", "200", "300", "400", "500", "600"]
         );
         assert_eq!(
-            tick_labels(&[0.0, 0.25, 0.5], 0.25),
-            ["0.00", "0.25", "0.50"]
+            labels(0.815, 0.862, 6),
+            ["0.82", "0.83", "0.84", "0.85", "0.86"]
         );
-        assert_eq!(tick_labels(&[-0.0, 1000.0], 1000.0), ["0", "1000"]);
-        assert_eq!(tick_labels(&[2e6, 4e6, 6e6], 2e6), ["2e6", "4e6", "6e6"]);
         assert_eq!(
-            tick_labels(&[1e-5, 1.5e-5, 2e-5], 5e-6),
-            ["1.0e-5", "1.5e-5", "2.0e-5"]
+            labels(-0.31, 0.2, 6),
+            ["-0.3", "-0.2", "-0.1", "0.0", "0.1", "0.2"]
         );
-        assert_eq!(nice_step(0.37), 0.5);
-        assert_eq!(nice_step(180.0), 200.0);
-        assert_eq!(nice_step(21.0), 25.0);
+        assert_eq!(
+            labels(0.0, 2.5e-5, 6),
+            ["0", "5.0e-6", "1.0e-5", "1.5e-5", "2.0e-5", "2.5e-5"]
+        );
+        assert_eq!(labels(2e6, 6e6, 3), ["2e6", "4e6", "6e6"]);
+        // Constant and single-value ranges are padded.
+        let (lo, hi) = padded((2.0, 2.0), Y_PAD);
+        assert!(lo < 2.0 && hi > 2.0);
+        assert_eq!(padded((0.0, 0.0), 0.0), (-1.0, 1.0));
+        assert_eq!(padded((0.0, 10.0), 0.1), (-1.0, 11.0));
+    }
+
+    #[test]
+    fn legend_goes_where_the_curves_are_not() {
+        let falling: Vec<(f64, f64)> = (0..=100)
+            .map(|i| (i as f64 / 100.0, 1.0 - i as f64 / 100.0))
+            .collect();
+        let size = (0.3, 0.2);
+        // A falling line crosses the top left and bottom right corners.
+        assert_eq!(
+            legend_corner(&falling, size),
+            SeriesLabelPosition::UpperRight
+        );
+        let rising: Vec<(f64, f64)> = falling.iter().map(|&(x, y)| (x, 1.0 - y)).collect();
+        assert_eq!(legend_corner(&rising, size), SeriesLabelPosition::UpperLeft);
+        let high: Vec<(f64, f64)> = falling.iter().map(|&(x, _)| (x, 0.9)).collect();
+        assert_eq!(legend_corner(&high, size), SeriesLabelPosition::LowerRight);
     }
 
     #[test]
@@ -1262,32 +907,5 @@ mod tests {
         let (info, _) = decode(&path);
         assert_eq!(info.height, TITLE_HEIGHT + PANEL_HEIGHT);
         fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn font_is_well_formed() {
-        for (i, glyph) in GLYPHS.iter().enumerate() {
-            assert!(
-                glyph.iter().all(|&row| row < 32),
-                "glyph {i} is wider than 5 columns"
-            );
-            let ch = char::from(0x20 + i as u8);
-            assert_eq!(ch == ' ', glyph.iter().all(|&r| r == 0), "glyph {ch:?}");
-        }
-        // Every printable character is distinct from every other.
-        for (i, a) in GLYPHS.iter().enumerate() {
-            for (j, b) in GLYPHS.iter().enumerate().skip(i + 1) {
-                assert_ne!(
-                    a,
-                    b,
-                    "{:?} == {:?}",
-                    char::from(0x20 + i as u8),
-                    char::from(0x20 + j as u8)
-                );
-            }
-        }
-        assert_eq!(glyph('\u{e9}'), glyph('?'));
-        assert_eq!(text_width("ab", 2), 22);
-        assert_eq!(fit("abcdefgh", 1, 30), "ab...");
     }
 }
