@@ -21,8 +21,9 @@ done
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"
 # DEMO_FEATURES picks the compiled backends (default flex; e.g. "tch", which needs LibTorch:
 # see scripts/test.sh for the environment).
-cargo build --quiet -p burnish-cli --no-default-features --features "${DEMO_FEATURES:-flex}"
-burnish="$CARGO_TARGET_DIR/debug/burnish"
+# The release profile: the fast path is the default one.
+cargo build --release --quiet -p burnish-cli --no-default-features --features "${DEMO_FEATURES:-flex}"
+burnish="$CARGO_TARGET_DIR/release/burnish"
 run="$root/runs/vader-minilm"
 overwrite=()
 [ -f "$run/metrics.json" ] && overwrite=(--overwrite)

@@ -360,3 +360,33 @@ fn fused_dropout_keeps_the_right_fraction_and_its_gradient_is_the_mask() {
         assert_eq!(max_diff(fused::dropout(&dropout, x.clone()), x), 0.0);
     }
 }
+
+/// GELU (the exact erf form) and its gradient against Burn's, over the range activations take
+/// (the intermediate layer's pre-activations, scale 3, some beyond the polynomial's knots).
+#[test]
+fn fused_gelu_matches_burns_gelu_and_its_gradient() {
+    for (name, device) in devices() {
+        let ad = device.clone().autodiff();
+        let x_data = random([3, 50, 70], 41, 3.0, &device).into_data();
+        let weights = random([3, 50, 70], 42, 1.0, &ad);
+        let run = |fused_path: bool| {
+            let x = Tensor::<3>::from_data(x_data.clone(), &ad).require_grad();
+            let y = if fused_path {
+                fused::gelu(x.clone())
+            } else {
+                activation::gelu(x.clone())
+            };
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            (y, x.grad(&grads).unwrap())
+        };
+        let (y_fused, g_fused) = run(true);
+        let (y_burn, g_burn) = run(false);
+        let dy = max_diff(y_fused, y_burn);
+        let dg = max_diff(g_fused, g_burn);
+        assert!(dy <= 2e-6, "{name}: GELU differs by {dy}");
+        assert!(dg <= 2e-6, "{name}: GELU gradient differs by {dg}");
+        let plain = Tensor::<3>::from_data(x_data.clone(), &device);
+        let d = max_diff(fused::gelu(plain.clone()), activation::gelu(plain));
+        assert!(d <= 2e-6, "{name}: inference GELU differs by {d}");
+    }
+}

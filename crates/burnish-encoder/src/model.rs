@@ -402,7 +402,7 @@ impl BertIntermediate {
 /// Applies one of `transformers`' activations element-wise.
 pub fn apply_activation<const D: usize>(act: HiddenAct, x: Tensor<D>) -> Tensor<D> {
     match act {
-        HiddenAct::Gelu => activation::gelu(x),
+        HiddenAct::Gelu => fused::gelu(x),
         HiddenAct::GeluNew => activation::gelu_approximate(x),
         HiddenAct::QuickGelu => x.clone() * activation::sigmoid(x * 1.702),
         HiddenAct::Relu => activation::relu(x),

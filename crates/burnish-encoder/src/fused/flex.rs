@@ -12,7 +12,9 @@
 //! - dropout: the mask from a counter-based generator (SplitMix64 of the element's index and a
 //!   seed drawn from flex's own generator), so elements are drawn in parallel and a re-seeded
 //!   backend draws the same masks (gradient checkpointing relies on that); Burn's draws one
-//!   element at a time and multiplies twice.
+//!   element at a time and multiplies twice;
+//! - GELU forward and backward with a vectorisable `erf` and `exp` (flex calls libm's scalar
+//!   `erff` per element).
 //!
 //! They take f32; every other dtype goes to the composite (the trait's default bodies), as do
 //! other backends. `tests/fused.rs` checks each against Burn's own operations.
@@ -348,4 +350,84 @@ pub(super) fn dropout(x: FlexTensor, prob: f64) -> (FlexTensor, FlexTensor) {
             dropout_chunk(x, seed, (c * DROPOUT_CHUNK) as u64, threshold, scale, out, mask)
         });
     (tensor(out, shape.clone()), tensor(mask, shape))
+}
+
+/// `e^x` for f32 without a library call, so loops over it vectorise: `x = n ln 2 + r` with
+/// `|r| <= ln 2 / 2`, Cephes' minimax polynomial for `e^r` (about 1 ulp), and `2^n` built in the
+/// exponent bits. Inputs are clamped to `[-87.3, 88.7]` (below, the result is about 1e-38
+/// instead of a subnormal or 0).
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.3, 88.7);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 1.666_666_5e-1)
+        * r
+        + 5.000_000_1e-1;
+    let e = 1.0 + r + r * r * p;
+    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+/// `erf(x)` (Abramowitz and Stegun 7.1.26, absolute error below 2e-7), vectorisable.
+#[inline(always)]
+fn erf(x: f32) -> f32 {
+    let a = x.abs();
+    let t = 1.0 / (1.0 + 0.327_591_1 * a);
+    let poly = ((((1.061_405_4 * t - 1.453_152_1) * t + 1.421_413_8) * t - 0.284_496_74) * t
+        + 0.254_829_6)
+        * t;
+    (1.0 - poly * exp(-a * a)).copysign(x)
+}
+
+multiversion! {
+    fn gelu_chunk(x: &[f32], y: &mut [f32]) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+        }
+    }
+}
+
+multiversion! {
+    fn gelu_backward_chunk(x: &[f32], g: &[f32], dx: &mut [f32]) {
+        // d/dx x Phi(x) = Phi(x) + x phi(x).
+        const INV_SQRT_2PI: f32 = 0.398_942_3;
+        for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(g) {
+            let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+            *dx = g * (cdf + x * INV_SQRT_2PI * exp(-0.5 * x * x));
+        }
+    }
+}
+
+/// Elements per task of the element-wise kernels.
+const ELEMENTWISE_CHUNK: usize = 1 << 14;
+
+/// GELU with the exact (erf) form, `x Phi(x)`, as [`super::FusedOps::fused_gelu`].
+pub(super) fn gelu(x: FlexTensor) -> FlexTensor {
+    let shape = x.shape();
+    let x = x.to_contiguous();
+    let xs: &[f32] = x.storage();
+    let mut y = vec![0f32; xs.len()];
+    y.par_chunks_mut(ELEMENTWISE_CHUNK)
+        .zip(xs.par_chunks(ELEMENTWISE_CHUNK))
+        .for_each(|(y, x)| gelu_chunk(x, y));
+    tensor(y, shape)
+}
+
+/// The input gradient of [`gelu`], as [`super::FusedOps::fused_gelu_backward`].
+pub(super) fn gelu_backward(x: FlexTensor, grad: FlexTensor) -> FlexTensor {
+    let shape = x.shape();
+    let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
+    let (xs, g): (&[f32], &[f32]) = (x.storage(), grad.storage());
+    let mut dx = vec![0f32; xs.len()];
+    dx.par_chunks_mut(ELEMENTWISE_CHUNK)
+        .zip(xs.par_chunks(ELEMENTWISE_CHUNK))
+        .zip(g.par_chunks(ELEMENTWISE_CHUNK))
+        .for_each(|((dx, x), g)| gelu_backward_chunk(x, g, dx));
+    tensor(dx, shape)
 }

@@ -128,6 +128,20 @@ pub trait FusedOps: Backend {
     fn fused_dropout(x: FloatTensor<Self>, prob: f64) -> (FloatTensor<Self>, FloatTensor<Self>) {
         composite::dropout::<Self>(x, prob)
     }
+
+    /// GELU in its exact form `x Phi(x)` (`transformers`' `"gelu"`). Any shape to the same
+    /// shape; the backend's own `gelu`.
+    #[fusion(default)]
+    fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::gelu(x)
+    }
+
+    /// The gradient of [`FusedOps::fused_gelu`] with respect to its input `x`, from the output
+    /// gradient `grad`: `grad * (Phi(x) + x phi(x))`; the backend's own `gelu_backward`.
+    #[fusion(default)]
+    fn fused_gelu_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::gelu_backward(x, grad)
+    }
 }
 
 /// The operations of [`FusedOps`] composed from the backend's primitive operations: the
@@ -274,6 +288,20 @@ impl FusedOps for burn::backend::Flex {
             return composite::dropout::<Self>(x, prob);
         }
         flex::dropout(x, prob)
+    }
+
+    fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        if !flex::all_f32(&[&x]) {
+            return <Self as burn::backend::ops::ActivationOps<Self>>::gelu(x);
+        }
+        flex::gelu(x)
+    }
+
+    fn fused_gelu_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        if !flex::all_f32(&[&x, &grad]) {
+            return <Self as burn::backend::ops::ActivationOps<Self>>::gelu_backward(x, grad);
+        }
+        flex::gelu_backward(x, grad)
     }
 }
 
@@ -457,6 +485,36 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         };
         (y, constant(mask))
     }
+
+    fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct GeluOp;
+
+        impl<B: FusedOps> Backward<B, 1> for GeluOp {
+            // The input.
+            type State = FloatTensor<B>;
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 1>,
+                grads: &mut Gradients,
+                _: &mut Checkpointer,
+            ) {
+                let x = ops.state;
+                unary::<B, _>(ops.parents, ops.node, grads, |grad| {
+                    B::fused_gelu_backward(x, grad)
+                });
+            }
+        }
+
+        match GeluOp.prepare::<C>([x.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let x = x.into_primitive();
+                prep.finish(x.clone(), B::fused_gelu(x))
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fused_gelu(x.into_primitive())),
+        }
+    }
 }
 
 /// `dropout.forward(x)` as one differentiable operation whose mask is drawn by the backend's
@@ -470,6 +528,15 @@ pub fn dropout<const D: usize>(dropout: &Dropout, x: Tensor<D>) -> Tensor<D> {
     }
     let (y, _) = <Dispatch as FusedOps>::fused_dropout(x.into_dispatch(), dropout.prob);
     Tensor::from_dispatch(y)
+}
+
+/// GELU (`activation::gelu`, the exact erf form) as one differentiable operation: on flex
+/// burnish's vectorised kernel, elsewhere the backend's own. Any shape to the same shape.
+pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if !fused_dtype(x.dtype()) || !runs_fused(&x.device()) {
+        return activation::gelu(x);
+    }
+    Tensor::from_dispatch(<Dispatch as FusedOps>::fused_gelu(x.into_dispatch()))
 }
 
 /// Whether tensors on `device` go through [`FusedOps`]: the backend is one this crate was built
