@@ -4,7 +4,7 @@
 //! separated corpus, then tokenized, packed, masked (token level and whole words), paired for
 //! next-sentence prediction and batched.
 //!
-//! A missing asset is a note and an early return, a failure under `CI=true`.
+//! A missing asset fails the test: run `scripts/fetch-assets.sh`.
 
 mod common;
 
@@ -17,19 +17,7 @@ use burnish_data::{
     ReadOptions, SpecialIds, TokenizedDocuments, TokenizedSentences, collate_clm, collate_mlm,
 };
 use burnish_tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
-use common::{minilm_tokenizer, require, workspace_root};
-
-/// A file of the assets folder, from `$BURNISH_ASSETS` (default `<workspace>/assets`).
-fn asset(relative: &str) -> Option<PathBuf> {
-    let assets = std::env::var_os("BURNISH_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("assets"));
-    require(
-        assets.join(relative),
-        &format!("the asset {relative}"),
-        "run scripts/fetch-assets.sh",
-    )
-}
+use common::{asset, minilm_tokenizer};
 
 /// A real corpus on disk, the documents it holds, and the tokenizer.
 struct Fixture {
@@ -41,9 +29,9 @@ struct Fixture {
 
 /// The 9,509 VADER training snippets in documents of 1 to 9 snippets (a fixed pattern),
 /// written one snippet a line with a blank line between documents.
-fn fixture() -> Option<Fixture> {
-    let tokenizer = minilm_tokenizer()?;
-    let tsv = asset("vader-movies/train.tsv")?;
+fn fixture() -> Fixture {
+    let tokenizer = minilm_tokenizer();
+    let tsv = asset("vader-movies/train.tsv");
     let dataset = Dataset::read(&tsv, &ReadOptions::new(ColumnSpec::new("sentence", None)))
         .expect("read the VADER snippets");
     let snippets: Vec<String> = dataset
@@ -65,12 +53,12 @@ fn fixture() -> Option<Fixture> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vader.txt");
     std::fs::write(&path, text.join("\n\n") + "\n").unwrap();
-    Some(Fixture {
+    Fixture {
         _dir: dir,
         path,
         documents,
         tokenizer,
-    })
+    }
 }
 
 impl Fixture {
@@ -118,9 +106,7 @@ impl Fixture {
 
 #[test]
 fn tokenized_sentences_match_the_tokenizer_and_mark_word_starts() {
-    let Some(f) = fixture() else {
-        return;
-    };
+    let f = fixture();
     let sentences: Vec<_> = f.tokens().map(Result::unwrap).collect();
     let expected: Vec<&String> = f.documents.iter().flatten().collect();
     assert_eq!(sentences.len(), expected.len());
@@ -224,9 +210,7 @@ fn check_packing(f: &Fixture, max_length: usize, cross_documents: bool) {
 
 #[test]
 fn packing_fills_every_sequence_and_loses_or_repeats_no_token() {
-    let Some(f) = fixture() else {
-        return;
-    };
+    let f = fixture();
     check_packing(&f, 128, true);
     check_packing(&f, 37, true);
     check_packing(&f, 128, false);
@@ -294,9 +278,7 @@ fn mask_all(
 
 #[test]
 fn token_masking_chooses_15_percent_with_80_10_10() {
-    let Some(f) = fixture() else {
-        return;
-    };
+    let f = fixture();
     let sequences = f.packed(PackOptions::default());
     assert!(sequences.len() > 1000, "{}", sequences.len());
     let masker = f.masker(MlmOptions::default(), 42);
@@ -329,9 +311,7 @@ fn token_masking_chooses_15_percent_with_80_10_10() {
 
 #[test]
 fn whole_word_masking_masks_complete_words() {
-    let Some(f) = fixture() else {
-        return;
-    };
+    let f = fixture();
     let sequences = f.packed(PackOptions::default());
     let options = MlmOptions {
         whole_word: true,
@@ -392,9 +372,7 @@ fn whole_word_masking_masks_complete_words() {
 
 #[test]
 fn masks_are_reproducible_per_seed_and_epoch_and_fresh_each_epoch() {
-    let Some(f) = fixture() else {
-        return;
-    };
+    let f = fixture();
     let sequences = f.packed(PackOptions::default());
     let masker = f.masker(MlmOptions::default(), 7);
     let again = f.masker(MlmOptions::default(), 7);
@@ -470,9 +448,7 @@ impl<'a> DocumentIndex<'a> {
 
 #[test]
 fn nsp_pairs_are_half_next_and_half_from_another_document() {
-    let Some(f) = fixture() else {
-        return;
-    };
+    let f = fixture();
     let documents = f.document_tokens();
     let index = DocumentIndex::new(&documents);
     let options = NspOptions {
@@ -558,9 +534,7 @@ fn nsp_pairs_are_half_next_and_half_from_another_document() {
 
 #[test]
 fn batches_pad_and_flatten_masked_positions() {
-    let Some(f) = fixture() else {
-        return;
-    };
+    let f = fixture();
     let specials = f.specials();
     let documents = TokenizedDocuments::new(f.tokens());
     let options = NspOptions {
@@ -641,9 +615,7 @@ fn batches_pad_and_flatten_masked_positions() {
 
 #[test]
 fn corpus_errors_reach_the_end_of_the_pipeline_with_file_and_line() {
-    let Some(f) = fixture() else {
-        return;
-    };
+    let f = fixture();
     let mut bytes = std::fs::read(&f.path).unwrap();
     let good_lines = bytes.iter().filter(|&&b| b == b'\n').count();
     bytes.extend_from_slice(b"caf\xe9 au lait\n");

@@ -1,9 +1,10 @@
-//! The real GLUE SST-2 files of the shared data folder (`$BURNISH_SHARED_DATA`, default
-//! `<workspace>/../shared/data`), and their lengths under the real all-MiniLM-L6-v2 tokenizer
-//! (`$BURNISH_ASSETS`): counts as published, trimmed sentences, the label map, a stratified
-//! split, and how much padding length bucketing saves.
+//! The real vader-movies sentiment files of the assets folder (`$BURNISH_ASSETS`, made by
+//! `scripts/fetch-assets.sh`: rotten tomatoes review sentences, `sentence<TAB>label` as GLUE's
+//! SST-2), and their lengths under the real all-MiniLM-L6-v2 tokenizer: counts as its README
+//! states them, sentences trimmed (also in GLUE's layout, a space before each tab), the label
+//! map, a stratified split, and how much padding length bucketing saves.
 //!
-//! A missing file is a note and an early return, a failure under `CI=true`.
+//! A missing asset fails the test: run `scripts/fetch-assets.sh`.
 
 mod common;
 
@@ -11,9 +12,9 @@ use burnish_data::{
     BadRowPolicy, BatchPlan, BucketOptions, ColumnSpec, Dataset, Label, LabelKind, RawLabel,
     ReadOptions, Task, TokenizeOptions, collate, eval_batches, stratified_split, tokenize_dataset,
 };
-use common::{minilm_tokenizer, shared_data};
+use common::{asset, minilm_tokenizer, temp_file};
 
-fn sst2_options() -> ReadOptions {
+fn tsv_options() -> ReadOptions {
     ReadOptions {
         bad_rows: BadRowPolicy::Fail,
         ..ReadOptions::new(ColumnSpec::new("sentence", Some("label")))
@@ -30,32 +31,45 @@ fn count(dataset: &Dataset, name: &str) -> usize {
 }
 
 #[test]
-fn sst2_dev_reads_with_the_published_counts() {
-    let Some(path) = shared_data("sst2/dev.tsv") else {
-        return;
-    };
-    let dev = Dataset::read(&path, &sst2_options()).unwrap();
-    assert_eq!(dev.columns, ["sentence", "label"]);
-    assert_eq!(dev.len(), 872);
-    assert!(dev.bad_rows.is_empty());
-    assert_eq!((count(&dev, "1"), count(&dev, "0")), (444, 428));
-    // Every GLUE sentence ends with " \t": the space is gone.
+fn vader_test_split_reads_with_the_stated_counts() {
+    let path = asset("vader-movies/test.tsv");
+    let test = Dataset::read(&path, &tsv_options()).unwrap();
+    assert_eq!(test.columns, ["sentence", "label"]);
+    assert_eq!(test.len(), 1_057);
+    assert!(test.bad_rows.is_empty());
+    assert_eq!((count(&test, "1"), count(&test, "0")), (525, 532));
     assert!(
-        dev.records
+        test.records
             .iter()
             .all(|r| !r.text.ends_with(char::is_whitespace))
     );
-    assert!(dev.records.iter().all(|r| !r.text.is_empty()));
+    assert!(test.records.iter().all(|r| !r.text.is_empty()));
     // Lines are 1-based, after the header.
-    assert_eq!(dev.records[0].line, 2);
-    assert_eq!(dev.records[871].line, 873);
+    assert_eq!(test.records[0].line, 2);
+    assert_eq!(test.records[1_056].line, 1_058);
     assert_eq!(
-        dev.records[0].text,
-        "it 's a charming and often affecting journey ."
+        test.records[0].text,
+        "A canny, derivative, wildly gruesome portrait of a London sociopath who's the scariest \
+         of sadists."
     );
 
+    // In GLUE's layout (every sentence ends with " \t") the space is gone: the same records.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let glue: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l}\n"),
+            _ => l.replacen('\t', " \t", 1) + "\n",
+        })
+        .collect();
+    let glue = temp_file("dev.tsv", glue);
+    let spaced = Dataset::read(&glue.path, &tsv_options()).unwrap();
+    assert_eq!(spaced.columns, test.columns);
+    assert_eq!(spaced.records, test.records);
+
     // The label map keeps the integers' order, and says so in HF's terms.
-    let task = Task::from_dataset(LabelKind::Class, &dev).unwrap();
+    let task = Task::from_dataset(LabelKind::Class, &test).unwrap();
     assert_eq!(task.problem_type(), "single_label_classification");
     assert_eq!(
         task.to_hf_json(),
@@ -66,8 +80,9 @@ fn sst2_dev_reads_with_the_published_counts() {
         })
     );
 
-    // A stratified 10% split keeps the class balance.
-    let classes: Vec<&str> = dev
+    // A stratified 10% split keeps the class balance: round(10%) of each class, 53 of the 525
+    // positives and 53 of the 532 negatives.
+    let classes: Vec<&str> = test
         .records
         .iter()
         .map(|r| match &r.label {
@@ -77,35 +92,29 @@ fn sst2_dev_reads_with_the_published_counts() {
         .collect();
     let (train, valid) = stratified_split(&classes, 0.1, 42).unwrap();
     let positives = valid.iter().filter(|&&i| classes[i] == "1").count();
-    assert_eq!((valid.len(), positives), (87, 44));
-    assert_eq!(train.len(), 785);
+    assert_eq!((valid.len(), positives), (106, 53));
+    assert_eq!(train.len(), 951);
 }
 
 #[test]
-fn sst2_train_reads_with_the_published_counts() {
-    let Some(path) = shared_data("sst2/train.tsv") else {
-        return;
-    };
-    let train = Dataset::read(&path, &sst2_options()).unwrap();
-    assert_eq!(train.len(), 67_349);
-    assert_eq!((count(&train, "1"), count(&train, "0")), (37_569, 29_780));
+fn vader_train_split_reads_with_the_stated_counts() {
+    let path = asset("vader-movies/train.tsv");
+    let train = Dataset::read(&path, &tsv_options()).unwrap();
+    assert_eq!(train.len(), 9_509);
+    assert_eq!((count(&train, "1"), count(&train, "0")), (4_716, 4_793));
     assert!(train.records.iter().all(|r| !r.text.ends_with(' ')));
 }
 
 #[test]
-fn bucketing_pads_much_less_on_sst2_dev() {
-    let Some(path) = shared_data("sst2/dev.tsv") else {
-        return;
-    };
-    let Some(tokenizer) = minilm_tokenizer() else {
-        return;
-    };
-    let dev = Dataset::read(&path, &sst2_options()).unwrap();
+fn bucketing_pads_much_less_on_real_sentences() {
+    let path = asset("vader-movies/test.tsv");
+    let tokenizer = minilm_tokenizer();
+    let dev = Dataset::read(&path, &tsv_options()).unwrap();
     let task = Task::from_dataset(LabelKind::Class, &dev).unwrap();
     let examples =
         tokenize_dataset(&tokenizer, &dev, Some(&task), &TokenizeOptions::new(128)).unwrap();
-    assert_eq!(examples.examples.len(), 872);
-    // SST-2 sentences are short: none reaches 128 tokens.
+    assert_eq!(examples.examples.len(), 1_057);
+    // Review sentences are short: none reaches 128 tokens.
     assert_eq!(examples.truncated, 0);
     let lengths = examples.lengths();
     let real: usize = lengths.iter().sum();
@@ -128,7 +137,7 @@ fn bucketing_pads_much_less_on_sst2_dev() {
         for batches in [&with, &without] {
             let mut all: Vec<usize> = batches.iter().flatten().copied().collect();
             all.sort_unstable();
-            assert_eq!(all, (0..872).collect::<Vec<_>>());
+            assert_eq!(all, (0..1_057).collect::<Vec<_>>());
         }
         // Collating the planned batches gives the same token counts as the plan says.
         let collated = |batches: &[Vec<usize>]| -> (usize, usize) {
@@ -146,7 +155,7 @@ fn bucketing_pads_much_less_on_sst2_dev() {
         assert_eq!((real_with, real_without), (real, real));
         assert_eq!(padded_with, bucketed.padded_tokens(&with));
         assert_eq!(padded_without, plain.padded_tokens(&without));
-        // 872 examples in pools of 1600: one pool, so batches hold nearly equal lengths.
+        // 1,057 examples in pools of 1600: one pool, so batches hold nearly equal lengths.
         let padding_with = padded_with - real;
         let padding_without = padded_without - real;
         assert!(

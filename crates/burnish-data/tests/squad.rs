@@ -1,19 +1,18 @@
 //! The SQuAD reader: small files written for each case (v2 detection, misaligned answers,
 //! errors with their JSON location or line, the flat Hugging Face layout as JSON Lines and under
-//! `"data"`), then the real SQuAD v1.1 dev file of the shared data folder
-//! (`$BURNISH_SHARED_DATA`) and AllenNLP's SQuAD fixture in the assets folder
+//! `"data"`), then real SQuAD v1.1 files: the committed slice of the official dev set
+//! (`tests/fixtures/squad`, CC BY-SA 4.0) and AllenNLP's SQuAD fixture in the assets folder
 //! (`$BURNISH_ASSETS`, made by `scripts/fetch-assets.sh`).
 //!
-//! A missing real file is a note and an early return, a failure under `CI=true`.
+//! A missing asset fails the test: run `scripts/fetch-assets.sh`.
 
 mod common;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use burnish_data::{Answer, DataError, SquadDataset, SquadVersion};
-use common::{require, shared_data, temp_file, workspace_root};
+use common::{asset, squad_slice, temp_file};
 
 fn read(name: &str, contents: &str) -> Result<SquadDataset, DataError> {
     let file = temp_file(name, contents);
@@ -258,31 +257,18 @@ fn flat_records_as_json_lines_and_under_data() {
     );
 }
 
-/// A file of the assets folder, from `$BURNISH_ASSETS` (default `<workspace>/assets`).
-fn asset(relative: &str) -> Option<PathBuf> {
-    let assets = std::env::var_os("BURNISH_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("assets"));
-    require(
-        assets.join(relative),
-        &format!("the asset {relative}"),
-        "run scripts/fetch-assets.sh",
-    )
-}
-
-/// The official SQuAD v1.1 dev file; counts as in the shared data README, checked
-/// independently with Python's `json` (and Python's string slicing for the answers).
+/// The committed slice of the official SQuAD v1.1 dev file (`tests/fixtures/squad/README.md`:
+/// 37 paragraphs of 4 articles, copied unchanged); counts checked independently with Python's
+/// `json` (and Python's string slicing and UTF-8 encoding for the answers).
 #[test]
-fn squad_v11_dev_real_file() {
-    let Some(path) = shared_data("squad1.1/dev-v1.1.json") else {
-        return;
-    };
+fn squad_v11_dev_slice_real_file() {
+    let path = squad_slice();
     let dev = SquadDataset::read(&path).unwrap();
     assert_eq!(dev.version, SquadVersion::V1);
-    assert_eq!(dev.articles, 48);
-    assert_eq!(dev.len(), 10_570);
+    assert_eq!(dev.articles, 4);
+    assert_eq!(dev.len(), 350);
     let answers: usize = dev.examples.iter().map(|e| e.answers.len()).sum();
-    assert_eq!(answers, 34_726);
+    assert_eq!(answers, 1_083);
     assert_eq!(dev.misaligned_answers, 0);
     assert!(
         dev.examples
@@ -294,9 +280,9 @@ fn squad_v11_dev_real_file() {
         .iter()
         .map(|e| (e.article, e.paragraph))
         .collect();
-    assert_eq!(paragraphs.len(), 2_067);
+    assert_eq!(paragraphs.len(), 37);
     let ids: HashSet<&str> = dev.examples.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids.len(), 10_570);
+    assert_eq!(ids.len(), 350);
 
     let first = &dev.examples[0];
     assert_eq!(first.id, "56be4db0acb8001400a502ec");
@@ -308,50 +294,63 @@ fn squad_v11_dev_real_file() {
     let (start, end) = first.answer_span().unwrap();
     assert_eq!(&first.context[start..end], "Denver Broncos");
     assert_eq!(start, 177);
-    // Character and byte offsets differ for 5,632 of the answers (non-ASCII text before
-    // them), e.g. the third question's: character 403 is byte 405.
+    // Character and byte offsets differ for 263 of the answers (non-ASCII text before them),
+    // e.g. the third question's: character 403 is byte 405.
     let shifted = dev
         .examples
         .iter()
         .flat_map(|e| e.answers.iter().map(move |a| (a, e)))
         .filter(|(a, e)| a.byte_span(&e.context).unwrap().0 != a.char_start)
         .count();
-    assert_eq!(shifted, 5_632);
+    assert_eq!(shifted, 263);
     let third = &dev.examples[2];
     assert_eq!(third.answers[0].char_start, 403);
     assert_eq!(
         third.answer_span(),
         Some((405, 405 + "Santa Clara, California".len()))
     );
+    // The dev file's last question; its answer is 3 bytes past its character offset.
     let last = dev.examples.last().unwrap();
     assert_eq!(
         (last.id.as_str(), last.article, last.paragraph),
-        ("5737aafd1c456719005744ff", 47, 43)
+        ("5737aafd1c456719005744ff", 3, 7)
     );
     assert_eq!(last.answers[0].text, "sthène");
+    assert_eq!(last.answers[0].char_start, 665);
+    assert_eq!(last.answer_span(), Some((668, 668 + "sthène".len())));
     assert!(last.answers[0].is_aligned(&last.context));
 
-    // The benchmark split: train on the first 38 articles, evaluate on the last 10.
-    let train = dev.articles_range(0..38);
-    let eval = dev.articles_range(38..48);
-    assert_eq!((train.articles, train.len()), (38, 8_582));
-    assert_eq!((eval.articles, eval.len()), (10, 1_988));
-    assert_eq!(eval.examples[0].article, 0);
+    // Article ranges, as the benchmark splits the full dev set (--train-articles 0:38).
+    let per_article: Vec<(usize, String)> = (0..4)
+        .map(|a| {
+            let part = dev.articles_range(a..a + 1);
+            (part.len(), part.examples[0].title.clone())
+        })
+        .collect();
     assert_eq!(
-        eval.examples[0].title,
-        "Intergovernmental_Panel_on_Climate_Change"
+        per_article,
+        [
+            (216, "Super_Bowl_50".to_owned()),
+            (51, "European_Union_law".to_owned()),
+            (47, "Packet_switching".to_owned()),
+            (36, "Force".to_owned()),
+        ]
     );
-    assert_eq!(train.examples.last().unwrap().title, "Kenya");
-    assert_eq!(train.misaligned_answers + eval.misaligned_answers, 0);
+    let head = dev.articles_range(0..3);
+    let tail = dev.articles_range(3..4);
+    assert_eq!((head.articles, head.len()), (3, 314));
+    assert_eq!((tail.articles, tail.len()), (1, 36));
+    assert_eq!(tail.examples[0].article, 0);
+    assert_eq!(tail.examples[0].title, "Force");
+    assert_eq!(head.examples.last().unwrap().title, "Packet_switching");
+    assert_eq!(head.misaligned_answers + tail.misaligned_answers, 0);
 }
 
 /// AllenNLP 0.9.0's SQuAD fixture (`allennlp/tests/fixtures/data/squad.json`, in the wheel): one
 /// article, two paragraphs, five questions, seven answers; no `version` field.
 #[test]
 fn allennlp_squad_fixture() {
-    let Some(path) = asset("squad-fixture/squad.json") else {
-        return;
-    };
+    let path = asset("squad-fixture/squad.json");
     let data = SquadDataset::read(&path).unwrap();
     assert_eq!(data.version, SquadVersion::V1);
     assert_eq!((data.articles, data.len()), (1, 5));
