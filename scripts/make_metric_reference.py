@@ -19,15 +19,19 @@ What it writes (relative to the repository root):
                                         prediction and Python's `\\w` character set.
 
 Inputs are real where possible:
-  * NER: gold IOB2 sentences of CoNLL-2003 valid (`--data`/conll2003/valid.txt), also converted to
-    IOB1 and BIOES; "predictions" are seeded corruptions of them (types swapped, entities dropped,
+  * NER: gold IOB2 tag sequences of the WNUT-2016 training tweets (10 entity types; `--wnut`,
+    default assets/wnut16/train.txt, made by scripts/fetch-assets.sh), also converted to IOB1
+    and BIOES; "predictions" are seeded corruptions of them (types swapped, entities dropped,
     extended, shrunk, split, spurious, B- turned into I-, stray E-/S- tags, whole sentences all-O,
     other schemes), plus empty sentences and hand-written edge cases (tags without a prefix or
-    type, '.', unknown prefixes, types spanning a sentence break, ...).
-  * SQuAD: real questions and gold answers of dev-v1.1.json (`--data`/squad1.1/dev-v1.1.json);
-    predictions are seeded perturbations of gold answers (articles, punctuation, case, extra or
-    missing words, Unicode case/marks/whitespace, empty strings, missing ids, wrong answers);
-    the v2.0 sets mark some questions unanswerable (gold []).
+    type, '.', unknown prefixes, types spanning a sentence break, ...). Only tags are written.
+  * SQuAD: real questions and gold answers of the official SQuAD v1.1 dev set (`--squad-dev`,
+    default $BURNISH_BENCH_DATA/squad1.1/dev-v1.1.json: dev-v1.1.json from
+    https://rajpurkar.github.io/SQuAD-explorer/, CC BY-SA 4.0, sha256 95aa6a52...; not part of
+    the repository, see scripts/bench_data.sh); predictions are seeded perturbations of gold
+    answers (articles, punctuation, case, extra or missing words, Unicode case/marks/whitespace,
+    empty strings, missing ids, wrong answers); the v2.0 sets mark some questions unanswerable
+    (gold []).
 
 Where the official scripts themselves fail, the fixture says what it holds instead: a v2.0
 prediction set with missing ids (the official script excludes them from "total" and raises
@@ -37,9 +41,9 @@ NaN (seqeval's macro average when there is no entity type at all) is written as 
 Run from the repository root (CPU, a few seconds; deterministic: same bytes on every run):
 
   ~/.cache/burnish-venv/bin/python -m pip install -r scripts/requirements-metrics.txt
-  ~/.cache/burnish-venv/bin/python scripts/make_metric_reference.py
+  ~/.cache/burnish-venv/bin/python scripts/make_metric_reference.py --only entities
   ~/.cache/burnish-venv/bin/python scripts/make_metric_reference.py \\
-      --data ../shared/data --squad-eval /path/to/squad_eval.py
+      --squad-dev DIR/squad1.1/dev-v1.1.json --squad-eval /path/to/squad_eval.py
 
 The official v1.1 script is taken from assets/squad-eval/squad_eval.py (made by
 scripts/fetch-assets.sh) or `--squad-eval`; failing both, the allennlp 0.9.0 wheel is downloaded
@@ -57,6 +61,7 @@ import importlib.util
 import io
 import json
 import math
+import os
 import platform
 import random
 import re
@@ -138,7 +143,8 @@ def version(dist: str) -> str:
 # NER
 # ------------------------------------------------------------------------------------------------
 
-TYPES = ["PER", "LOC", "ORG", "MISC"]
+# The entity types corruptions draw from: the gold data's own (set by ner_fixture).
+TYPES: list[str] = []
 
 
 def read_conll(path: Path) -> list[list[str]]:
@@ -296,9 +302,10 @@ def flat_case(name: str, description: str, tags: list[str]) -> dict:
                 "entities": [list(e) for e in get_entities(tags)]}
 
 
-def ner_fixture(data: Path) -> dict:
-    path = data / "conll2003" / "valid.txt"
+def ner_fixture(path: Path) -> dict:
+    global TYPES
     sentences = read_conll(path)
+    TYPES = sorted({t[2:] for s in sentences for t in s if t != "O"})
     rng = random.Random(SEED)
     with_entities = [s for s in sentences if any(t != "O" for t in s)]
     without = [s for s in sentences if all(t == "O" for t in s)]
@@ -315,7 +322,7 @@ def ner_fixture(data: Path) -> dict:
         gold.insert(pos, [])
     pred = [corrupt(s, "iob2", rng) for s in gold]
     cases.append(seqeval_case(
-        "conll_iob2", "300 CoNLL-2003 valid sentences (IOB2) + 5 empty ones; seeded corruptions",
+        "wnut_iob2", "300 WNUT-2016 tweets (IOB2) + 5 empty ones; seeded corruptions",
         gold, pred))
 
     # 2. IOB1 gold and predictions.
@@ -323,7 +330,7 @@ def ner_fixture(data: Path) -> dict:
     true1 = [encode(spans_of_iob2(s), len(s), "iob1") for s in gold2]
     pred1 = [corrupt(s, "iob1", rng) for s in gold2]
     cases.append(seqeval_case(
-        "conll_iob1", "150 CoNLL-2003 valid sentences converted to IOB1; corruptions in IOB1",
+        "wnut_iob1", "150 WNUT-2016 tweets converted to IOB1; corruptions in IOB1",
         true1, pred1))
 
     # 3. BIOES gold and predictions.
@@ -331,7 +338,7 @@ def ner_fixture(data: Path) -> dict:
     true3 = [encode(spans_of_iob2(s), len(s), "bioes") for s in gold3]
     pred3 = [corrupt(s, "bioes", rng, noise=0.05) for s in gold3]
     cases.append(seqeval_case(
-        "conll_bioes", "150 CoNLL-2003 valid sentences converted to BIOES; corruptions in BIOES",
+        "wnut_bioes", "150 WNUT-2016 tweets converted to BIOES; corruptions in BIOES",
         true3, pred3))
 
     # 4. Mixed schemes: IOB2 gold, predictions in IOB1 or BIOES (per sentence).
@@ -430,7 +437,8 @@ def ner_fixture(data: Path) -> dict:
         "calls": "seqeval.metrics.{precision_score,recall_score,f1_score,accuracy_score,"
                  "classification_report(output_dict=True)}(y_true, y_pred) with default arguments "
                  "(mode=None, zero_division='warn'); get_entities(y_true) on the nested lists",
-        "source": {"file": "conll2003/valid.txt", "sha256": sha256(path), "seed": SEED},
+        "source": {"file": "wnut16/train.txt (scripts/fetch-assets.sh)", "sha256": sha256(path),
+                   "seed": SEED},
         "cases": cases,
         "flat_cases": flat_cases,
     }
@@ -541,8 +549,7 @@ def perturb(answer: str, context_words: list[str], other: str, rng: random.Rando
     return "exact", answer
 
 
-def squad_questions(data: Path):
-    path = data / "squad1.1" / "dev-v1.1.json"
+def squad_questions(path: Path):
     dataset = json.loads(path.read_text(encoding="utf-8"))
     qs = []
     for article in dataset["data"]:
@@ -577,6 +584,12 @@ def hand_v1():
 
 
 def squad_fixture(data: Path, squad_eval_path: str | None) -> dict:
+    if not data.is_file():
+        sys.exit(f"error: {data} not found: the SQuAD reference reads the official SQuAD v1.1 dev "
+                 "set (dev-v1.1.json, Rajpurkar et al. 2016, CC BY-SA 4.0, from "
+                 "https://rajpurkar.github.io/SQuAD-explorer/), which is not part of the "
+                 "repository; pass --squad-dev PATH or set BURNISH_BENCH_DATA (scripts/bench_data.sh). "
+                 "`--only entities` needs only the assets.")
     official, official_src = load_squad_eval(squad_eval_path)
     from transformers.data.metrics import squad_metrics as sm
 
@@ -773,19 +786,26 @@ def word_char_table() -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data"),
-                   help="folder with conll2003/valid.txt and squad1.1/dev-v1.1.json")
+    p.add_argument("--wnut", default=str(ROOT / "assets" / "wnut16" / "train.txt"),
+                   help="WNUT-2016 training tweets (token<TAB>tag), from scripts/fetch-assets.sh")
+    bench = os.environ.get("BURNISH_BENCH_DATA")
+    p.add_argument("--squad-dev",
+                   default=str(Path(bench) / "squad1.1" / "dev-v1.1.json") if bench else "",
+                   help="the official SQuAD v1.1 dev-v1.1.json (default: "
+                        "$BURNISH_BENCH_DATA/squad1.1/dev-v1.1.json)")
     p.add_argument("--squad-eval", default=None,
                    help="the official SQuAD v1.1 script (default: assets/squad-eval/squad_eval.py, "
                         "else downloaded from the allennlp 0.9.0 wheel)")
     p.add_argument("--only", choices=["entities", "squad"], action="append")
     args = p.parse_args()
-    data = Path(args.data)
     only = set(args.only or ["entities", "squad"])
     if "entities" in only:
-        write(OUT_DIR / "entities.json", ner_fixture(data))
+        wnut = Path(args.wnut)
+        if not wnut.is_file():
+            sys.exit(f"error: {wnut} not found: run scripts/fetch-assets.sh")
+        write(OUT_DIR / "entities.json", ner_fixture(wnut))
     if "squad" in only:
-        write(OUT_DIR / "squad.json", squad_fixture(data, args.squad_eval))
+        write(OUT_DIR / "squad.json", squad_fixture(Path(args.squad_dev), args.squad_eval))
     return 0
 
 

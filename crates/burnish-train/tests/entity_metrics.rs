@@ -1,7 +1,7 @@
 //! Entity-level NER metrics against seqeval 1.2.2: every number of the committed fixture
-//! `tests/fixtures/metrics/entities.json` (written by `scripts/make_metric_reference.py` from real
-//! CoNLL-2003 sentences, seeded corruptions and hand-written edge cases) must agree to 1e-6, and
-//! every extracted entity exactly.
+//! `tests/fixtures/metrics/entities.json` (written by `scripts/make_metric_reference.py` from the
+//! real tags of WNUT-2016 tweets, seeded corruptions and hand-written edge cases) must agree to
+//! 1e-6, and every extracted entity exactly.
 
 use std::path::Path;
 

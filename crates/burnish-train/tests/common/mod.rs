@@ -1,4 +1,5 @@
-//! Shared set-up: the tiny random-weight fixture model and real SST-2 sentences.
+//! Shared set-up: the tiny random-weight fixture model, real review sentences (vader-movies,
+//! `scripts/fetch-assets.sh`), the real MiniLM tokenizer and the committed SQuAD v1.1 slice.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -18,27 +19,41 @@ pub fn tiny_model_dir() -> PathBuf {
     workspace().join("tests/fixtures/tiny-bert")
 }
 
-/// SST-2 dev (real sentences and labels), or `None` outside CI when the shared data is absent.
-pub fn sst2_dev() -> Option<PathBuf> {
-    let base = std::env::var_os("BURNISH_SHARED_DATA")
+/// The assets folder made by `scripts/fetch-assets.sh`: `$BURNISH_ASSETS`, default
+/// `<workspace>/assets`.
+pub fn assets() -> PathBuf {
+    std::env::var_os("BURNISH_ASSETS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/data"));
-    let path = base.join("sst2/dev.tsv");
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "{} is missing",
-        path.display()
-    );
-    eprintln!("note: skipping, {} missing", path.display());
-    None
+        .unwrap_or_else(|| workspace().join("assets"))
 }
 
-/// The first `n` SST-2 dev sentences tokenized with the tiny fixture's tokenizer.
-pub fn examples(n: usize) -> Option<(Vec<Example>, Task, u32)> {
-    let path = sst2_dev()?;
+/// A file or folder of the assets folder; a missing one fails the test (the test command,
+/// `scripts/test.sh`, fetches the assets first).
+pub fn asset(relative: &str) -> PathBuf {
+    let path = assets().join(relative);
+    assert!(
+        path.exists(),
+        "the asset {relative} not found at {}: run scripts/fetch-assets.sh",
+        path.display()
+    );
+    path
+}
+
+/// The vader-movies test split (real review sentences, labels 0/1).
+pub fn reviews() -> PathBuf {
+    asset("vader-movies/test.tsv")
+}
+
+/// The committed SQuAD v1.1 dev slice (`tests/fixtures/squad/README.md`).
+pub fn squad_slice() -> PathBuf {
+    let path = workspace().join("tests/fixtures/squad/dev-v1.1-slice.json");
+    assert!(path.is_file(), "the fixture {} is missing", path.display());
+    path
+}
+
+/// The first `n` vader-movies test sentences tokenized with the tiny fixture's tokenizer.
+pub fn examples(n: usize) -> (Vec<Example>, Task, u32) {
+    let path = reviews();
     let tokenizer = Tokenizer::from_dir(tiny_model_dir()).unwrap();
     let mut data = Dataset::read(
         &path,
@@ -48,7 +63,7 @@ pub fn examples(n: usize) -> Option<(Vec<Example>, Task, u32)> {
     data.records.truncate(n);
     let task = Task::from_dataset(burnish_data::LabelKind::Class, &data).unwrap();
     let ex = tokenize_dataset(&tokenizer, &data, Some(&task), &TokenizeOptions::new(32)).unwrap();
-    Some((ex.examples, task, tokenizer.pad_id().unwrap()))
+    (ex.examples, task, tokenizer.pad_id().unwrap())
 }
 
 /// The tiny encoder with a fresh 2-class head (seeded).
