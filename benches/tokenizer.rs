@@ -1,8 +1,8 @@
-//! `cargo bench --bench tokenizer`: batch encoding of real sentences (the GLUE SST-2
-//! validation set, 872 sentences) with all-MiniLM-L6-v2's tokenizer, truncated to 128 and 512.
+//! `cargo bench --bench tokenizer`: batch encoding of real sentences (the vader-movies test
+//! split, 1,057 rotten tomatoes review sentences) with all-MiniLM-L6-v2's tokenizer, truncated
+//! to 128 and 512.
 //!
-//! Needs the assets (`scripts/fetch-assets.sh`; `BURNISH_ASSETS` to move them) and the shared
-//! data folder (`BURNISH_SHARED_DATA`, default `../shared/data`).
+//! Needs the assets (`scripts/fetch-assets.sh`; `BURNISH_ASSETS` to move them).
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -10,13 +10,15 @@ use std::path::PathBuf;
 use burnish::tokenizer::{EncodeOptions, Input, Padding, Tokenizer};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-fn sentences() -> Vec<String> {
+fn assets() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let data = std::env::var_os("BURNISH_SHARED_DATA")
-        .map_or_else(|| root.join("../shared/data"), PathBuf::from)
-        .join("sst2/dev.tsv");
+    std::env::var_os("BURNISH_ASSETS").map_or_else(|| root.join("assets"), PathBuf::from)
+}
+
+fn sentences() -> Vec<String> {
+    let data = assets().join("vader-movies/test.tsv");
     let text = std::fs::read_to_string(&data)
-        .unwrap_or_else(|e| panic!("{}: {e} (the shared data folder)", data.display()));
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/fetch-assets.sh)", data.display()));
     text.lines()
         .skip(1)
         .filter_map(|l| l.split('\t').next())
@@ -25,10 +27,7 @@ fn sentences() -> Vec<String> {
 }
 
 fn encode(c: &mut Criterion) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let model = std::env::var_os("BURNISH_ASSETS")
-        .map_or_else(|| root.join("assets"), PathBuf::from)
-        .join("all-MiniLM-L6-v2");
+    let model = assets().join("all-MiniLM-L6-v2");
     let tokenizer =
         Tokenizer::from_dir(&model).unwrap_or_else(|e| panic!("{e} (run scripts/fetch-assets.sh)"));
     let texts = sentences();
@@ -40,7 +39,7 @@ fn encode(c: &mut Criterion) {
             max_length: Some(max_length),
             ..EncodeOptions::default()
         };
-        group.bench_function(format!("sst2-dev/max{max_length}"), |b| {
+        group.bench_function(format!("vader-movies-test/max{max_length}"), |b| {
             b.iter(|| {
                 black_box(
                     tokenizer

@@ -98,7 +98,7 @@ fn tiny_bert_relu_with_legacy_layer_norm_names_matches_transformers() {
 
 #[test]
 fn minilm_matches_transformers() {
-    let Some(dir) = common::minilm() else { return };
+    let dir = common::minilm();
     check_folder(&dir, &common::fixture("reference/minilm.json"));
 }
 

@@ -27,50 +27,46 @@ pub fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
 }
 
-/// The real all-MiniLM-L6-v2 folder made by `scripts/fetch-assets.sh`, or `None` (with a note)
-/// when it is absent outside CI. Under `CI=true` a missing asset fails the test.
-pub fn minilm() -> Option<PathBuf> {
-    asset("all-MiniLM-L6-v2/model.safetensors").map(|p| p.parent().unwrap().to_path_buf())
+/// The real all-MiniLM-L6-v2 folder made by `scripts/fetch-assets.sh`; a missing one fails the
+/// test.
+pub fn minilm() -> PathBuf {
+    asset("all-MiniLM-L6-v2/model.safetensors")
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// A file of the assets folder made by `scripts/fetch-assets.sh` (`BURNISH_ASSETS`, else
-/// `assets/`), or `None` (with a note) when it is absent outside CI. Under `CI=true` a missing
-/// asset fails the test.
-pub fn asset(relative: &str) -> Option<PathBuf> {
+/// `assets/`). The test command (`scripts/test.sh`) fetches the assets first, so a missing one
+/// fails the test, never skips it.
+pub fn asset(relative: &str) -> PathBuf {
     let assets = std::env::var_os("BURNISH_ASSETS")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("assets"));
     let path = assets.join(relative);
-    if path.is_file() {
-        return Some(path);
-    }
-    let msg = format!(
+    assert!(
+        path.is_file(),
         "asset {} is missing: run scripts/fetch-assets.sh",
         path.display()
     );
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("note: skipping: {msg}");
-    None
+    path
 }
 
-/// The Python interpreter with the pinned reference stack (`BURNISH_PYTHON`), or `None` (with a
-/// note) outside CI. Under `CI=true` its absence fails the test.
-pub fn reference_python() -> Option<PathBuf> {
+/// The Python interpreter with the pinned reference stack: `BURNISH_PYTHON`, else
+/// `~/.cache/burnish-venv/bin/python` (which `scripts/test.sh` sets up); its absence fails the
+/// test.
+pub fn reference_python() -> PathBuf {
     if let Some(p) = std::env::var_os("BURNISH_PYTHON") {
-        return Some(PathBuf::from(p));
+        return PathBuf::from(p);
     }
     let default = dirs_home().join(".cache/burnish-venv/bin/python");
-    if default.is_file() {
-        return Some(default);
-    }
-    let msg = "no reference Python (set BURNISH_PYTHON; scripts/test.sh sets it up)";
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("note: skipping: {msg}");
-    None
+    assert!(
+        default.is_file(),
+        "no reference Python at {} and BURNISH_PYTHON is not set: run scripts/test.sh, which \
+         sets up the venv",
+        default.display()
+    );
+    default
 }
 
 fn dirs_home() -> PathBuf {

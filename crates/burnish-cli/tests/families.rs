@@ -3,6 +3,8 @@
 //! `transformers` loads that folder with the logits burnish computes from it; `burnish pretrain
 //! --objective clm` pre-trains a GPT-2 from scratch (`--family gpt2`) and continues one.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -22,19 +24,6 @@ fn burnish(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run burnish")
-}
-
-/// The reference Python (`BURNISH_PYTHON` or the default venv); its absence fails under CI.
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("BURNISH_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let p = PathBuf::from(std::env::var_os("HOME")?).join(".cache/burnish-venv/bin/python");
-            p.is_file().then_some(p)
-        });
-    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(path.is_some() || !under_ci, "no reference Python");
-    path
 }
 
 const TEXTS: [&str; 6] = [
@@ -186,7 +175,7 @@ fn finetune_and_reload_in_transformers(fixture: &str, class: &str, model_type: &
 /// Has `scripts/check_hf_load.py` load `run` as `class` and compare it with burnish's outputs
 /// in `reference` (and its tokenizer with burnish's ids).
 fn check_in_transformers(run: &Path, reference: serde_json::Value, class: &str) {
-    let Some(python) = python() else { return };
+    let python = common::python();
     let path = run.with_extension("reference.json");
     std::fs::write(&path, reference.to_string()).unwrap();
     let out = Command::new(python)
@@ -237,31 +226,6 @@ fn gpt2_lm_checkpoint_finetunes_for_classification_with_a_new_head() {
     finetune_and_reload_in_transformers("tiny-gpt2", "GPT2ForSequenceClassification", "gpt2");
 }
 
-/// SST-2 training sentences, ten to a document (the pre-training tests' corpus).
-fn corpus(dir: &Path, sentences: usize) -> Option<PathBuf> {
-    let base = std::env::var_os("BURNISH_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/data"));
-    let sst2 = base.join("sst2/train.tsv");
-    if !sst2.is_file() {
-        let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(!under_ci, "{} missing", sst2.display());
-        return None;
-    }
-    let text = std::fs::read_to_string(&sst2).unwrap();
-    let lines: Vec<&str> = text
-        .lines()
-        .skip(1)
-        .take(sentences)
-        .filter_map(|l| l.split('\t').next())
-        .map(str::trim)
-        .collect();
-    let docs: Vec<String> = lines.chunks(10).map(|c| c.join("\n")).collect();
-    let path = dir.join("corpus.txt");
-    std::fs::write(&path, docs.join("\n\n") + "\n").unwrap();
-    Some(path)
-}
-
 /// burnish's LM logits for `texts` from a GPT-2 run folder, as a reference for
 /// check_hf_load.py.
 fn burnish_lm_reference(run: &Path, texts: &[&str]) -> serde_json::Value {
@@ -302,9 +266,8 @@ fn burnish_lm_reference(run: &Path, texts: &[&str]) -> serde_json::Value {
 #[test]
 fn gpt2_pretrains_with_clm_from_scratch_and_continued() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(corpus) = corpus(tmp.path(), 600) else {
-        return;
-    };
+    // Real review sentences (the assets' vader-movies), ten to a document.
+    let corpus = common::review_corpus(tmp.path(), 600);
     let fixture = root().join("tests/fixtures/tiny-gpt2");
     let common = [
         "--objective",

@@ -1,7 +1,9 @@
 //! `burnish finetune`, `evaluate` and `predict` end to end on the tiny fixture model and real
-//! SST-2 sentences: the run directory has every promised file, evaluate reproduces the run's
+//! review sentences (vader-movies, from the assets of `scripts/fetch-assets.sh`): the run directory has every promised file, evaluate reproduces the run's
 //! final validation metrics, predict writes one labelled object per line, an existing finished
 //! run is refused without --overwrite, and bad data fails with file and line.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,25 +19,14 @@ fn burnish(args: &[&str]) -> Output {
         .expect("run burnish")
 }
 
-fn sst2_dev() -> Option<PathBuf> {
-    let base = std::env::var_os("BURNISH_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/data"));
-    let path = base.join("sst2/dev.tsv");
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "{} missing",
-        path.display()
-    );
-    None
+/// The vader-movies test split (1,057 labelled review sentences, `sentence<TAB>label`).
+fn reviews() -> PathBuf {
+    common::reviews("test")
 }
 
 #[test]
 fn finetune_evaluate_predict_round_trip() {
-    let Some(dev) = sst2_dev() else { return };
+    let dev = reviews();
     let tmp = tempfile::tempdir().unwrap();
     // 200 real rows as training data, the next 100 as validation.
     let text = std::fs::read_to_string(&dev).unwrap();
@@ -205,7 +196,7 @@ fn bad_training_data_names_file_and_line() {
 #[cfg(unix)]
 #[test]
 fn sigint_checkpoints_and_the_same_command_resumes() {
-    let Some(dev) = sst2_dev() else { return };
+    let dev = reviews();
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let model = root().join("tests/fixtures/tiny-bert");
@@ -265,8 +256,8 @@ fn sigint_checkpoints_and_the_same_command_resumes() {
     assert!(stderr.contains("resuming"), "{stderr}");
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
-    // 872 rows less a 10% validation split, batches of 8, 30 epochs.
-    let steps_per_epoch = (872 - 87usize).div_ceil(8) as u64;
+    // 1,057 rows less a 10% validation split (106: 53 of each label), batches of 8, 30 epochs.
+    let steps_per_epoch = (1_057 - 106usize).div_ceil(8) as u64;
     assert_eq!(metrics["steps"].as_u64().unwrap(), 30 * steps_per_epoch);
     assert!(metrics["steps"].as_u64().unwrap() > stopped_at);
 }
@@ -302,7 +293,7 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn init_random_keeps_the_architecture_and_draws_new_weights_from_the_seed() {
-    let Some(dev) = sst2_dev() else { return };
+    let dev = reviews();
     let tmp = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(&dev).unwrap();
     let train = tmp.path().join("train.tsv");
@@ -395,7 +386,7 @@ fn init_random_keeps_the_architecture_and_draws_new_weights_from_the_seed() {
 
 #[test]
 fn devices_and_gradient_checkpointing_flags_train() {
-    let Some(dev) = sst2_dev() else { return };
+    let dev = reviews();
     let tmp = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(&dev).unwrap();
     let train = tmp.path().join("train.tsv");

@@ -1,20 +1,16 @@
-//! `burnish pretrain` end to end on real text (SST-2 training sentences grouped into
-//! documents): MLM from scratch with a tokenizer trained on the corpus learns (held-out loss
+//! `burnish pretrain` end to end on real text (vader-movies review sentences from the assets of
+//! `scripts/fetch-assets.sh`, grouped into documents): MLM from scratch with a tokenizer trained on the corpus learns (held-out loss
 //! falls between epochs and below the uniform baseline), the folder loads in `transformers` as
 //! `BertForMaskedLM` with nothing missing and fine-tunes with `burnish finetune`; MLM+NSP and
 //! CLM run; continuing a checkpoint without an MLM head says the head is new; `--eval-only`
 //! reproduces a run's held-out loss without training.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
+use common::{python, review_corpus, reviews, root};
 
 fn burnish(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnish"))
@@ -33,30 +29,6 @@ fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// SST-2 training sentences, ten to a document (documents separated by blank lines).
-fn corpus(dir: &Path, sentences: usize) -> Option<PathBuf> {
-    let base = std::env::var_os("BURNISH_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/data"));
-    let sst2 = base.join("sst2/train.tsv");
-    if !sst2.is_file() {
-        assert!(!under_ci(), "{} missing", sst2.display());
-        return None;
-    }
-    let text = std::fs::read_to_string(&sst2).unwrap();
-    let lines: Vec<&str> = text
-        .lines()
-        .skip(1)
-        .take(sentences)
-        .filter_map(|l| l.split('\t').next())
-        .map(str::trim)
-        .collect();
-    let docs: Vec<String> = lines.chunks(10).map(|c| c.join("\n")).collect();
-    let path = dir.join("corpus.txt");
-    std::fs::write(&path, docs.join("\n\n") + "\n").unwrap();
-    Some(path)
-}
-
 const TINY: [&str; 8] = [
     "--layers",
     "2",
@@ -71,9 +43,7 @@ const TINY: [&str; 8] = [
 #[test]
 fn mlm_from_scratch_learns_and_transformers_loads_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(corpus) = corpus(tmp.path(), 3000) else {
-        return;
-    };
+    let corpus = review_corpus(tmp.path(), 3000);
     let run = tmp.path().join("mlm");
     let mut args = vec![
         "pretrain",
@@ -133,43 +103,32 @@ fn mlm_from_scratch_learns_and_transformers_loads_it() {
     assert_eq!(config["vocab_size"], 1500);
 
     // transformers loads it as BertForMaskedLM with nothing missing or unexpected.
-    let python = std::env::var_os("BURNISH_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let p = PathBuf::from(std::env::var_os("HOME")?).join(".cache/burnish-venv/bin/python");
-            p.is_file().then_some(p)
-        });
-    assert!(python.is_some() || !under_ci(), "no reference Python");
-    if let Some(python) = python {
-        let script = r#"
+    let python = python();
+    let script = r#"
 import sys, json
 from transformers import BertForMaskedLM, AutoTokenizer
 model, info = BertForMaskedLM.from_pretrained(sys.argv[1], output_loading_info=True)
 tok = AutoTokenizer.from_pretrained(sys.argv[1])
 print(json.dumps({k: sorted(v) for k, v in info.items() if k != "error_msgs"}))
 "#;
-        let out = Command::new(python)
-            .args(["-c", script])
-            .arg(&run)
-            .env("HF_HUB_OFFLINE", "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        for key in ["missing_keys", "unexpected_keys", "mismatched_keys"] {
-            assert_eq!(info[key], serde_json::json!([]), "{key}: {info}");
-        }
+    let out = Command::new(python)
+        .args(["-c", script])
+        .arg(&run)
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["missing_keys", "unexpected_keys", "mismatched_keys"] {
+        assert_eq!(info[key], serde_json::json!([]), "{key}: {info}");
     }
 
     // The pre-trained folder fine-tunes.
-    let base = std::env::var_os("BURNISH_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/data"));
-    let dev = base.join("sst2/dev.tsv");
+    let dev = reviews("test");
     let finetuned = tmp.path().join("cls");
     ok(&burnish(&[
         "finetune",
@@ -195,9 +154,7 @@ print(json.dumps({k: sorted(v) for k, v in info.items() if k != "error_msgs"}))
 #[test]
 fn nsp_clm_and_continued_pretraining_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(corpus) = corpus(tmp.path(), 1500) else {
-        return;
-    };
+    let corpus = review_corpus(tmp.path(), 1500);
     let model = root().join("tests/fixtures/tiny-bert");
     // Continued MLM from a BertModel checkpoint: the head is new, and said so.
     let run = tmp.path().join("continued");

@@ -1,8 +1,7 @@
 //! Parity with Hugging Face `transformers` on the real all-MiniLM-L6-v2 tokenizer, loaded both
 //! from `tokenizer.json` and from `vocab.txt` + `tokenizer_config.json`.
 //!
-//! Needs the assets of scripts/fetch-assets.sh: skipped with a note when they are missing, a
-//! failure under `CI=true`.
+//! Needs the assets of scripts/fetch-assets.sh: a missing one fails the test.
 
 mod common;
 
@@ -52,19 +51,15 @@ fn ids_of(value: &Value) -> Vec<u32> {
 /// same `input_ids` and `token_type_ids` with both loaders.
 #[test]
 fn matches_transformers_reference_ids() {
-    let Some(tokenizers) = minilm_both() else {
-        return;
-    };
+    let tokenizers = minilm_both();
     let path = std::env::var_os("BURNISH_MINILM_REFERENCE")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("tests/fixtures/reference/minilm.json"));
-    let Some(path) = require(
+    let path = require(
         path,
         "the transformers reference ids",
         "generate them with the reference scripts in scripts/",
-    ) else {
-        return;
-    };
+    );
     let reference: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let cases = reference["cases"].as_array().expect("`cases` array");
     assert!(!cases.is_empty(), "{}: no cases", path.display());
@@ -95,9 +90,7 @@ fn matches_transformers_reference_ids() {
 
 #[test]
 fn special_ids_and_max_length() {
-    let Some(tokenizers) = minilm_both() else {
-        return;
-    };
+    let tokenizers = minilm_both();
     for (name, tokenizer) in &tokenizers {
         assert_eq!(tokenizer.vocab_size(), 30522, "{name}");
         assert_eq!(tokenizer.pad_id(), Some(0), "{name}");
@@ -147,9 +140,7 @@ fn overflow_windows_match_transformers() {
             14477, 20961, 3468, 2222, 8067, 2089, 13183, 2043, 11654, 1012, 102,
         ],
     ];
-    let Some(tokenizers) = minilm_both() else {
-        return;
-    };
+    let tokenizers = minilm_both();
     let options = EncodeOptions {
         max_length: Some(32),
         truncation: TruncationStrategy::OnlySecond,
@@ -191,9 +182,7 @@ fn overflow_windows_match_transformers() {
 /// and character offsets agree).
 #[test]
 fn word_ids_and_offsets_match_transformers() {
-    let Some(tokenizers) = minilm_both() else {
-        return;
-    };
+    let tokenizers = minilm_both();
     for (name, tokenizer) in &tokenizers {
         let encoding = tokenizer.encode("The unaffable llama", &plain()).unwrap();
         assert_eq!(
@@ -241,9 +230,7 @@ fn word_ids_and_offsets_match_transformers() {
 /// The default options truncate to `model_max_length` (512).
 #[test]
 fn default_truncates_to_model_max_length() {
-    let Some(tokenizers) = minilm_both() else {
-        return;
-    };
+    let tokenizers = minilm_both();
     let long = "word ".repeat(1000);
     for (name, tokenizer) in &tokenizers {
         let encoding = tokenizer.encode(&long, &EncodeOptions::default()).unwrap();
@@ -255,12 +242,8 @@ fn default_truncates_to_model_max_length() {
 /// `save_dir` then `from_dir` gives the same ids, for both loaders; the MiniLM files survive.
 #[test]
 fn save_and_reload_round_trip() {
-    let Some(dir) = minilm_dir() else {
-        return;
-    };
-    let Some(tokenizers) = minilm_both() else {
-        return;
-    };
+    let dir = minilm_dir();
+    let tokenizers = minilm_both();
     let texts = [
         Input::Single("Héllo, WORLD! 北京 unaffable [MASK]"),
         Input::Pair("A question?", "Some context, with punctuation."),

@@ -10,25 +10,20 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Whether we run under CI, where a missing asset is a failure, never a skip.
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
-/// Returns `path` if it exists. Otherwise panics under `CI=true`, or prints a note and returns
-/// `None` so the test can return early.
-pub fn require(path: PathBuf, what: &str, how: &str) -> Option<PathBuf> {
-    if path.exists() {
-        return Some(path);
-    }
-    let message = format!("{what} not found at {}: {how}", path.display());
-    assert!(!under_ci(), "{message}");
-    eprintln!("note: skipping, {message}");
-    None
+/// Returns `path` if it exists, else fails the test with a message naming it and how to get it
+/// (`how`). The test command (`scripts/test.sh`) fetches the assets first, so a missing one is a
+/// failure, never a skip.
+pub fn require(path: PathBuf, what: &str, how: &str) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{what} not found at {}: {how}",
+        path.display()
+    );
+    path
 }
 
 /// The real MiniLM model folder, from `$BURNISH_ASSETS` (default `<workspace>/assets`).
-pub fn minilm_dir() -> Option<PathBuf> {
+pub fn minilm_dir() -> PathBuf {
     let assets = std::env::var_os("BURNISH_ASSETS")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("assets"));
@@ -41,13 +36,13 @@ pub fn minilm_dir() -> Option<PathBuf> {
 
 /// MiniLM loaded both ways: from `tokenizer.json` (`from_dir`) and from `vocab.txt` +
 /// `tokenizer_config.json` (`from_vocab`).
-pub fn minilm_both() -> Option<[(&'static str, Tokenizer); 2]> {
-    let dir = minilm_dir()?;
+pub fn minilm_both() -> [(&'static str, Tokenizer); 2] {
+    let dir = minilm_dir();
     let from_json = Tokenizer::from_dir(&dir).expect("from_dir(all-MiniLM-L6-v2)");
     let options = BertTokenizerOptions::from_dir(&dir).expect("tokenizer_config.json");
     let from_vocab =
         Tokenizer::from_vocab(dir.join("vocab.txt"), &options).expect("from_vocab(vocab.txt)");
-    Some([("tokenizer.json", from_json), ("vocab.txt", from_vocab)])
+    [("tokenizer.json", from_json), ("vocab.txt", from_vocab)]
 }
 
 /// A tiny BERT vocabulary: the five special tokens (ids 0-4), then these tokens (ids 5, 6, ...).
