@@ -5,8 +5,10 @@
 # 0.01, max length 128, seed 42; first sub-word of each word labelled; entity-level F1
 # (seqeval's default mode) on the 3,453 test sentences (and the 3,250 validation sentences).
 #
-#   scripts/bench_conll.sh [EPOCHS (1)] [BACKEND (flex)] [THREADS (all cores)]
+#   scripts/bench_conll.sh [--data DIR] [EPOCHS (1)] [BACKEND (flex)] [THREADS (all cores)]
 #
+# DIR (or BURNISH_BENCH_DATA) holds conll2003/{train,valid,test}.txt: CoNLL-2003, which is not in
+# the repository (Reuters licence; source: scripts/bench_data.sh; without it the script says so).
 # burnish's batches are shuffled like PyTorch's (BUCKETING=1: length-bucketed, burnish's default).
 # BURNISH_BIN runs an already built binary (one with the backend's feature) instead of building.
 # Prints a markdown table and keeps both runs' JSON in bench-out/conll-EPOCHS/. Needs
@@ -15,10 +17,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source "$root/scripts/bench_data.sh"
+bench_data_parse "$@"
+set -- ${bench_args[@]+"${bench_args[@]}"}
+data="$(bench_data_require conll2003 train.txt valid.txt test.txt)"
 epochs="${1:-1}"
 backend="${2:-flex}"
 threads="${3:-$(nproc)}"
-data="${BURNISH_SHARED_DATA:-$root/../shared/data}/conll2003"
 model="${BURNISH_ASSETS:-$root/assets}/all-MiniLM-L6-v2"
 python="${BURNISH_PYTHON:-$HOME/.cache/burnish-venv/bin/python}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"

@@ -4,17 +4,22 @@
 # document, a 4000-token WordPiece tokenizer trained on them, a 2-layer BERT (hidden 128, 2
 # heads), sequences of 64 tokens, EPOCHS (3) epochs, batch 32, lr 1e-3, 5% of documents held out.
 #
-#   scripts/bench_pretrain.sh [EPOCHS (3)] [BACKEND (flex)] [SENTENCES (20000)]
+#   scripts/bench_pretrain.sh [--data DIR] [EPOCHS (3)] [BACKEND (flex)] [SENTENCES (20000)]
 #
+# DIR (or BURNISH_BENCH_DATA) holds sst2/train.tsv: GLUE SST-2, which is not in the repository
+# (source and licence: scripts/bench_data.sh; without it the script says so).
 # BURNISH_BIN runs an already built binary. Writes bench-out/pretrain-EPOCHS/ and prints the
 # held-out loss, the unigram baseline, perplexity and token accuracy.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source "$root/scripts/bench_data.sh"
+bench_data_parse "$@"
+set -- ${bench_args[@]+"${bench_args[@]}"}
+data="$(bench_data_require sst2 train.tsv)/train.tsv"
 epochs="${1:-3}"
 backend="${2:-flex}"
 sentences="${3:-20000}"
-data="${BURNISH_SHARED_DATA:-$root/../shared/data}/sst2/train.tsv"
 out="$root/bench-out/pretrain-$epochs"
 mkdir -p "$out"
 if [ -n "${BURNISH_BIN:-}" ]; then

@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # The SQuAD v1.1 recipe, burnish and PyTorch + transformers side by side in one run. Only the
-# official dev set is available here, so both train on its first 38 articles (8,582 questions)
+# official dev set is used: both train on its first 38 articles (8,582 questions)
 # and are scored on its last 10 (1,988 questions): MiniLM (all-MiniLM-L6-v2) + a new QA head,
 # max length 384, doc stride 128, batch 32, lr 5e-5, warmup 10%, weight decay 0.01, seed 42,
 # n-best 20, max answer 30 tokens; EM / F1 as the official v1.1 script computes them.
 #
-#   scripts/bench_squad.sh [EPOCHS (2)] [BACKEND (flex)] [THREADS (all cores)] [QUESTIONS (all)]
+#   scripts/bench_squad.sh [--data DIR] [EPOCHS (2)] [BACKEND (flex)] [THREADS (all cores)] [QUESTIONS (all)]
 #
+# DIR (or BURNISH_BENCH_DATA) holds squad1.1/dev-v1.1.json, the official SQuAD v1.1 dev set
+# (CC BY-SA 4.0; source: scripts/bench_data.sh; without it the script says so). The repository
+# holds only a 350-question slice of it, for the tests.
 # QUESTIONS trains on the first N questions of the 38 articles only (a shorter, CPU-sized run).
 # BURNISH_BIN runs an already built binary (one with the backend's feature) instead of building.
 # Prints a markdown table and keeps both runs' JSON in bench-out/squad-EPOCHS-QUESTIONS/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source "$root/scripts/bench_data.sh"
+bench_data_parse "$@"
+set -- ${bench_args[@]+"${bench_args[@]}"}
+data="$(bench_data_require squad1.1 dev-v1.1.json)/dev-v1.1.json"
 epochs="${1:-2}"
 backend="${2:-flex}"
 threads="${3:-$(nproc)}"
 questions="${4:-all}"
-data="${BURNISH_SHARED_DATA:-$root/../shared/data}/squad1.1/dev-v1.1.json"
 model="${BURNISH_ASSETS:-$root/assets}/all-MiniLM-L6-v2"
 python="${BURNISH_PYTHON:-$HOME/.cache/burnish-venv/bin/python}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"

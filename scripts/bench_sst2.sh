@@ -3,18 +3,23 @@
 # MiniLM (all-MiniLM-L6-v2), the first ROWS GLUE SST-2 training rows, 1 epoch, batch 32,
 # lr 5e-5, warmup 10%, weight decay 0.01, max length 128, seed 42, dev accuracy on all 872 rows.
 #
-#   scripts/bench_sst2.sh [ROWS (10000, or "all")] [BACKEND (flex)] [THREADS (all cores)]
+#   scripts/bench_sst2.sh [--data DIR] [ROWS (10000, or "all")] [BACKEND (flex)] [THREADS (all cores)]
 #
+# DIR (or BURNISH_BENCH_DATA) holds sst2/train.tsv and sst2/dev.tsv: GLUE SST-2, which is not in
+# the repository (source and licence: scripts/bench_data.sh; without it the script says so).
 # Prints a markdown table (accuracy, training-loop time, total time, real tokens/s) and keeps
 # both runs' JSON in bench-out/sst2-ROWS/. Needs scripts/fetch-assets.sh and the reference venv
 # (scripts/test.sh sets it up); run it on an otherwise idle machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source "$root/scripts/bench_data.sh"
+bench_data_parse "$@"
+set -- ${bench_args[@]+"${bench_args[@]}"}
+data="$(bench_data_require sst2 train.tsv dev.tsv)"
 rows="${1:-10000}"
 backend="${2:-flex}"
 threads="${3:-$(nproc)}"
-data="${BURNISH_SHARED_DATA:-$root/../shared/data}/sst2"
 model="${BURNISH_ASSETS:-$root/assets}/all-MiniLM-L6-v2"
 python="${BURNISH_PYTHON:-$HOME/.cache/burnish-venv/bin/python}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"

@@ -5,8 +5,8 @@
 #   pick more than the machine's RAM to make the point) and streams every document through
 #   burnish-data's `Corpus`, recording the peak of the bytes allocated while reading (a
 #   counting global allocator) and the process's peak RSS. The assertion (peak allocation
-#   < 1 MiB, whatever the size) is the CI test's; the CI run uses 64 MiB. Needs the SST-2
-#   sentences from the shared data folder.
+#   < 1 MiB, whatever the size) is the CI test's; the CI run uses 64 MiB. Needs the
+#   vader-movies review sentences of scripts/fetch-assets.sh.
 #
 # pretrain: `burnish pretrain` (MLM, a one-layer model, 3 steps) on a generated plain-text
 #   corpus of BURNISH_PRETRAIN_CORPUS_MIB MiB (default 3584) and on a 1 MiB one: the whole

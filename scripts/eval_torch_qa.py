@@ -4,7 +4,7 @@ post-processing and official SQuAD v1.1 EM / F1. Used to check that a gap betwee
 PyTorch on the SQuAD recipe comes from training, not from burnish's evaluation:
 
     python scripts/eval_torch_qa.py bench-out/squad-1-all/burnish-run \
-        --data ../shared/data/squad1.1/dev-v1.1.json --eval-articles 38:48 \
+        --data $BURNISH_BENCH_DATA/squad1.1/dev-v1.1.json --eval-articles 38:48 \
         --compare bench-out/squad-1-all/burnish-run/predictions.json
 
 prints the scores and, with --compare, how many answers equal those in burnish's
@@ -34,6 +34,10 @@ def main():
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--compare", default=None, help="a predictions.json ({id: answer}) to compare with")
     args = p.parse_args()
+    if not os.path.isfile(args.data):
+        sys.exit(f"error: {args.data} not found: the SQuAD benchmark's data is the official SQuAD "
+                 "v1.1 dev set (CC BY-SA 4.0), not part of the repository; see "
+                 "scripts/bench_data.sh for the benchmark data folder (BURNISH_BENCH_DATA).")
     if args.threads:
         torch.set_num_threads(args.threads)
 

@@ -39,7 +39,7 @@ breaks.
 Tag scheme: the tags are converted to IOB2 before anything else: an I-X that does not continue an
 X entity (first word, or after O or another type) becomes B-X, which turns IOB1 (the original
 CoNLL-2003 release: B- only between two adjacent entities of one type) into IOB2 and leaves IOB2
-as it is. ../shared/data/conll2003 is already IOB2 (no I-X there follows anything but X), so the
+as it is. The benchmark's CoNLL-2003 copy is IOB2 (no I-X there follows anything but X), so the
 conversion changes nothing on it; the number of changed tags is reported per file
 (iob2_conversions). Tags other than O, B-*, I-* (IOBES, say) are an error.
 
@@ -73,8 +73,9 @@ Run (from the repository root; HF_HUB_OFFLINE=1 is set by the script, the model 
 
   ~/.cache/burnish-venv/bin/python scripts/finetune_torch_ner.py \\
       --model assets/all-MiniLM-L6-v2 \\
-      --train ../shared/data/conll2003/train.txt --valid ../shared/data/conll2003/valid.txt \\
-      --test ../shared/data/conll2003/test.txt \\
+      --train $BURNISH_BENCH_DATA/conll2003/train.txt \\
+      --valid $BURNISH_BENCH_DATA/conll2003/valid.txt \\
+      --test $BURNISH_BENCH_DATA/conll2003/test.txt \\
       --epochs 3 --batch-size 32 --lr 5e-5 --warmup-ratio 0.1 --weight-decay 0.01 \\
       --max-length 128 --seed 42 --threads 2 --out target/reference/finetune-conll2003.json
 
@@ -140,7 +141,15 @@ def parse_args():
                    help="torch.set_num_threads (default: all cores available to this process)")
     p.add_argument("--log-every", type=int, default=50, help="log the mean loss every N steps (stderr)")
     p.add_argument("--out", default=None, help="write the metrics JSON here")
-    return p.parse_args()
+    args = p.parse_args()
+    for path in (args.train, args.valid, args.test):
+        if path is not None and not os.path.isfile(path):
+            sys.exit(f"error: {path} not found. The NER benchmark reads CoNLL-2003 English NER "
+                     "(Tjong Kim Sang & De Meulder 2003; Reuters RCV1 text, research use only under "
+                     "the Reuters corpus licence), which is not part of the repository: see "
+                     "scripts/bench_data.sh for the layout of the benchmark data folder "
+                     "(BURNISH_BENCH_DATA) and where each set comes from.")
+    return args
 
 
 def read_conll(path):

@@ -2,8 +2,8 @@
 """Reference extractive-QA fine-tune with PyTorch + transformers: what burnish's question-answering
 fine-tune is compared with on SQuAD v1.1 (EM / F1 and speed, same data, same recipe).
 
-SQuAD v1.1's training set is not in ../shared/data, so the benchmark splits the official dev set
-by article: train on the first 38 articles (8,582 questions), evaluate on the last 10 (1,988):
+The benchmark uses only the official SQuAD v1.1 dev set (the benchmark data folder,
+scripts/bench_data.sh; CC BY-SA 4.0) and splits it by article: train on the first 38 articles (8,582 questions), evaluate on the last 10 (1,988):
 --train-articles 0:38 --eval-articles 38:48. With MiniLM's tokenizer that is 8,792 training
 features (170 of them windows without the answer, labelled [CLS]; 1,546,751 real tokens an epoch),
 550 steps for 2 epochs at batch 32, and 1,992 eval features.
@@ -71,7 +71,7 @@ answer text, the format evaluate-v1.1.py reads) go to --predictions, by default 
 Run (from the repository root; HF_HUB_OFFLINE=1 is set by the script, the model folder is local):
 
   ~/.cache/burnish-venv/bin/python scripts/finetune_torch_qa.py \\
-      --model assets/all-MiniLM-L6-v2 --data ../shared/data/squad1.1/dev-v1.1.json \\
+      --model assets/all-MiniLM-L6-v2 --data $BURNISH_BENCH_DATA/squad1.1/dev-v1.1.json \\
       --train-articles 0:38 --eval-articles 38:48 \\
       --epochs 2 --batch-size 32 --lr 5e-5 --warmup-ratio 0.1 --weight-decay 0.01 \\
       --max-length 384 --doc-stride 128 --seed 42 --threads 2 \\
@@ -147,7 +147,15 @@ def parse_args():
     p.add_argument("--out", default=None, help="write the metrics JSON here")
     p.add_argument("--predictions", default=None,
                    help="write {id: answer} here (default: next to --out, NAME.predictions.json)")
-    return p.parse_args()
+    args = p.parse_args()
+    if not os.path.isfile(args.data):
+        sys.exit(f"error: {args.data} not found. The SQuAD benchmark reads the official SQuAD v1.1 "
+                 "dev set (dev-v1.1.json, Rajpurkar et al. 2016, CC BY-SA 4.0, from "
+                 "https://rajpurkar.github.io/SQuAD-explorer/), which is not part of the "
+                 "repository: see scripts/bench_data.sh for the benchmark data folder "
+                 "(BURNISH_BENCH_DATA). The repository's tests/fixtures/squad/dev-v1.1-slice.json "
+                 "(350 questions) is enough for a try.")
+    return args
 
 
 def read_squad(path, articles, limit=None):

@@ -14,7 +14,7 @@
 #      sentences), and a compile of the criterion benches;
 #   3. `cargo check` of the CUDA backend and its example (CI has no GPU; this proves they
 #      compile).
-# Under CI=true a missing asset or reference tool fails the tests instead of skipping them.
+# A missing asset or reference tool fails the tests (with or without CI=true); no test skips.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
