@@ -22,12 +22,6 @@ mod tokenizer_cmd;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc keeps freed memory for reuse: a training step allocates and frees the same large
-/// activation buffers every time, which glibc's allocator hands back to the kernel and then
-/// faults in again as zeroed pages (about a tenth of a flex training step).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// burnish: BERT-style encoders on Burn (CPU, WGPU, CUDA).
 #[derive(Debug, Parser)]
 #[command(name = "burnish", version, about)]

@@ -219,30 +219,27 @@ pub(super) fn layer_norm_backward(
     let width = gamma.len();
     let mut dx = vec![0f32; xs.len()];
     let chunk = ROWS_PER_TASK * width;
-    // Each task sums its rows' `gamma` and `beta` gradients; the tasks' sums are added last.
-    let (dgamma, dbeta) = dx
+    // Each task sums its rows' `gamma` and `beta` gradients; the tasks' sums are then added in
+    // task order, so the result does not depend on how the pool scheduled the tasks.
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = dx
         .par_chunks_mut(chunk)
         .zip(g.par_chunks(chunk))
         .zip(xs.par_chunks(chunk))
         .zip(mean.par_chunks(ROWS_PER_TASK))
         .zip(rstd.par_chunks(ROWS_PER_TASK))
-        .fold(
-            || (vec![0f32; width], vec![0f32; width]),
-            |(mut dgamma, mut dbeta), ((((dx, g), x), mean), rstd)| {
-                layer_norm_backward_rows(g, x, mean, rstd, gamma, dx, &mut dgamma, &mut dbeta);
-                (dgamma, dbeta)
-            },
-        )
-        .reduce(
-            || (vec![0f32; width], vec![0f32; width]),
-            |(mut ga, mut ba), (gb, bb)| {
-                for i in 0..width {
-                    ga[i] += gb[i];
-                    ba[i] += bb[i];
-                }
-                (ga, ba)
-            },
-        );
+        .map(|((((dx, g), x), mean), rstd)| {
+            let (mut dgamma, mut dbeta) = (vec![0f32; width], vec![0f32; width]);
+            layer_norm_backward_rows(g, x, mean, rstd, gamma, dx, &mut dgamma, &mut dbeta);
+            (dgamma, dbeta)
+        })
+        .collect();
+    let (mut dgamma, mut dbeta) = (vec![0f32; width], vec![0f32; width]);
+    for (pg, pb) in &partials {
+        for i in 0..width {
+            dgamma[i] += pg[i];
+            dbeta[i] += pb[i];
+        }
+    }
     let param = Shape::new([width]);
     (
         tensor(dx, shape),
