@@ -59,7 +59,14 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 features="${BURNISH_TEST_FEATURES:-flex,tch,wgpu}"
 step "cargo test --workspace --features $features"
-cargo test --workspace --features "$features" --no-fail-fast
+test_log="$(mktemp)"
+status=0
+cargo test --workspace --features "$features" --no-fail-fast 2>&1 | tee "$test_log" || status=$?
+# The count over every test binary and doctest run above (the same with and without CI=true:
+# nothing is skipped).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed\n", passed, failed }' "$test_log"
+rm -f "$test_log"
+[ "$status" -eq 0 ] || exit "$status"
 
 step "cargo doc --workspace --no-deps (warnings are errors: missing docs, broken links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features "$features"

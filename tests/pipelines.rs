@@ -7,6 +7,11 @@
 
 mod common;
 
+/// Held by each test that trains. A trainer seeds the backend's generator and then draws new
+/// heads' weights and dropout masks from it; the generator is the backend's, shared by the
+/// tests' threads, so two trainings at once would draw each other's numbers.
+static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 use burnish::prelude::*;
 use burnish::tokenizer::{EncodeOptions, Input};
 use burnish::train::tasks::classification::softmax;
@@ -182,6 +187,7 @@ fn conll(path: &std::path::Path, n: usize) {
 
 #[test]
 fn trainer_fine_tunes_a_token_classifier_that_evaluates_predicts_and_reloads() {
+    let _trains = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let device = Device::flex();
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("train.conll");
@@ -221,6 +227,7 @@ fn trainer_fine_tunes_a_token_classifier_that_evaluates_predicts_and_reloads() {
 
 #[test]
 fn trainer_fine_tunes_a_question_answerer_on_squad_questions() {
+    let _trains = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let path = common::asset("squad-fixture/squad.json");
     let device = Device::flex();
     let work = tempfile::tempdir().unwrap();
@@ -282,6 +289,7 @@ fn pipelines_refuse_a_folder_without_their_head() {
 /// differ by 2.7e-3.
 #[test]
 fn data_parallel_token_classifier_matches_one_device() {
+    let _trains = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let device = Device::flex();
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("train.conll");

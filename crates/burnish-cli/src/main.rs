@@ -53,7 +53,26 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// Has glibc's allocator keep freed memory for reuse. Every step of a flex forward pass
+/// allocates and frees the same large activation buffers; by default glibc maps the largest
+/// afresh and returns freed memory at the top of its heap to the kernel, so each step faults
+/// them in again as zeroed pages (half the time of a MiniLM inference step). Blocks up to
+/// 32 MiB now come from the heap, and up to 1 GiB of free heap is kept. The peak resident
+/// memory does not grow from this: a freed block is reused before the heap grows.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory() {
+    // SAFETY: `mallopt` only sets allocator parameters; it runs before any other thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory() {}
+
 fn main() {
+    keep_freed_memory();
     let cli = Cli::parse();
     // Before any tensor exists: flex's pool takes its size once.
     let threads = burnish::encoder::threads::set_cpu_threads(cli.threads);
