@@ -91,6 +91,11 @@ impl BackendKind {
     /// # Errors
     /// [`BackendError::NotCompiled`] naming the cargo feature to enable.
     #[allow(unreachable_code, deprecated)]
+    // Built with the CPU backends only, no arm reads `index`.
+    #[cfg_attr(
+        not(any(feature = "tch", feature = "wgpu", feature = "cuda")),
+        allow(unused_variables)
+    )]
     pub fn device_at(self, index: usize) -> Result<Device, BackendError> {
         let device = self.device()?;
         Ok(match self {

@@ -5,14 +5,15 @@
 //! first tensor operation on flex: rayon's global pool cannot be resized after it starts.
 //! `burnish bench --threads N` gives burnish's side and PyTorch's the same count this way.
 
-use crate::error::{EncoderError, Result};
+use crate::error::Result;
 
 /// Sizes the CPU backends' thread pools to `threads` (0: leave every core, the default) and
 /// returns the number flex's pool runs with.
 ///
 /// # Errors
-/// [`EncoderError::ThreadPool`] when flex's pool has already started with another size (a
-/// tensor operation ran on flex before this call, or an earlier call asked for another count).
+/// [`EncoderError::ThreadPool`](crate::error::EncoderError::ThreadPool) when flex's pool has
+/// already started with another size (a tensor operation ran on flex before this call, or an
+/// earlier call asked for another count).
 pub fn set_cpu_threads(threads: usize) -> Result<usize> {
     #[cfg(feature = "tch")]
     if threads > 0 {
@@ -27,7 +28,7 @@ pub fn set_cpu_threads(threads: usize) -> Result<usize> {
                 .is_err()
             && rayon::current_num_threads() != threads
         {
-            return Err(EncoderError::ThreadPool {
+            return Err(crate::error::EncoderError::ThreadPool {
                 wanted: threads,
                 running: rayon::current_num_threads(),
             });

@@ -370,33 +370,10 @@ impl FusedOps for burn::backend::LibTorch {
 
 impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
     fn fused_softmax(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        #[derive(Debug)]
-        struct Softmax;
-
-        impl<B: FusedOps> Backward<B, 1> for Softmax {
-            // The forward's output.
-            type State = FloatTensor<B>;
-
-            fn backward(
-                self,
-                ops: Ops<Self::State, 1>,
-                grads: &mut Gradients,
-                _: &mut Checkpointer,
-            ) {
-                let output = ops.state;
-                unary::<B, _>(ops.parents, ops.node, grads, |grad| {
-                    B::fused_softmax_backward(output, grad)
-                });
-            }
-        }
-
-        match Softmax.prepare::<C>([x.node()]).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => {
-                let output = B::fused_softmax(x.into_primitive());
-                prep.finish(output.clone(), output)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fused_softmax(x.into_primitive())),
-        }
+        unary_node::<B, C>(UnaryBackward::Softmax, x, |x| {
+            let output = B::fused_softmax(x);
+            (output.clone(), output)
+        })
     }
 
     fn fused_layer_norm(
@@ -458,62 +435,59 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
     }
 
     fn fused_dropout(x: FloatTensor<Self>, prob: f64) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        #[derive(Debug)]
-        struct DropoutOp;
-
-        impl<B: FusedOps> Backward<B, 1> for DropoutOp {
-            // The scaled mask.
-            type State = FloatTensor<B>;
-
-            fn backward(
-                self,
-                ops: Ops<Self::State, 1>,
-                grads: &mut Gradients,
-                _: &mut Checkpointer,
-            ) {
-                let mask = ops.state;
-                unary::<B, _>(ops.parents, ops.node, grads, |grad| B::float_mul(grad, mask));
-            }
-        }
-
-        let node = x.node();
-        let (y, mask) = B::fused_dropout(x.into_primitive(), prob);
-        let constant = |t: FloatTensor<B>| <Autodiff<B, C> as AutodiffBackend>::from_inner(t);
-        let y = match DropoutOp.prepare::<C>([node]).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => prep.finish(mask.clone(), y),
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        };
-        (y, constant(mask))
+        let mut kept = None;
+        let y = unary_node::<B, C>(UnaryBackward::Dropout, x, |x| {
+            let (y, mask) = B::fused_dropout(x, prob);
+            kept = Some(mask.clone());
+            (y, mask)
+        });
+        let mask = kept.expect("the forward ran");
+        (y, <Autodiff<B, C> as AutodiffBackend>::from_inner(mask))
     }
 
     fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        #[derive(Debug)]
-        struct GeluOp;
+        unary_node::<B, C>(UnaryBackward::Gelu, x, |x| (B::fused_gelu(x.clone()), x))
+    }
+}
 
-        impl<B: FusedOps> Backward<B, 1> for GeluOp {
-            // The input.
-            type State = FloatTensor<B>;
+/// The backward pass of a one-input operation of [`FusedOps`] and the tensor it keeps.
+#[derive(Debug, Clone, Copy)]
+enum UnaryBackward {
+    /// Keeps the output `y`: `y * (g - sum(g * y))`.
+    Softmax,
+    /// Keeps the scaled mask `m`: `g * m`.
+    Dropout,
+    /// Keeps the input `x`: `g * (Phi(x) + x phi(x))`.
+    Gelu,
+}
 
-            fn backward(
-                self,
-                ops: Ops<Self::State, 1>,
-                grads: &mut Gradients,
-                _: &mut Checkpointer,
-            ) {
-                let x = ops.state;
-                unary::<B, _>(ops.parents, ops.node, grads, |grad| {
-                    B::fused_gelu_backward(x, grad)
-                });
-            }
-        }
+impl<B: FusedOps> Backward<B, 1> for UnaryBackward {
+    type State = FloatTensor<B>;
 
-        match GeluOp.prepare::<C>([x.node()]).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => {
-                let x = x.into_primitive();
-                prep.finish(x.clone(), B::fused_gelu(x))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fused_gelu(x.into_primitive())),
-        }
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let kept = ops.state;
+        unary::<B, _>(ops.parents, ops.node, grads, |grad| match self {
+            UnaryBackward::Softmax => B::fused_softmax_backward(kept, grad),
+            UnaryBackward::Dropout => B::float_mul(grad, kept),
+            UnaryBackward::Gelu => B::fused_gelu_backward(kept, grad),
+        });
+    }
+}
+
+/// Runs `forward` (the inner backend's output and the tensor `kind`'s backward keeps) on `x`
+/// and records it as one autodiff node.
+fn unary_node<B: FusedOps, C: CheckpointStrategy>(
+    kind: UnaryBackward,
+    x: FloatTensor<Autodiff<B, C>>,
+    forward: impl FnOnce(FloatTensor<B>) -> (FloatTensor<B>, FloatTensor<B>),
+) -> FloatTensor<Autodiff<B, C>> {
+    let prep = <UnaryBackward as Backward<B, 1>>::prepare::<C>(kind, [x.node()])
+        .compute_bound()
+        .stateful();
+    let (output, kept) = forward(x.into_primitive());
+    match prep {
+        OpsKind::Tracked(prep) => prep.finish(kept, output),
+        OpsKind::UnTracked(prep) => prep.finish(output),
     }
 }
 
