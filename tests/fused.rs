@@ -136,7 +136,9 @@ fn fused_softmax_matches_burns_softmax_and_its_gradient() {
 
 /// A LayerNorm over `width` features with non-trivial scale and shift.
 fn layer_norm(width: usize, epsilon: f64, device: &Device) -> LayerNorm {
-    let mut ln = LayerNormConfig::new(width).with_epsilon(epsilon).init(device);
+    let mut ln = LayerNormConfig::new(width)
+        .with_epsilon(epsilon)
+        .init(device);
     ln.gamma = Param::from_tensor(random([width], 3, 1.0, device).add_scalar(1.0));
     ln.beta = Some(Param::from_tensor(random([width], 4, 1.0, device)));
     ln
@@ -328,9 +330,11 @@ fn fused_dropout_keeps_the_right_fraction_and_its_gradient_is_the_mask() {
             "{name}: mask values other than 0 and {scale}"
         );
         let kept = |pick: &dyn Fn(usize) -> bool| {
-            let (k, all) = (0..mask.len()).filter(|&i| pick(i)).fold((0, 0), |(k, all), i| {
-                (k + usize::from(mask[i] != 0.0), all + 1)
-            });
+            let (k, all) = (0..mask.len())
+                .filter(|&i| pick(i))
+                .fold((0, 0), |(k, all), i| {
+                    (k + usize::from(mask[i] != 0.0), all + 1)
+                });
             k as f64 / all as f64
         };
         // 64,000 draws: the standard error of the fraction is 0.0018.
@@ -338,22 +342,34 @@ fn fused_dropout_keeps_the_right_fraction_and_its_gradient_is_the_mask() {
         assert!((fraction - 0.7).abs() < 0.01, "{name}: kept {fraction}");
         for parity in 0..2 {
             let f = kept(&|i| i % 2 == parity);
-            assert!((f - 0.7).abs() < 0.015, "{name}: kept {f} of parity {parity}");
+            assert!(
+                (f - 0.7).abs() < 0.015,
+                "{name}: kept {f} of parity {parity}"
+            );
         }
         let both = (0..mask.len() - 1)
             .filter(|&i| mask[i] != 0.0 && mask[i + 1] != 0.0)
             .count() as f64
             / (n - 1.0);
-        assert!((both - 0.49).abs() < 0.015, "{name}: neighbours both kept {both}");
+        assert!(
+            (both - 0.49).abs() < 0.015,
+            "{name}: neighbours both kept {both}"
+        );
         for i in 0..mask.len() {
             let want = w[i] * mask[i];
-            assert!((grad[i] - want).abs() <= 1e-5 * want.abs().max(1.0), "{name}: grad[{i}]");
+            assert!(
+                (grad[i] - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "{name}: grad[{i}]"
+            );
         }
         let (again, _, _) = draw(7);
         assert!(mask == again, "{name}: the same seed gives another mask");
         let (other, _, _) = draw(8);
         let same = mask.iter().zip(&other).filter(|(a, b)| a == b).count() as f64 / n;
-        assert!(same < 0.7, "{name}: another seed agrees on {same} of the mask");
+        assert!(
+            same < 0.7,
+            "{name}: another seed agrees on {same} of the mask"
+        );
 
         // Outside autodiff (inference) dropout is the identity.
         let x = random([4, 8], 32, 1.0, &device);

@@ -76,15 +76,17 @@ fn main() {
     let cli = Cli::parse();
     // Before any tensor exists: flex's pool takes its size once.
     let threads = burnish::encoder::threads::set_cpu_threads(cli.threads);
-    let result = threads.map_err(anyhow::Error::from).and_then(|threads| match cli.command {
-        Command::Encode(args) => encode::run(args),
-        Command::Finetune(args) => finetune::run(*args),
-        Command::Evaluate(args) => evaluate::run_evaluate(args),
-        Command::Predict(args) => evaluate::run_predict(args),
-        Command::Tokenizer(command) => tokenizer_cmd::run(command),
-        Command::Pretrain(args) => pretrain::run(*args),
-        Command::Bench(args) => bench::run(args, threads),
-    });
+    let result = threads
+        .map_err(anyhow::Error::from)
+        .and_then(|threads| match cli.command {
+            Command::Encode(args) => encode::run(args),
+            Command::Finetune(args) => finetune::run(*args),
+            Command::Evaluate(args) => evaluate::run_evaluate(args),
+            Command::Predict(args) => evaluate::run_predict(args),
+            Command::Tokenizer(command) => tokenizer_cmd::run(command),
+            Command::Pretrain(args) => pretrain::run(*args),
+            Command::Bench(args) => bench::run(args, threads),
+        });
     if let Err(err) = result {
         eprintln!("error: {}", one_line(&err));
         std::process::exit(1);

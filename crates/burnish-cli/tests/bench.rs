@@ -1,24 +1,10 @@
 //! `burnish bench`: one tiny measurement per side, and the JSON it writes.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-/// The reference Python (`BURNISH_PYTHON`, else `~/.cache/burnish-venv/bin/python`, which
-/// `scripts/test.sh` sets up); its absence fails the test.
-fn python() -> PathBuf {
-    if let Some(path) = std::env::var_os("BURNISH_PYTHON") {
-        return PathBuf::from(path);
-    }
-    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
-    let path = home.join(".cache/burnish-venv/bin/python");
-    assert!(
-        path.is_file(),
-        "no reference Python at {} and BURNISH_PYTHON is not set: run scripts/test.sh, which \
-         sets up the venv",
-        path.display()
-    );
-    path
-}
+mod common;
+
+use common::python;
 
 #[test]
 fn bench_measures_burnish_and_pytorch_on_the_same_shape() {

@@ -198,11 +198,10 @@ impl BertEmbeddings {
         if let Some(token_types) = &self.token_type_embeddings {
             embeddings = embeddings + token_types.forward(token_type_ids);
         }
-        fused::dropout(&self.dropout, fused::layer_norm(
-            &self.layer_norm,
-            self.layer_norm_eps,
-            embeddings,
-        ))
+        fused::dropout(
+            &self.dropout,
+            fused::layer_norm(&self.layer_norm, self.layer_norm_eps, embeddings),
+        )
     }
 }
 

@@ -17,5 +17,8 @@ fn the_pool_takes_the_size_once() {
     assert_eq!(set_cpu_threads(0).unwrap(), 3);
     // Another size once it runs is an error naming both counts.
     let err = set_cpu_threads(5).unwrap_err().to_string();
-    assert!(err.contains("cannot use 5") && err.contains("runs with 3"), "{err}");
+    assert!(
+        err.contains("cannot use 5") && err.contains("runs with 3"),
+        "{err}"
+    );
 }

@@ -19,8 +19,8 @@
 //! They take f32; every other dtype goes to the composite (the trait's default bodies), as do
 //! other backends. `tests/fused.rs` checks each against Burn's own operations.
 
-use burn::backend::flex::{Flex, FlexTensor, Layout};
 use burn::backend::TensorMetadata;
+use burn::backend::flex::{Flex, FlexTensor, Layout};
 use burn::backend::ops::FloatTensorOps;
 use burn::tensor::{Bytes, DType, Distribution, FloatDType, Shape};
 use rayon::prelude::*;
@@ -61,7 +61,11 @@ pub(super) fn all_f32(tensors: &[&FlexTensor]) -> bool {
 
 /// A contiguous f32 tensor of `shape` holding `data`.
 fn tensor(data: Vec<f32>, shape: Shape) -> FlexTensor {
-    FlexTensor::new(Bytes::from_elems(data), Layout::contiguous(shape), DType::F32)
+    FlexTensor::new(
+        Bytes::from_elems(data),
+        Layout::contiguous(shape),
+        DType::F32,
+    )
 }
 
 /// The sum of `x`, in eight lanes (vectorisable without reassociating a single accumulator).
@@ -140,7 +144,11 @@ pub(super) fn layer_norm(
     epsilon: f64,
 ) -> (FlexTensor, FlexTensor, FlexTensor) {
     let shape = x.shape();
-    let (x, gamma, beta) = (x.to_contiguous(), gamma.to_contiguous(), beta.to_contiguous());
+    let (x, gamma, beta) = (
+        x.to_contiguous(),
+        gamma.to_contiguous(),
+        beta.to_contiguous(),
+    );
     let (x, gamma, beta): (&[f32], &[f32], &[f32]) = (x.storage(), gamma.storage(), beta.storage());
     let width = gamma.len();
     let rows = x.len() / width;
@@ -344,7 +352,15 @@ pub(super) fn dropout(x: FlexTensor, prob: f64) -> (FlexTensor, FlexTensor) {
         .zip(xs.par_chunks(DROPOUT_CHUNK))
         .enumerate()
         .for_each(|(c, ((out, mask), x))| {
-            dropout_chunk(x, seed, (c * DROPOUT_CHUNK) as u64, threshold, scale, out, mask)
+            dropout_chunk(
+                x,
+                seed,
+                (c * DROPOUT_CHUNK) as u64,
+                threshold,
+                scale,
+                out,
+                mask,
+            )
         });
     (tensor(out, shape.clone()), tensor(mask, shape))
 }

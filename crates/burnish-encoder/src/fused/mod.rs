@@ -161,10 +161,7 @@ mod composite {
         let mean = B::float_mean_dim(x.clone(), last);
         let centred = B::float_sub(x, mean.clone());
         let var = B::float_mean_dim(B::float_mul(centred.clone(), centred.clone()), last);
-        let rstd = B::float_recip(B::float_sqrt(B::float_add_scalar(
-            var,
-            epsilon.into(),
-        )));
+        let rstd = B::float_recip(B::float_sqrt(B::float_add_scalar(var, epsilon.into())));
         let normed = B::float_mul(centred, rstd.clone());
         let row = row_shape(&shape);
         let scaled = B::float_mul(normed, B::float_reshape(gamma, row.clone()));
@@ -194,8 +191,7 @@ mod composite {
         let grad_gamma = column_sum(B::float_mul(grad.clone(), normed.clone()));
         let grad_normed = B::float_mul(grad, B::float_reshape(gamma, row_shape(&shape)));
         let mean_grad = B::float_mean_dim(grad_normed.clone(), last);
-        let mean_dot =
-            B::float_mean_dim(B::float_mul(grad_normed.clone(), normed.clone()), last);
+        let mean_dot = B::float_mean_dim(B::float_mul(grad_normed.clone(), normed.clone()), last);
         let centred = B::float_sub(
             B::float_sub(grad_normed, mean_grad),
             B::float_mul(normed, mean_dot),
@@ -374,6 +370,7 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
             let output = B::fused_softmax(x);
             (output.clone(), output)
         })
+        .0
     }
 
     fn fused_layer_norm(
@@ -435,18 +432,13 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
     }
 
     fn fused_dropout(x: FloatTensor<Self>, prob: f64) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let mut kept = None;
-        let y = unary_node::<B, C>(UnaryBackward::Dropout, x, |x| {
-            let (y, mask) = B::fused_dropout(x, prob);
-            kept = Some(mask.clone());
-            (y, mask)
-        });
-        let mask = kept.expect("the forward ran");
+        let (y, mask) =
+            unary_node::<B, C>(UnaryBackward::Dropout, x, |x| B::fused_dropout(x, prob));
         (y, <Autodiff<B, C> as AutodiffBackend>::from_inner(mask))
     }
 
     fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        unary_node::<B, C>(UnaryBackward::Gelu, x, |x| (B::fused_gelu(x.clone()), x))
+        unary_node::<B, C>(UnaryBackward::Gelu, x, |x| (B::fused_gelu(x.clone()), x)).0
     }
 }
 
@@ -475,20 +467,21 @@ impl<B: FusedOps> Backward<B, 1> for UnaryBackward {
 }
 
 /// Runs `forward` (the inner backend's output and the tensor `kind`'s backward keeps) on `x`
-/// and records it as one autodiff node.
+/// and records it as one autodiff node; returns the node's output and the kept tensor.
 fn unary_node<B: FusedOps, C: CheckpointStrategy>(
     kind: UnaryBackward,
     x: FloatTensor<Autodiff<B, C>>,
     forward: impl FnOnce(FloatTensor<B>) -> (FloatTensor<B>, FloatTensor<B>),
-) -> FloatTensor<Autodiff<B, C>> {
+) -> (FloatTensor<Autodiff<B, C>>, FloatTensor<B>) {
     let prep = <UnaryBackward as Backward<B, 1>>::prepare::<C>(kind, [x.node()])
         .compute_bound()
         .stateful();
     let (output, kept) = forward(x.into_primitive());
-    match prep {
-        OpsKind::Tracked(prep) => prep.finish(kept, output),
+    let output = match prep {
+        OpsKind::Tracked(prep) => prep.finish(kept.clone(), output),
         OpsKind::UnTracked(prep) => prep.finish(output),
-    }
+    };
+    (output, kept)
 }
 
 /// `dropout.forward(x)` as one differentiable operation whose mask is drawn by the backend's
