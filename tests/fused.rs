@@ -36,13 +36,9 @@ fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// Held while a test seeds a backend's generator and draws from it: the tests of this file run
-/// in parallel threads, and the generators are per backend, not per thread.
-static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// Random values of `shape`, seeded per call site so each backend sees the same numbers.
 fn random<const D: usize>(shape: [usize; D], seed: u64, scale: f64, device: &Device) -> Tensor<D> {
-    let _seeded = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::generator_lock();
     let host = Device::flex();
     host.seed(seed);
     let t = Tensor::<D>::random(shape, Distribution::Normal(0.0, scale), &host);
@@ -315,7 +311,7 @@ fn fused_dropout_keeps_the_right_fraction_and_its_gradient_is_the_mask() {
         let draw = |seed: u64| {
             let x = Tensor::<2>::ones([rows, cols], &ad).require_grad();
             let y = {
-                let _seeded = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+                let _seeded = common::generator_lock();
                 ad.seed(seed);
                 fused::dropout(&dropout, x.clone())
             };

@@ -3,14 +3,11 @@
 //! The pipelines tokenize, batch (several lengths in one batch, so padding is exercised) and
 //! post-process; these tests check that what comes out equals what PyTorch + `transformers`
 //! computed for the same texts (`scripts/make_reference.py`), and that the trainer fine-tunes
-//! each task into a pipeline that evaluates and predicts.
+//! each task into a pipeline that evaluates and predicts. Every test holds
+//! [`common::generator_lock`]: the trainings seed the backend's generator, which is shared
+//! by the process's threads (as `torch.manual_seed` is).
 
 mod common;
-
-/// Held by each test that trains. A trainer seeds the backend's generator and then draws new
-/// heads' weights and dropout masks from it; the generator is the backend's, shared by the
-/// tests' threads, so two trainings at once would draw each other's numbers.
-static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 use burnish::prelude::*;
 use burnish::tokenizer::{EncodeOptions, Input};
@@ -29,6 +26,7 @@ fn floats(v: &serde_json::Value) -> Vec<f32> {
 
 #[test]
 fn text_classifier_gives_transformers_logits_with_padding_and_pairs() {
+    let _generator = common::generator_lock();
     let device = Device::flex();
     let dir = common::fixture("tiny-bert-bin");
     // Batches of 2 of inputs of different lengths: every batch is padded.
@@ -62,6 +60,7 @@ fn text_classifier_gives_transformers_logits_with_padding_and_pairs() {
 
 #[test]
 fn sentence_embedder_gives_sentence_transformers_embeddings_of_minilm() {
+    let _generator = common::generator_lock();
     let dir = common::minilm();
     let device = Device::flex();
     let embedder = SentenceEmbedder::from_dir(&dir, &device)
@@ -87,6 +86,7 @@ fn sentence_embedder_gives_sentence_transformers_embeddings_of_minilm() {
 
 #[test]
 fn fill_mask_ranks_tokens_by_transformers_probabilities() {
+    let _generator = common::generator_lock();
     let device = Device::flex();
     let dir = common::fixture("tiny-bert-mlm");
     let fill = FillMask::from_dir(&dir, &device).unwrap().with_top_k(5);
@@ -121,6 +121,7 @@ fn fill_mask_ranks_tokens_by_transformers_probabilities() {
 
 #[test]
 fn token_classifier_tags_each_word_at_its_first_subword_as_transformers_scores_it() {
+    let _generator = common::generator_lock();
     let device = Device::flex();
     let dir = common::fixture("tiny-bert-ner");
     let ner = TokenClassifier::from_dir(&dir, &device)
@@ -187,7 +188,7 @@ fn conll(path: &std::path::Path, n: usize) {
 
 #[test]
 fn trainer_fine_tunes_a_token_classifier_that_evaluates_predicts_and_reloads() {
-    let _trains = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let _generator = common::generator_lock();
     let device = Device::flex();
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("train.conll");
@@ -227,7 +228,7 @@ fn trainer_fine_tunes_a_token_classifier_that_evaluates_predicts_and_reloads() {
 
 #[test]
 fn trainer_fine_tunes_a_question_answerer_on_squad_questions() {
-    let _trains = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let _generator = common::generator_lock();
     let path = common::asset("squad-fixture/squad.json");
     let device = Device::flex();
     let work = tempfile::tempdir().unwrap();
@@ -263,6 +264,7 @@ fn trainer_fine_tunes_a_question_answerer_on_squad_questions() {
 
 #[test]
 fn pipelines_refuse_a_folder_without_their_head() {
+    let _generator = common::generator_lock();
     let device = Device::flex();
     // tiny-bert is a bare encoder: no classifier, no QA outputs, no MLM head.
     let dir = common::fixture("tiny-bert");
@@ -289,7 +291,7 @@ fn pipelines_refuse_a_folder_without_their_head() {
 /// differ by 2.7e-3.
 #[test]
 fn data_parallel_token_classifier_matches_one_device() {
-    let _trains = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let _generator = common::generator_lock();
     let device = Device::flex();
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("train.conll");

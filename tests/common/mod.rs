@@ -141,3 +141,12 @@ pub fn train_log(run_dir: &Path) -> Vec<(f64, f64)> {
         .map(|l| (l["loss"].as_f64().unwrap(), l["lr"].as_f64().unwrap()))
         .collect()
 }
+
+/// Held by each test that seeds a backend's generator or may draw from it (a new head's
+/// weights, dropout masks, a lazily initialised parameter): the generators are per backend,
+/// not per thread, and the tests of one file run in parallel threads, so two such tests at
+/// once would draw each other's numbers.
+pub fn generator_lock() -> std::sync::MutexGuard<'static, ()> {
+    static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    GENERATOR.lock().unwrap_or_else(|e| e.into_inner())
+}
