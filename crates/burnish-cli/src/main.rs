@@ -9,7 +9,9 @@
 //! - `burnish pretrain --objective mlm|mlm+nsp|clm --corpus FILES --out RUN_DIR [--model DIR]`
 //! - `burnish bench [--backends flex,tch,wgpu] [--shapes minilm,bert-base] [--batch 32] [--seq 128]`
 
+mod args;
 mod bench;
+mod classify;
 mod encode;
 mod evaluate;
 mod finetune;
@@ -17,6 +19,7 @@ mod ner;
 mod pretrain;
 mod qa;
 mod run_dir;
+mod runtime;
 mod seeds;
 mod tokenizer_cmd;
 
@@ -39,11 +42,11 @@ enum Command {
     /// Encode text lines with a model folder into JSON lines of hidden states and embeddings.
     Encode(encode::EncodeArgs),
     /// Fine-tune a pre-trained model on labelled data; writes a run directory.
-    Finetune(Box<finetune::FinetuneArgs>),
+    Finetune(Box<args::FinetuneArgs>),
     /// Evaluate a fine-tuned run directory on labelled data; prints metrics as JSON.
-    Evaluate(evaluate::EvaluateArgs),
+    Evaluate(args::EvaluateArgs),
     /// Predict with a fine-tuned run directory; writes JSON lines.
-    Predict(evaluate::PredictArgs),
+    Predict(args::PredictArgs),
     /// Pre-train (MLM, MLM+NSP, CLM) on text corpora, from scratch or from a checkpoint.
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Tokenizer tools: train a WordPiece vocabulary on a corpus.

@@ -16,12 +16,13 @@ use burnish::train::metrics::entities::EntityReport;
 use burnish::train::tasks::ner::{self, TokenBatches};
 use burnish::{TokenClassifier, TokenInput};
 
-use crate::evaluate::{EvaluateArgs, PredictArgs, output_writer};
-use crate::finetune::{
-    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, prepare_out_dir, primary_device,
-    print_summary, run_metrics,
-};
+use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TaskArg};
 use crate::run_dir::{self, NerInfo, RunInfo};
+use crate::runtime::output_writer;
+use crate::runtime::{
+    best_evaluation, exit_if_interrupted, prepare_out_dir, primary_device, print_summary,
+    run_metrics,
+};
 
 /// How NER files are read: tags converted to IOB2 from the given (or detected) scheme.
 fn read_options(scheme: Option<&str>, skip_bad_rows: bool) -> Result<NerReadOptions> {

@@ -23,11 +23,11 @@ use burnish::train::trainer::FineTune;
 use clap::Args;
 use serde::Serialize;
 
-use crate::finetune::{
+use crate::run_dir;
+use crate::runtime::{
     exit_if_interrupted, make_trainer, prepare_out_dir_keeping, primary_device, print_summary,
     run_metrics,
 };
-use crate::run_dir;
 
 /// Arguments of `burnish pretrain`.
 #[derive(Debug, Args)]
@@ -466,7 +466,7 @@ fn sequences(
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // Left by a packing that was killed.
-    crate::finetune::remove_temporary_files(&dir)?;
+    crate::runtime::remove_temporary_files(&dir)?;
     let started = Instant::now();
     let corpus = Corpus::new(args.corpus.iter().cloned(), CorpusOptions::default())?;
     let split = HeldOutSplit::new(args.held_out, args.seed)?;

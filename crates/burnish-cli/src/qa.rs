@@ -16,12 +16,13 @@ use burnish::heads::BertForQuestionAnswering;
 use burnish::tokenizer::Tokenizer;
 use burnish::train::tasks::qa::{self, PostProcess, QaBatches};
 
-use crate::evaluate::{EvaluateArgs, PredictArgs, output_writer};
-use crate::finetune::{
-    FinetuneArgs, TaskArg, best_evaluation, exit_if_interrupted, prepare_out_dir, primary_device,
-    print_summary, run_metrics,
-};
+use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TaskArg};
 use crate::run_dir::{self, QaInfo, RunInfo};
+use crate::runtime::output_writer;
+use crate::runtime::{
+    best_evaluation, exit_if_interrupted, prepare_out_dir, primary_device, print_summary,
+    run_metrics,
+};
 
 /// Parses `A:B` (0-based articles, B excluded).
 fn parse_range(flag: &str, text: &str) -> Result<Range<usize>> {

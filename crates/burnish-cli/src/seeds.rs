@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use burnish::train::trainer::higher_is_better;
 
-use crate::finetune::{FinetuneArgs, run_one};
+use crate::args::FinetuneArgs;
 use crate::run_dir;
 
 /// The folder under the run directory holding one run per seed.
@@ -31,8 +31,8 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Runs `burnish finetune --seeds K` (K > 1).
-pub fn run(args: FinetuneArgs) -> Result<()> {
+/// Runs `burnish finetune --seeds K` (K > 1), each seed's run by `run_one`.
+pub fn run(args: FinetuneArgs, run_one: fn(FinetuneArgs) -> Result<()>) -> Result<()> {
     let cfg = args.train_config()?;
     let out = args.out.clone();
     let finished = out.join(run_dir::METRICS).is_file();

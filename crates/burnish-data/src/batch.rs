@@ -11,7 +11,8 @@
 //! rebuilds the same plan and skips the batches it has already done.
 
 use crate::error::{DataError, Result};
-use crate::examples::{Example, Label};
+use crate::examples::Example;
+use crate::labels::Label;
 use crate::rng::Rng;
 
 /// A batch of examples padded to its longest, ready to become tensors.

@@ -12,25 +12,11 @@ use burnish_tokenizer::{
 };
 
 use crate::error::{DataError, Result};
-use crate::labels::Task;
+use crate::labels::{Label, Task};
 use crate::reader::{Dataset, Record};
 
 /// How many records are encoded per call to the (parallel) batch encoder.
 const CHUNK: usize = 1024;
-
-/// A label as the model sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Label {
-    /// A class id (single-label classification).
-    Class(u32),
-    /// A multi-hot vector over the classes (multi-label classification): 1.0 for each class the
-    /// record has, 0.0 for the others.
-    Multi(Vec<f32>),
-    /// A regression target.
-    Value(f32),
-    /// No label (prediction input).
-    None,
-}
 
 /// One tokenized record.
 #[derive(Debug, Clone, PartialEq)]

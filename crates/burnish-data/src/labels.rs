@@ -14,8 +14,21 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{DataError, Result};
-use crate::examples::Label;
 use crate::reader::{Dataset, LabelKind, RawLabel, Record};
+
+/// A label as the model sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Label {
+    /// A class id (single-label classification).
+    Class(u32),
+    /// A multi-hot vector over the classes (multi-label classification): 1.0 for each class the
+    /// record has, 0.0 for the others.
+    Multi(Vec<f32>),
+    /// A regression target.
+    Value(f32),
+    /// No label (prediction input).
+    None,
+}
 
 /// A bijection between class ids `0..n` and class names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -56,14 +56,14 @@ pub use corpus::{
     Sentence, Sentences,
 };
 pub use error::{BadRow, DataError, Result};
-pub use examples::{Example, Examples, Label, TokenizeOptions, tokenize_dataset, tokenize_records};
-pub use labels::{LabelMap, Task};
-pub use mlm::{MaskedSequence, MaskingVocab, MlmMasker, MlmOptions};
+pub use examples::{Example, Examples, TokenizeOptions, tokenize_dataset, tokenize_records};
+pub use labels::{Label, LabelMap, Task};
+pub use mlm::{MaskedSequence, MaskingVocab, MlmMasker, MlmOptions, collate_mlm};
 pub use nsp::{IS_NEXT, NOT_NEXT, NspOptions, NspPairs, TokenizedDocument, TokenizedDocuments};
 pub use packed::{PackedSequences, PackedWriter, SequenceStore};
 pub use pretrain::{
     PackOptions, Packer, PretrainBatch, PretrainSequence, SpecialIds, TokenizedSentence,
-    TokenizedSentences, collate_clm, collate_mlm,
+    TokenizedSentences, collate_clm,
 };
 pub use qa_features::{
     QaFeature, QaFeatureOptions, QaFeatures, QaInput, answer_tokens, qa_features,

@@ -4,7 +4,7 @@
 use burnish_tokenizer::Tokenizer;
 
 use crate::error::{DataError, Result};
-use crate::pretrain::{PretrainSequence, item_rng};
+use crate::pretrain::{PretrainBatch, PretrainSequence, attention, item_rng, nsp_labels, padded};
 use crate::rng::Rng;
 use crate::token_features::IGNORE_INDEX;
 
@@ -358,6 +358,46 @@ fn choose_words(
         chosen.extend_from_slice(first);
     }
     chosen
+}
+
+/// Pads masked sequences (from [`MlmMasker::mask`](crate::MlmMasker::mask)) to the longest of
+/// them, and flattens their masked positions.
+///
+/// # Panics
+/// If some sequences are sentence pairs (with an NSP label) and others not.
+pub fn collate_mlm(sequences: &[MaskedSequence], pad_id: u32) -> PretrainBatch {
+    let seq_len = sequences
+        .iter()
+        .map(|s| s.input_ids.len())
+        .max()
+        .unwrap_or(0);
+    let mut batch = PretrainBatch {
+        next_sentence_labels: nsp_labels(sequences.iter().map(|s| s.next_sentence_label)),
+        padded_tokens: seq_len * sequences.len(),
+        ..PretrainBatch::default()
+    };
+    for (row, sequence) in sequences.iter().enumerate() {
+        let len = sequence.input_ids.len();
+        batch
+            .input_ids
+            .push(padded(&sequence.input_ids, seq_len, pad_id));
+        batch
+            .token_type_ids
+            .push(padded(&sequence.token_type_ids, seq_len, 0));
+        batch.attention_mask.push(attention(len, seq_len));
+        batch
+            .labels
+            .push(padded(&sequence.labels, seq_len, IGNORE_INDEX));
+        for &position in &sequence.masked_positions {
+            batch.masked_positions.push(row * seq_len + position);
+            // Labels at masked positions are original token ids, so they fit a u32.
+            batch
+                .masked_labels
+                .push(u32::try_from(sequence.labels[position]).unwrap_or(0));
+        }
+        batch.real_tokens += len;
+    }
+    batch
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Pre-training sequences: corpus sentences tokenized with their word boundaries
 //! ([`TokenizedSentences`]), packed into full-length sequences for masked or causal language
-//! modelling ([`Packer`]), and padded into batches ([`collate_mlm`], [`collate_clm`]).
+//! modelling ([`Packer`]), and padded into batches ([`collate_clm`]; masked ones by
+//! [`collate_mlm`](crate::collate_mlm)).
 //!
 //! Masking is in [`MlmMasker`](crate::MlmMasker), sentence pairs for next-sentence prediction
 //! in [`NspPairs`](crate::NspPairs); both produce and consume the same [`PretrainSequence`].
@@ -16,7 +17,6 @@ use burnish_tokenizer::{EncodeOptions, Input, Padding, Tokenizer, TruncationStra
 
 use crate::corpus::Sentence;
 use crate::error::{DataError, Result};
-use crate::mlm::MaskedSequence;
 use crate::rng::Rng;
 use crate::token_features::IGNORE_INDEX;
 
@@ -575,7 +575,7 @@ impl PretrainBatch {
 ///
 /// # Panics
 /// If some rows have one and others not.
-fn nsp_labels(labels: impl Iterator<Item = Option<u32>>) -> Option<Vec<u32>> {
+pub(crate) fn nsp_labels(labels: impl Iterator<Item = Option<u32>>) -> Option<Vec<u32>> {
     let labels: Vec<Option<u32>> = labels.collect();
     let with = labels.iter().filter(|label| label.is_some()).count();
     assert!(
@@ -584,46 +584,6 @@ fn nsp_labels(labels: impl Iterator<Item = Option<u32>>) -> Option<Vec<u32>> {
         labels.len() - with
     );
     (with > 0).then(|| labels.into_iter().flatten().collect())
-}
-
-/// Pads masked sequences (from [`MlmMasker::mask`](crate::MlmMasker::mask)) to the longest of
-/// them, and flattens their masked positions.
-///
-/// # Panics
-/// If some sequences are sentence pairs (with an NSP label) and others not.
-pub fn collate_mlm(sequences: &[MaskedSequence], pad_id: u32) -> PretrainBatch {
-    let seq_len = sequences
-        .iter()
-        .map(|s| s.input_ids.len())
-        .max()
-        .unwrap_or(0);
-    let mut batch = PretrainBatch {
-        next_sentence_labels: nsp_labels(sequences.iter().map(|s| s.next_sentence_label)),
-        padded_tokens: seq_len * sequences.len(),
-        ..PretrainBatch::default()
-    };
-    for (row, sequence) in sequences.iter().enumerate() {
-        let len = sequence.input_ids.len();
-        batch
-            .input_ids
-            .push(padded(&sequence.input_ids, seq_len, pad_id));
-        batch
-            .token_type_ids
-            .push(padded(&sequence.token_type_ids, seq_len, 0));
-        batch.attention_mask.push(attention(len, seq_len));
-        batch
-            .labels
-            .push(padded(&sequence.labels, seq_len, IGNORE_INDEX));
-        for &position in &sequence.masked_positions {
-            batch.masked_positions.push(row * seq_len + position);
-            // Labels at masked positions are original token ids, so they fit a u32.
-            batch
-                .masked_labels
-                .push(u32::try_from(sequence.labels[position]).unwrap_or(0));
-        }
-        batch.real_tokens += len;
-    }
-    batch
 }
 
 /// Pads sequences for causal language modelling: the labels are the input ids (`-100` at
@@ -664,7 +624,7 @@ pub fn collate_clm(sequences: &[PretrainSequence], pad_id: u32) -> PretrainBatch
 }
 
 /// `values` padded with `pad` to `len`.
-fn padded<T: Copy>(values: &[T], len: usize, pad: T) -> Vec<T> {
+pub(crate) fn padded<T: Copy>(values: &[T], len: usize, pad: T) -> Vec<T> {
     let mut row = Vec::with_capacity(len);
     row.extend_from_slice(values);
     row.resize(len, pad);
@@ -672,7 +632,7 @@ fn padded<T: Copy>(values: &[T], len: usize, pad: T) -> Vec<T> {
 }
 
 /// An attention mask row: `len` ones, then zeros up to `seq_len`.
-fn attention(len: usize, seq_len: usize) -> Vec<u32> {
+pub(crate) fn attention(len: usize, seq_len: usize) -> Vec<u32> {
     let mut mask = vec![1; len];
     mask.resize(seq_len, 0);
     mask

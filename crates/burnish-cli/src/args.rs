@@ -1,0 +1,382 @@
+//! The arguments of `burnish finetune`, `evaluate` and `predict`, and their value enums.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use burnish::data::LabelKind;
+use burnish::train::schedule::ScheduleKind;
+use burnish::train::{TrainConfig, Trainer};
+
+use crate::runtime::make_trainer;
+use clap::{Args, ValueEnum};
+
+/// The downstream task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    /// Sequence classification (sentiment, topic, sentence pairs, regression).
+    Classification,
+    /// Token classification (named entities): CoNLL or JSONL `{"tokens", "tags"}` files.
+    Ner,
+    /// Extractive question answering: SQuAD v1.1 / v2.0 JSON files.
+    Qa,
+}
+
+impl TaskArg {
+    /// The name written in `training_config.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskArg::Classification => "classification",
+            TaskArg::Ner => "ner",
+            TaskArg::Qa => "qa",
+        }
+    }
+}
+
+/// How the label column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LabelKindArg {
+    /// One class per row.
+    Class,
+    /// Several classes per row (separated by `|` in CSV/TSV, a list in JSONL).
+    MultiLabel,
+    /// A number per row.
+    Regression,
+}
+
+impl LabelKindArg {
+    pub(crate) fn kind(self) -> LabelKind {
+        match self {
+            LabelKindArg::Class => LabelKind::Class,
+            LabelKindArg::MultiLabel => LabelKind::MultiLabel,
+            LabelKindArg::Regression => LabelKind::Regression,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            LabelKindArg::Class => "class",
+            LabelKindArg::MultiLabel => "multi-label",
+            LabelKindArg::Regression => "regression",
+        }
+    }
+}
+
+/// Where the weights of a fine-tuning run start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitArg {
+    /// The `--model` checkpoint's weights (a new task head where it has none).
+    Pretrained,
+    /// The `--model` folder's architecture (`config.json`) and tokenizer, with every weight
+    /// freshly initialised from the seed: the no-pre-training baseline.
+    Random,
+}
+
+impl InitArg {
+    /// The name written in `training_config.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InitArg::Pretrained => "pretrained",
+            InitArg::Random => "random",
+        }
+    }
+}
+
+/// Arguments of `burnish finetune`.
+#[derive(Debug, Clone, Args)]
+pub struct FinetuneArgs {
+    /// The task.
+    #[arg(long, value_enum, default_value = "classification")]
+    pub(crate) task: TaskArg,
+    /// Pre-trained model folder (Hugging Face layout).
+    #[arg(long)]
+    pub(crate) model: PathBuf,
+    /// Classification: start from the checkpoint's weights (`pretrained`) or from a random
+    /// initialisation of the same architecture (`random`, the baseline that shows what
+    /// pre-training brings).
+    #[arg(long, value_enum, default_value = "pretrained")]
+    pub(crate) init: InitArg,
+    /// Training data (CSV, TSV or JSONL with a header / keys).
+    #[arg(long)]
+    pub(crate) train: PathBuf,
+    /// Validation data; without it, a stratified `--valid-fraction` of the training data.
+    #[arg(long)]
+    pub(crate) valid: Option<PathBuf>,
+    /// Run directory to write (resumed if it holds an unfinished run).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Replace an existing finished run directory.
+    #[arg(long)]
+    pub(crate) overwrite: bool,
+    /// TOML file with training settings (the fields of `training_config.json`'s `train`);
+    /// flags given on the command line win.
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// Text column.
+    #[arg(long, default_value = "text")]
+    pub(crate) text_column: String,
+    /// Second-text column, for sentence pairs.
+    #[arg(long)]
+    pub(crate) text_pair_column: Option<String>,
+    /// Label column.
+    #[arg(long, default_value = "label")]
+    pub(crate) label_column: String,
+    /// How the label column is read.
+    #[arg(long, value_enum, default_value = "class")]
+    pub(crate) label_kind: LabelKindArg,
+    /// Skip unreadable rows (reported with file and line) instead of stopping at the first.
+    #[arg(long)]
+    pub(crate) skip_bad_rows: bool,
+    /// Use only the first N training rows.
+    #[arg(long)]
+    pub(crate) max_train_rows: Option<usize>,
+    /// Fraction of the training data held out for validation when `--valid` is absent.
+    #[arg(long, default_value_t = 0.1)]
+    pub(crate) valid_fraction: f64,
+    /// Backend: flex, tch, tch-cuda, wgpu or cuda.
+    #[arg(long, default_value = "flex")]
+    pub(crate) backend: String,
+    /// Epochs.
+    #[arg(long)]
+    pub(crate) epochs: Option<usize>,
+    /// Batch size.
+    #[arg(long)]
+    pub(crate) batch_size: Option<usize>,
+    /// Peak learning rate (whole model).
+    #[arg(long)]
+    pub(crate) lr: Option<f64>,
+    /// Peak learning rate of the head while the encoder is frozen.
+    #[arg(long)]
+    pub(crate) head_lr: Option<f64>,
+    /// Epochs training only the new head on a frozen encoder first.
+    #[arg(long)]
+    pub(crate) freeze_encoder_epochs: Option<usize>,
+    /// Warmup fraction of each stage's steps.
+    #[arg(long)]
+    pub(crate) warmup_ratio: Option<f64>,
+    /// linear, cosine or constant.
+    #[arg(long)]
+    pub(crate) schedule: Option<String>,
+    /// AdamW weight decay.
+    #[arg(long)]
+    pub(crate) weight_decay: Option<f64>,
+    /// Global-norm clipping threshold (0 disables).
+    #[arg(long)]
+    pub(crate) max_grad_norm: Option<f64>,
+    /// Layer-wise learning-rate decay (1.0 = off).
+    #[arg(long)]
+    pub(crate) layer_lr_decay: Option<f64>,
+    /// Gradient accumulation steps.
+    #[arg(long)]
+    pub(crate) grad_accum: Option<usize>,
+    /// Longest input in tokens.
+    #[arg(long)]
+    pub(crate) max_length: Option<usize>,
+    /// Evaluate every N optimizer steps (besides epoch ends).
+    #[arg(long)]
+    pub(crate) eval_every: Option<usize>,
+    /// Stop after N evaluations without improvement.
+    #[arg(long)]
+    pub(crate) early_stopping_patience: Option<usize>,
+    /// Metric selecting the best model (accuracy, f1_macro, mcc, loss, pearson, ...).
+    #[arg(long)]
+    pub(crate) metric: Option<String>,
+    /// Write a resumable checkpoint every N optimizer steps.
+    #[arg(long)]
+    pub(crate) checkpoint_every: Option<usize>,
+    /// Seed.
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Train with K seeds (the seed, seed+1, ...), each in RUN_DIR/seeds/seed-S; report the
+    /// mean and standard deviation of the best validation metric in metrics.json and keep the
+    /// best seed's model in RUN_DIR. Small data makes fine-tuning unstable across seeds.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seeds: usize,
+    /// The seed of the held-out validation split (`None`: the run's seed). `--seeds` fixes it
+    /// to the first seed so every seed is validated on the same examples.
+    #[arg(skip)]
+    pub(crate) split_seed: Option<u64>,
+    /// Stop after N consecutive optimizer steps with a non-finite loss or gradient norm (each
+    /// is skipped and logged in log.jsonl); the last good checkpoint is kept.
+    #[arg(long)]
+    pub(crate) max_bad_steps: Option<usize>,
+    /// Plain shuffled batches instead of length-bucketed ones (the batches PyTorch's
+    /// `DataLoader(shuffle=True)` makes; more padding).
+    #[arg(long)]
+    pub(crate) no_bucketing: bool,
+    /// Recompute each encoder layer in the backward pass instead of keeping its activations
+    /// (layer-wise gradient checkpointing): much less memory for long sequences, about a
+    /// third more compute. BERT, RoBERTa and DistilBERT classification, NER and QA.
+    #[arg(long)]
+    pub(crate) gradient_checkpointing: bool,
+    /// Mixed precision: forward and backward in bf16, weights, optimizer and loss in f32
+    /// (`transformers`' `--bf16`). For devices that multiply bf16 natively (recent GPUs and
+    /// CPUs with AMX / AVX-512 BF16).
+    #[arg(long)]
+    pub(crate) bf16: bool,
+    /// Train data-parallel on these devices of the backend (`--devices 0,1`: CUDA devices 0
+    /// and 1; wgpu: discrete GPUs). `--batch-size` stays the global batch: each device takes
+    /// an equal share of every batch, gradients are summed on the first device, which steps
+    /// the optimizer, evaluates and writes the run.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) devices: Vec<usize>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub(crate) quiet: bool,
+    /// NER: the tag scheme of the files (iob1, iob2/bio, bioes); detected when absent. Tags
+    /// are converted to IOB2 for training.
+    #[arg(long)]
+    pub(crate) tag_scheme: Option<String>,
+    /// NER: label every sub-word of a word (continuations of `B-X` as `I-X`), not only the
+    /// first.
+    #[arg(long)]
+    pub(crate) label_all_subwords: bool,
+    /// QA: tokens shared by consecutive windows over a long context.
+    #[arg(long, default_value_t = 128)]
+    pub(crate) doc_stride: usize,
+    /// QA: the longest answer, in tokens.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) max_answer_length: usize,
+    /// QA: how many best start and end tokens are paired per window.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) n_best: usize,
+    /// QA (SQuAD v2 data): answer nothing when the null score beats the best span by more
+    /// than this.
+    #[arg(long, default_value_t = 0.0)]
+    pub(crate) null_threshold: f32,
+    /// QA: train on these articles of the training file only (`A:B`, 0-based, B excluded).
+    #[arg(long)]
+    pub(crate) train_articles: Option<String>,
+    /// QA: validate on these articles of the validation file (or of the training file when
+    /// there is no `--valid`), `A:B`.
+    #[arg(long)]
+    pub(crate) valid_articles: Option<String>,
+}
+
+impl FinetuneArgs {
+    /// The run's trainer ([`make_trainer`] with these flags).
+    pub(crate) fn trainer(&self, cfg: &TrainConfig, resuming: bool) -> Result<Trainer> {
+        make_trainer(
+            cfg,
+            &self.out,
+            &self.backend,
+            &self.devices,
+            self.quiet,
+            resuming,
+        )
+    }
+
+    pub(crate) fn train_config(&self) -> Result<TrainConfig> {
+        let mut cfg = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                toml::from_str::<TrainConfig>(&text)
+                    .with_context(|| format!("{}: invalid training config", path.display()))?
+            }
+            None => TrainConfig::default(),
+        };
+        macro_rules! set {
+            ($($flag:ident => $field:ident),*) => {$(
+                if let Some(v) = self.$flag.clone() { cfg.$field = v; }
+            )*};
+        }
+        set!(epochs => epochs, batch_size => batch_size, lr => learning_rate,
+             head_lr => head_learning_rate, freeze_encoder_epochs => freeze_encoder_epochs,
+             warmup_ratio => warmup_ratio, weight_decay => weight_decay,
+             layer_lr_decay => layer_lr_decay, grad_accum => grad_accum_steps,
+             max_length => max_length, metric => metric, seed => seed,
+             max_bad_steps => max_bad_steps);
+        if let Some(n) = self.max_grad_norm {
+            cfg.max_grad_norm = (n > 0.0).then_some(n);
+        }
+        if self.no_bucketing {
+            cfg.bucketing = false;
+        }
+        if self.gradient_checkpointing {
+            cfg.gradient_checkpointing = true;
+        }
+        if self.bf16 {
+            cfg.bf16 = true;
+        }
+        if self.eval_every.is_some() {
+            cfg.eval_every = self.eval_every;
+        }
+        if self.early_stopping_patience.is_some() {
+            cfg.early_stopping_patience = self.early_stopping_patience;
+        }
+        if self.checkpoint_every.is_some() {
+            cfg.checkpoint_every = self.checkpoint_every;
+        }
+        if let Some(s) = &self.schedule {
+            cfg.schedule = match s.as_str() {
+                "linear" => ScheduleKind::Linear,
+                "cosine" => ScheduleKind::Cosine,
+                "constant" => ScheduleKind::Constant,
+                other => bail!("--schedule {other}: expected linear, cosine or constant"),
+            };
+        }
+        let defaults = self.config.is_none();
+        if self.task != TaskArg::Classification && self.metric.is_none() && defaults {
+            // Entity F1 for NER, SQuAD F1 for QA.
+            cfg.metric = "f1".into();
+        }
+        if self.task == TaskArg::Qa && self.max_length.is_none() && defaults {
+            cfg.max_length = 384;
+        }
+        if self.task == TaskArg::Classification
+            && self.label_kind == LabelKindArg::Regression
+            && self.metric.is_none()
+            && defaults
+        {
+            cfg.metric = "loss".into();
+        }
+        if self.label_kind == LabelKindArg::MultiLabel
+            && self.metric.is_none()
+            && self.config.is_none()
+        {
+            cfg.metric = "f1_micro".into();
+        }
+        Ok(cfg)
+    }
+}
+
+/// Arguments of `burnish evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Run directory written by `burnish finetune`.
+    #[arg(long)]
+    pub(crate) model: PathBuf,
+    /// Labelled data (CSV, TSV or JSONL) with the run's columns.
+    #[arg(long)]
+    pub(crate) data: PathBuf,
+    /// Backend.
+    #[arg(long, default_value = "flex")]
+    pub(crate) backend: String,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) batch_size: usize,
+    /// Skip unreadable rows instead of stopping.
+    #[arg(long)]
+    pub(crate) skip_bad_rows: bool,
+}
+
+/// Arguments of `burnish predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Run directory written by `burnish finetune`.
+    #[arg(long)]
+    pub(crate) model: PathBuf,
+    /// Input: a CSV/TSV/JSONL file with the run's text column(s), or any other file with one
+    /// text per line (`a<TAB>b` for a pair).
+    #[arg(long)]
+    pub(crate) input: PathBuf,
+    /// Output JSON-lines file (default: stdout).
+    #[arg(long)]
+    pub(crate) output: Option<PathBuf>,
+    /// Backend.
+    #[arg(long, default_value = "flex")]
+    pub(crate) backend: String,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) batch_size: usize,
+}

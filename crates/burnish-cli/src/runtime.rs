@@ -1,0 +1,284 @@
+//! What every training command shares: the run folder (refuse, resume or start over), the
+//! trainer with its Ctrl-C flag, the devices, the end-of-run summary and `metrics.json`, and
+//! where predictions go.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burnish::train::trainer::files;
+use burnish::train::{FitResult, Outcome, TrainConfig, Trainer};
+
+use crate::run_dir;
+
+/// What to do with the output directory: `Ok(true)` to resume the unfinished run in it,
+/// `Ok(false)` to start a new run.
+///
+/// A finished run (it has `metrics.json`) or a folder holding anything but the trainer's own
+/// files is refused unless `overwrite` (then removed). A run killed at any moment stays
+/// resumable: its checkpoint is `checkpoint/` or, if the kill fell between the two renames
+/// that swap a new checkpoint in, `.checkpoint.old/`. A run killed before its first checkpoint
+/// holds only trainer files (a partial checkpoint, the log): it starts over. Temporary files
+/// of interrupted atomic writes are removed.
+pub(crate) fn prepare_out_dir(out: &Path, overwrite: bool) -> Result<bool> {
+    prepare_out_dir_keeping(out, overwrite, &[])
+}
+
+/// [`prepare_out_dir`] for a command that writes more of its own files before the first
+/// checkpoint (`burnish pretrain`: the tokenizer it trained, the packed corpus): `own` names
+/// them. They count as the run's, and a run that starts over keeps them (each is checked
+/// before it is reused).
+pub(crate) fn prepare_out_dir_keeping(out: &Path, overwrite: bool, own: &[&str]) -> Result<bool> {
+    let finished = out.join(run_dir::METRICS).is_file();
+    let has_state = [files::CHECKPOINT_DIR, files::OLD_CHECKPOINT_DIR]
+        .iter()
+        .any(|d| out.join(d).join(files::STATE).is_file());
+    let foreign = out.is_dir() && !has_state && !holds_only_trainer_files(out, own)?;
+    if finished || foreign {
+        if !overwrite {
+            bail!(
+                "{} already exists{}; pass --overwrite to replace it",
+                out.display(),
+                if finished {
+                    " and holds a finished run"
+                } else {
+                    " and is not an unfinished burnish run"
+                }
+            );
+        }
+        std::fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))?;
+        return Ok(false);
+    }
+    if !has_state && dir_has_entries(out) {
+        // Killed before its first checkpoint: nothing to resume; keep only `own`.
+        for entry in
+            std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?
+        {
+            let entry = entry.with_context(|| format!("cannot read {}", out.display()))?;
+            if own.contains(&&*entry.file_name().to_string_lossy()) {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            }
+            .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+        remove_temporary_files(out)?;
+        return Ok(false);
+    }
+    for dir in [out.to_path_buf(), out.join(files::BEST_DIR)] {
+        remove_temporary_files(&dir)?;
+    }
+    Ok(has_state)
+}
+
+/// Whether every entry of `dir` is one the trainer writes before a run's first checkpoint, or
+/// one of `own`.
+fn holds_only_trainer_files(dir: &Path, own: &[&str]) -> Result<bool> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let name = entry
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .file_name();
+        let name = name.to_string_lossy();
+        let ours = [
+            files::CHECKPOINT_DIR,
+            files::PARTIAL_CHECKPOINT_DIR,
+            files::OLD_CHECKPOINT_DIR,
+            files::BEST_DIR,
+            files::LOG,
+            files::PLOT,
+        ]
+        .contains(&&*name)
+            || own.contains(&&*name)
+            || is_temporary(&name);
+        if !ours {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A temporary file of `write_atomic` (`.NAME.tmpPID`).
+fn is_temporary(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(".tmp")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+pub(crate) fn remove_temporary_files(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if is_temporary(&entry.file_name().to_string_lossy()) && entry.path().is_file() {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn dir_has_entries(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
+}
+
+/// The stop flag every trainer of this process shares: one Ctrl-C handler for all runs (a
+/// `--seeds` run makes several trainers; the handler can only be installed once).
+fn stop_flag() -> Arc<AtomicBool> {
+    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    STOP.get_or_init(|| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                // A second Ctrl-C: give up at once.
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort)");
+        });
+        stop
+    })
+    .clone()
+}
+
+/// A trainer for `cfg` writing to `out`, stopped cleanly by the first Ctrl-C.
+/// With more than one of `device_indices` (`--devices`), it trains data-parallel on those
+/// devices of `backend`.
+pub(crate) fn make_trainer(
+    cfg: &TrainConfig,
+    out: &Path,
+    backend: &str,
+    device_indices: &[usize],
+    quiet: bool,
+    resuming: bool,
+) -> Result<Trainer> {
+    let devices = burnish::backend::devices(backend, device_indices)?;
+    if devices.len() > 1 {
+        let cpu = backend
+            .parse::<burnish::backend::BackendKind>()
+            .is_ok_and(|b| b.is_cpu());
+        eprintln!(
+            "data-parallel over {} devices{}",
+            devices.len(),
+            if cpu {
+                " (a CPU backend has one device: the replicas take turns on it, which checks \
+                 the arithmetic but is no faster)"
+            } else {
+                ""
+            }
+        );
+    }
+    let trainer = Trainer::new(cfg.clone(), out, &devices[0])?
+        .with_devices(&devices)?
+        .with_progress(!quiet)
+        .with_stop_flag(stop_flag());
+    if resuming {
+        eprintln!("resuming the unfinished run in {}", out.display());
+    }
+    Ok(trainer)
+}
+
+/// The device a run loads its model on: the first of `--devices` (else the backend's default).
+pub(crate) fn primary_device(
+    backend: &str,
+    device_indices: &[usize],
+) -> Result<burnish::burn::tensor::Device> {
+    Ok(burnish::backend::devices(backend, device_indices)?.swap_remove(0))
+}
+
+/// Exits with status 130 after an interrupt (the checkpoint is saved).
+pub(crate) fn exit_if_interrupted<M>(result: &FitResult<M>, out: &Path) {
+    if result.outcome == Outcome::Interrupted {
+        eprintln!(
+            "interrupted after step {}; checkpoint saved in {} — run the same command again to resume",
+            result.state.global_step,
+            out.join(files::CHECKPOINT_DIR).display()
+        );
+        std::process::exit(130);
+    }
+}
+
+/// The evaluation of the best model: the last of this process's `evaluations` (one per
+/// evaluation, in order) at the best step, or, after a resume when the best one predates this
+/// process, `recompute()`.
+pub(crate) fn best_evaluation<M, E>(
+    result: &FitResult<M>,
+    mut evaluations: Vec<E>,
+    recompute: impl FnOnce() -> Result<E>,
+) -> Result<E> {
+    let evals = &result.state.evals;
+    let ours = evals.len().saturating_sub(evaluations.len());
+    let best_index = result
+        .state
+        .best_step
+        .and_then(|step| evals.iter().rposition(|e| e.step == step))
+        .filter(|&i| i >= ours);
+    match best_index {
+        Some(i) => Ok(evaluations.swap_remove(i - ours)),
+        None => recompute(),
+    }
+}
+
+/// The last lines of a run: the best metric, throughput, time, and where it went.
+pub(crate) fn print_summary<M>(
+    cfg: &TrainConfig,
+    result: &FitResult<M>,
+    started: Instant,
+    out: &Path,
+) {
+    let name = &cfg.metric;
+    eprintln!(
+        "best {name} {:.4} at step {} of {} ({}); {:.0} training tokens/s; {:.1}s",
+        result.state.best_metric.unwrap_or(f64::NAN),
+        result.state.best_step.unwrap_or(0),
+        result.state.global_step,
+        match result.outcome {
+            Outcome::EarlyStopped => "stopped early",
+            _ => "finished",
+        },
+        result.tokens_per_second(),
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("wrote {}", out.display());
+}
+
+/// The common part of `metrics.json`.
+pub(crate) fn run_metrics<M>(
+    result: &FitResult<M>,
+    final_validation: &burnish::train::Metrics,
+    started: Instant,
+    backend: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "outcome": result.outcome,
+        "best": result.best(),
+        "final_validation": final_validation,
+        "steps": result.state.global_step,
+        "train_seconds": result.state.train_seconds,
+        "train_tokens_per_second": result.tokens_per_second(),
+        "wall_seconds": started.elapsed().as_secs_f64(),
+        "backend": backend,
+        "skipped_steps": result.state.skipped_steps,
+        // Peak resident memory of the process that finished the run (host memory: on GPU
+        // backends the tensors live elsewhere); null where the OS does not report it.
+        "peak_rss_bytes": burnish::train::memory::peak_rss_bytes(),
+    })
+}
+
+/// Where `predict` writes: the file (created) or stdout.
+pub(crate) fn output_writer(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    })
+}
