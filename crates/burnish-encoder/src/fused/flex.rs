@@ -377,14 +377,18 @@ fn exp(x: f32) -> f32 {
     // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.3, 88.7);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let t = x * LOG2E + ROUND;
+    let n = t - ROUND;
+    // The integer `n` is in `t`'s low mantissa bits: read it there rather than with `as i32`,
+    // whose saturating conversion does not vectorise.
+    let n_int = t.to_bits().wrapping_sub(ROUND.to_bits()) as i32;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
         + 5.000_000_1e-1;
     let e = 1.0 + r + r * r * p;
-    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    e * f32::from_bits((n_int.wrapping_add(127) as u32) << 23)
 }
 
 /// `erf(x)` (Abramowitz and Stegun 7.1.26, absolute error below 2e-7), vectorisable.
@@ -443,4 +447,185 @@ pub(super) fn gelu_backward(x: FlexTensor, grad: FlexTensor) -> FlexTensor {
         .zip(g.par_chunks(ELEMENTWISE_CHUNK))
         .for_each(|((dx, x), g)| gelu_backward_chunk(x, g, dx));
     tensor(dx, shape)
+}
+
+multiversion! {
+    fn softmax_rows(scores: &mut [f32], width: usize, bias: &[f32], bias_row_stride: usize) {
+        // `scores` holds rows of `width` scaled scores; row `i`'s additive bias starts at
+        // `bias[i * bias_row_stride]` (stride 0: one bias row for every query).
+        for (i, row) in scores.chunks_exact_mut(width).enumerate() {
+            let b = &bias[i * bias_row_stride..i * bias_row_stride + width];
+            let mut max = [f32::NEG_INFINITY; 8];
+            let (rows, brows) = (row.chunks_exact_mut(8), b.chunks_exact(8));
+            for (c, bc) in rows.zip(brows) {
+                for l in 0..8 {
+                    c[l] += bc[l];
+                    max[l] = max[l].max(c[l]);
+                }
+            }
+            let tail = width - width % 8;
+            let mut m = max.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            for j in tail..width {
+                row[j] += b[j];
+                m = m.max(row[j]);
+            }
+            let mut acc = [0f32; 8];
+            let rows = row.chunks_exact_mut(8);
+            for c in rows {
+                for l in 0..8 {
+                    c[l] = exp(c[l] - m);
+                    acc[l] += c[l];
+                }
+            }
+            let mut total = acc.iter().sum::<f32>();
+            for x in &mut row[tail..] {
+                *x = exp(*x - m);
+                total += *x;
+            }
+            let inv = 1.0 / total;
+            for x in row.iter_mut() {
+                *x *= inv;
+            }
+        }
+    }
+}
+
+/// A raw pointer that rayon tasks may share: each task writes a disjoint set of elements.
+#[derive(Clone, Copy)]
+struct SharedOut(*mut f32);
+// SAFETY: the tasks of `attention` write disjoint elements (one (batch, head) each).
+unsafe impl Send for SharedOut {}
+unsafe impl Sync for SharedOut {}
+
+/// The strides and offset of a rank-4 f32 tensor, if none is negative.
+fn strides4(t: &FlexTensor) -> Option<([usize; 4], usize)> {
+    let s = t.layout().strides();
+    let mut out = [0usize; 4];
+    for (o, &s) in out.iter_mut().zip(s) {
+        *o = usize::try_from(s).ok()?;
+    }
+    Some((out, t.layout().start_offset()))
+}
+
+/// `softmax(q k^T / sqrt(D) + bias) v` for `[B, N, S, D]` queries, `[B, N, K, D]` keys and
+/// values and a `[B, N, S, K]` additive bias, as [`super::FusedOps::fused_attention`]: one
+/// rayon task per (batch, head), two strided matrix products each (gemm, single-threaded
+/// inside the task) around a vectorised softmax; no input is copied to a contiguous layout (the
+/// model's queries are a head-split view of `[B, S, H]`, its bias a broadcast `[B, 1, 1, K]`).
+/// The context is written in `[B, S, N, D]` memory order and returned as a `[B, N, S, D]` view
+/// of it, so the model's merge of the heads back to `[B, S, H]` copies nothing.
+///
+/// `None` (the caller falls back to Burn's attention) for a layout it does not take: a
+/// negative stride, or a bias whose last dimension is not contiguous.
+pub(super) fn attention(
+    q: &FlexTensor,
+    k: &FlexTensor,
+    v: &FlexTensor,
+    bias: &FlexTensor,
+) -> Option<FlexTensor> {
+    let (qs, ks, vs, bs) = (q.shape(), k.shape(), v.shape(), bias.shape());
+    if qs.num_dims() != 4 || ks.num_dims() != 4 || vs.num_dims() != 4 || bs.num_dims() != 4 {
+        return None;
+    }
+    let [batch, heads, seq, dim] = [qs[0], qs[1], qs[2], qs[3]];
+    let keys = ks[2];
+    let same = ks[0] == batch && ks[1] == heads && ks[3] == dim && vs[0] == batch;
+    if !same || vs[1] != heads || vs[2] != keys || vs[3] != dim {
+        return None;
+    }
+    if [bs[0], bs[1], bs[2], bs[3]] != [batch, heads, seq, keys] {
+        return None;
+    }
+    let ((qst, qo), (kst, ko), (vst, vo), (bst, bo)) =
+        (strides4(q)?, strides4(k)?, strides4(v)?, strides4(bias)?);
+    if bst[3] != 1 && keys > 1 {
+        return None;
+    }
+    let (qd, kd, vd, bd): (&[f32], &[f32], &[f32], &[f32]) =
+        (q.storage(), k.storage(), v.storage(), bias.storage());
+    let mut out = vec![0f32; batch * seq * heads * dim];
+    if out.is_empty() || keys == 0 {
+        let shape = Shape::new([batch, heads, seq, dim]);
+        return Some(tensor(out, shape));
+    }
+    let scale = 1.0 / (dim as f32).sqrt();
+    let row_width = heads * dim;
+    let shared = SharedOut(out.as_mut_ptr());
+    (0..batch * heads).into_par_iter().for_each_init(
+        || vec![0f32; seq * keys],
+        |scores, job| {
+            let shared = shared;
+            let (b, h) = (job / heads, job % heads);
+            let q0 = qo + b * qst[0] + h * qst[1];
+            let k0 = ko + b * kst[0] + h * kst[1];
+            let v0 = vo + b * vst[0] + h * vst[1];
+            let b0 = bo + b * bst[0] + h * bst[1];
+            // SAFETY: the offsets and strides are the tensors' own, so every element read lies
+            // in their storage; `scores` holds seq x keys; this task writes the rows of head h
+            // of batch b of `out` (`seq` rows of `dim` at stride `row_width`), which no other
+            // task writes, and `out` outlives the tasks.
+            unsafe {
+                gemm::gemm(
+                    seq,
+                    keys,
+                    dim,
+                    scores.as_mut_ptr(),
+                    1,
+                    keys as isize,
+                    false,
+                    qd.as_ptr().add(q0),
+                    qst[3] as isize,
+                    qst[2] as isize,
+                    kd.as_ptr().add(k0),
+                    kst[2] as isize,
+                    kst[3] as isize,
+                    0.0,
+                    scale,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            let bias_len = (seq - 1) * bst[2] + keys;
+            softmax_rows(scores, keys, &bd[b0..b0 + bias_len], bst[2]);
+            unsafe {
+                gemm::gemm(
+                    seq,
+                    dim,
+                    keys,
+                    shared.0.add(b * seq * row_width + h * dim),
+                    1,
+                    row_width as isize,
+                    false,
+                    scores.as_ptr(),
+                    1,
+                    keys as isize,
+                    vd.as_ptr().add(v0),
+                    vst[3] as isize,
+                    vst[2] as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        },
+    );
+    // `out` is [B, S, N, D] in memory: the [B, N, S, D] result is its view with dims 1 and 2
+    // swapped.
+    let shape = Shape::new([batch, heads, seq, dim]);
+    let strides = vec![
+        (seq * row_width) as isize,
+        dim as isize,
+        row_width as isize,
+        1,
+    ];
+    Some(FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::new(shape, strides, 0),
+        DType::F32,
+    ))
 }

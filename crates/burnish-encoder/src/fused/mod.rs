@@ -244,6 +244,27 @@ fn stats_shape(shape: &Shape) -> Shape {
 /// burnish's own flex kernels (see [`flex`]) for f32; the composites for other dtypes.
 #[cfg(feature = "flex")]
 impl FusedOps for burn::backend::Flex {
+    fn fused_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        if flex::all_f32(&[&q, &k, &v, &bias])
+            && let Some(context) = flex::attention(&q, &k, &v, &bias)
+        {
+            return context;
+        }
+        <Self as burn::backend::ops::ModuleOps<Self>>::attention(
+            q,
+            k,
+            v,
+            None,
+            Some(bias),
+            AttentionModuleOptions::default(),
+        )
+    }
+
     fn fused_softmax_backward(
         output: FloatTensor<Self>,
         grad: FloatTensor<Self>,
