@@ -111,6 +111,8 @@ pub use burnish_train::TrainConfig;
 pub use burnish_data as data;
 /// The BERT encoder: configuration, modules, Hugging Face weights.
 pub use burnish_encoder as encoder;
+/// Files written whole or not at all (`burnish-fs`).
+pub use burnish_fs as fs;
 /// Task heads: sequence classification and more.
 pub use burnish_heads as heads;
 /// Tokenization: `tokenizer.json` / `vocab.txt`, pairs, windows, WordPiece training.

@@ -1,6 +1,6 @@
 //! `burnish encode`: hidden states, pooled output and sentence embeddings for each input line.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -88,10 +88,9 @@ pub fn run(args: EncodeArgs) -> Result<()> {
         ..EncodeOptions::default()
     };
 
-    let tmp = args.output.with_extension("jsonl.partial");
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut out = BufWriter::new(file);
+    // Written whole or not at all: an error or an interrupt leaves no half file.
+    let mut out = burnish::fs::AtomicFile::create(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
     let progress = ProgressBar::new(lines.len() as u64).with_style(
         ProgressStyle::with_template(
             "{spinner} encode [{bar:30}] {pos}/{len} lines {per_sec} eta {eta}",
@@ -162,23 +161,14 @@ pub fn run(args: EncodeArgs) -> Result<()> {
             }
             progress.inc(chunk.len() as u64);
         }
-        out.flush()?;
-        out.get_ref().sync_all()?;
         Ok(())
     })();
     progress.finish_and_clear();
-    match result {
-        Ok(()) => {
-            std::fs::rename(&tmp, &args.output)
-                .with_context(|| format!("cannot write {}", args.output.display()))?;
-            eprintln!("wrote {} lines to {}", lines.len(), args.output.display());
-            Ok(())
-        }
-        Err(err) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(err)
-        }
-    }
+    result?;
+    out.commit()
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    eprintln!("wrote {} lines to {}", lines.len(), args.output.display());
+    Ok(())
 }
 
 /// The model `encode` runs: an encoder family's, or GPT-2's decoder.

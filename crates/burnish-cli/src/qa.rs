@@ -446,6 +446,6 @@ pub fn predict(args: &PredictArgs, info: RunInfo) -> Result<()> {
         serde_json::to_writer(&mut out, &object)?;
         out.write_all(b"\n")?;
     }
-    out.flush()?;
+    out.finish()?;
     Ok(())
 }

@@ -94,6 +94,6 @@ impl RunInfo {
 /// Writes JSON atomically (temporary file, then rename).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)?;
-    burnish::encoder::config::write_atomic(path, text.as_bytes())?;
-    Ok(())
+    burnish::fs::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -96,7 +96,7 @@ fn holds_only_trainer_files(dir: &Path, own: &[&str]) -> Result<bool> {
         ]
         .contains(&&*name)
             || own.contains(&&*name)
-            || is_temporary(&name);
+            || burnish::fs::is_temporary(&name);
         if !ours {
             return Ok(false);
         }
@@ -104,20 +104,13 @@ fn holds_only_trainer_files(dir: &Path, own: &[&str]) -> Result<bool> {
     Ok(true)
 }
 
-/// A temporary file of `write_atomic` (`.NAME.tmpPID`).
-fn is_temporary(name: &str) -> bool {
-    name.starts_with('.')
-        && name
-            .rsplit_once(".tmp")
-            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
-}
-
 pub(crate) fn remove_temporary_files(dir: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
     };
     for entry in entries.flatten() {
-        if is_temporary(&entry.file_name().to_string_lossy()) && entry.path().is_file() {
+        if burnish::fs::is_temporary(&entry.file_name().to_string_lossy()) && entry.path().is_file()
+        {
             std::fs::remove_file(entry.path())
                 .with_context(|| format!("cannot remove {}", entry.path().display()))?;
         }
@@ -272,13 +265,50 @@ pub(crate) fn run_metrics<M>(
     })
 }
 
-/// Where `predict` writes: the file (created) or stdout.
-pub(crate) fn output_writer(path: Option<&Path>) -> Result<Box<dyn Write>> {
+/// Where `predict` writes: a file, written whole or not at all, or stdout. Call
+/// [`Output::finish`] at the end: a file is renamed into place only then.
+pub(crate) enum Output {
+    File(burnish::fs::AtomicFile),
+    Stdout(BufWriter<std::io::StdoutLock<'static>>),
+}
+
+impl Output {
+    /// Commits the file (or flushes stdout).
+    pub(crate) fn finish(self) -> Result<()> {
+        match self {
+            Output::File(file) => {
+                let path = file.path().to_path_buf();
+                file.commit()
+                    .with_context(|| format!("cannot write {}", path.display()))
+            }
+            Output::Stdout(mut out) => Ok(out.flush()?),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::File(file) => file.write(buf),
+            Output::Stdout(out) => out.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::File(file) => file.flush(),
+            Output::Stdout(out) => out.flush(),
+        }
+    }
+}
+
+/// Where `predict` writes: `path` (see [`Output`]) or stdout.
+pub(crate) fn output_writer(path: Option<&Path>) -> Result<Output> {
     Ok(match path {
-        Some(path) => Box::new(BufWriter::new(
-            std::fs::File::create(path)
+        Some(path) => Output::File(
+            burnish::fs::AtomicFile::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        ),
+        None => Output::Stdout(BufWriter::new(std::io::stdout().lock())),
     })
 }

@@ -110,7 +110,9 @@ pub fn run(args: FinetuneArgs, run_one: fn(FinetuneArgs) -> Result<()>) -> Resul
         }
         let bytes =
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        burnish::encoder::config::write_atomic(&out.join(entry.file_name()), &bytes)?;
+        let target = out.join(entry.file_name());
+        burnish::fs::write_atomic(&target, &bytes)
+            .with_context(|| format!("cannot write {}", target.display()))?;
     }
     let mut metrics = best_metrics.clone();
     metrics["seeds"] = serde_json::json!({

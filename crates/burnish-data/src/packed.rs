@@ -56,15 +56,14 @@ const SECOND_SEGMENT: u8 = 4;
 #[derive(Debug)]
 pub struct PackedWriter {
     path: PathBuf,
-    temp: PathBuf,
     index_temp: PathBuf,
-    tokens: Option<BufWriter<File>>,
+    /// The file itself, renamed into place by `finish` (removed if the writer is dropped).
+    tokens: Option<burnish_fs::AtomicFile>,
     index: Option<BufWriter<File>>,
     id_width: u32,
     key: u64,
     sequences: u64,
     num_tokens: u64,
-    finished: bool,
 }
 
 /// `.NAME.tmpPID` (and `.NAME.index.tmpPID`) beside `path`.
@@ -89,21 +88,18 @@ impl PackedWriter {
     /// # Errors
     /// [`DataError::Io`] if the temporary files cannot be created.
     pub fn create(path: &Path, key: u64, vocab_size: usize) -> Result<Self> {
-        let temp = temp_name(path, "");
         let index_temp = temp_name(path, ".index");
-        let tokens = File::create(&temp).map_err(io_error(&temp))?;
+        let tokens = burnish_fs::AtomicFile::create(path).map_err(io_error(path))?;
         let index = File::create(&index_temp).map_err(io_error(&index_temp))?;
         Ok(Self {
             path: path.to_path_buf(),
-            temp,
             index_temp,
-            tokens: Some(BufWriter::with_capacity(1 << 20, tokens)),
+            tokens: Some(tokens),
             index: Some(BufWriter::with_capacity(1 << 16, index)),
             id_width: if vocab_size <= 1 << 16 { 2 } else { 4 },
             key,
             sequences: 0,
             num_tokens: 0,
-            finished: false,
         })
     }
 
@@ -187,7 +183,7 @@ impl PackedWriter {
             };
             written
                 .and_then(|()| tokens.write_all(&[flags]))
-                .map_err(io_error(&self.temp))?;
+                .map_err(io_error(&self.path))?;
         }
         let mut record = [0u8; INDEX_RECORD as usize];
         record[0..8].copy_from_slice(&self.num_tokens.to_le_bytes());
@@ -220,7 +216,7 @@ impl PackedWriter {
         let mut tokens = self.tokens.take().expect("writer not finished");
         let index_offset = self.num_tokens * (u64::from(self.id_width) + 1);
         let mut index = File::open(&self.index_temp).map_err(io_error(&self.index_temp))?;
-        std::io::copy(&mut index, &mut tokens).map_err(io_error(&self.temp))?;
+        std::io::copy(&mut index, &mut tokens).map_err(io_error(&self.path))?;
         drop(index);
         let mut trailer = Vec::with_capacity(TRAILER_LEN as usize);
         trailer.extend_from_slice(MAGIC);
@@ -230,14 +226,8 @@ impl PackedWriter {
         trailer.extend_from_slice(&self.num_tokens.to_le_bytes());
         trailer.extend_from_slice(&index_offset.to_le_bytes());
         trailer.extend_from_slice(&self.key.to_le_bytes());
-        tokens.write_all(&trailer).map_err(io_error(&self.temp))?;
-        tokens
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|f| f.sync_all())
-            .map_err(io_error(&self.temp))?;
-        std::fs::rename(&self.temp, &self.path).map_err(io_error(&self.path))?;
-        self.finished = true;
+        tokens.write_all(&trailer).map_err(io_error(&self.path))?;
+        tokens.commit().map_err(io_error(&self.path))?;
         let _ = std::fs::remove_file(&self.index_temp);
         PackedSequences::open(&self.path)
     }
@@ -245,10 +235,8 @@ impl PackedWriter {
 
 impl Drop for PackedWriter {
     fn drop(&mut self) {
+        // An unfinished file's `AtomicFile` removes itself when dropped.
         let _ = std::fs::remove_file(&self.index_temp);
-        if !self.finished {
-            let _ = std::fs::remove_file(&self.temp);
-        }
     }
 }
 

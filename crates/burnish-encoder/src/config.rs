@@ -1,7 +1,7 @@
 //! [`BertConfig`]: the model's hyper-parameters, read from and written to Hugging Face's
 //! `config.json`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -705,36 +705,15 @@ fn bert_to_gpt2_fields(
     map
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
-/// reader never sees a half-written file and an interrupted write leaves the old one intact.
+/// Writes `bytes` to `path` atomically ([`burnish_fs::write_atomic`]).
 ///
 /// # Errors
 /// [`EncoderError::Io`] naming `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let io = |source| EncoderError::Io {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    burnish_fs::write_atomic(path, bytes).map_err(|source| EncoderError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{file_name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    })
 }
 
 #[cfg(test)]

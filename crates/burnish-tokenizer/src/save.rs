@@ -1,6 +1,5 @@
 //! Saving in the Hugging Face layout, every file atomically.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -157,25 +156,7 @@ fn write_json(path: &Path, map: Map<String, Value>) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-/// Writes `bytes` to a temporary file next to `path`, flushes it to disk, then renames it to
-/// `path`: readers see the old file or the whole new one, never a part.
+/// Writes `bytes` to `path` atomically ([`burnish_fs::write_atomic`]).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io_error = |e| TokenizerError::io(path, e);
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".burnish-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        // tempfile's default is 0o600; use the mode `File::create` would (umask applies).
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut file = builder.tempfile_in(dir).map_err(io_error)?;
-    file.write_all(bytes).map_err(io_error)?;
-    file.as_file().sync_all().map_err(io_error)?;
-    file.persist(path).map_err(|e| io_error(e.error))?;
-    Ok(())
+    burnish_fs::write_atomic(path, bytes).map_err(|e| TokenizerError::io(path, e))
 }

@@ -15,11 +15,9 @@
 
 use std::collections::HashMap;
 use std::error::Error;
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
@@ -152,7 +150,7 @@ pub fn plot_curves(path: &Path, title: &str, panels: &[Panel]) -> Result<(), Plo
         path: path.to_owned(),
         source,
     })?;
-    write_atomic(path, &png).map_err(|source| PlotError::Io {
+    burnish_fs::write_atomic(path, &png).map_err(|source| PlotError::Io {
         path: path.to_owned(),
         source,
     })
@@ -178,34 +176,6 @@ impl RgbImage {
         writer.finish()?;
         Ok(out)
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"))?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -564,6 +534,7 @@ fn legend_corner(samples: &[(f64, f64)], (w, h): (f64, f64)) -> SeriesLabelPosit
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     /// A fresh scratch directory under the system temp dir.
     fn scratch_dir(name: &str) -> PathBuf {

@@ -21,7 +21,6 @@ use burn::module::{Module, ModuleMapper, Param};
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::store::ModuleSnapshot;
 use burn::tensor::{Device, GradientCheckpointingStrategy, Tensor};
-use burnish_encoder::config::write_atomic;
 use burnish_encoder::precision::mixed_precision_copy;
 use burnish_encoder::weights::{Checkpoint, LoadSpec, NameMap, load_checkpoint, save_safetensors};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -1147,8 +1146,7 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         path: path.to_path_buf(),
         source,
     })?;
-    write_atomic(path, text.as_bytes())?;
-    Ok(())
+    write_atomic(path, text.as_bytes())
 }
 
 /// Writes named f32 tensors as safetensors, atomically.
@@ -1172,8 +1170,15 @@ fn write_tensors(path: &Path, tensors: &[(String, burn::tensor::TensorData)]) ->
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let bytes = safetensors::tensor::serialize(views, None).map_err(|e| ser(e.to_string()))?;
-    write_atomic(path, &bytes)?;
-    Ok(())
+    write_atomic(path, &bytes)
+}
+
+/// Writes `bytes` to `path` atomically ([`burnish_fs::write_atomic`]).
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    burnish_fs::write_atomic(path, bytes).map_err(|source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]
