@@ -2,16 +2,19 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
-use burnish::data::LabelKind;
+use anyhow::{Context, Result};
+use burnish::data::{LabelKind, TagScheme};
 use burnish::train::schedule::ScheduleKind;
+use burnish::train::tasks::pretrain::Objective;
 use burnish::train::{TrainConfig, Trainer};
 
 use crate::runtime::make_trainer;
 use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
 
-/// The downstream task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The downstream task (also `training_config.json`'s `task`, by the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TaskArg {
     /// Sequence classification (sentiment, topic, sentence pairs, regression).
     Classification,
@@ -19,17 +22,6 @@ pub enum TaskArg {
     Ner,
     /// Extractive question answering: SQuAD v1.1 / v2.0 JSON files.
     Qa,
-}
-
-impl TaskArg {
-    /// The name written in `training_config.json`.
-    pub fn name(self) -> &'static str {
-        match self {
-            TaskArg::Classification => "classification",
-            TaskArg::Ner => "ner",
-            TaskArg::Qa => "qa",
-        }
-    }
 }
 
 /// How the label column is read.
@@ -61,8 +53,78 @@ impl LabelKindArg {
     }
 }
 
-/// Where the weights of a fine-tuning run start.
+/// `--schedule`: the learning rate's shape after warmup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleArg {
+    /// Linear decay to zero at the last step.
+    Linear,
+    /// Half-cosine decay to zero at the last step.
+    Cosine,
+    /// Constant.
+    Constant,
+}
+
+impl ScheduleArg {
+    /// The trainer's schedule.
+    pub(crate) fn kind(self) -> ScheduleKind {
+        match self {
+            ScheduleArg::Linear => ScheduleKind::Linear,
+            ScheduleArg::Cosine => ScheduleKind::Cosine,
+            ScheduleArg::Constant => ScheduleKind::Constant,
+        }
+    }
+}
+
+/// `--tag-scheme`: how the entity tags of NER files are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TagSchemeArg {
+    /// IOB1 (the original CoNLL-2003 release).
+    Iob1,
+    /// IOB2, also called BIO.
+    #[value(alias = "bio")]
+    Iob2,
+    /// BIOES, also called IOBES.
+    #[value(alias = "iobes")]
+    Bioes,
+}
+
+impl TagSchemeArg {
+    /// The reader's scheme.
+    pub(crate) fn scheme(self) -> TagScheme {
+        match self {
+            TagSchemeArg::Iob1 => TagScheme::Iob1,
+            TagSchemeArg::Iob2 => TagScheme::Iob2,
+            TagSchemeArg::Bioes => TagScheme::Bioes,
+        }
+    }
+}
+
+/// `--objective` of `burnish pretrain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectiveArg {
+    /// Masked language modelling.
+    Mlm,
+    /// Masked language modelling and next-sentence prediction (BERT's original recipe).
+    #[value(name = "mlm+nsp", alias = "mlm-nsp", alias = "nsp")]
+    MlmNsp,
+    /// Causal (next-token) language modelling.
+    Clm,
+}
+
+impl ObjectiveArg {
+    /// The pre-training task's objective.
+    pub(crate) fn objective(self) -> Objective {
+        match self {
+            ObjectiveArg::Mlm => Objective::Mlm,
+            ObjectiveArg::MlmNsp => Objective::MlmNsp,
+            ObjectiveArg::Clm => Objective::Clm,
+        }
+    }
+}
+
+/// Where the weights of a fine-tuning run start (also `training_config.json`'s `init`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum InitArg {
     /// The `--model` checkpoint's weights (a new task head where it has none).
     Pretrained,
@@ -153,9 +215,9 @@ pub struct FinetuneArgs {
     /// Warmup fraction of each stage's steps.
     #[arg(long)]
     pub(crate) warmup_ratio: Option<f64>,
-    /// linear, cosine or constant.
-    #[arg(long)]
-    pub(crate) schedule: Option<String>,
+    /// The learning rate's shape after warmup.
+    #[arg(long, value_enum)]
+    pub(crate) schedule: Option<ScheduleArg>,
     /// AdamW weight decay.
     #[arg(long)]
     pub(crate) weight_decay: Option<f64>,
@@ -222,10 +284,10 @@ pub struct FinetuneArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
-    /// NER: the tag scheme of the files (iob1, iob2/bio, bioes); detected when absent. Tags
-    /// are converted to IOB2 for training.
-    #[arg(long)]
-    pub(crate) tag_scheme: Option<String>,
+    /// NER: the tag scheme of the files; detected when absent. Tags are converted to IOB2 for
+    /// training.
+    #[arg(long, value_enum)]
+    pub(crate) tag_scheme: Option<TagSchemeArg>,
     /// NER: label every sub-word of a word (continuations of `B-X` as `I-X`), not only the
     /// first.
     #[arg(long)]
@@ -307,13 +369,8 @@ impl FinetuneArgs {
         if self.checkpoint_every.is_some() {
             cfg.checkpoint_every = self.checkpoint_every;
         }
-        if let Some(s) = &self.schedule {
-            cfg.schedule = match s.as_str() {
-                "linear" => ScheduleKind::Linear,
-                "cosine" => ScheduleKind::Cosine,
-                "constant" => ScheduleKind::Constant,
-                other => bail!("--schedule {other}: expected linear, cosine or constant"),
-            };
+        if let Some(schedule) = self.schedule {
+            cfg.schedule = schedule.kind();
         }
         let defaults = self.config.is_none();
         if self.task != TaskArg::Classification && self.metric.is_none() && defaults {

@@ -297,7 +297,7 @@ where
         .map_err(anyhow::Error::msg)
     })?;
     let info = RunInfo {
-        task: TaskArg::Classification.name().into(),
+        task: TaskArg::Classification,
         base_model: args.model.clone(),
         train_file: args.train.clone(),
         valid_file: args.valid.clone(),
@@ -307,7 +307,7 @@ where
         label_kind: args.label_kind.name().into(),
         ner: None,
         qa: None,
-        init: args.init.name().into(),
+        init: args.init,
         train: cfg.clone(),
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;

@@ -3,25 +3,25 @@
 
 use anyhow::Result;
 
-use crate::args::{EvaluateArgs, PredictArgs};
+use crate::args::{EvaluateArgs, PredictArgs, TaskArg};
 use crate::run_dir::RunInfo;
 
 /// Runs `burnish evaluate`: prints the metrics as JSON on stdout.
 pub fn run_evaluate(args: EvaluateArgs) -> Result<()> {
     let info = RunInfo::read(&args.model)?;
-    match info.task.as_str() {
-        "ner" => crate::ner::evaluate(&args, info),
-        "qa" => crate::qa::evaluate(&args, info),
-        _ => crate::classify::evaluate(&args, info),
+    match info.task {
+        TaskArg::Ner => crate::ner::evaluate(&args, info),
+        TaskArg::Qa => crate::qa::evaluate(&args, info),
+        TaskArg::Classification => crate::classify::evaluate(&args, info),
     }
 }
 
 /// Runs `burnish predict`: one JSON object per input, as the run's task writes it.
 pub fn run_predict(args: PredictArgs) -> Result<()> {
     let info = RunInfo::read(&args.model)?;
-    match info.task.as_str() {
-        "ner" => crate::ner::predict(&args, info),
-        "qa" => crate::qa::predict(&args, info),
-        _ => crate::classify::predict(&args, info),
+    match info.task {
+        TaskArg::Ner => crate::ner::predict(&args, info),
+        TaskArg::Qa => crate::qa::predict(&args, info),
+        TaskArg::Classification => crate::classify::predict(&args, info),
     }
 }

@@ -16,7 +16,7 @@ use burnish::train::metrics::entities::EntityReport;
 use burnish::train::tasks::ner::{self, TokenBatches};
 use burnish::{TokenClassifier, TokenInput};
 
-use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TaskArg};
+use crate::args::{EvaluateArgs, FinetuneArgs, InitArg, PredictArgs, TagSchemeArg, TaskArg};
 use crate::run_dir::{self, NerInfo, RunInfo};
 use crate::runtime::output_writer;
 use crate::runtime::{
@@ -25,14 +25,8 @@ use crate::runtime::{
 };
 
 /// How NER files are read: tags converted to IOB2 from the given (or detected) scheme.
-fn read_options(scheme: Option<&str>, skip_bad_rows: bool) -> Result<NerReadOptions> {
-    let source_scheme =
-        match scheme {
-            Some(name) => Some(TagScheme::parse(name).with_context(|| {
-                format!("--tag-scheme {name}: expected iob1, iob2 (bio) or bioes")
-            })?),
-            None => None,
-        };
+fn read_options(scheme: Option<TagSchemeArg>, skip_bad_rows: bool) -> Result<NerReadOptions> {
+    let source_scheme = scheme.map(TagSchemeArg::scheme);
     Ok(NerReadOptions {
         source_scheme,
         target_scheme: TagScheme::Iob2,
@@ -141,7 +135,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
     let device = primary_device(&args.backend, &args.devices)?;
     let resuming = prepare_out_dir(&args.out, args.overwrite)?;
     let tokenizer = Tokenizer::from_dir(&args.model)?;
-    let read_opts = read_options(args.tag_scheme.as_deref(), args.skip_bad_rows)?;
+    let read_opts = read_options(args.tag_scheme, args.skip_bad_rows)?;
 
     let mut train = read(&args.train, &read_opts)?;
     if let Some(n) = args.max_train_rows {
@@ -255,7 +249,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         .map_err(anyhow::Error::msg)
     })?;
     let info = RunInfo {
-        task: TaskArg::Ner.name().into(),
+        task: TaskArg::Ner,
         base_model: args.model.clone(),
         train_file: args.train.clone(),
         valid_file: args.valid.clone(),
@@ -269,7 +263,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             label_all_subwords: args.label_all_subwords,
         }),
         qa: None,
-        init: "pretrained".into(),
+        init: InitArg::Pretrained,
         train: cfg.clone(),
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;

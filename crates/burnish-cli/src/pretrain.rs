@@ -23,6 +23,7 @@ use burnish::train::trainer::FineTune;
 use clap::Args;
 use serde::Serialize;
 
+use crate::args::ObjectiveArg;
 use crate::run_dir;
 use crate::runtime::{
     exit_if_interrupted, make_trainer, prepare_out_dir_keeping, primary_device, print_summary,
@@ -32,9 +33,9 @@ use crate::runtime::{
 /// Arguments of `burnish pretrain`.
 #[derive(Debug, Args)]
 pub struct PretrainArgs {
-    /// mlm, mlm+nsp or clm.
-    #[arg(long, default_value = "mlm")]
-    objective: String,
+    /// The pre-training objective.
+    #[arg(long, value_enum, default_value = "mlm")]
+    objective: ObjectiveArg,
     /// Corpus files: `.txt` (documents separated by blank lines), `.jsonl` (a `text` per line),
     /// either gzip-compressed or not.
     #[arg(long, required = true, num_args = 1..)]
@@ -538,12 +539,7 @@ impl PretrainHead for Gpt2LMHeadModel {
 
 /// Runs `burnish pretrain`.
 pub fn run(args: PretrainArgs) -> Result<()> {
-    let objective = Objective::parse(&args.objective).with_context(|| {
-        format!(
-            "--objective {}: expected mlm, mlm+nsp or clm",
-            args.objective
-        )
-    })?;
+    let objective = args.objective.objective();
     if args.model.is_some()
         && (args.config.is_some() || args.tokenizer.is_some() || args.family.is_some())
     {

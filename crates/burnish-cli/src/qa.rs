@@ -16,7 +16,7 @@ use burnish::heads::BertForQuestionAnswering;
 use burnish::tokenizer::Tokenizer;
 use burnish::train::tasks::qa::{self, PostProcess, QaBatches};
 
-use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TaskArg};
+use crate::args::{EvaluateArgs, FinetuneArgs, InitArg, PredictArgs, TaskArg};
 use crate::run_dir::{self, QaInfo, RunInfo};
 use crate::runtime::output_writer;
 use crate::runtime::{
@@ -261,7 +261,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         .map_err(anyhow::Error::msg)
     })?;
     let info = RunInfo {
-        task: TaskArg::Qa.name().into(),
+        task: TaskArg::Qa,
         base_model: args.model.clone(),
         train_file: args.train.clone(),
         valid_file: args.valid.clone(),
@@ -276,7 +276,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             n_best: args.n_best,
             null_threshold: post.null_threshold,
         }),
-        init: "pretrained".into(),
+        init: InitArg::Pretrained,
         train: cfg.clone(),
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;

@@ -10,6 +10,8 @@ use anyhow::{Context, Result};
 use burnish::train::TrainConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::args::{InitArg, TaskArg};
+
 /// `training_config.json`.
 pub const TRAINING_CONFIG: &str = "training_config.json";
 /// `metrics.json`.
@@ -20,8 +22,8 @@ pub const LABELS: &str = "labels.json";
 /// How a run was trained: enough to read new data the same way.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInfo {
-    /// `classification`, `ner` or `qa`.
-    pub task: String,
+    /// The task, which decides how `evaluate` and `predict` read the folder.
+    pub task: TaskArg,
     /// The pre-trained model folder it started from.
     pub base_model: PathBuf,
     /// Training data file.
@@ -46,15 +48,16 @@ pub struct RunInfo {
     /// Question answering settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qa: Option<QaInfo>,
-    /// Where the weights started: `pretrained` (the base model's) or `random`.
+    /// Where the weights started: `pretrained` (the base model's) or `random` (runs written
+    /// before `--init` existed have none: pretrained).
     #[serde(default = "pretrained")]
-    pub init: String,
+    pub init: InitArg,
     /// The training hyper-parameters.
     pub train: TrainConfig,
 }
 
-fn pretrained() -> String {
-    "pretrained".into()
+fn pretrained() -> InitArg {
+    InitArg::Pretrained
 }
 
 /// How a token classifier reads its data.

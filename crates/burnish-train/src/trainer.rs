@@ -1012,12 +1012,13 @@ impl Trainer {
     }
 }
 
-/// Whether a larger value of the named metric is better.
+/// Whether a larger value of the named metric is better: [`Metric::higher_is_better`] for the
+/// names and aliases [`Metric`] parses (`eval_loss` included), true for any other (a custom
+/// evaluator's score).
 pub fn higher_is_better(metric: &str) -> bool {
-    !matches!(
-        metric,
-        "loss" | "mse" | "rmse" | "mae" | "perplexity" | "eval_loss"
-    )
+    metric
+        .parse::<crate::metrics::Metric>()
+        .map_or(true, crate::metrics::Metric::higher_is_better)
 }
 
 /// Loads weights written by [`save_safetensors`] (burnish's own full parameter names).
