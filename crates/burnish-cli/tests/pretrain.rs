@@ -260,7 +260,11 @@ fn nsp_clm_and_continued_pretraining_run() {
         tmp.path().join("x").to_str().unwrap(),
     ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("mlm, mlm+nsp or clm"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'xlnet'") && stderr.contains("possible values: mlm, mlm+nsp, clm"),
+        "{stderr}"
+    );
 }
 
 // ---- a corpus on disk, not in memory --------------------------------------------------------

@@ -89,7 +89,8 @@ impl PackedWriter {
     /// [`DataError::Io`] if the temporary files cannot be created.
     pub fn create(path: &Path, key: u64, vocab_size: usize) -> Result<Self> {
         let index_temp = temp_name(path, ".index");
-        let tokens = burnish_fs::AtomicFile::create(path).map_err(io_error(path))?;
+        let tokens =
+            burnish_fs::AtomicFile::with_capacity(1 << 20, path).map_err(io_error(path))?;
         let index = File::create(&index_temp).map_err(io_error(&index_temp))?;
         Ok(Self {
             path: path.to_path_buf(),

@@ -19,6 +19,8 @@ use tempfile::NamedTempFile;
 
 /// Suffix of the temporary files (`.NAME.XXXXXX.tmp`).
 const SUFFIX: &str = ".tmp";
+/// Random characters in a temporary file's name (the `XXXXXX`).
+const RAND_CHARS: usize = 6;
 
 /// Writes `bytes` to `path` atomically (see the crate docs).
 ///
@@ -34,19 +36,51 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// A file being written to a temporary file beside its target: [`AtomicFile::commit`] renames
 /// it into place; dropped without a commit (an error on the way), the temporary file is
 /// removed and the target is untouched. Buffered.
+///
+/// A target that exists and is not a regular file (`/dev/null`, a named pipe, `/dev/fd/N` of a
+/// shell's process substitution) is written directly: it cannot be replaced by a rename, and
+/// a reader of it sees the bytes as they come anyway. A symbolic link is followed: the file it
+/// points to is replaced, not the link. An existing file keeps its permissions.
 #[derive(Debug)]
 pub struct AtomicFile {
-    temp: BufWriter<NamedTempFile>,
+    inner: Inner,
     path: PathBuf,
 }
 
+#[derive(Debug)]
+enum Inner {
+    Temp(BufWriter<NamedTempFile>),
+    Direct(BufWriter<File>),
+}
+
 impl AtomicFile {
-    /// Starts writing `path`: creates `.NAME.XXXXXX.tmp` in its folder, with the permissions
-    /// `File::create` would give (umask applies).
+    /// Starts writing `path` (see the type's docs): creates `.NAME.XXXXXX.tmp` in its folder,
+    /// with the permissions `File::create` would give (umask applies).
     ///
     /// # Errors
     /// The I/O error of creating the temporary file (e.g. the folder does not exist).
     pub fn create(path: &Path) -> io::Result<Self> {
+        Self::with_capacity(8 * 1024, path)
+    }
+
+    /// [`AtomicFile::create`] with a write buffer of `capacity` bytes.
+    ///
+    /// # Errors
+    /// As [`AtomicFile::create`].
+    pub fn with_capacity(capacity: usize, path: &Path) -> io::Result<Self> {
+        // The file a symbolic link names is the one to replace.
+        let path = match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)?,
+            _ => path.to_path_buf(),
+        };
+        let existing = std::fs::metadata(&path).ok();
+        if existing.as_ref().is_some_and(|meta| !meta.is_file()) {
+            let file = std::fs::OpenOptions::new().write(true).open(&path)?;
+            return Ok(Self {
+                inner: Inner::Direct(BufWriter::with_capacity(capacity, file)),
+                path,
+            });
+        }
         let name = path.file_name().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name")
         })?;
@@ -56,66 +90,88 @@ impl AtomicFile {
         };
         let prefix = format!(".{}.", name.to_string_lossy());
         let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(SUFFIX);
-        #[cfg(unix)]
-        {
-            // tempfile's default is 0o600; use the mode `File::create` would.
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        builder
+            .prefix(&prefix)
+            .suffix(SUFFIX)
+            .rand_bytes(RAND_CHARS);
+        match &existing {
+            Some(meta) => {
+                builder.permissions(meta.permissions());
+            }
+            #[cfg(unix)]
+            None => {
+                // tempfile's default is 0o600; use the mode `File::create` would.
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(std::fs::Permissions::from_mode(0o666));
+            }
+            #[cfg(not(unix))]
+            None => {}
         }
+        let temp = builder.tempfile_in(dir)?;
         Ok(Self {
-            temp: BufWriter::new(builder.tempfile_in(dir)?),
-            path: path.to_path_buf(),
+            inner: Inner::Temp(BufWriter::with_capacity(capacity, temp)),
+            path,
         })
     }
 
-    /// The target path.
+    /// The target path (a symbolic link's target).
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Flushes the data to disk and renames the temporary file over the target.
+    /// Flushes the data to disk and renames the temporary file over the target (a file that
+    /// is not a regular one: flushes it).
     ///
     /// # Errors
     /// The I/O error of flushing or renaming (the temporary file is then removed).
     pub fn commit(self) -> io::Result<()> {
-        let temp = self.temp.into_inner().map_err(|e| e.into_error())?;
-        temp.as_file().sync_all()?;
-        temp.persist(&self.path).map_err(|e| e.error)?;
+        match self.inner {
+            Inner::Temp(temp) => {
+                let temp = temp.into_inner().map_err(|e| e.into_error())?;
+                temp.as_file().sync_all()?;
+                temp.persist(&self.path).map_err(|e| e.error)?;
+            }
+            Inner::Direct(mut file) => file.flush()?,
+        }
         Ok(())
-    }
-
-    /// The underlying temporary file (e.g. to seek back and patch a header before the commit).
-    ///
-    /// # Errors
-    /// The I/O error of flushing the buffer.
-    pub fn file_mut(&mut self) -> io::Result<&mut File> {
-        self.temp.flush()?;
-        Ok(self.temp.get_mut().as_file_mut())
     }
 }
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.temp.write(buf)
+        match &mut self.inner {
+            Inner::Temp(temp) => temp.write(buf),
+            Inner::Direct(file) => file.write(buf),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.temp.flush()
+        match &mut self.inner {
+            Inner::Temp(temp) => temp.flush(),
+            Inner::Direct(file) => file.flush(),
+        }
     }
 }
 
-/// Whether a file name is one of this crate's temporary files (`.NAME.XXXXXX.tmp`), or one of
-/// the `.NAME.tmpPID` files that burnish wrote before this crate existed: what an interrupted
-/// write leaves behind.
+/// Whether a file name is one of this crate's temporary files (`.NAME.XXXXXX.tmp`, six
+/// letters or digits), or one of the `.NAME.tmpPID` files that burnish wrote before this crate
+/// existed: what an interrupted write leaves behind. Nothing else, so that cleaning a folder of
+/// them never removes a user's file.
 pub fn is_temporary(name: &str) -> bool {
-    if !name.starts_with('.') {
+    let Some(rest) = name.strip_prefix('.') else {
         return false;
+    };
+    if let Some(stem) = rest.strip_suffix(SUFFIX)
+        && let Some((base, random)) = stem.rsplit_once('.')
+        && !base.is_empty()
+        && random.len() == RAND_CHARS
+        && random.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return true;
     }
-    name.ends_with(SUFFIX)
-        || name
-            .rsplit_once(".tmp")
-            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+    rest.rsplit_once(".tmp").is_some_and(|(base, pid)| {
+        !base.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 #[cfg(test)]
@@ -156,6 +212,31 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_followed_an_existing_mode_kept_and_a_device_written_directly() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.jsonl");
+        write_atomic(&target, b"old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        // Not a regular file: written in place (a rename could not replace it).
+        write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
+        assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+    }
+
     #[test]
     fn a_missing_folder_is_an_error_and_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
@@ -167,7 +248,15 @@ mod tests {
     fn temporary_names_are_recognised_and_others_not() {
         assert!(is_temporary(".config.json.a1B2c3.tmp"));
         assert!(is_temporary(".config.json.tmp1234"));
-        for name in ["config.json", ".hidden", ".x.tmp12a", "model.tmp"] {
+        for name in [
+            "config.json",
+            ".hidden",
+            ".x.tmp12a",
+            "model.tmp",
+            ".tmp",
+            ".notes.tmp",
+            ".a.toolong7.tmp",
+        ] {
             assert!(!is_temporary(name), "{name}");
         }
     }

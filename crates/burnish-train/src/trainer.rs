@@ -106,6 +106,16 @@ pub trait FineTune<B>: Module + ModuleSnapshot + Clone {
     fn encoder_layers(&self) -> usize;
 }
 
+/// `module` with gradient tracking on (`trainable`) or off (frozen): the body of every
+/// [`FineTune::set_encoder_trainable`].
+pub fn set_trainable<M: Module>(module: M, trainable: bool) -> M {
+    if trainable {
+        module.unfreeze()
+    } else {
+        module.no_grad()
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

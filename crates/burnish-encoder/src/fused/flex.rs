@@ -367,8 +367,8 @@ pub(super) fn dropout(x: FlexTensor, prob: f64) -> (FlexTensor, FlexTensor) {
 
 /// `e^x` for f32 without a library call, so loops over it vectorise: `x = n ln 2 + r` with
 /// `|r| <= ln 2 / 2`, Cephes' minimax polynomial for `e^r` (about 1 ulp), and `2^n` built in the
-/// exponent bits. Inputs are clamped to `[-87.3, 88.7]` (below, the result is about 1e-38
-/// instead of a subnormal or 0).
+/// exponent bits. Inputs are clamped to `[-87.3, 88.37]` (below, the result is about 1e-38
+/// instead of a subnormal or 0; above, `n` would reach 128, past the largest exponent).
 #[inline(always)]
 fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
@@ -376,7 +376,7 @@ fn exp(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
     const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-87.3, 88.7);
+    let x = x.clamp(-87.3, 88.37);
     let t = x * LOG2E + ROUND;
     let n = t - ROUND;
     // The integer `n` is in `t`'s low mantissa bits: read it there rather than with `as i32`,
@@ -469,6 +469,11 @@ multiversion! {
                 row[j] += b[j];
                 m = m.max(row[j]);
             }
+            if m == f32::NEG_INFINITY {
+                // Every key masked with -inf: no weight anywhere, as Burn's attention gives.
+                row.fill(0.0);
+                continue;
+            }
             let mut acc = [0f32; 8];
             let rows = row.chunks_exact_mut(8);
             for c in rows {
@@ -538,6 +543,12 @@ pub(super) fn attention(
     }
     let ((qst, qo), (kst, ko), (vst, vo), (bst, bo)) =
         (strides4(q)?, strides4(k)?, strides4(v)?, strides4(bias)?);
+    // The raw-pointer reads below stay inside each storage only if the layout does.
+    let fits = |t: &FlexTensor, (strides, offset): ([usize; 4], usize)| {
+        let shape = t.shape();
+        let last = (0..4).map(|d| (shape[d] - 1) * strides[d]).sum::<usize>();
+        offset + last < t.storage::<f32>().len()
+    };
     if bst[3] != 1 && keys > 1 {
         return None;
     }
@@ -547,6 +558,9 @@ pub(super) fn attention(
     if out.is_empty() || keys == 0 {
         let shape = Shape::new([batch, heads, seq, dim]);
         return Some(tensor(out, shape));
+    }
+    if !fits(q, (qst, qo)) || !fits(k, (kst, ko)) || !fits(v, (vst, vo)) {
+        return None;
     }
     let scale = 1.0 / (dim as f32).sqrt();
     let row_width = heads * dim;
@@ -560,8 +574,8 @@ pub(super) fn attention(
             let k0 = ko + b * kst[0] + h * kst[1];
             let v0 = vo + b * vst[0] + h * vst[1];
             let b0 = bo + b * bst[0] + h * bst[1];
-            // SAFETY: the offsets and strides are the tensors' own, so every element read lies
-            // in their storage; `scores` holds seq x keys; this task writes the rows of head h
+            // SAFETY: every element read lies in its tensor's storage (`fits` checked the last
+            // one of each); `scores` holds seq x keys; this task writes the rows of head h
             // of batch b of `out` (`seq` rows of `dim` at stride `row_width`), which no other
             // task writes, and `out` outlives the tasks.
             unsafe {

@@ -1,10 +1,9 @@
 //! Sequence classification: [`BertForSequenceClassification`] and
 //! [`Gpt2ForSequenceClassification`] (any [`SequenceClassifier`]) on [`burnish_data`] batches.
 
-use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
-use burnish_data::{Batch, BatchPlan, BucketOptions, Example, Label, Task, collate, eval_batches};
+use burnish_data::{Batch, Example, Label, Task, collate, eval_batches};
 use burnish_encoder::model::BertInput;
 use burnish_heads::{
     BertForSequenceClassification, ClassificationTargets, Gpt2ForSequenceClassification,
@@ -13,61 +12,24 @@ use burnish_heads::{
 
 use crate::checkpointing::checkpointed_grads;
 use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
-use crate::trainer::{BatchSource, FineTune, Metrics};
+use crate::tasks::batches::{Batches, Collate};
+use crate::trainer::{FineTune, Metrics, set_trainable};
 
 /// Training batches over tokenized examples: seeded, length-bucketed, dynamically padded.
-#[derive(Debug)]
-pub struct ExampleBatches<'a> {
-    examples: &'a [Example],
-    plan: BatchPlan,
-    seed: u64,
-    pad_id: u32,
-}
+pub type ExampleBatches<'a> = Batches<'a, Example>;
 
-impl<'a> ExampleBatches<'a> {
-    /// Batches of `batch_size` examples; with `bucketing`, examples of similar length share a
-    /// batch (sorted inside shuffled pools).
-    ///
-    /// # Errors
-    /// A zero batch size.
-    pub fn new(
-        examples: &'a [Example],
-        batch_size: usize,
-        bucketing: bool,
-        seed: u64,
-        pad_id: u32,
-    ) -> Result<Self, burnish_data::DataError> {
-        let lengths = examples.iter().map(Example::len).collect();
-        let plan = BatchPlan::new(
-            lengths,
-            batch_size,
-            BucketOptions {
-                bucketing,
-                ..BucketOptions::default()
-            },
-        )?;
-        Ok(Self {
-            examples,
-            plan,
-            seed,
-            pad_id,
-        })
-    }
-}
-
-impl BatchSource for ExampleBatches<'_> {
+impl Collate for Example {
     type Batch = Batch;
 
-    fn plan(&self, epoch: u64) -> Vec<Vec<usize>> {
-        self.plan.epoch(epoch, self.seed)
+    fn tokens(&self) -> usize {
+        self.len()
     }
 
-    fn collate(&self, indices: &[usize]) -> Batch {
-        let refs: Vec<&Example> = indices.iter().map(|&i| &self.examples[i]).collect();
-        collate(&refs, self.pad_id)
+    fn collate(features: &[&Self], pad_id: u32) -> Batch {
+        collate(features, pad_id)
     }
 
-    fn real_tokens(&self, batch: &Batch) -> usize {
+    fn real_tokens(batch: &Batch) -> usize {
         batch.real_tokens
     }
 }
@@ -159,11 +121,7 @@ impl FineTune<Batch> for BertForSequenceClassification {
     }
 
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.bert = if trainable {
-            self.bert.unfreeze()
-        } else {
-            self.bert.no_grad()
-        };
+        self.bert = set_trainable(self.bert, trainable);
         self
     }
 
@@ -184,11 +142,7 @@ impl FineTune<Batch> for Gpt2ForSequenceClassification {
     }
 
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.transformer = if trainable {
-            self.transformer.unfreeze()
-        } else {
-            self.transformer.no_grad()
-        };
+        self.transformer = set_trainable(self.transformer, trainable);
         self
     }
 

@@ -9,15 +9,16 @@
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnish_data::{BatchPlan, BucketOptions, IGNORE_INDEX, LabelMap, TokenFeature, eval_batches};
+use burnish_data::{IGNORE_INDEX, LabelMap, TokenFeature, eval_batches};
 use burnish_encoder::model::BertInput;
 use burnish_heads::BertForTokenClassification;
 use serde::Serialize;
 
 use crate::checkpointing::checkpointed_grads;
 use crate::metrics::entities::{EntityReport, get_entities};
+use crate::tasks::batches::{Batches, Collate};
 use crate::tasks::classification::{argmax, softmax};
-use crate::trainer::{BatchSource, FineTune, Metrics};
+use crate::trainer::{FineTune, Metrics, set_trainable};
 
 /// A padded batch of token classification windows.
 #[derive(Debug, Clone, Default)]
@@ -59,57 +60,20 @@ pub fn collate_tokens(features: &[&TokenFeature], pad_id: u32) -> TokenBatch {
 
 /// Training batches over token classification windows: seeded, length-bucketed, padded per
 /// batch.
-#[derive(Debug)]
-pub struct TokenBatches<'a> {
-    features: &'a [TokenFeature],
-    plan: BatchPlan,
-    seed: u64,
-    pad_id: u32,
-}
+pub type TokenBatches<'a> = Batches<'a, TokenFeature>;
 
-impl<'a> TokenBatches<'a> {
-    /// Batches of `batch_size` windows.
-    ///
-    /// # Errors
-    /// A zero batch size.
-    pub fn new(
-        features: &'a [TokenFeature],
-        batch_size: usize,
-        bucketing: bool,
-        seed: u64,
-        pad_id: u32,
-    ) -> Result<Self, burnish_data::DataError> {
-        let lengths = features.iter().map(TokenFeature::len).collect();
-        let plan = BatchPlan::new(
-            lengths,
-            batch_size,
-            BucketOptions {
-                bucketing,
-                ..BucketOptions::default()
-            },
-        )?;
-        Ok(Self {
-            features,
-            plan,
-            seed,
-            pad_id,
-        })
-    }
-}
-
-impl BatchSource for TokenBatches<'_> {
+impl Collate for TokenFeature {
     type Batch = TokenBatch;
 
-    fn plan(&self, epoch: u64) -> Vec<Vec<usize>> {
-        self.plan.epoch(epoch, self.seed)
+    fn tokens(&self) -> usize {
+        self.len()
     }
 
-    fn collate(&self, indices: &[usize]) -> TokenBatch {
-        let refs: Vec<&TokenFeature> = indices.iter().map(|&i| &self.features[i]).collect();
-        collate_tokens(&refs, self.pad_id)
+    fn collate(features: &[&Self], pad_id: u32) -> TokenBatch {
+        collate_tokens(features, pad_id)
     }
 
-    fn real_tokens(&self, batch: &TokenBatch) -> usize {
+    fn real_tokens(batch: &TokenBatch) -> usize {
         batch.real_tokens
     }
 }
@@ -171,11 +135,7 @@ impl FineTune<TokenBatch> for BertForTokenClassification {
     }
 
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.bert = if trainable {
-            self.bert.unfreeze()
-        } else {
-            self.bert.no_grad()
-        };
+        self.bert = set_trainable(self.bert, trainable);
         self
     }
 

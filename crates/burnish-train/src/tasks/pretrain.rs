@@ -21,7 +21,7 @@ use burnish_heads::{
 };
 
 use crate::checkpointing::checkpointed_grads;
-use crate::trainer::{BatchSource, FineTune, Metrics};
+use crate::trainer::{BatchSource, FineTune, Metrics, set_trainable};
 
 /// What the model learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,11 +203,7 @@ fn shifted_terms(batch: &PretrainBatch) -> usize {
 macro_rules! encoder_hooks {
     () => {
         fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-            self.bert = if trainable {
-                self.bert.unfreeze()
-            } else {
-                self.bert.no_grad()
-            };
+            self.bert = set_trainable(self.bert, trainable);
             self
         }
 
@@ -301,11 +297,7 @@ impl FineTune<PretrainBatch> for Gpt2LMHeadModel {
     }
 
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.transformer = if trainable {
-            self.transformer.unfreeze()
-        } else {
-            self.transformer.no_grad()
-        };
+        self.transformer = set_trainable(self.transformer, trainable);
         self
     }
 

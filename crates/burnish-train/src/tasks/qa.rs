@@ -10,15 +10,16 @@
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnish_data::{BatchPlan, BucketOptions, QaExample, QaFeature, eval_batches};
+use burnish_data::{QaExample, QaFeature, eval_batches};
 use burnish_encoder::model::BertInput;
 use burnish_heads::BertForQuestionAnswering;
 use serde::Serialize;
 
 use crate::checkpointing::checkpointed_grads;
 use crate::metrics::squad;
+use crate::tasks::batches::{Batches, Collate};
 use crate::tasks::classification::softmax;
-use crate::trainer::{BatchSource, FineTune, Metrics};
+use crate::trainer::{FineTune, Metrics, set_trainable};
 
 /// A padded batch of question answering windows.
 #[derive(Debug, Clone, Default)]
@@ -61,57 +62,20 @@ pub fn collate_qa(features: &[&QaFeature], pad_id: u32) -> QaBatch {
 
 /// Training batches over question answering windows: seeded, length-bucketed, padded per
 /// batch.
-#[derive(Debug)]
-pub struct QaBatches<'a> {
-    features: &'a [QaFeature],
-    plan: BatchPlan,
-    seed: u64,
-    pad_id: u32,
-}
+pub type QaBatches<'a> = Batches<'a, QaFeature>;
 
-impl<'a> QaBatches<'a> {
-    /// Batches of `batch_size` windows.
-    ///
-    /// # Errors
-    /// A zero batch size.
-    pub fn new(
-        features: &'a [QaFeature],
-        batch_size: usize,
-        bucketing: bool,
-        seed: u64,
-        pad_id: u32,
-    ) -> Result<Self, burnish_data::DataError> {
-        let lengths = features.iter().map(QaFeature::len).collect();
-        let plan = BatchPlan::new(
-            lengths,
-            batch_size,
-            BucketOptions {
-                bucketing,
-                ..BucketOptions::default()
-            },
-        )?;
-        Ok(Self {
-            features,
-            plan,
-            seed,
-            pad_id,
-        })
-    }
-}
-
-impl BatchSource for QaBatches<'_> {
+impl Collate for QaFeature {
     type Batch = QaBatch;
 
-    fn plan(&self, epoch: u64) -> Vec<Vec<usize>> {
-        self.plan.epoch(epoch, self.seed)
+    fn tokens(&self) -> usize {
+        self.len()
     }
 
-    fn collate(&self, indices: &[usize]) -> QaBatch {
-        let refs: Vec<&QaFeature> = indices.iter().map(|&i| &self.features[i]).collect();
-        collate_qa(&refs, self.pad_id)
+    fn collate(features: &[&Self], pad_id: u32) -> QaBatch {
+        collate_qa(features, pad_id)
     }
 
-    fn real_tokens(&self, batch: &QaBatch) -> usize {
+    fn real_tokens(batch: &QaBatch) -> usize {
         batch.real_tokens
     }
 }
@@ -181,11 +145,7 @@ impl FineTune<QaBatch> for BertForQuestionAnswering {
     }
 
     fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.bert = if trainable {
-            self.bert.unfreeze()
-        } else {
-            self.bert.no_grad()
-        };
+        self.bert = set_trainable(self.bert, trainable);
         self
     }
 
