@@ -1022,9 +1022,10 @@ impl Trainer {
     }
 }
 
-/// Whether a larger value of the named metric is better: [`Metric::higher_is_better`] for the
-/// names and aliases [`Metric`] parses (`eval_loss` included), true for any other (a custom
-/// evaluator's score).
+/// Whether a larger value of the named metric is better:
+/// [`Metric::higher_is_better`](crate::metrics::Metric::higher_is_better) for the names and
+/// aliases [`Metric`](crate::metrics::Metric) parses (`eval_loss` included), true for any other
+/// (a custom evaluator's score).
 pub fn higher_is_better(metric: &str) -> bool {
     metric
         .parse::<crate::metrics::Metric>()
