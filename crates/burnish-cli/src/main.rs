@@ -59,14 +59,17 @@ enum Command {
 /// Has glibc's allocator keep freed memory for reuse. Every step of a flex forward pass
 /// allocates and frees the same large activation buffers; by default glibc maps the largest
 /// afresh and returns freed memory at the top of its heap to the kernel, so each step faults
-/// them in again as zeroed pages (half the time of a MiniLM inference step). Blocks up to
-/// 32 MiB now come from the heap, and up to 1 GiB of free heap is kept. The peak resident
-/// memory does not grow from this: a freed block is reused before the heap grows.
+/// them in again as zeroed pages (half the time of a MiniLM inference step). Every block now
+/// comes from the heap (`M_MMAP_MAX` 0: not even the 75 MB vocabulary logits of an MLM step
+/// are mapped afresh each time), and up to 1 GiB of free heap is kept. The peak resident
+/// memory does not grow from this: a freed block is reused before the heap grows
+/// (`burnish bench` prints it for every row).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keep_freed_memory() {
     // SAFETY: `mallopt` only sets allocator parameters; it runs before any other thread.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_MMAP_MAX, 0);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
     }
 }
