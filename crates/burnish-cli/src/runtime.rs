@@ -38,18 +38,12 @@ pub(crate) fn prepare_out_dir_keeping(out: &Path, overwrite: bool, own: &[&str])
         .any(|d| out.join(d).join(files::STATE).is_file());
     let foreign = out.is_dir() && !has_state && !holds_only_trainer_files(out, own)?;
     if finished || foreign {
-        if !overwrite {
-            bail!(
-                "{} already exists{}; pass --overwrite to replace it",
-                out.display(),
-                if finished {
-                    " and holds a finished run"
-                } else {
-                    " and is not an unfinished burnish run"
-                }
-            );
-        }
-        std::fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))?;
+        replace_or_refuse(
+            out,
+            overwrite,
+            finished,
+            " and is not an unfinished burnish run",
+        )?;
         return Ok(false);
     }
     if !has_state && dir_has_entries(out) {
@@ -76,6 +70,28 @@ pub(crate) fn prepare_out_dir_keeping(out: &Path, overwrite: bool, own: &[&str])
         remove_temporary_files(&dir)?;
     }
     Ok(has_state)
+}
+
+/// Removes `out`, a folder a new run may not reuse, when `overwrite`; otherwise refuses, saying
+/// why: it holds a finished run (`finished`), or `foreign_reason` (may be empty).
+pub(crate) fn replace_or_refuse(
+    out: &Path,
+    overwrite: bool,
+    finished: bool,
+    foreign_reason: &str,
+) -> Result<()> {
+    if !overwrite {
+        bail!(
+            "{} already exists{}; pass --overwrite to replace it",
+            out.display(),
+            if finished {
+                " and holds a finished run"
+            } else {
+                foreign_reason
+            }
+        );
+    }
+    std::fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))
 }
 
 /// Whether every entry of `dir` is one the trainer writes before a run's first checkpoint, or

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use burnish::train::trainer::higher_is_better;
 
 use crate::args::FinetuneArgs;
@@ -41,19 +41,7 @@ pub fn run(args: FinetuneArgs, run_one: fn(FinetuneArgs) -> Result<()>) -> Resul
             .with_context(|| format!("cannot read {}", out.display()))?
             .any(|e| e.map_or(true, |e| e.file_name() != SEEDS_DIR));
     if finished || foreign {
-        if !args.overwrite {
-            bail!(
-                "{} already exists{}; pass --overwrite to replace it",
-                out.display(),
-                if finished {
-                    " and holds a finished run"
-                } else {
-                    ""
-                }
-            );
-        }
-        std::fs::remove_dir_all(&out)
-            .with_context(|| format!("cannot remove {}", out.display()))?;
+        crate::runtime::replace_or_refuse(&out, args.overwrite, finished, "")?;
     }
 
     let base = cfg.seed;

@@ -74,7 +74,7 @@ pub trait FusedOps: Backend {
         v: FloatTensor<Self>,
         bias: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        Self::attention(q, k, v, None, Some(bias), AttentionModuleOptions::default())
+        composite::attention::<Self>(q, k, v, bias)
     }
 
     /// Softmax over the last dimension. Any shape to the same shape.
@@ -149,6 +149,16 @@ pub trait FusedOps: Backend {
 /// take.
 mod composite {
     use super::*;
+
+    /// The backend's own attention with `bias` as its additive float mask.
+    pub fn attention<B: Backend>(
+        q: FloatTensor<B>,
+        k: FloatTensor<B>,
+        v: FloatTensor<B>,
+        bias: FloatTensor<B>,
+    ) -> FloatTensor<B> {
+        B::attention(q, k, v, None, Some(bias), AttentionModuleOptions::default())
+    }
 
     pub fn layer_norm<B: Backend>(
         x: FloatTensor<B>,
@@ -255,14 +265,7 @@ impl FusedOps for burn::backend::Flex {
         {
             return context;
         }
-        <Self as burn::backend::ops::ModuleOps<Self>>::attention(
-            q,
-            k,
-            v,
-            None,
-            Some(bias),
-            AttentionModuleOptions::default(),
-        )
+        composite::attention::<Self>(q, k, v, bias)
     }
 
     fn fused_softmax_backward(
