@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use burnish_data::{LabelMap, Task};
 use burnish_encoder::weights::{PYTORCH_FILE, SAFETENSORS_FILE};
-use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, EncoderError, ModelFamily};
+use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, EncoderError, Family};
 use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
     BertForTokenClassification, BertLMHeadModel,
@@ -84,7 +84,7 @@ impl Pretrained {
     }
 
     /// The model family (from `model_type`).
-    pub fn family(&self) -> ModelFamily {
+    pub fn family(&self) -> &'static Family {
         self.config.family
     }
 

@@ -14,8 +14,9 @@ mod common;
 use std::path::Path;
 
 use burnish::burn::tensor::{Device, Tensor};
+use burnish::encoder::family::{Family, distilbert::DISTILBERT, gpt2::GPT2, roberta::ROBERTA};
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
-use burnish::encoder::{BertConfig, BertModel, Gpt2Model, ModelFamily};
+use burnish::encoder::{BertConfig, BertModel, Gpt2Model};
 use burnish::heads::{
     BertForSequenceClassification, Gpt2ForSequenceClassification, Gpt2LMHeadModel,
 };
@@ -96,7 +97,7 @@ fn batch_input(batch: &Batch, device: &Device) -> BertInput {
 /// The encoder of `dir` (a `*ForSequenceClassification` checkpoint, loaded as a bare encoder)
 /// against the reference's hidden states and sentence embeddings, single cases and the padded
 /// batch (real positions; RoBERTa's position ids depend on the padding), on every backend.
-fn check_encoder(dir: &Path, family: ModelFamily) {
+fn check_encoder(dir: &Path, family: &'static Family) {
     let reference = reference(dir);
     for (backend, device) in backends() {
         let (model, config, report) =
@@ -104,7 +105,7 @@ fn check_encoder(dir: &Path, family: ModelFamily) {
         assert_eq!(config.family, family);
         // The classifier checkpoints have no pooler (transformers builds their encoders
         // without one); DistilBERT has none at all.
-        let fresh_pooler = family == ModelFamily::Roberta;
+        let fresh_pooler = family == &ROBERTA;
         assert_eq!(
             !report.newly_initialized.is_empty(),
             fresh_pooler,
@@ -142,7 +143,7 @@ fn check_encoder(dir: &Path, family: ModelFamily) {
         println!(
             "parity {} encoder on {backend}: max|diff| hidden {d_hidden:.2e}, embedding \
              {d_emb:.2e}, padded batch hidden {d_batch:.2e}",
-            family.model_type()
+            family.model_type
         );
         assert!(
             d_hidden <= TOL && d_emb <= TOL && d_batch <= TOL,
@@ -153,7 +154,7 @@ fn check_encoder(dir: &Path, family: ModelFamily) {
 
 /// The sequence classifier of `dir` against the reference logits, single cases and the padded
 /// batch, on every backend.
-fn check_classifier(dir: &Path, family: ModelFamily) {
+fn check_classifier(dir: &Path, family: &'static Family) {
     let reference = reference(dir);
     for (backend, device) in backends() {
         let (model, config, report) =
@@ -173,7 +174,7 @@ fn check_classifier(dir: &Path, family: ModelFamily) {
         println!(
             "parity {} sequence classifier on {backend}: max|diff| logits {d_cases:.2e}, \
              padded batch logits {d_batch:.2e}",
-            family.model_type()
+            family.model_type
         );
         assert!(
             d_cases <= TOL && d_batch <= TOL,
@@ -194,22 +195,22 @@ fn byte_offsets(text: &str, (start, end): (usize, usize)) -> (usize, usize) {
 
 #[test]
 fn tiny_roberta_encoder_matches_transformers() {
-    check_encoder(&common::fixture("tiny-roberta"), ModelFamily::Roberta);
+    check_encoder(&common::fixture("tiny-roberta"), &ROBERTA);
 }
 
 #[test]
 fn tiny_roberta_sequence_classifier_matches_transformers() {
-    check_classifier(&common::fixture("tiny-roberta"), ModelFamily::Roberta);
+    check_classifier(&common::fixture("tiny-roberta"), &ROBERTA);
 }
 
 #[test]
 fn tiny_distilbert_encoder_matches_transformers() {
-    check_encoder(&common::fixture("tiny-distilbert"), ModelFamily::DistilBert);
+    check_encoder(&common::fixture("tiny-distilbert"), &DISTILBERT);
 }
 
 #[test]
 fn tiny_distilbert_sequence_classifier_matches_transformers() {
-    check_classifier(&common::fixture("tiny-distilbert"), ModelFamily::DistilBert);
+    check_classifier(&common::fixture("tiny-distilbert"), &DISTILBERT);
 }
 
 /// The byte-level BPE tokenizer.json: `<s> A </s>` and `<s> A </s></s> B </s>`, one token type,
@@ -317,14 +318,17 @@ fn an_unknown_family_is_an_error_listing_the_supported_ones() {
         err.contains("config.json")
             && err.contains("llama")
             && err.contains("gpt2")
-            && err.contains(ModelFamily::SUPPORTED),
+            && err.contains(&burnish::encoder::family::supported()),
         "{err}"
     );
     let err =
         BertForSequenceClassification::from_pretrained(dir.path(), None, None, &Device::flex())
             .unwrap_err()
             .to_string();
-    assert!(err.contains(ModelFamily::SUPPORTED), "{err}");
+    assert!(
+        err.contains(&burnish::encoder::family::supported()),
+        "{err}"
+    );
 }
 
 /// The saved config keeps the family: RoBERTa's `model_type` and class, DistilBERT's field
@@ -349,7 +353,7 @@ fn saved_configs_keep_their_family() {
             serde_json::from_str(&std::fs::read_to_string(out.path().join("config.json")).unwrap())
                 .unwrap();
         assert_eq!(written["architectures"], serde_json::json!([class]));
-        assert_eq!(written["model_type"], config.family.model_type());
+        assert_eq!(written["model_type"], config.family.model_type);
         let back = BertConfig::from_file(out.path().join("config.json")).unwrap();
         assert_eq!(back.family, config.family);
         assert_eq!(back.hidden_size, config.hidden_size);
@@ -455,7 +459,7 @@ fn tiny_gpt2_decoder_matches_transformers() {
         for (backend, device) in backends() {
             let (model, config, report) = Gpt2Model::from_pretrained(&dir, &device)
                 .unwrap_or_else(|e| panic!("{backend}: {e}"));
-            assert_eq!(config.family, ModelFamily::Gpt2);
+            assert_eq!(config.family, &GPT2);
             assert!(report.newly_initialized.is_empty(), "{report:?}");
             // The classifier's `score` has no place in the bare decoder.
             let unused: Vec<&str> = report.unused.iter().map(String::as_str).collect();

@@ -201,7 +201,7 @@ impl TextClassifier {
         )?;
         let tokenizer = Tokenizer::from_dir(dir)?;
         let (model, config, report) =
-            ClassifierModel::from_dir(dir, &task, config.family.is_decoder(), device)?;
+            ClassifierModel::from_dir(dir, &task, config.family.is_decoder, device)?;
         require_head(&report, dir, "text classification")?;
         Ok(Self::from_parts(model, config, tokenizer, task, device))
     }

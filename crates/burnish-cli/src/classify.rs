@@ -143,7 +143,7 @@ pub fn run_classification(args: FinetuneArgs) -> Result<()> {
             args.model.display()
         );
     }
-    if family.is_decoder() {
+    if family.is_decoder {
         let (mut model, mut config, report) = match args.init {
             InitArg::Pretrained => Gpt2ForSequenceClassification::from_pretrained(
                 &args.model,

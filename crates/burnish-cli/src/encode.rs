@@ -56,7 +56,7 @@ pub fn run(args: EncodeArgs) -> Result<()> {
     // The folder's family picks the model: an encoder, or GPT-2's decoder (causal hidden
     // states after `ln_f`, no pooler).
     let family = BertConfig::from_file(args.model.join(CONFIG_FILE))?.family;
-    let (model, config, report) = if family.is_decoder() {
+    let (model, config, report) = if family.is_decoder {
         let (model, config, report) = Gpt2Model::from_pretrained(&args.model, &device)?;
         let model = cast_floats(model, precision, &device)?;
         (Encoder::Gpt2(Box::new(model)), config, report)

@@ -10,7 +10,8 @@ use burnish::data::{
     Corpus, CorpusOptions, HeldOutSplit, MlmMasker, MlmOptions, NspOptions, NspPairs, PackOptions,
     PackedSequences, Packer, Part, SpecialIds, TokenizedDocuments, TokenizedSentences,
 };
-use burnish::encoder::config::{BertConfig, ModelFamily};
+use burnish::encoder::config::BertConfig;
+use burnish::encoder::family::{Family, bert::BERT};
 use burnish::heads::{BertForMaskedLM, BertForPreTraining, BertLMHeadModel, Gpt2LMHeadModel};
 use burnish::tokenizer::{
     ByteLevelBpeTrainOptions, Tokenizer, WordPieceTrainOptions, train_byte_level_bpe,
@@ -207,17 +208,15 @@ impl PretrainArgs {
             None => None,
         };
         let family = self.scratch_family(file.as_ref());
-        // The config's field names: BERT's, or GPT-2's for the same values.
-        let [layers, hidden, heads, inner, positions] = match family {
-            ModelFamily::Gpt2 => ["n_layer", "n_embd", "n_head", "n_inner", "n_positions"],
-            _ => [
-                "num_hidden_layers",
-                "hidden_size",
-                "num_attention_heads",
-                "intermediate_size",
-                "max_position_embeddings",
-            ],
-        };
+        // The config's field names: the family's for BERT's (GPT-2's `n_layer`, ...).
+        let [layers, hidden, heads, inner, positions] = [
+            "num_hidden_layers",
+            "hidden_size",
+            "num_attention_heads",
+            "intermediate_size",
+            "max_position_embeddings",
+        ]
+        .map(|field| family.config_field(field));
         let mut json = file.unwrap_or_else(|| {
             let defaults = [
                 (layers, 4),
@@ -245,8 +244,8 @@ impl PretrainArgs {
         set(&mut json, inner, intermediate);
         set(&mut json, positions, self.max_positions);
         json["vocab_size"] = vocab_size.into();
-        json["model_type"] = family.model_type().into();
-        if family == ModelFamily::Gpt2 {
+        json["model_type"] = family.model_type.into();
+        if family.is_decoder {
             match tokenizer {
                 // GPT-2's documents start and end with its one special token; batches pad with
                 // the tokenizer's padding token (or that one).
@@ -306,16 +305,16 @@ impl PretrainArgs {
     }
 
     /// The family of a model from scratch: `--family`, else the `--config` file's
-    /// `model_type` when it is GPT-2's, else BERT.
-    fn scratch_family(&self, file: Option<&serde_json::Value>) -> ModelFamily {
+    /// `model_type` when it is a decoder's (GPT-2), else BERT.
+    fn scratch_family(&self, file: Option<&serde_json::Value>) -> &'static Family {
         let named = self
             .family
             .as_deref()
             .or_else(|| file?.get("model_type")?.as_str());
-        match named {
-            Some("gpt2") => ModelFamily::Gpt2,
-            _ => ModelFamily::Bert,
-        }
+        named
+            .and_then(Family::from_model_type)
+            .filter(|family| family.is_decoder)
+            .unwrap_or(&BERT)
     }
 }
 
@@ -550,9 +549,11 @@ pub fn run(args: PretrainArgs) -> Result<()> {
     }
     // A decoder (GPT-2), from a checkpoint or from scratch, trains only as a causal LM.
     let decoder = match &args.model {
-        Some(dir) => BertConfig::from_file(dir.join(burnish::encoder::CONFIG_FILE))?
-            .family
-            .is_decoder(),
+        Some(dir) => {
+            BertConfig::from_file(dir.join(burnish::encoder::CONFIG_FILE))?
+                .family
+                .is_decoder
+        }
         None => {
             // An unreadable --config is reported when the model is built.
             let file = args
@@ -560,7 +561,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
                 .as_ref()
                 .and_then(|path| std::fs::read_to_string(path).ok())
                 .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
-            args.scratch_family(file.as_ref()) == ModelFamily::Gpt2
+            args.scratch_family(file.as_ref()).is_decoder
         }
     };
     if decoder && objective != Objective::Clm {

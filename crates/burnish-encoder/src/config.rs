@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EncoderError, Result};
+use crate::family::{Family, Positions, rename_from_bert};
 
 /// The largest `vocab_size` [`BertConfig::validate`] accepts (2^24; released encoders have at
 /// most a few hundred thousand tokens). The limits stop a damaged or hostile `config.json`
@@ -60,205 +61,6 @@ impl HiddenAct {
         gelu_fast, quick_gelu, relu, silu, swish, tanh, sigmoid, mish";
 }
 
-/// The architecture family of a checkpoint, from `model_type` (or else `architectures`) in
-/// `config.json`.
-///
-/// The families share burnish's encoder ([`crate::model::BertModel`]) and heads; they differ
-/// where `transformers`' implementations do:
-/// - BERT: absolute positions `0..S`, token types, a pooler.
-/// - RoBERTa: positions counted from `pad_token_id + 1` over the non-padding tokens (as
-///   `create_position_ids_from_input_ids`), one token type, no next-sentence head.
-/// - DistilBERT: no token types, no pooler, its own parameter and `config.json` field names
-///   (mapped in [`crate::weights::NameMap`] and here).
-/// - GPT-2: a decoder of its own ([`crate::decoder::Gpt2Model`]: pre-LayerNorm blocks, causal
-///   attention, learned positions), `config.json` field names `n_embd`, `n_layer`, ... (mapped
-///   here onto the same [`BertConfig`]) and `Conv1D` weights stored `[in, out]` (mapped in
-///   [`crate::weights::NameMap`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ModelFamily {
-    /// `model_type: "bert"` (and configs without `model_type` or a known `architectures`).
-    #[default]
-    Bert,
-    /// `model_type: "roberta"`.
-    Roberta,
-    /// `model_type: "distilbert"`.
-    DistilBert,
-    /// `model_type: "gpt2"`.
-    Gpt2,
-}
-
-impl ModelFamily {
-    /// The `model_type` values burnish loads.
-    pub const SUPPORTED: &'static str = "bert, roberta, distilbert, gpt2";
-    /// Every family, in the order of [`Self::SUPPORTED`].
-    pub const ALL: [ModelFamily; 4] = [
-        ModelFamily::Bert,
-        ModelFamily::Roberta,
-        ModelFamily::DistilBert,
-        ModelFamily::Gpt2,
-    ];
-
-    /// `model_type` in `config.json`.
-    pub fn model_type(self) -> &'static str {
-        match self {
-            ModelFamily::Bert => "bert",
-            ModelFamily::Roberta => "roberta",
-            ModelFamily::DistilBert => "distilbert",
-            ModelFamily::Gpt2 => "gpt2",
-        }
-    }
-
-    /// The prefix of `transformers`' class names (`RobertaForSequenceClassification`).
-    pub fn class_prefix(self) -> &'static str {
-        match self {
-            ModelFamily::Bert => "Bert",
-            ModelFamily::Roberta => "Roberta",
-            ModelFamily::DistilBert => "DistilBert",
-            ModelFamily::Gpt2 => "GPT2",
-        }
-    }
-
-    /// `transformers`' `base_model_prefix`: the encoder's name inside a head model
-    /// (`roberta.encoder.layer.0...`, GPT-2's `transformer.h.0...`).
-    pub fn base_prefix(self) -> &'static str {
-        match self {
-            ModelFamily::Gpt2 => "transformer",
-            _ => self.model_type(),
-        }
-    }
-
-    /// Whether the family is a causal decoder ([`crate::decoder::Gpt2Model`]) rather than
-    /// an encoder ([`crate::model::BertModel`]).
-    pub fn is_decoder(self) -> bool {
-        self == ModelFamily::Gpt2
-    }
-
-    /// The `transformers` class of this family for `suffix` (`"Model"`,
-    /// `"ForSequenceClassification"`, ...).
-    pub fn class_name(self, suffix: &str) -> String {
-        format!("{}{suffix}", self.class_prefix())
-    }
-
-    /// The family of a `model_type`, if supported.
-    pub fn from_model_type(model_type: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.model_type() == model_type)
-    }
-
-    /// The family of a `transformers` class name (`DistilBertForMaskedLM`), if supported.
-    pub fn from_class_name(class: &str) -> Option<Self> {
-        let rest_is_class = |rest: &str| rest == "Model" || rest.starts_with("For");
-        Self::ALL.into_iter().find(|f| {
-            class
-                .strip_prefix(f.class_prefix())
-                .is_some_and(|rest| rest_is_class(rest) || rest == "LMHeadModel")
-        })
-    }
-
-    /// Whether the embeddings have a token-type (segment) table.
-    pub fn has_token_types(self) -> bool {
-        !matches!(self, ModelFamily::DistilBert | ModelFamily::Gpt2)
-    }
-
-    /// Whether the encoder can have a pooler.
-    pub fn has_pooler(self) -> bool {
-        !matches!(self, ModelFamily::DistilBert | ModelFamily::Gpt2)
-    }
-
-    /// Reads the family from a parsed `config.json`: `model_type`, else the first
-    /// `architectures` entry, else BERT (older BERT configs name neither).
-    ///
-    /// # Errors
-    /// [`EncoderError::UnsupportedFamily`] for a `model_type` or class of another family.
-    pub fn detect(
-        config: &serde_json::Map<String, serde_json::Value>,
-        path: &Path,
-    ) -> Result<Self> {
-        let unsupported = |found: String| EncoderError::UnsupportedFamily {
-            path: path.to_path_buf(),
-            found,
-        };
-        if let Some(model_type) = config.get("model_type") {
-            let name = model_type.as_str().unwrap_or_default();
-            return Self::from_model_type(name).ok_or_else(|| unsupported(model_type.to_string()));
-        }
-        let classes = config.get("architectures").and_then(|v| v.as_array());
-        match classes.and_then(|c| c.first()) {
-            Some(class) => class
-                .as_str()
-                .and_then(Self::from_class_name)
-                .ok_or_else(|| unsupported(class.to_string())),
-            None => Ok(ModelFamily::Bert),
-        }
-    }
-}
-
-/// DistilBERT's `config.json` field names and burnish's (BERT's) for the same value, used when
-/// reading and when writing a DistilBERT config.
-pub const DISTILBERT_FIELDS: &[(&str, &str)] = &[
-    ("dim", "hidden_size"),
-    ("n_layers", "num_hidden_layers"),
-    ("n_heads", "num_attention_heads"),
-    ("hidden_dim", "intermediate_size"),
-    ("activation", "hidden_act"),
-    ("dropout", "hidden_dropout_prob"),
-    ("attention_dropout", "attention_probs_dropout_prob"),
-    ("seq_classif_dropout", "classifier_dropout"),
-];
-
-/// `DistilBertConfig`'s defaults where they differ from `BertConfig`'s, in DistilBERT's names.
-fn distilbert_defaults() -> [(&'static str, serde_json::Value); 2] {
-    [
-        ("n_layers", serde_json::json!(6)),
-        ("seq_classif_dropout", serde_json::json!(0.2)),
-    ]
-}
-
-/// BERT fields a DistilBERT `config.json` does not have (fixed in `transformers`' code:
-/// LayerNorm epsilon 1e-12, absolute positions, no token types).
-const NOT_DISTILBERT_FIELDS: &[&str] = &[
-    "type_vocab_size",
-    "layer_norm_eps",
-    "position_embedding_type",
-];
-
-/// GPT-2's `config.json` field names and burnish's (BERT's) for the same value, used when
-/// reading and when writing a GPT-2 config. `n_inner: null` means `4 * n_embd`; `embd_pdrop`
-/// (the embeddings' dropout) stays under its own name ([`BertConfig::embedding_dropout_prob`]).
-pub const GPT2_FIELDS: &[(&str, &str)] = &[
-    ("n_embd", "hidden_size"),
-    ("n_layer", "num_hidden_layers"),
-    ("n_head", "num_attention_heads"),
-    ("n_inner", "intermediate_size"),
-    ("n_positions", "max_position_embeddings"),
-    ("activation_function", "hidden_act"),
-    ("resid_pdrop", "hidden_dropout_prob"),
-    ("attn_pdrop", "attention_probs_dropout_prob"),
-    ("layer_norm_epsilon", "layer_norm_eps"),
-];
-
-/// `GPT2Config`'s defaults, in GPT-2's names (`n_inner` and `pad_token_id` are derived, see
-/// [`gpt2_to_bert_fields`]).
-fn gpt2_defaults() -> [(&'static str, serde_json::Value); 9] {
-    [
-        ("vocab_size", serde_json::json!(50257)),
-        ("n_positions", serde_json::json!(1024)),
-        ("n_embd", serde_json::json!(768)),
-        ("n_layer", serde_json::json!(12)),
-        ("n_head", serde_json::json!(12)),
-        ("activation_function", serde_json::json!("gelu_new")),
-        ("resid_pdrop", serde_json::json!(0.1)),
-        ("attn_pdrop", serde_json::json!(0.1)),
-        ("layer_norm_epsilon", serde_json::json!(1e-5)),
-    ]
-}
-
-/// BERT fields a GPT-2 `config.json` does not have.
-const NOT_GPT2_FIELDS: &[&str] = &[
-    "type_vocab_size",
-    "position_embedding_type",
-    "classifier_dropout",
-];
-
 /// Hyper-parameters of a BERT encoder, as in Hugging Face's `BertConfig`.
 ///
 /// Fields absent from `config.json` take `transformers`' defaults; fields this crate does not
@@ -302,7 +104,7 @@ pub struct BertConfig {
     pub extra: serde_json::Map<String, serde_json::Value>,
     /// The architecture family (from `model_type`; written back as `model_type`).
     #[serde(skip)]
-    pub family: ModelFamily,
+    pub family: &'static Family,
 }
 
 impl Default for BertConfig {
@@ -325,7 +127,7 @@ impl Default for BertConfig {
             position_embedding_type: "absolute".to_string(),
             classifier_dropout: None,
             extra: serde_json::Map::new(),
-            family: ModelFamily::Bert,
+            family: &crate::family::bert::BERT,
         }
     }
 }
@@ -357,14 +159,16 @@ impl BertConfig {
         };
         let map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(text).map_err(json_error)?;
-        let family = ModelFamily::detect(&map, path)?;
-        let parsed = match family {
+        let family = Family::detect(&map, path)?;
+        let renamed = family.config.to_bert.map(|to_bert| to_bert(map.clone()));
+        let has_pad_token_id = renamed
+            .as_ref()
+            .unwrap_or(&map)
+            .contains_key("pad_token_id");
+        let parsed = match renamed {
             // Parsed from the text, so that a wrong field type is reported with its line.
-            ModelFamily::Bert | ModelFamily::Roberta => serde_json::from_str::<Self>(text),
-            ModelFamily::DistilBert => {
-                serde_json::from_value(distilbert_to_bert_fields(map.clone()))
-            }
-            ModelFamily::Gpt2 => serde_json::from_value(gpt2_to_bert_fields(map.clone())),
+            None => serde_json::from_str::<Self>(text),
+            Some(renamed) => serde_json::from_value(serde_json::Value::Object(renamed)),
         };
         let mut config: Self = parsed.map_err(|source| {
             // serde reports an unknown `hidden_act` as a JSON error; say what is accepted.
@@ -381,21 +185,21 @@ impl BertConfig {
             }
         })?;
         config.family = family;
-        if family == ModelFamily::Roberta && !map.contains_key("pad_token_id") {
-            config.pad_token_id = 1; // `RobertaConfig`'s default
+        if !has_pad_token_id {
+            config.pad_token_id = family.config.default_pad_token_id;
         }
         config.validate(path)?;
         Ok(config)
     }
 
     /// The longest input (in tokens) the position embeddings cover: `max_position_embeddings`,
-    /// less `pad_token_id + 1` for RoBERTa, whose positions start there.
+    /// less `pad_token_id + 1` where positions start there (RoBERTa's).
     pub fn max_sequence_length(&self) -> usize {
-        match self.family {
-            ModelFamily::Roberta => self
+        match self.family.positions {
+            Positions::AfterPadding => self
                 .max_position_embeddings
                 .saturating_sub(self.pad_token_id + 1),
-            _ => self.max_position_embeddings,
+            Positions::Absolute => self.max_position_embeddings,
         }
     }
 
@@ -512,33 +316,18 @@ impl BertConfig {
                 ),
             );
         }
-        if self.family == ModelFamily::DistilBert
-            && self.extra.get("sinusoidal_pos_embds") == Some(&serde_json::Value::Bool(true))
-        {
-            return bad(
-                "sinusoidal_pos_embds",
-                "sinusoidal position embeddings are not supported (only learned ones)".into(),
-            );
-        }
-        if self.family == ModelFamily::Gpt2 {
-            // GPT2Config switches the decoder does not implement: refuse rather than differ.
-            for (field, unsupported) in [
-                ("scale_attn_weights", false),
-                ("scale_attn_by_inverse_layer_idx", true),
-                ("reorder_and_upcast_attn", true),
-                ("add_cross_attention", true),
-            ] {
-                if self.extra.get(field) == Some(&serde_json::Value::Bool(unsupported)) {
-                    return bad(field, format!("`{unsupported}` is not supported"));
-                }
+        for &(field, unsupported, reason) in self.family.config.unsupported {
+            if self.extra.get(field) == Some(&serde_json::Value::Bool(unsupported)) {
+                return bad(field, reason.into());
             }
         }
-        if self.family == ModelFamily::Roberta && self.max_sequence_length() == 0 {
+        if self.max_sequence_length() == 0 {
             return bad(
                 "max_position_embeddings",
                 format!(
-                    "{} leaves no positions after RoBERTa's offset pad_token_id + 1 = {}",
+                    "{} leaves no positions after {}'s offset pad_token_id + 1 = {}",
                     self.max_position_embeddings,
+                    self.family.name,
                     self.pad_token_id + 1
                 ),
             );
@@ -560,16 +349,16 @@ impl BertConfig {
         self.hidden_size / self.num_attention_heads
     }
 
-    /// Dropout on the embeddings: GPT-2's `embd_pdrop` (default 0.1), `hidden_dropout_prob`
-    /// for the other families.
+    /// Dropout on the embeddings: the family's own field where it has one (GPT-2's
+    /// `embd_pdrop`, default 0.1), else `hidden_dropout_prob`.
     pub fn embedding_dropout_prob(&self) -> f64 {
-        match self.family {
-            ModelFamily::Gpt2 => self
+        match self.family.config.embedding_dropout {
+            Some((field, default)) => self
                 .extra
-                .get("embd_pdrop")
+                .get(field)
                 .and_then(serde_json::Value::as_f64)
-                .unwrap_or(0.1),
-            _ => self.hidden_dropout_prob,
+                .unwrap_or(default),
+            None => self.hidden_dropout_prob,
         }
     }
 
@@ -590,7 +379,7 @@ impl BertConfig {
         );
         self.extra.insert(
             "model_type".into(),
-            serde_json::Value::String(self.family.model_type().into()),
+            serde_json::Value::String(self.family.model_type.into()),
         );
     }
 
@@ -606,14 +395,8 @@ impl BertConfig {
         })?;
         if let Some(map) = value.as_object_mut() {
             map.entry("model_type")
-                .or_insert_with(|| serde_json::Value::String(self.family.model_type().into()));
-            match self.family {
-                ModelFamily::DistilBert => {
-                    *map = bert_to_distilbert_fields(std::mem::take(map));
-                }
-                ModelFamily::Gpt2 => *map = bert_to_gpt2_fields(std::mem::take(map)),
-                ModelFamily::Bert | ModelFamily::Roberta => {}
-            }
+                .or_insert_with(|| serde_json::Value::String(self.family.model_type.into()));
+            *map = rename_from_bert(self.family, std::mem::take(map));
         }
         let text =
             serde_json::to_string_pretty(&value).map_err(|source| EncoderError::ConfigJson {
@@ -622,87 +405,6 @@ impl BertConfig {
             })?;
         write_atomic(path, text.as_bytes())
     }
-}
-
-/// A DistilBERT `config.json` with its fields renamed to BERT's ([`DISTILBERT_FIELDS`]), after
-/// filling in `DistilBertConfig`'s own defaults.
-fn distilbert_to_bert_fields(
-    mut map: serde_json::Map<String, serde_json::Value>,
-) -> serde_json::Value {
-    for (name, value) in distilbert_defaults() {
-        map.entry(name).or_insert(value);
-    }
-    for (distil, bert) in DISTILBERT_FIELDS {
-        if let Some(value) = map.remove(*distil) {
-            map.insert((*bert).into(), value);
-        }
-    }
-    serde_json::Value::Object(map)
-}
-
-/// The reverse of [`distilbert_to_bert_fields`], for writing: DistilBERT's names, without the
-/// BERT-only fields.
-fn bert_to_distilbert_fields(
-    mut map: serde_json::Map<String, serde_json::Value>,
-) -> serde_json::Map<String, serde_json::Value> {
-    for name in NOT_DISTILBERT_FIELDS {
-        map.remove(*name);
-    }
-    for (distil, bert) in DISTILBERT_FIELDS {
-        match map.remove(*bert) {
-            Some(serde_json::Value::Null) | None => {}
-            Some(value) => {
-                map.insert((*distil).into(), value);
-            }
-        }
-    }
-    map
-}
-
-/// A GPT-2 `config.json` with its fields renamed to BERT's ([`GPT2_FIELDS`]), after filling
-/// in `GPT2Config`'s defaults: `n_inner` null or absent is `4 * n_embd`, and a null or absent
-/// `pad_token_id` is `eos_token_id` (default 50256), the id GPT-2 fine-tuning pads with.
-fn gpt2_to_bert_fields(mut map: serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
-    for (name, value) in gpt2_defaults() {
-        map.entry(name).or_insert(value);
-    }
-    if map.get("n_inner").is_none_or(serde_json::Value::is_null) {
-        let inner = map["n_embd"].as_u64().map(|h| serde_json::json!(4 * h));
-        map.insert("n_inner".into(), inner.unwrap_or(serde_json::Value::Null));
-    }
-    if map
-        .get("pad_token_id")
-        .is_none_or(serde_json::Value::is_null)
-    {
-        let eos = map.get("eos_token_id").cloned();
-        let eos = eos.filter(serde_json::Value::is_u64);
-        map.insert(
-            "pad_token_id".into(),
-            eos.unwrap_or(serde_json::json!(50256)),
-        );
-    }
-    for (gpt2, bert) in GPT2_FIELDS {
-        if let Some(value) = map.remove(*gpt2) {
-            map.insert((*bert).into(), value);
-        }
-    }
-    serde_json::Value::Object(map)
-}
-
-/// The reverse of [`gpt2_to_bert_fields`], for writing: GPT-2's names, without the BERT-only
-/// fields.
-fn bert_to_gpt2_fields(
-    mut map: serde_json::Map<String, serde_json::Value>,
-) -> serde_json::Map<String, serde_json::Value> {
-    for name in NOT_GPT2_FIELDS {
-        map.remove(*name);
-    }
-    for (gpt2, bert) in GPT2_FIELDS {
-        if let Some(value) = map.remove(*bert) {
-            map.insert((*gpt2).into(), value);
-        }
-    }
-    map
 }
 
 /// Writes `bytes` to `path` atomically ([`burnish_fs::write_atomic`]).
@@ -745,16 +447,16 @@ mod tests {
         };
         assert_eq!(
             family(r#"{"model_type": "roberta"}"#).unwrap(),
-            ModelFamily::Roberta
+            &crate::family::roberta::ROBERTA
         );
         assert_eq!(
             family(r#"{"architectures": ["DistilBertForMaskedLM"]}"#).unwrap(),
-            ModelFamily::DistilBert
+            &crate::family::distilbert::DISTILBERT
         );
-        assert_eq!(family("{}").unwrap(), ModelFamily::Bert);
+        assert_eq!(family("{}").unwrap(), &crate::family::bert::BERT);
         assert_eq!(
             family(r#"{"architectures": ["GPT2ForSequenceClassification"]}"#).unwrap(),
-            ModelFamily::Gpt2
+            &crate::family::gpt2::GPT2
         );
         for json in [
             r#"{"model_type": "llama"}"#,
@@ -763,7 +465,7 @@ mod tests {
             let err = family(json).unwrap_err().to_string();
             assert!(
                 err.contains("m/config.json")
-                    && err.contains(ModelFamily::SUPPORTED)
+                    && err.contains(&crate::family::supported())
                     && err.contains("gpt2")
                     && (err.contains("llama") || err.contains("XLNetLMHeadModel")),
                 "{err}"
@@ -809,7 +511,7 @@ mod tests {
             Path::new("config.json"),
         )
         .unwrap();
-        assert_eq!(c.family, ModelFamily::Gpt2);
+        assert_eq!(c.family, &crate::family::gpt2::GPT2);
         assert_eq!(
             (c.hidden_size, c.num_attention_heads, c.num_hidden_layers),
             (32, 4, 3)

@@ -38,7 +38,8 @@ pub enum EncoderError {
     /// `config.json` names a model family burnish does not implement.
     #[error(
         "{path}: unsupported model family {found} (from `model_type` or `architectures`); \
-         supported model_type values: bert, roberta, distilbert, gpt2"
+         supported model_type values: {}",
+        crate::family::supported()
     )]
     UnsupportedFamily {
         /// The configuration file.

@@ -1,6 +1,8 @@
 //! The BERT encoder of burnish, shared by the BERT, RoBERTa and DistilBERT families, and the
 //! GPT-2 decoder ([`decoder`]), which reuses its attention, LayerNorm and embeddings.
 //!
+//! - [`family`]: what differs between the families, one module each (GPT-2's decoder lives in
+//!   its own), and [`Family::detect`], the one place `model_type` picks a family.
 //! - [`BertConfig`]: hyper-parameters from a Hugging Face `config.json`.
 //! - [`model`]: one struct per `transformers` module ([`BertModel`] at the top), each with a
 //!   `forward` whose doc gives the shapes.
@@ -11,8 +13,8 @@
 #![warn(missing_docs)]
 
 pub mod config;
-pub mod decoder;
 pub mod error;
+pub mod family;
 pub mod fused;
 pub mod model;
 pub mod precision;
@@ -20,9 +22,11 @@ pub mod pretrained;
 pub mod threads;
 pub mod weights;
 
-pub use config::{BertConfig, HiddenAct, ModelFamily};
-pub use decoder::Gpt2Model;
+pub use config::{BertConfig, HiddenAct};
 pub use error::{EncoderError, Result};
+pub use family::gpt2::model as decoder;
+pub use family::gpt2::model::Gpt2Model;
+pub use family::{FAMILIES, Family};
 pub use model::{BertInput, BertModel, BertModelOutput};
 pub use pretrained::CONFIG_FILE;
 pub use weights::{Checkpoint, LoadReport, NameMap};

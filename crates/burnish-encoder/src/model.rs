@@ -16,7 +16,8 @@ use burn::nn::{
 use burn::tensor::activation;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use crate::config::{BertConfig, HiddenAct, ModelFamily};
+use crate::config::{BertConfig, HiddenAct};
+use crate::family::Positions;
 use crate::fused;
 
 /// A batch of tokenized inputs, as integer tensors on one device.
@@ -158,12 +159,12 @@ impl BertEmbeddings {
             position_embeddings: embedding(config.max_position_embeddings),
             token_type_embeddings: config
                 .family
-                .has_token_types()
+                .has_token_types
                 .then(|| embedding(config.type_vocab_size)),
             layer_norm: layer_norm(config, device),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
             layer_norm_eps: config.layer_norm_eps,
-            position_padding_idx: (config.family == ModelFamily::Roberta)
+            position_padding_idx: (config.family.positions == Positions::AfterPadding)
                 .then_some(config.pad_token_id),
             word_padding_idx: config.pad_token_id,
         }
@@ -275,7 +276,7 @@ impl BertSelfAttention {
 }
 
 /// Scaled dot-product attention over `heads` heads, shared by the encoder
-/// ([`BertSelfAttention`]) and the decoder ([`crate::decoder::Gpt2Attention`]).
+/// ([`BertSelfAttention`]) and the decoder ([`crate::family::gpt2::model::Gpt2Attention`]).
 ///
 /// `[B, S, H]` projected queries, keys and values and a `[B, N, S, S]` additive bias (0 =
 /// attend, a huge negative number = do not) to the `[B, S, H]` context
@@ -524,7 +525,7 @@ impl BertPooler {
 }
 
 /// The BERT encoder (HF `BertModel`): embeddings, layers and an optional pooler. The same
-/// module is HF's `RobertaModel` and `DistilBertModel` (see [`ModelFamily`]): their layers are
+/// module is HF's `RobertaModel` and `DistilBertModel` (see [`crate::family`]): their layers are
 /// BERT's, under other names for DistilBERT ([`crate::weights::NameMap`]).
 #[derive(Module, Debug)]
 pub struct BertModel {
@@ -545,7 +546,7 @@ impl BertModel {
     /// A freshly initialised model, with or without the pooler (never for DistilBERT, which
     /// has none).
     pub fn new_with_pooler(config: &BertConfig, add_pooler: bool, device: &Device) -> Self {
-        let add_pooler = add_pooler && config.family.has_pooler();
+        let add_pooler = add_pooler && config.family.has_pooler;
         Self {
             embeddings: BertEmbeddings::new(config, device),
             encoder: BertEncoder::new(config, device),

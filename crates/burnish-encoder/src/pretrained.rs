@@ -6,9 +6,9 @@ use burn::module::Module;
 use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
 
-use crate::config::{BertConfig, ModelFamily};
-use crate::decoder::Gpt2Model;
+use crate::config::BertConfig;
 use crate::error::{EncoderError, Result};
+use crate::family::gpt2::model::Gpt2Model;
 use crate::model::BertModel;
 use crate::weights::{
     Checkpoint, LoadReport, LoadSpec, NameMap, SAFETENSORS_FILE, load_checkpoint,
@@ -69,14 +69,17 @@ impl BertModel {
 pub fn encoder_config(dir: &Path) -> Result<BertConfig> {
     let path = dir.join(CONFIG_FILE);
     let config = BertConfig::from_file(&path)?;
-    if config.family.is_decoder() {
+    if config.family.is_decoder {
+        let classes: Vec<String> = (config.family.heads.classes.iter())
+            .map(|suffix| config.family.class_name(suffix))
+            .collect();
         return Err(EncoderError::ConfigValue {
             path,
             field: "model_type",
             reason: format!(
-                "`{}` is a decoder: it loads as GPT2Model, GPT2LMHeadModel or \
-                 GPT2ForSequenceClassification, not as an encoder with this head",
-                config.family.model_type()
+                "`{}` is a decoder: it loads as {}, not as an encoder with this head",
+                config.family.model_type,
+                classes.join(", ")
             ),
         });
     }
@@ -91,14 +94,18 @@ pub fn encoder_config(dir: &Path) -> Result<BertConfig> {
 pub fn decoder_config(dir: &Path) -> Result<BertConfig> {
     let path = dir.join(CONFIG_FILE);
     let config = BertConfig::from_file(&path)?;
-    if !config.family.is_decoder() {
+    if !config.family.is_decoder {
+        let decoders: Vec<&str> = (crate::family::FAMILIES.iter())
+            .filter(|f| f.is_decoder)
+            .map(|f| f.model_type)
+            .collect();
         return Err(EncoderError::ConfigValue {
             path,
             field: "model_type",
             reason: format!(
                 "`{}` is an encoder family; this model needs model_type `{}`",
-                config.family.model_type(),
-                ModelFamily::Gpt2.model_type()
+                config.family.model_type,
+                decoders.join("` or `")
             ),
         });
     }

@@ -1,8 +1,9 @@
 //! Reading and writing Hugging Face checkpoints.
 //!
 //! The single place where burnish's parameter paths and `transformers`' names meet is
-//! [`NameMap`] (the tables [`NAME_MAP`], [`DISTILBERT_NAMES`] and the heads' tables such as
-//! [`ROBERTA_CLASSIFIER_NAMES`]): it is used in both directions, for loading and for saving.
+//! [`NameMap`] ([`NAME_MAP`] and the tables of each family, [`crate::family`]'s
+//! [`WeightNames`](crate::family::WeightNames) and head tables): it is used in both
+//! directions, for loading and for saving.
 //! Burn's own conventions (Linear weights stored `[in, out]`, LayerNorm `gamma`/`beta`) are
 //! converted by burn-store's PyTorch adapters.
 //!
@@ -16,63 +17,23 @@ use burn::module::Module;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, bridge};
 use burn::tensor::{DType, TensorData};
 
-use crate::config::{ModelFamily, write_atomic};
+use crate::config::write_atomic;
 use crate::error::{EncoderError, Result};
+use crate::family::Family;
 
 /// burnish path segment <-> `transformers` name segment, for every family. Used for loading
 /// and saving.
 pub const NAME_MAP: &[(&str, &str)] = &[("layer_norm", "LayerNorm"), ("self_attn", "self")];
 
-/// DistilBERT's names for the encoder's modules: burnish (BERT) segments <-> `transformers`'
-/// `modeling_distilbert.py` segments. Longer sequences first where they share a start.
-pub const DISTILBERT_NAMES: &[(&str, &str)] = &[
-    ("encoder.layer", "transformer.layer"),
-    ("attention.self_attn.query", "attention.q_lin"),
-    ("attention.self_attn.key", "attention.k_lin"),
-    ("attention.self_attn.value", "attention.v_lin"),
-    ("attention.output.dense", "attention.out_lin"),
-    ("attention.output.layer_norm", "sa_layer_norm"),
-    ("intermediate.dense", "ffn.lin1"),
-    ("output.dense", "ffn.lin2"),
-    ("output.layer_norm", "output_layer_norm"),
-];
-
-/// GPT-2's `Conv1D` modules (suffixes of the module path): `transformers` stores their weights
-/// `[in, out]`, transposed relative to `nn.Linear`'s `[out, in]`. burnish holds them as Burn
-/// `Linear`s; [`NameMap::stored_transposed`] tells loading and saving to transpose them.
-pub const GPT2_CONV1D: &[&str] = &["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"];
-
-/// `RobertaClassificationHead`'s names for burnish's sequence-classification head: the
-/// `H -> H` layer on `<s>` and the output projection (prefixes of the whole path).
-pub const ROBERTA_CLASSIFIER_NAMES: &[(&str, &str)] = &[
-    ("pre_classifier", "classifier.dense"),
-    ("classifier", "classifier.out_proj"),
-];
-
-/// RoBERTa's names (`RobertaLMHead`, `lm_head`) for burnish's masked-LM head.
-pub const ROBERTA_MLM_NAMES: &[(&str, &str)] = &[
-    ("cls.predictions.transform.dense", "lm_head.dense"),
-    ("cls.predictions.transform.layer_norm", "lm_head.layer_norm"),
-    ("cls.predictions.bias", "lm_head.bias"),
-];
-
-/// DistilBERT's names (`vocab_transform`, `vocab_layer_norm`, `vocab_projector`) for burnish's
-/// masked-LM head.
-pub const DISTILBERT_MLM_NAMES: &[(&str, &str)] = &[
-    ("cls.predictions.transform.dense", "vocab_transform"),
-    ("cls.predictions.transform.layer_norm", "vocab_layer_norm"),
-    ("cls.predictions.bias", "vocab_projector.bias"),
-];
-
 /// The mapping between a module's burnish parameter paths and its `transformers` names: the
-/// family's encoder names (the encoder `bert.` is `roberta.` / `distilbert.`, DistilBERT's
-/// layers per [`DISTILBERT_NAMES`], [`NAME_MAP`] everywhere; GPT-2's modules carry
-/// `transformers`' names already, only their `Conv1D` layout differs: [`GPT2_CONV1D`]) and, for
-/// a head whose modules `transformers` names differently per family, the head's prefixes.
+/// family's encoder names ([`crate::family::WeightNames`]: the encoder `bert.` is `roberta.` /
+/// `distilbert.`, DistilBERT's layer names; GPT-2's modules carry `transformers`' names already,
+/// only their `Conv1D` layout differs), [`NAME_MAP`] everywhere, and, for a head whose modules
+/// `transformers` names differently per family, the head's prefixes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NameMap {
     /// The family whose names the checkpoint uses.
-    pub family: ModelFamily,
+    pub family: &'static Family,
     /// Head parameters: burnish path prefix <-> `transformers` prefix, matched at the start of
     /// the path on whole segments, before anything else.
     pub head: &'static [(&'static str, &'static str)],
@@ -80,7 +41,7 @@ pub struct NameMap {
 
 impl NameMap {
     /// The names of `family`, with no head-specific table.
-    pub fn new(family: ModelFamily) -> Self {
+    pub fn new(family: &'static Family) -> Self {
         Self { family, head: &[] }
     }
 
@@ -100,17 +61,17 @@ impl NameMap {
     }
 
     /// Whether the checkpoint stores the tensor `hf_name` transposed relative to PyTorch's
-    /// `nn.Linear` layout: the weight of a GPT-2 `Conv1D` ([`GPT2_CONV1D`]), `[in, out]`.
-    /// Loading transposes it to `[out, in]` before Burn's adapter reads it, saving back.
+    /// `nn.Linear` layout: the weight of a GPT-2 `Conv1D`
+    /// ([`WeightNames::stored_transposed`](crate::family::WeightNames)), `[in, out]`. Loading
+    /// transposes it to `[out, in]` before Burn's adapter reads it, saving back.
     pub fn stored_transposed(&self, hf_name: &str) -> bool {
-        self.family == ModelFamily::Gpt2
-            && hf_name.strip_suffix(".weight").is_some_and(|module| {
-                GPT2_CONV1D.iter().any(|conv| {
-                    module
-                        .strip_suffix(conv)
-                        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
-                })
+        hf_name.strip_suffix(".weight").is_some_and(|module| {
+            self.family.weights.stored_transposed.iter().any(|conv| {
+                module
+                    .strip_suffix(conv)
+                    .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
             })
+        })
     }
 
     fn map(&self, name: &str, to_hf: bool) -> String {
@@ -124,16 +85,9 @@ impl NameMap {
                 return format!("{to}{rest}");
             }
         }
-        let table: &'static [(&'static str, &'static str)] = match self.family {
-            ModelFamily::DistilBert => DISTILBERT_NAMES,
-            ModelFamily::Bert | ModelFamily::Roberta | ModelFamily::Gpt2 => &[],
-        };
-        // GPT-2's modules are named `transformer` in burnish too: no encoder prefix to rename.
-        let base = match self.family {
-            ModelFamily::Gpt2 => "bert",
-            family => family.base_prefix(),
-        };
-        let (base_from, base_to) = orient(&("bert", base));
+        let weights = &self.family.weights;
+        let table = weights.layers;
+        let (base_from, base_to) = orient(&(weights.burnish_base, weights.base_prefix));
         let segments: Vec<&str> = name.split('.').collect();
         let mut out: Vec<&str> = Vec::with_capacity(segments.len());
         let mut i = 0;
@@ -568,21 +522,12 @@ pub fn load_checkpoint<M: Module + ModuleSnapshot>(
 fn align_prefix<'c>(
     checkpoint: &'c Checkpoint,
     encoder_prefix: &str,
-    family: ModelFamily,
+    family: &Family,
 ) -> BTreeMap<String, (&'c str, &'c TensorData)> {
     // A tensor every checkpoint of the family has, and the first segments of a bare encoder's
     // names.
-    let (probe, bare_starts): (&str, &[&str]) = match family {
-        ModelFamily::Gpt2 => ("wte.weight", &["wte.", "wpe.", "h.", "ln_f."]),
-        _ => (
-            "embeddings.word_embeddings.weight",
-            &["embeddings.", "encoder.", "transformer.", "pooler."],
-        ),
-    };
-    let bases: &[&str] = match family {
-        ModelFamily::Gpt2 => &["transformer."],
-        _ => &["bert.", "roberta.", "distilbert."],
-    };
+    let (probe, bare_starts) = (family.weights.probe, family.weights.bare_starts);
+    let bases = family.weights.head_bases;
     let has = |n: &str| checkpoint.tensors.contains_key(n);
     let base = bases
         .iter()
@@ -695,7 +640,7 @@ mod tests {
 
     #[test]
     fn family_names_round_trip() {
-        let distil = NameMap::new(ModelFamily::DistilBert);
+        let distil = NameMap::new(&crate::family::distilbert::DISTILBERT);
         for (burn, hf) in [
             (
                 "bert.encoder.layer.1.attention.self_attn.query.weight",
@@ -730,7 +675,8 @@ mod tests {
             assert_eq!(distil.burn_to_hf(burn), hf);
             assert_eq!(distil.hf_to_burn(hf), burn);
         }
-        let roberta = NameMap::new(ModelFamily::Roberta).with_head(ROBERTA_CLASSIFIER_NAMES);
+        let roberta = NameMap::new(&crate::family::roberta::ROBERTA)
+            .with_head(crate::family::roberta::CLASSIFIER_NAMES);
         for (burn, hf) in [
             (
                 "bert.encoder.layer.1.attention.self_attn.key.bias",
@@ -746,7 +692,7 @@ mod tests {
 
     #[test]
     fn gpt2_names_are_transformers_and_only_conv1d_weights_are_transposed() {
-        let gpt2 = NameMap::new(ModelFamily::Gpt2);
+        let gpt2 = NameMap::new(&crate::family::gpt2::GPT2);
         for name in [
             "transformer.h.0.attn.c_attn.weight",
             "transformer.h.1.ln_1.weight",

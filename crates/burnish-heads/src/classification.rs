@@ -8,13 +8,12 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::activation;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnish_encoder::config::{BertConfig, ModelFamily};
+use burnish_encoder::config::BertConfig;
+use burnish_encoder::family::{ClassifierHead, Family};
 use burnish_encoder::fused;
 use burnish_encoder::model::{BertInput, BertModel};
 use burnish_encoder::pretrained::{encoder_config, save_hf_folder_as};
-use burnish_encoder::weights::{
-    Checkpoint, LoadReport, LoadSpec, NameMap, ROBERTA_CLASSIFIER_NAMES, load_checkpoint,
-};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 use serde::{Deserialize, Serialize};
 
@@ -111,7 +110,7 @@ pub struct BertForSequenceClassification {
     pub problem_type: ProblemType,
     /// The family whose head this is.
     #[module(skip)]
-    pub family: ModelFamily,
+    pub family: &'static Family,
 }
 
 impl BertForSequenceClassification {
@@ -123,7 +122,7 @@ impl BertForSequenceClassification {
         problem_type: ProblemType,
         device: &Device,
     ) -> Self {
-        let pooler = config.family == ModelFamily::Bert;
+        let pooler = config.family.heads.classifier == ClassifierHead::Pooler;
         Self::with_encoder(
             BertModel::new_with_pooler(config, pooler, device),
             config,
@@ -144,7 +143,7 @@ impl BertForSequenceClassification {
         Self {
             bert,
             dropout: DropoutConfig::new(config.classifier_dropout_prob()).init(),
-            pre_classifier: (config.family != ModelFamily::Bert)
+            pre_classifier: (config.family.heads.classifier != ClassifierHead::Pooler)
                 .then(|| head_linear(config, config.hidden_size, device)),
             classifier: head_linear(config, num_labels, device),
             num_labels,
@@ -218,12 +217,12 @@ impl BertForSequenceClassification {
                 .narrow(1, 0, 1)
                 .reshape([batch, width])
         };
-        let features = match (self.family, &self.pre_classifier) {
-            (ModelFamily::Roberta, Some(dense)) => {
+        let features = match (self.family.heads.classifier, &self.pre_classifier) {
+            (ClassifierHead::DenseTanh, Some(dense)) => {
                 let hidden = dense.forward(fused::dropout(&self.dropout, first()));
                 fused::dropout(&self.dropout, activation::tanh(hidden))
             }
-            (ModelFamily::DistilBert, Some(pre)) => {
+            (ClassifierHead::DenseRelu, Some(pre)) => {
                 fused::dropout(&self.dropout, activation::relu(pre.forward(first())))
             }
             _ => {
@@ -260,12 +259,8 @@ impl BertForSequenceClassification {
 
 /// The checkpoint names of `family`'s sequence classifier (RoBERTa's head is
 /// `classifier.dense` + `classifier.out_proj`).
-fn names_for(family: ModelFamily) -> NameMap {
-    let names = NameMap::new(family);
-    match family {
-        ModelFamily::Roberta => names.with_head(ROBERTA_CLASSIFIER_NAMES),
-        ModelFamily::Bert | ModelFamily::DistilBert | ModelFamily::Gpt2 => names,
-    }
+fn names_for(family: &'static Family) -> NameMap {
+    NameMap::new(family).with_head(family.heads.classifier_names)
 }
 
 /// `num_labels` (the argument, else the size of the config's `id2label`, else 2) and

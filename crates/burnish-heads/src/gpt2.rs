@@ -7,8 +7,9 @@ use std::path::Path;
 use burn::module::Module;
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor};
-use burnish_encoder::config::{BertConfig, ModelFamily};
+use burnish_encoder::config::BertConfig;
 use burnish_encoder::decoder::Gpt2Model;
+use burnish_encoder::family::gpt2::GPT2;
 use burnish_encoder::model::BertInput;
 use burnish_encoder::pretrained::{decoder_config, save_hf_folder};
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
@@ -58,9 +59,9 @@ impl Gpt2LMHeadModel {
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config = read_tied_config(dir, &[ModelFamily::Gpt2])?;
+        let config = read_tied_config(dir, "LMHeadModel", true)?;
         let mut checkpoint = Checkpoint::from_dir(dir)?;
-        resolve_tied_decoder(&mut checkpoint, ModelFamily::Gpt2);
+        resolve_tied_decoder(&mut checkpoint, &GPT2);
         let mut model = Self::new(&config, device);
         let report = load_checkpoint(
             &mut model,
@@ -68,7 +69,7 @@ impl Gpt2LMHeadModel {
             LoadSpec {
                 encoder_prefix: "transformer.",
                 may_be_fresh: &|_| false,
-                names: NameMap::new(ModelFamily::Gpt2),
+                names: NameMap::new(&GPT2),
             },
         )?;
         Ok((model, config, report))
@@ -219,7 +220,7 @@ impl Gpt2ForSequenceClassification {
             classifier_settings(&config, &dir.join(CONFIG_FILE), num_labels, problem_type)?;
         let mut checkpoint = Checkpoint::from_dir(dir)?;
         // An LM checkpoint's duplicate tied head is not a classifier weight.
-        resolve_tied_decoder(&mut checkpoint, ModelFamily::Gpt2);
+        resolve_tied_decoder(&mut checkpoint, &GPT2);
         let mut model = Self::new(&config, num_labels, problem_type, device);
         let report = load_checkpoint(
             &mut model,
@@ -227,7 +228,7 @@ impl Gpt2ForSequenceClassification {
             LoadSpec {
                 encoder_prefix: "transformer.",
                 may_be_fresh: &|name| name.starts_with("score."),
-                names: NameMap::new(ModelFamily::Gpt2),
+                names: NameMap::new(&GPT2),
             },
         )?;
         Ok((model, config, report))

@@ -27,13 +27,12 @@ use std::path::Path;
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnish_encoder::config::{BertConfig, HiddenAct, ModelFamily};
+use burnish_encoder::config::BertConfig;
+use burnish_encoder::config::HiddenAct;
+use burnish_encoder::family::{FAMILIES, Family, bert};
 use burnish_encoder::model::{BertInput, BertModel, apply_activation};
 use burnish_encoder::pretrained::save_hf_folder_as;
-use burnish_encoder::weights::{
-    Checkpoint, DISTILBERT_MLM_NAMES, LoadReport, LoadSpec, NameMap, ROBERTA_MLM_NAMES,
-    load_checkpoint,
-};
+use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 
 use crate::loss;
@@ -43,11 +42,14 @@ use crate::loss;
 pub const IGNORE_INDEX: i64 = -100;
 
 /// HF name of the head's output bias.
-pub const BIAS_NAME: &str = "cls.predictions.bias";
+pub const BIAS_NAME: &str = bert::TIED_DECODER.bias;
 /// HF name of the tied decoder weight (the word embeddings); accepted, never used or written.
-pub const DECODER_WEIGHT_NAME: &str = "cls.predictions.decoder.weight";
+pub const DECODER_WEIGHT_NAME: &str = bert::TIED_DECODER.weight;
 /// HF name of the decoder bias, an alias of [`BIAS_NAME`]; used only when that is absent.
-pub const DECODER_BIAS_NAME: &str = "cls.predictions.decoder.bias";
+pub const DECODER_BIAS_NAME: &str = match bert::TIED_DECODER.bias_alias {
+    Some(alias) => alias,
+    None => bert::TIED_DECODER.bias,
+};
 
 /// `dense`, activation (`hidden_act`; GELU for RoBERTa) and `LayerNorm` before the decoder
 /// (HF `cls.predictions.transform`; RoBERTa's `lm_head.dense` / `lm_head.layer_norm`,
@@ -87,12 +89,11 @@ impl BertPredictionHeadTransform {
                 .init(device),
             layer_norm_eps: config.layer_norm_eps,
             // `RobertaLMHead` applies `gelu` whatever `hidden_act` says.
-            act: match config.family {
-                ModelFamily::Roberta => HiddenAct::Gelu,
-                ModelFamily::Bert | ModelFamily::DistilBert | ModelFamily::Gpt2 => {
-                    config.hidden_act
-                }
-            },
+            act: config
+                .family
+                .heads
+                .masked_lm_act
+                .unwrap_or(config.hidden_act),
         }
     }
 
@@ -213,7 +214,7 @@ impl BertForMaskedLM {
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config = read_tied_config(dir, &ModelFamily::ALL)?;
+        let config = read_tied_config(dir, "ForMaskedLM", false)?;
         let checkpoint = Checkpoint::for_config(dir, &config)?;
         let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
         Ok((model, config, report))
@@ -391,31 +392,8 @@ pub(crate) fn mlm_loss_full(logits: Tensor<3>, labels: Tensor<2, Int>) -> Tensor
 
 /// The checkpoint names of `family`'s masked-LM model (RoBERTa's `lm_head`, DistilBERT's
 /// `vocab_*`).
-pub fn mlm_names(family: ModelFamily) -> NameMap {
-    let names = NameMap::new(family);
-    match family {
-        ModelFamily::Bert => names,
-        ModelFamily::Roberta => names.with_head(ROBERTA_MLM_NAMES),
-        ModelFamily::DistilBert => names.with_head(DISTILBERT_MLM_NAMES),
-        // Not an MLM family (read_tied_config refuses it); GPT-2's names need no table.
-        ModelFamily::Gpt2 => names,
-    }
-}
-
-/// `family`'s names of the tied decoder weight, the decoder bias alias (if any) and the head's
-/// output bias.
-fn tied_decoder_names(family: ModelFamily) -> (&'static str, Option<&'static str>, &'static str) {
-    match family {
-        ModelFamily::Bert => (DECODER_WEIGHT_NAME, Some(DECODER_BIAS_NAME), BIAS_NAME),
-        ModelFamily::Roberta => (
-            "lm_head.decoder.weight",
-            Some("lm_head.decoder.bias"),
-            "lm_head.bias",
-        ),
-        ModelFamily::DistilBert => ("vocab_projector.weight", None, "vocab_projector.bias"),
-        // `GPT2LMHeadModel.lm_head` has no bias.
-        ModelFamily::Gpt2 => ("lm_head.weight", None, "lm_head.bias"),
-    }
+pub fn mlm_names(family: &'static Family) -> NameMap {
+    NameMap::new(family).with_head(family.heads.masked_lm_names)
 }
 
 /// Makes a checkpoint's tied decoder tensors fit the tied model: drops
@@ -424,8 +402,9 @@ fn tied_decoder_names(family: ModelFamily) -> (&'static str, Option<&'static str
 /// otherwise, as the same parameter); the same under `family`'s names (RoBERTa's
 /// `lm_head.decoder.*`, DistilBERT's `vocab_projector.weight`). Returns the names that were
 /// dropped or renamed.
-pub fn resolve_tied_decoder(checkpoint: &mut Checkpoint, family: ModelFamily) -> Vec<String> {
-    let (weight, bias_alias, bias_name) = tied_decoder_names(family);
+pub fn resolve_tied_decoder(checkpoint: &mut Checkpoint, family: &Family) -> Vec<String> {
+    let tied = family.heads.tied_decoder;
+    let (weight, bias_alias, bias_name) = (tied.weight, tied.bias_alias, tied.bias);
     let mut touched = Vec::new();
     if checkpoint.tensors.remove(weight).is_some() {
         touched.push(weight.to_string());
@@ -442,20 +421,25 @@ pub fn resolve_tied_decoder(checkpoint: &mut Checkpoint, family: ModelFamily) ->
     touched
 }
 
-/// Reads `config.json` and refuses `tie_word_embeddings: false` and families other than
-/// `families` (those the calling language-model head is implemented for).
-pub(crate) fn read_tied_config(dir: &Path, families: &[ModelFamily]) -> Result<BertConfig> {
+/// Reads `config.json` and refuses `tie_word_embeddings: false` and families without the
+/// `transformers` class `class` (`"ForMaskedLM"`: the calling language-model head) as an
+/// encoder (`decoder` false) or a decoder (true).
+pub(crate) fn read_tied_config(dir: &Path, class: &str, decoder: bool) -> Result<BertConfig> {
     let path = dir.join(CONFIG_FILE);
     let config = BertConfig::from_file(&path)?;
-    if !families.contains(&config.family) {
-        let supported: Vec<&str> = families.iter().map(|f| f.model_type()).collect();
+    let fits = |family: &Family| family.has_class(class) && family.is_decoder == decoder;
+    if !fits(config.family) {
+        let supported: Vec<&str> = (FAMILIES.iter())
+            .filter(|f| fits(f))
+            .map(|f| f.model_type)
+            .collect();
         return Err(EncoderError::ConfigValue {
             path,
             field: "model_type",
             reason: format!(
                 "this language-model head supports model_type {}, not {}",
                 supported.join(", "),
-                config.family.model_type()
+                config.family.model_type
             ),
         });
     }

@@ -191,9 +191,10 @@ pub(crate) fn ensure_label_maps(config: &mut BertConfig, num_labels: usize) {
 /// `dropout` (here `hidden_dropout_prob`), otherwise `classifier_dropout` or else
 /// `hidden_dropout_prob`.
 pub fn token_dropout_prob(config: &BertConfig) -> f64 {
-    match config.family {
-        burnish_encoder::ModelFamily::DistilBert => config.hidden_dropout_prob,
-        _ => config.classifier_dropout_prob(),
+    if config.family.heads.token_dropout_is_hidden {
+        config.hidden_dropout_prob
+    } else {
+        config.classifier_dropout_prob()
     }
 }
 

@@ -7,7 +7,10 @@
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
-use burnish_encoder::{BertConfig, ModelFamily};
+use burnish_encoder::BertConfig;
+use burnish_encoder::family::{
+    Family, bert::BERT, distilbert::DISTILBERT, gpt2::GPT2, roberta::ROBERTA,
+};
 use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertLMHeadModel, Gpt2LMHeadModel,
 };
@@ -50,7 +53,7 @@ fn prepare<M: Module>(model: M, ad: Option<&Device>) -> M {
     }
 }
 
-fn config(family: ModelFamily) -> BertConfig {
+fn config(family: &'static Family) -> BertConfig {
     BertConfig {
         family,
         vocab_size: 40,
@@ -68,11 +71,7 @@ fn config(family: ModelFamily) -> BertConfig {
 /// or (`ad` = `None`) used as built.
 fn check_all(build: &Device, ad: Option<&Device>, how: &str) {
     let mut models = Vec::new();
-    for family in [
-        ModelFamily::Bert,
-        ModelFamily::Roberta,
-        ModelFamily::DistilBert,
-    ] {
+    for family in [&BERT, &ROBERTA, &DISTILBERT] {
         let c = config(family);
         models.extend([
             (
@@ -97,9 +96,9 @@ fn check_all(build: &Device, ad: Option<&Device>, how: &str) {
             ),
         ]);
     }
-    let gpt2 = config(ModelFamily::Gpt2);
+    let gpt2 = config(&GPT2);
     let lm = frozen(&prepare(Gpt2LMHeadModel::new(&gpt2, build), ad));
-    models.push((ModelFamily::Gpt2, "LM", lm));
+    models.push((&GPT2, "LM", lm));
     for (family, what, frozen) in models {
         assert!(
             frozen.is_empty(),

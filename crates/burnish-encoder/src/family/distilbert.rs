@@ -1,0 +1,116 @@
+//! DistilBERT: BERT's encoder without token types or pooler, under its own parameter and
+//! `config.json` names.
+//!
+//! Mirrors `transformers/models/distilbert/modeling_distilbert.py`
+//! (<https://github.com/huggingface/transformers/blob/main/src/transformers/models/distilbert/modeling_distilbert.py>);
+//! the model is [`crate::model::BertModel`] without its token-type table and pooler.
+
+use super::bert::{ENCODER_BARE_STARTS, ENCODER_HEAD_BASES, ENCODER_PROBE};
+use super::{
+    ClassifierHead, ConfigFields, Family, Heads, JsonMap, Positions, TiedDecoder, WeightNames,
+    rename_to_bert,
+};
+
+/// DistilBERT's `config.json` field names and BERT's for the same value.
+pub const FIELDS: &[(&str, &str)] = &[
+    ("dim", "hidden_size"),
+    ("n_layers", "num_hidden_layers"),
+    ("n_heads", "num_attention_heads"),
+    ("hidden_dim", "intermediate_size"),
+    ("activation", "hidden_act"),
+    ("dropout", "hidden_dropout_prob"),
+    ("attention_dropout", "attention_probs_dropout_prob"),
+    ("seq_classif_dropout", "classifier_dropout"),
+];
+
+/// DistilBERT's names for the encoder's modules: burnish (BERT) segments <-> `transformers`'
+/// `modeling_distilbert.py` segments. Longer sequences first where they share a start.
+pub const LAYER_NAMES: &[(&str, &str)] = &[
+    ("encoder.layer", "transformer.layer"),
+    ("attention.self_attn.query", "attention.q_lin"),
+    ("attention.self_attn.key", "attention.k_lin"),
+    ("attention.self_attn.value", "attention.v_lin"),
+    ("attention.output.dense", "attention.out_lin"),
+    ("attention.output.layer_norm", "sa_layer_norm"),
+    ("intermediate.dense", "ffn.lin1"),
+    ("output.dense", "ffn.lin2"),
+    ("output.layer_norm", "output_layer_norm"),
+];
+
+/// DistilBERT's names (`vocab_transform`, `vocab_layer_norm`, `vocab_projector`) for burnish's
+/// masked-LM head.
+pub const MASKED_LM_NAMES: &[(&str, &str)] = &[
+    ("cls.predictions.transform.dense", "vocab_transform"),
+    ("cls.predictions.transform.layer_norm", "vocab_layer_norm"),
+    ("cls.predictions.bias", "vocab_projector.bias"),
+];
+
+/// `DistilBertConfig`'s defaults where they differ from `BertConfig`'s, then its names renamed
+/// to BERT's.
+fn to_bert(mut map: JsonMap) -> JsonMap {
+    for (name, value) in [
+        ("n_layers", serde_json::json!(6)),
+        ("seq_classif_dropout", serde_json::json!(0.2)),
+    ] {
+        map.entry(name).or_insert(value);
+    }
+    rename_to_bert(FIELDS, map)
+}
+
+/// DistilBERT (`model_type: "distilbert"`).
+pub static DISTILBERT: Family = Family {
+    model_type: "distilbert",
+    name: "DistilBERT",
+    class_prefix: "DistilBert",
+    source: "https://github.com/huggingface/transformers/blob/main/src/transformers/models/distilbert/modeling_distilbert.py",
+    is_decoder: false,
+    has_token_types: false,
+    has_pooler: false,
+    positions: Positions::Absolute,
+    config: ConfigFields {
+        renames: FIELDS,
+        to_bert: Some(to_bert),
+        // Fixed in `transformers`' code: LayerNorm epsilon 1e-12, absolute positions, no
+        // token types.
+        absent: &[
+            "type_vocab_size",
+            "layer_norm_eps",
+            "position_embedding_type",
+        ],
+        default_pad_token_id: 0,
+        unsupported: &[(
+            "sinusoidal_pos_embds",
+            true,
+            "sinusoidal position embeddings are not supported (only learned ones)",
+        )],
+        embedding_dropout: None,
+    },
+    weights: WeightNames {
+        base_prefix: "distilbert",
+        burnish_base: "bert",
+        layers: LAYER_NAMES,
+        stored_transposed: &[],
+        probe: ENCODER_PROBE,
+        bare_starts: ENCODER_BARE_STARTS,
+        head_bases: ENCODER_HEAD_BASES,
+    },
+    heads: Heads {
+        classes: &[
+            "Model",
+            "ForSequenceClassification",
+            "ForTokenClassification",
+            "ForQuestionAnswering",
+            "ForMaskedLM",
+        ],
+        classifier: ClassifierHead::DenseRelu,
+        classifier_names: &[],
+        masked_lm_names: MASKED_LM_NAMES,
+        masked_lm_act: None,
+        tied_decoder: TiedDecoder {
+            weight: "vocab_projector.weight",
+            bias_alias: None,
+            bias: "vocab_projector.bias",
+        },
+        token_dropout_is_hidden: true,
+    },
+};

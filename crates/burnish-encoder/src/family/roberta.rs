@@ -1,0 +1,74 @@
+//! RoBERTa: BERT's encoder with positions counted after the padding id, one token type, its
+//! own classification and language-model heads.
+//!
+//! Mirrors `transformers/models/roberta/modeling_roberta.py`
+//! (<https://github.com/huggingface/transformers/blob/main/src/transformers/models/roberta/modeling_roberta.py>);
+//! the model is [`crate::model::BertModel`] with [`Positions::AfterPadding`].
+
+use super::bert::{ENCODER_BARE_STARTS, ENCODER_HEAD_BASES, ENCODER_PROBE};
+use super::{ClassifierHead, ConfigFields, Family, Heads, Positions, TiedDecoder, WeightNames};
+use crate::config::HiddenAct;
+
+/// `RobertaClassificationHead`'s names for burnish's sequence-classification head: the
+/// `H -> H` layer on `<s>` and the output projection (prefixes of the whole path).
+pub const CLASSIFIER_NAMES: &[(&str, &str)] = &[
+    ("pre_classifier", "classifier.dense"),
+    ("classifier", "classifier.out_proj"),
+];
+
+/// RoBERTa's names (`RobertaLMHead`, `lm_head`) for burnish's masked-LM head.
+pub const MASKED_LM_NAMES: &[(&str, &str)] = &[
+    ("cls.predictions.transform.dense", "lm_head.dense"),
+    ("cls.predictions.transform.layer_norm", "lm_head.layer_norm"),
+    ("cls.predictions.bias", "lm_head.bias"),
+];
+
+/// RoBERTa (`model_type: "roberta"`).
+pub static ROBERTA: Family = Family {
+    model_type: "roberta",
+    name: "RoBERTa",
+    class_prefix: "Roberta",
+    source: "https://github.com/huggingface/transformers/blob/main/src/transformers/models/roberta/modeling_roberta.py",
+    is_decoder: false,
+    has_token_types: true,
+    has_pooler: true,
+    positions: Positions::AfterPadding,
+    config: ConfigFields {
+        renames: &[],
+        to_bert: None,
+        absent: &[],
+        // `RobertaConfig`'s default.
+        default_pad_token_id: 1,
+        unsupported: &[],
+        embedding_dropout: None,
+    },
+    weights: WeightNames {
+        base_prefix: "roberta",
+        burnish_base: "bert",
+        layers: &[],
+        stored_transposed: &[],
+        probe: ENCODER_PROBE,
+        bare_starts: ENCODER_BARE_STARTS,
+        head_bases: ENCODER_HEAD_BASES,
+    },
+    heads: Heads {
+        classes: &[
+            "Model",
+            "ForSequenceClassification",
+            "ForTokenClassification",
+            "ForQuestionAnswering",
+            "ForMaskedLM",
+        ],
+        classifier: ClassifierHead::DenseTanh,
+        classifier_names: CLASSIFIER_NAMES,
+        masked_lm_names: MASKED_LM_NAMES,
+        // `RobertaLMHead` applies `gelu` whatever `hidden_act` says.
+        masked_lm_act: Some(HiddenAct::Gelu),
+        tied_decoder: TiedDecoder {
+            weight: "lm_head.decoder.weight",
+            bias_alias: Some("lm_head.decoder.bias"),
+            bias: "lm_head.bias",
+        },
+        token_dropout_is_hidden: false,
+    },
+};
