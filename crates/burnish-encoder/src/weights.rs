@@ -249,6 +249,28 @@ impl Checkpoint {
         Ok(checkpoint)
     }
 
+    /// Makes the tied decoder tensors fit a model whose decoder is the word embeddings
+    /// ([`crate::family::TiedDecoder`]): drops the decoder weight (BERT's
+    /// `cls.predictions.decoder.weight`) and turns the bias alias
+    /// (`cls.predictions.decoder.bias`) into the output bias when that is absent, dropping it
+    /// otherwise, as the same parameter; the same under `family`'s names (RoBERTa's
+    /// `lm_head.decoder.*`, DistilBERT's `vocab_projector.weight`). Returns the names that were
+    /// dropped or renamed.
+    pub fn drop_tied_decoder(&mut self, family: &Family) -> Vec<String> {
+        let tied = family.heads.tied_decoder;
+        let mut touched = Vec::new();
+        if self.tensors.remove(tied.weight).is_some() {
+            touched.push(tied.weight.to_string());
+        }
+        if let Some(alias) = tied.bias_alias
+            && let Some(bias) = self.tensors.remove(alias)
+        {
+            self.tensors.entry(tied.bias.to_string()).or_insert(bias);
+            touched.push(alias.to_string());
+        }
+        touched
+    }
+
     /// Reads `model.safetensors`, or else `pytorch_model.bin`, from a model folder.
     ///
     /// # Errors

@@ -19,13 +19,10 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
-use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
+use burnish_encoder::pretrained::{HfModel, load_folder, load_weights, save_folder};
+use burnish_encoder::weights::{Checkpoint, LoadReport};
 
-use crate::masked_lm::{
-    BertOnlyMLMHead, IGNORE_INDEX, gather_rows, lm_config, mlm_loss, read_tied_config,
-    resolve_tied_decoder,
-};
+use crate::masked_lm::{BertOnlyMLMHead, IGNORE_INDEX, gather_rows, lm_config, mlm_loss};
 
 /// BERT as a causal language model (HF `BertLMHeadModel` with `is_decoder: true`).
 ///
@@ -71,11 +68,7 @@ impl BertLMHeadModel {
         dir: impl AsRef<Path>,
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
-        let dir = dir.as_ref();
-        let config = read_tied_config(dir, "LMHeadModel", false)?;
-        let checkpoint = Checkpoint::for_config(dir, &config)?;
-        let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
-        Ok((model, config, report))
+        load_folder(dir.as_ref(), device)
     }
 
     /// Builds the model for `config` and loads `checkpoint` into it (what
@@ -85,22 +78,10 @@ impl BertLMHeadModel {
     /// As [`burnish_encoder::weights::load_checkpoint`].
     pub fn from_checkpoint(
         config: &BertConfig,
-        mut checkpoint: Checkpoint,
+        checkpoint: Checkpoint,
         device: &Device,
     ) -> Result<(Self, LoadReport)> {
-        resolve_tied_decoder(&mut checkpoint, config.family);
-        burnish_encoder::weights::check_config(config, &checkpoint)?;
-        let mut model = Self::new(config, device);
-        let report = load_checkpoint(
-            &mut model,
-            &checkpoint,
-            LoadSpec {
-                encoder_prefix: "bert.",
-                may_be_fresh: &|name| name.starts_with("cls.predictions."),
-                names: NameMap::new(config.family),
-            },
-        )?;
-        Ok((model, report))
+        load_weights(config, checkpoint, device, Self::new)
     }
 
     /// Next-token logits at every position, `[B, S, V]`, for a batch of `[B, S]` inputs: row
@@ -167,8 +148,7 @@ impl BertLMHeadModel {
     /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let config = lm_config(config, "LMHeadModel", true);
-        save_hf_folder(self, &config, dir.as_ref())
+        save_folder(self, config, dir.as_ref())
     }
 }
 
@@ -244,5 +224,24 @@ impl NextTokenTargets {
             positions: Tensor::from_data(TensorData::new(positions, [m]), device),
             labels: Tensor::from_data(TensorData::new(labels, [m]), device),
         })
+    }
+}
+
+/// `transformers`' `BertLMHeadModel` (`is_decoder: true` when saved).
+impl HfModel for BertLMHeadModel {
+    const CLASS: &'static str = "LMHeadModel";
+    const ENCODER_PREFIX: &'static str = "bert.";
+    const TIED_DECODER: bool = true;
+
+    fn build(config: &BertConfig, device: &Device) -> Self {
+        Self::new(config, device)
+    }
+
+    fn may_be_fresh(name: &str) -> bool {
+        name.starts_with("cls.predictions.")
+    }
+
+    fn folder_config(&self, config: &BertConfig) -> BertConfig {
+        lm_config(config, Self::CLASS, true)
     }
 }

@@ -11,7 +11,9 @@ use burnish_encoder::config::BertConfig;
 use burnish_encoder::decoder::Gpt2Model;
 use burnish_encoder::family::gpt2::GPT2;
 use burnish_encoder::model::BertInput;
-use burnish_encoder::pretrained::{decoder_config, save_hf_folder};
+use burnish_encoder::pretrained::{
+    HfModel, decoder_config, load_folder, save_folder, save_hf_folder,
+};
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, Result};
 
@@ -20,7 +22,7 @@ use crate::classification::{
     ClassificationTargets, ProblemType, SequenceClassifier, classification_loss, classifier_config,
     classifier_settings,
 };
-use crate::masked_lm::{gather_rows, mlm_loss, read_tied_config, resolve_tied_decoder};
+use crate::masked_lm::{gather_rows, mlm_loss};
 
 /// `[B, S, H]` or `[M, H]` hidden states times the transposed `[V, H]` token embeddings:
 /// the tied LM head, computed against the embedding matrix itself (no copy).
@@ -58,21 +60,7 @@ impl Gpt2LMHeadModel {
         dir: impl AsRef<Path>,
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
-        let dir = dir.as_ref();
-        let config = read_tied_config(dir, "LMHeadModel", true)?;
-        let mut checkpoint = Checkpoint::from_dir(dir)?;
-        resolve_tied_decoder(&mut checkpoint, &GPT2);
-        let mut model = Self::new(&config, device);
-        let report = load_checkpoint(
-            &mut model,
-            &checkpoint,
-            LoadSpec {
-                encoder_prefix: "transformer.",
-                may_be_fresh: &|_| false,
-                names: NameMap::new(&GPT2),
-            },
-        )?;
-        Ok((model, config, report))
+        load_folder(dir.as_ref(), device)
     }
 
     /// Next-token logits at every position, `[B, S, V]`, for `[B, S]` inputs: row `s` depends
@@ -131,9 +119,7 @@ impl Gpt2LMHeadModel {
     /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let mut config = config.clone();
-        config.set_architecture("LMHeadModel");
-        save_hf_folder(self, &config, dir.as_ref())
+        save_folder(self, config, dir.as_ref())
     }
 }
 
@@ -220,7 +206,7 @@ impl Gpt2ForSequenceClassification {
             classifier_settings(&config, &dir.join(CONFIG_FILE), num_labels, problem_type)?;
         let mut checkpoint = Checkpoint::from_dir(dir)?;
         // An LM checkpoint's duplicate tied head is not a classifier weight.
-        resolve_tied_decoder(&mut checkpoint, &GPT2);
+        checkpoint.drop_tied_decoder(&GPT2);
         let mut model = Self::new(&config, num_labels, problem_type, device);
         let report = load_checkpoint(
             &mut model,
@@ -296,5 +282,22 @@ impl SequenceClassifier for Gpt2ForSequenceClassification {
 
     fn save_folder(&self, config: &BertConfig, dir: &Path) -> Result<()> {
         self.save_pretrained(config, dir)
+    }
+}
+
+/// `transformers`' `GPT2LMHeadModel`: `lm_head` is `wte` (a duplicate `lm_head.weight` in the
+/// file is dropped).
+impl HfModel for Gpt2LMHeadModel {
+    const CLASS: &'static str = "LMHeadModel";
+    const IS_DECODER: bool = true;
+    const ENCODER_PREFIX: &'static str = "transformer.";
+    const TIED_DECODER: bool = true;
+
+    fn build(config: &BertConfig, device: &Device) -> Self {
+        Self::new(config, device)
+    }
+
+    fn may_be_fresh(_: &str) -> bool {
+        false
     }
 }

@@ -14,7 +14,8 @@
 //! ## Tied weights in checkpoints
 //! `transformers` writes `cls.predictions.bias` and leaves out the tied
 //! `cls.predictions.decoder.weight` / `cls.predictions.decoder.bias`; older files (and every
-//! `pytorch_model.bin`) carry them too. On loading ([`resolve_tied_decoder`]):
+//! `pytorch_model.bin`) carry them too. On loading
+//! ([`burnish_encoder::weights::Checkpoint::drop_tied_decoder`]):
 //! - `cls.predictions.decoder.weight` is dropped: the decoder is the word-embedding matrix, which
 //!   `transformers` also uses after tying. It is not listed as unused.
 //! - `cls.predictions.decoder.bias` is the same parameter as `cls.predictions.bias`: it is used
@@ -27,13 +28,13 @@ use std::path::Path;
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::config::HiddenAct;
-use burnish_encoder::family::{FAMILIES, Family, bert};
+use burnish_encoder::family::{Family, bert};
 use burnish_encoder::model::{BertInput, BertModel, apply_activation};
-use burnish_encoder::pretrained::save_hf_folder_as;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
-use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
+use burnish_encoder::pretrained::{HfModel, load_folder, load_weights, save_folder};
+use burnish_encoder::weights::{Checkpoint, LoadReport, NameMap};
 
 use crate::loss;
 
@@ -213,11 +214,7 @@ impl BertForMaskedLM {
         dir: impl AsRef<Path>,
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
-        let dir = dir.as_ref();
-        let config = read_tied_config(dir, "ForMaskedLM", false)?;
-        let checkpoint = Checkpoint::for_config(dir, &config)?;
-        let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
-        Ok((model, config, report))
+        load_folder(dir.as_ref(), device)
     }
 
     /// Builds the model for `config` and loads `checkpoint` into it (what
@@ -227,22 +224,10 @@ impl BertForMaskedLM {
     /// As [`burnish_encoder::weights::load_checkpoint`].
     pub fn from_checkpoint(
         config: &BertConfig,
-        mut checkpoint: Checkpoint,
+        checkpoint: Checkpoint,
         device: &Device,
     ) -> Result<(Self, LoadReport)> {
-        resolve_tied_decoder(&mut checkpoint, config.family);
-        burnish_encoder::weights::check_config(config, &checkpoint)?;
-        let mut model = Self::new(config, device);
-        let report = load_checkpoint(
-            &mut model,
-            &checkpoint,
-            LoadSpec {
-                encoder_prefix: "bert.",
-                may_be_fresh: &|name| name.starts_with("cls.predictions."),
-                names: mlm_names(config.family),
-            },
-        )?;
-        Ok((model, report))
+        load_weights(config, checkpoint, device, Self::new)
     }
 
     /// Vocabulary logits at every position, `[B, S, V]`, for a batch of `[B, S]` inputs
@@ -312,8 +297,7 @@ impl BertForMaskedLM {
     /// # Errors
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let config = lm_config(config, "ForMaskedLM", false);
-        save_hf_folder_as(self, &config, dir.as_ref(), &mlm_names(config.family))
+        save_folder(self, config, dir.as_ref())
     }
 }
 
@@ -396,65 +380,6 @@ pub fn mlm_names(family: &'static Family) -> NameMap {
     NameMap::new(family).with_head(family.heads.masked_lm_names)
 }
 
-/// Makes a checkpoint's tied decoder tensors fit the tied model: drops
-/// `cls.predictions.decoder.weight` (the decoder is the word embeddings) and turns
-/// `cls.predictions.decoder.bias` into `cls.predictions.bias` when that is absent (dropping it
-/// otherwise, as the same parameter); the same under `family`'s names (RoBERTa's
-/// `lm_head.decoder.*`, DistilBERT's `vocab_projector.weight`). Returns the names that were
-/// dropped or renamed.
-pub fn resolve_tied_decoder(checkpoint: &mut Checkpoint, family: &Family) -> Vec<String> {
-    let tied = family.heads.tied_decoder;
-    let (weight, bias_alias, bias_name) = (tied.weight, tied.bias_alias, tied.bias);
-    let mut touched = Vec::new();
-    if checkpoint.tensors.remove(weight).is_some() {
-        touched.push(weight.to_string());
-    }
-    if let Some(alias) = bias_alias
-        && let Some(bias) = checkpoint.tensors.remove(alias)
-    {
-        checkpoint
-            .tensors
-            .entry(bias_name.to_string())
-            .or_insert(bias);
-        touched.push(alias.to_string());
-    }
-    touched
-}
-
-/// Reads `config.json` and refuses `tie_word_embeddings: false` and families without the
-/// `transformers` class `class` (`"ForMaskedLM"`: the calling language-model head) as an
-/// encoder (`decoder` false) or a decoder (true).
-pub(crate) fn read_tied_config(dir: &Path, class: &str, decoder: bool) -> Result<BertConfig> {
-    let path = dir.join(CONFIG_FILE);
-    let config = BertConfig::from_file(&path)?;
-    let fits = |family: &Family| family.has_class(class) && family.is_decoder == decoder;
-    if !fits(config.family) {
-        let supported: Vec<&str> = (FAMILIES.iter())
-            .filter(|f| fits(f))
-            .map(|f| f.model_type)
-            .collect();
-        return Err(EncoderError::ConfigValue {
-            path,
-            field: "model_type",
-            reason: format!(
-                "this language-model head supports model_type {}, not {}",
-                supported.join(", "),
-                config.family.model_type
-            ),
-        });
-    }
-    if config.extra.get("tie_word_embeddings") == Some(&serde_json::Value::Bool(false)) {
-        return Err(EncoderError::ConfigValue {
-            path,
-            field: "tie_word_embeddings",
-            reason: "burnish's language-model heads always tie the decoder to the word \
-                     embeddings; an untied decoder is not supported"
-                .into(),
-        });
-    }
-    Ok(config)
-}
-
 /// `config` with `architectures: [class]` and `is_decoder` set for saving.
 pub(crate) fn lm_config(config: &BertConfig, class: &str, is_decoder: bool) -> BertConfig {
     let mut config = config.clone();
@@ -463,4 +388,28 @@ pub(crate) fn lm_config(config: &BertConfig, class: &str, is_decoder: bool) -> B
         .extra
         .insert("is_decoder".into(), serde_json::Value::Bool(is_decoder));
     config
+}
+
+/// `transformers`' `BertForMaskedLM` (and RoBERTa's, DistilBERT's): a head checkpoint or a
+/// bare encoder (its head fresh and reported); always bidirectional.
+impl HfModel for BertForMaskedLM {
+    const CLASS: &'static str = "ForMaskedLM";
+    const ENCODER_PREFIX: &'static str = "bert.";
+    const TIED_DECODER: bool = true;
+
+    fn build(config: &BertConfig, device: &Device) -> Self {
+        Self::new(config, device)
+    }
+
+    fn may_be_fresh(name: &str) -> bool {
+        name.starts_with("cls.predictions.")
+    }
+
+    fn names(family: &'static Family) -> NameMap {
+        mlm_names(family)
+    }
+
+    fn folder_config(&self, config: &BertConfig) -> BertConfig {
+        lm_config(config, Self::CLASS, false)
+    }
 }

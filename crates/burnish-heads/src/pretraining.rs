@@ -14,12 +14,11 @@ use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
-use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
+use burnish_encoder::pretrained::{HfModel, load_folder, load_weights, save_folder};
+use burnish_encoder::weights::{Checkpoint, LoadReport};
 
 use crate::masked_lm::{
     BertLMPredictionHead, IGNORE_INDEX, gather_rows, lm_config, mlm_loss, mlm_loss_full,
-    read_tied_config, resolve_tied_decoder,
 };
 use crate::{head_linear, loss};
 
@@ -91,11 +90,7 @@ impl BertForPreTraining {
         dir: impl AsRef<Path>,
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
-        let dir = dir.as_ref();
-        let config = read_tied_config(dir, "ForPreTraining", false)?;
-        let checkpoint = Checkpoint::for_config(dir, &config)?;
-        let (model, report) = Self::from_checkpoint(&config, checkpoint, device)?;
-        Ok((model, config, report))
+        load_folder(dir.as_ref(), device)
     }
 
     /// Builds the model for `config` and loads `checkpoint` into it (what
@@ -105,22 +100,10 @@ impl BertForPreTraining {
     /// As [`burnish_encoder::weights::load_checkpoint`].
     pub fn from_checkpoint(
         config: &BertConfig,
-        mut checkpoint: Checkpoint,
+        checkpoint: Checkpoint,
         device: &Device,
     ) -> Result<(Self, LoadReport)> {
-        resolve_tied_decoder(&mut checkpoint, config.family);
-        burnish_encoder::weights::check_config(config, &checkpoint)?;
-        let mut model = Self::new(config, device);
-        let report = load_checkpoint(
-            &mut model,
-            &checkpoint,
-            LoadSpec {
-                encoder_prefix: "bert.",
-                may_be_fresh: &|name| name.starts_with("cls.") || name.starts_with("bert.pooler."),
-                names: NameMap::new(config.family),
-            },
-        )?;
-        Ok((model, report))
+        load_weights(config, checkpoint, device, Self::new)
     }
 
     /// `(prediction_logits [B, S, V], seq_relationship_logits [B, 2])` for a batch of `[B, S]`
@@ -235,8 +218,7 @@ impl BertForPreTraining {
     /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        let config = lm_config(config, "ForPreTraining", false);
-        save_hf_folder(self, &config, dir.as_ref())
+        save_folder(self, config, dir.as_ref())
     }
 }
 
@@ -245,4 +227,24 @@ fn nsp_loss(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     assert_eq!(labels.dims()[0], logits.dims()[0], "NSP labels must be [B]");
     // `CrossEntropyLoss()` as in transformers (whose default also skips -100).
     loss::cross_entropy_ignoring(logits, labels, IGNORE_INDEX)
+}
+
+/// `transformers`' `BertForPreTraining`: any BERT checkpoint, its missing heads and pooler
+/// fresh and reported.
+impl HfModel for BertForPreTraining {
+    const CLASS: &'static str = "ForPreTraining";
+    const ENCODER_PREFIX: &'static str = "bert.";
+    const TIED_DECODER: bool = true;
+
+    fn build(config: &BertConfig, device: &Device) -> Self {
+        Self::new(config, device)
+    }
+
+    fn may_be_fresh(name: &str) -> bool {
+        name.starts_with("cls.") || name.starts_with("bert.pooler.")
+    }
+
+    fn folder_config(&self, config: &BertConfig) -> BertConfig {
+        lm_config(config, Self::CLASS, false)
+    }
 }

@@ -9,9 +9,8 @@ use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
-use burnish_encoder::pretrained::encoder_config;
-use burnish_encoder::pretrained::save_hf_folder;
-use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
+use burnish_encoder::pretrained::{HfModel, load_folder, save_folder};
+use burnish_encoder::weights::LoadReport;
 
 use crate::token_classification::ensure_label_maps;
 use crate::{head_linear, loss};
@@ -63,20 +62,7 @@ impl BertForQuestionAnswering {
         dir: impl AsRef<Path>,
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
-        let dir = dir.as_ref();
-        let config = encoder_config(dir)?;
-        let checkpoint = Checkpoint::for_config(dir, &config)?;
-        let mut model = Self::new(&config, device);
-        let report = load_checkpoint(
-            &mut model,
-            &checkpoint,
-            LoadSpec {
-                encoder_prefix: "bert.",
-                may_be_fresh: &|name| name.starts_with("qa_outputs."),
-                names: NameMap::new(config.family),
-            },
-        )?;
-        Ok((model, config, report))
+        load_folder(dir.as_ref(), device)
     }
 
     /// `(start_logits, end_logits)`, each `[B, S]`, for a batch of `[B, S]` inputs (padded
@@ -137,9 +123,28 @@ impl BertForQuestionAnswering {
     /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
     /// naming the file.
     pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
+        save_folder(self, config, dir.as_ref())
+    }
+}
+
+/// `transformers`' `BertForQuestionAnswering` (and RoBERTa's, DistilBERT's): `qa_outputs` fresh
+/// and reported when the checkpoint has none; saved with two labels' `id2label`.
+impl HfModel for BertForQuestionAnswering {
+    const CLASS: &'static str = "ForQuestionAnswering";
+    const ENCODER_PREFIX: &'static str = "bert.";
+
+    fn build(config: &BertConfig, device: &Device) -> Self {
+        Self::new(config, device)
+    }
+
+    fn may_be_fresh(name: &str) -> bool {
+        name.starts_with("qa_outputs.")
+    }
+
+    fn folder_config(&self, config: &BertConfig) -> BertConfig {
         let mut config = config.clone();
-        config.set_architecture("ForQuestionAnswering");
+        config.set_architecture(Self::CLASS);
         ensure_label_maps(&mut config, 2);
-        save_hf_folder(self, &config, dir.as_ref())
+        config
     }
 }
