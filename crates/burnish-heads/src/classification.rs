@@ -336,21 +336,7 @@ pub fn classifier_config(
 ) -> BertConfig {
     let mut config = config.clone();
     config.set_architecture("ForSequenceClassification");
-    let labels_match = config
-        .extra
-        .get("id2label")
-        .and_then(|v| v.as_object())
-        .is_some_and(|m| m.len() == num_labels);
-    if !labels_match {
-        let id2label: serde_json::Map<String, serde_json::Value> = (0..num_labels)
-            .map(|i| (i.to_string(), format!("LABEL_{i}").into()))
-            .collect();
-        let label2id: serde_json::Map<String, serde_json::Value> = (0..num_labels)
-            .map(|i| (format!("LABEL_{i}"), i.into()))
-            .collect();
-        config.extra.insert("id2label".into(), id2label.into());
-        config.extra.insert("label2id".into(), label2id.into());
-    }
+    crate::token_classification::ensure_label_maps(&mut config, num_labels);
     config
         .extra
         .insert("problem_type".into(), problem_type.as_hf().into());
