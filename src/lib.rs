@@ -96,6 +96,7 @@ mod pretrained;
 mod text_dataset;
 mod trainer;
 
+pub use burnish_encoder::HfModel;
 pub use error::{Error, Result};
 pub use pipelines::{
     Classification, ClassifierModel, FillMask, MaskFill, QuestionAnswerer, SentenceEmbedder,
@@ -129,9 +130,9 @@ pub mod prelude {
     pub use crate::data::{LabelMap, NerDataset, NerReadOptions, SquadDataset, Task};
     pub use crate::train::tasks::qa::{Answer, PostProcess};
     pub use crate::{
-        Classification, Error, FillMask, MaskFill, Pretrained, QuestionAnswerer, Result, SaveHf,
-        SentenceEmbedder, TaggedText, TaggedWord, TextClassifier, TextDataset, TokenClassifier,
-        TokenInput, TrainConfig, TrainReport, Trained, Trainer,
+        Classification, Error, FillMask, HfModel, MaskFill, Pretrained, QuestionAnswerer, Result,
+        SaveHf, SentenceEmbedder, TaggedText, TaggedWord, TextClassifier, TextDataset,
+        TokenClassifier, TokenInput, TrainConfig, TrainReport, Trained, Trainer,
     };
     pub use burn::tensor::Device;
 }

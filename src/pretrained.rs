@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use burnish_encoder::HfModel;
 use burn::tensor::Device;
 use burnish_data::{LabelMap, Task};
 use burnish_encoder::weights::{PYTORCH_FILE, SAFETENSORS_FILE};

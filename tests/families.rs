@@ -13,6 +13,7 @@ mod common;
 
 use std::path::Path;
 
+use burnish::HfModel;
 use burnish::burn::tensor::{Device, Tensor};
 use burnish::encoder::family::{Family, distilbert::DISTILBERT, gpt2::GPT2, roberta::ROBERTA};
 use burnish::encoder::model::{BertInput, mean_pool_normalized};

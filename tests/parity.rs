@@ -8,6 +8,7 @@ mod common;
 
 use std::path::Path;
 
+use burnish::HfModel;
 use burnish::burn::tensor::{Device, Tensor};
 use burnish::encoder::BertModel;
 use burnish::encoder::model::{BertInput, mean_pool_normalized};

@@ -11,6 +11,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use burnish::HfModel;
 use burnish::burn::tensor::Device;
 
 /// Copies the tokenizer files of `src` next to the saved weights in `out` and has

@@ -22,6 +22,7 @@ mod common;
 
 use std::path::Path;
 
+use burnish::HfModel;
 use burnish::backend::BackendKind;
 use burnish::burn::tensor::Device;
 use burnish::encoder::weights::Checkpoint;

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use burnish_encoder::HfModel;
 use burn::tensor::Device;
 use burnish_encoder::BertConfig;
 use burnish_encoder::BertModel;

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use burnish_encoder::HfModel;
 use burn::tensor::Device;
 use burnish_data::{QaExample, QaFeatureOptions, QaInput, qa_features, qa_inputs};
 use burnish_encoder::BertConfig;

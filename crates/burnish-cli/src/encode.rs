@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use burnish::HfModel;
 use anyhow::{Context, Result, bail};
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
 use burnish::encoder::precision::{Precision, cast_floats};

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burnish::HfModel;
 use anyhow::{Context, Result, bail};
 use burnish::burn::tensor::Device;
 use burnish::data::{

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use burnish::HfModel;
 use anyhow::{Context, Result, bail};
 use burnish::QuestionAnswerer;
 use burnish::burn::module::Module;

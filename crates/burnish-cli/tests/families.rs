@@ -8,6 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use burnish::HfModel;
 use burnish::burn::tensor::Device;
 use burnish::encoder::model::BertInput;
 use burnish::heads::{

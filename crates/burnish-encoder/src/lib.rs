@@ -28,5 +28,5 @@ pub use family::gpt2::model as decoder;
 pub use family::gpt2::model::Gpt2Model;
 pub use family::{FAMILIES, Family};
 pub use model::{BertInput, BertModel, BertModelOutput};
-pub use pretrained::CONFIG_FILE;
+pub use pretrained::{CONFIG_FILE, HfModel};
 pub use weights::{Checkpoint, LoadReport, NameMap};

@@ -56,6 +56,43 @@ pub trait HfModel: Module + ModuleSnapshot + Sized {
         config.set_architecture(Self::CLASS);
         config
     }
+
+    /// Loads a model folder: `config.json` and `model.safetensors` or `pytorch_model.bin`, a
+    /// checkpoint of this class or of another class of the family (tensors this model has no
+    /// place for are listed in the report's `unused`; those [`Self::may_be_fresh`] allows to be
+    /// missing are freshly initialised and listed in `newly_initialized`, as `transformers`
+    /// warns). See [`load_folder`].
+    ///
+    /// # Errors
+    /// As [`load_folder`].
+    fn from_pretrained(
+        dir: impl AsRef<Path>,
+        device: &Device,
+    ) -> Result<(Self, BertConfig, LoadReport)> {
+        load_folder(dir.as_ref(), device)
+    }
+
+    /// Builds the model for `config` and loads `checkpoint` into it (what
+    /// [`Self::from_pretrained`] does after reading the files). See [`load_weights`].
+    ///
+    /// # Errors
+    /// As [`load_weights`].
+    fn from_checkpoint(
+        config: &BertConfig,
+        checkpoint: Checkpoint,
+        device: &Device,
+    ) -> Result<(Self, LoadReport)> {
+        load_weights(config, checkpoint, device, Self::build)
+    }
+
+    /// Writes `config.json` ([`Self::folder_config`]) and `model.safetensors` in the family's
+    /// names into `dir`, creating it if needed; each file atomically. See [`save_folder`].
+    ///
+    /// # Errors
+    /// As [`save_folder`].
+    fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
+        save_folder(self, config, dir.as_ref())
+    }
 }
 
 /// Reads `dir/config.json` for a model of the class `class` (`"ForMaskedLM"`), an encoder's
@@ -180,56 +217,6 @@ pub fn load_weights<M: HfModel>(
 pub fn save_folder<M: HfModel>(model: &M, config: &BertConfig, dir: &Path) -> Result<()> {
     let config = model.folder_config(config);
     save_hf_folder_as(model, &config, dir, &M::names(config.family))
-}
-
-impl BertModel {
-    /// Loads `config.json` and the weights of a model folder (`model.safetensors` or
-    /// `pytorch_model.bin`, from a `BertModel` or any `BertFor*` checkpoint, or the same of
-    /// RoBERTa or DistilBERT: `model_type` picks the family). A checkpoint without a pooler
-    /// gets a fresh one (listed in the report, as `transformers` warns); any other missing or
-    /// wrong-shaped tensor is an error naming it.
-    ///
-    /// # Errors
-    /// As [`load_folder`].
-    pub fn from_pretrained(
-        dir: impl AsRef<Path>,
-        device: &Device,
-    ) -> Result<(Self, BertConfig, LoadReport)> {
-        load_folder(dir.as_ref(), device)
-    }
-
-    /// Writes `config.json` (with `architectures: ["BertModel"]`, or the family's class) and
-    /// `model.safetensors` into `dir`, creating it if needed. Each file is written atomically.
-    ///
-    /// # Errors
-    /// As [`save_folder`].
-    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        save_folder(self, config, dir.as_ref())
-    }
-}
-
-impl Gpt2Model {
-    /// Loads `config.json` (a GPT-2 one) and the weights of a model folder: a `GPT2Model`
-    /// checkpoint (names `wte.weight`, `h.0...`) or a head's (`transformer.` prefix: the
-    /// `GPT2LMHeadModel` / `GPT2ForSequenceClassification` head tensors are listed as unused).
-    ///
-    /// # Errors
-    /// As [`load_folder`].
-    pub fn from_pretrained(
-        dir: impl AsRef<Path>,
-        device: &Device,
-    ) -> Result<(Self, BertConfig, LoadReport)> {
-        load_folder(dir.as_ref(), device)
-    }
-
-    /// Writes `config.json` (`architectures: ["GPT2Model"]`) and `model.safetensors` (names
-    /// `wte.weight`, `h.0.attn.c_attn.weight`, ...; `Conv1D` weights `[in, out]`) into `dir`.
-    ///
-    /// # Errors
-    /// As [`save_folder`].
-    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        save_folder(self, config, dir.as_ref())
-    }
 }
 
 /// A bare encoder (`BertModel`, `RobertaModel`, `DistilBertModel`): loads from any checkpoint of

@@ -12,15 +12,11 @@
 //! `s + 1`, skipping labels of `-100` (padding); as in `transformers`, the labels passed in are
 //! the *unshifted* input ids and the shift happens inside [`BertLMHeadModel::loss`].
 
-use std::path::Path;
-
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
-use burnish_encoder::pretrained::{HfModel, load_folder, load_weights, save_folder};
-use burnish_encoder::weights::{Checkpoint, LoadReport};
+use burnish_encoder::pretrained::HfModel;
 
 use crate::masked_lm::{BertOnlyMLMHead, IGNORE_INDEX, gather_rows, lm_config, mlm_loss};
 
@@ -52,36 +48,6 @@ impl BertLMHeadModel {
             bert,
             cls: BertOnlyMLMHead::new(config, device),
         }
-    }
-
-    /// Loads a model folder: a `BertLMHeadModel` / `BertForMaskedLM` / `BertForPreTraining`
-    /// checkpoint (head included), or one without the LM head (a bare `BertModel`), which gets
-    /// a fresh head listed in the report's `newly_initialized`. Tensors without a place here
-    /// (a pooler, `cls.seq_relationship`) are listed in `unused`.
-    ///
-    /// The model is always causal, whatever the config's `is_decoder` (`transformers` runs a
-    /// `BertLMHeadModel` bidirectionally without it and warns).
-    ///
-    /// # Errors
-    /// As [`crate::BertForMaskedLM::from_pretrained`].
-    pub fn from_pretrained(
-        dir: impl AsRef<Path>,
-        device: &Device,
-    ) -> Result<(Self, BertConfig, LoadReport)> {
-        load_folder(dir.as_ref(), device)
-    }
-
-    /// Builds the model for `config` and loads `checkpoint` into it (what
-    /// [`Self::from_pretrained`] does after reading the files).
-    ///
-    /// # Errors
-    /// As [`burnish_encoder::weights::load_checkpoint`].
-    pub fn from_checkpoint(
-        config: &BertConfig,
-        checkpoint: Checkpoint,
-        device: &Device,
-    ) -> Result<(Self, LoadReport)> {
-        load_weights(config, checkpoint, device, Self::new)
     }
 
     /// Next-token logits at every position, `[B, S, V]`, for a batch of `[B, S]` inputs: row
@@ -139,16 +105,6 @@ impl BertLMHeadModel {
     /// Number of encoder layers (for layer-wise learning-rate decay).
     pub fn encoder_layers(&self) -> usize {
         self.bert.encoder.layer.len()
-    }
-
-    /// Writes `config.json` (architecture `BertLMHeadModel`, `is_decoder: true`) and
-    /// `model.safetensors` as `transformers` writes them, atomically.
-    ///
-    /// # Errors
-    /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
-    /// naming the file.
-    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        save_folder(self, config, dir.as_ref())
     }
 }
 

@@ -11,9 +11,7 @@ use burnish_encoder::config::BertConfig;
 use burnish_encoder::decoder::Gpt2Model;
 use burnish_encoder::family::gpt2::GPT2;
 use burnish_encoder::model::BertInput;
-use burnish_encoder::pretrained::{
-    HfModel, decoder_config, load_folder, save_folder, save_hf_folder,
-};
+use burnish_encoder::pretrained::{HfModel, decoder_config, save_hf_folder};
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, Result};
 
@@ -46,21 +44,6 @@ impl Gpt2LMHeadModel {
         Self {
             transformer: Gpt2Model::new(config, device),
         }
-    }
-
-    /// Loads a GPT-2 model folder: a `GPT2LMHeadModel` checkpoint (a duplicate tied
-    /// `lm_head.weight` is dropped), a bare `GPT2Model` or another GPT-2 head's (whose head
-    /// tensors are listed in the report's `unused`).
-    ///
-    /// # Errors
-    /// [`burnish_encoder::EncoderError::ConfigValue`] for a non-GPT-2 config or
-    /// `tie_word_embeddings: false`; otherwise as
-    /// [`burnish_encoder::weights::load_checkpoint`].
-    pub fn from_pretrained(
-        dir: impl AsRef<Path>,
-        device: &Device,
-    ) -> Result<(Self, BertConfig, LoadReport)> {
-        load_folder(dir.as_ref(), device)
     }
 
     /// Next-token logits at every position, `[B, S, V]`, for `[B, S]` inputs: row `s` depends
@@ -110,16 +93,6 @@ impl Gpt2LMHeadModel {
     /// Number of decoder blocks.
     pub fn encoder_layers(&self) -> usize {
         self.transformer.num_layers()
-    }
-
-    /// Writes `config.json` (architecture `GPT2LMHeadModel`, GPT-2's field names) and
-    /// `model.safetensors` (no `lm_head.weight`: tied, as `transformers` writes it), atomically.
-    ///
-    /// # Errors
-    /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
-    /// naming the file.
-    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        save_folder(self, config, dir.as_ref())
     }
 }
 

@@ -18,7 +18,7 @@ pub mod pretraining;
 pub mod question_answering;
 pub mod token_classification;
 
-pub use burnish_encoder::{EncoderError, Result};
+pub use burnish_encoder::{EncoderError, HfModel, Result};
 
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};

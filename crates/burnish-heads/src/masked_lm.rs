@@ -23,18 +23,15 @@
 //!
 //! Saving writes exactly what `transformers`' `save_pretrained` writes (no `decoder.*`).
 
-use std::path::Path;
-
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::config::HiddenAct;
 use burnish_encoder::family::{Family, bert};
 use burnish_encoder::model::{BertInput, BertModel, apply_activation};
-use burnish_encoder::pretrained::{HfModel, load_folder, load_weights, save_folder};
-use burnish_encoder::weights::{Checkpoint, LoadReport, NameMap};
+use burnish_encoder::pretrained::HfModel;
+use burnish_encoder::weights::NameMap;
 
 use crate::loss;
 
@@ -197,39 +194,6 @@ impl BertForMaskedLM {
         }
     }
 
-    /// Loads a model folder: a `BertForMaskedLM` / `BertForPreTraining` / `BertLMHeadModel`
-    /// checkpoint (head included), or a checkpoint without the MLM head (a bare `BertModel`
-    /// such as MiniLM's, a classifier), which gets a fresh head listed in the report's
-    /// `newly_initialized` (`cls.predictions.*`), so the caller can say so as `transformers`
-    /// does. Tensors this model has no place for (a pooler, `cls.seq_relationship`, another
-    /// head) are listed in `unused`. Tied decoder tensors are handled as in the
-    /// [module docs](self).
-    ///
-    /// The model is always bidirectional, whatever the config's `is_decoder`.
-    ///
-    /// # Errors
-    /// [`EncoderError::ConfigValue`] for `tie_word_embeddings: false` (an untied decoder is not
-    /// supported); otherwise as [`BertModel::from_pretrained`].
-    pub fn from_pretrained(
-        dir: impl AsRef<Path>,
-        device: &Device,
-    ) -> Result<(Self, BertConfig, LoadReport)> {
-        load_folder(dir.as_ref(), device)
-    }
-
-    /// Builds the model for `config` and loads `checkpoint` into it (what
-    /// [`Self::from_pretrained`] does after reading the files).
-    ///
-    /// # Errors
-    /// As [`burnish_encoder::weights::load_checkpoint`].
-    pub fn from_checkpoint(
-        config: &BertConfig,
-        checkpoint: Checkpoint,
-        device: &Device,
-    ) -> Result<(Self, LoadReport)> {
-        load_weights(config, checkpoint, device, Self::new)
-    }
-
     /// Vocabulary logits at every position, `[B, S, V]`, for a batch of `[B, S]` inputs
     /// (padded positions included). For training prefer [`Self::forward_masked`].
     pub fn forward(&self, input: BertInput) -> Tensor<3> {
@@ -288,16 +252,6 @@ impl BertForMaskedLM {
     /// Number of encoder layers (for layer-wise learning-rate decay).
     pub fn encoder_layers(&self) -> usize {
         self.bert.encoder.layer.len()
-    }
-
-    /// Writes `config.json` (architecture `BertForMaskedLM`, `is_decoder: false`) and
-    /// `model.safetensors` as `transformers` writes them (`cls.predictions.bias`, no tied
-    /// `decoder.*` tensors), atomically.
-    ///
-    /// # Errors
-    /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
-    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        save_folder(self, config, dir.as_ref())
     }
 }
 

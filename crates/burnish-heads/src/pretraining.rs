@@ -6,16 +6,12 @@
 //! the pooled `[CLS]` vector (HF `cls.seq_relationship`; class 0 = "B follows A", 1 = "B is
 //! random").
 
-use std::path::Path;
-
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor};
-use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
-use burnish_encoder::pretrained::{HfModel, load_folder, load_weights, save_folder};
-use burnish_encoder::weights::{Checkpoint, LoadReport};
+use burnish_encoder::pretrained::HfModel;
 
 use crate::masked_lm::{
     BertLMPredictionHead, IGNORE_INDEX, gather_rows, lm_config, mlm_loss, mlm_loss_full,
@@ -77,33 +73,6 @@ impl BertForPreTraining {
             bert,
             cls: BertPreTrainingHeads::new(config, device),
         }
-    }
-
-    /// Loads a model folder: a `BertForPreTraining` checkpoint, or any other BERT checkpoint,
-    /// whose missing parts (`cls.predictions.*`, `cls.seq_relationship.*`, `bert.pooler.*`) are
-    /// freshly initialised and listed in the report's `newly_initialized`, as `transformers`
-    /// does. Tied decoder tensors are handled as in [`crate::masked_lm`].
-    ///
-    /// # Errors
-    /// As [`crate::BertForMaskedLM::from_pretrained`].
-    pub fn from_pretrained(
-        dir: impl AsRef<Path>,
-        device: &Device,
-    ) -> Result<(Self, BertConfig, LoadReport)> {
-        load_folder(dir.as_ref(), device)
-    }
-
-    /// Builds the model for `config` and loads `checkpoint` into it (what
-    /// [`Self::from_pretrained`] does after reading the files).
-    ///
-    /// # Errors
-    /// As [`burnish_encoder::weights::load_checkpoint`].
-    pub fn from_checkpoint(
-        config: &BertConfig,
-        checkpoint: Checkpoint,
-        device: &Device,
-    ) -> Result<(Self, LoadReport)> {
-        load_weights(config, checkpoint, device, Self::new)
     }
 
     /// `(prediction_logits [B, S, V], seq_relationship_logits [B, 2])` for a batch of `[B, S]`
@@ -209,16 +178,6 @@ impl BertForPreTraining {
     /// Number of encoder layers (for layer-wise learning-rate decay).
     pub fn encoder_layers(&self) -> usize {
         self.bert.encoder.layer.len()
-    }
-
-    /// Writes `config.json` (architecture `BertForPreTraining`, `is_decoder: false`) and
-    /// `model.safetensors` as `transformers` writes them, atomically.
-    ///
-    /// # Errors
-    /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
-    /// naming the file.
-    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        save_folder(self, config, dir.as_ref())
     }
 }
 

@@ -1,16 +1,12 @@
 //! `BertForQuestionAnswering`: extractive (SQuAD-style) question answering, a start and an end
 //! logit per token, as in `transformers`.
 
-use std::path::Path;
-
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor};
-use burnish_encoder::Result;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::{BertInput, BertModel};
-use burnish_encoder::pretrained::{HfModel, load_folder, save_folder};
-use burnish_encoder::weights::LoadReport;
+use burnish_encoder::pretrained::HfModel;
 
 use crate::token_classification::ensure_label_maps;
 use crate::{head_linear, loss};
@@ -47,22 +43,6 @@ impl BertForQuestionAnswering {
             bert,
             qa_outputs: head_linear(config, 2, device),
         }
-    }
-
-    /// Loads a model folder: a `BertForQuestionAnswering` checkpoint (head included) or any
-    /// other BERT checkpoint (`BertModel`, `BertForMaskedLM`, ...), which gets a fresh
-    /// `qa_outputs`, listed in the report's `newly_initialized`. A checkpoint's pooler (and any
-    /// other tensor this model has no place for, such as another head) is not an error: it is
-    /// listed in the report's `unused`.
-    ///
-    /// # Errors
-    /// As [`BertModel::from_pretrained`]; a checkpoint `qa_outputs` of another size than
-    /// `[2, H]` is [`burnish_encoder::EncoderError::ShapeMismatch`] naming it.
-    pub fn from_pretrained(
-        dir: impl AsRef<Path>,
-        device: &Device,
-    ) -> Result<(Self, BertConfig, LoadReport)> {
-        load_folder(dir.as_ref(), device)
     }
 
     /// `(start_logits, end_logits)`, each `[B, S]`, for a batch of `[B, S]` inputs (padded
@@ -113,17 +93,6 @@ impl BertForQuestionAnswering {
         };
         (span_loss(start_logits, start_positions) + span_loss(end_logits, end_positions))
             .div_scalar(2.0)
-    }
-
-    /// Writes `config.json` (architecture `BertForQuestionAnswering`; `id2label`/`label2id`
-    /// set to two labels when the config's have another size, since `transformers` sizes
-    /// `qa_outputs` by them) and `model.safetensors` in `transformers`' layout, atomically.
-    ///
-    /// # Errors
-    /// [`burnish_encoder::EncoderError::Io`] or [`burnish_encoder::EncoderError::Serialize`]
-    /// naming the file.
-    pub fn save_pretrained(&self, config: &BertConfig, dir: impl AsRef<Path>) -> Result<()> {
-        save_folder(self, config, dir.as_ref())
     }
 }
 

@@ -7,13 +7,31 @@
 
 use super::{ClassifierHead, ConfigFields, Family, Heads, Positions, TiedDecoder, WeightNames};
 
-/// The first segments of a bare encoder's parameter names, for every encoder family.
-pub(crate) const ENCODER_BARE_STARTS: &[&str] =
-    &["embeddings.", "encoder.", "transformer.", "pooler."];
-/// The prefixes head checkpoints of the encoder families put the encoder under.
-pub(crate) const ENCODER_HEAD_BASES: &[&str] = &["bert.", "roberta.", "distilbert."];
-/// The tensor every encoder checkpoint has.
-pub(crate) const ENCODER_PROBE: &str = "embeddings.word_embeddings.weight";
+/// The checkpoint names of a family of BERT's encoder ([`crate::model::BertModel`]) whose
+/// `transformers` base model is `base_prefix` and whose layer names differ by `layers`.
+pub(crate) const fn encoder_weights(
+    base_prefix: &'static str,
+    layers: &'static [(&'static str, &'static str)],
+) -> WeightNames {
+    WeightNames {
+        base_prefix,
+        burnish_base: "bert",
+        layers,
+        stored_transposed: &[],
+        probe: "embeddings.word_embeddings.weight",
+        bare_starts: &["embeddings.", "encoder.", "transformer.", "pooler."],
+        head_bases: &["bert.", "roberta.", "distilbert."],
+    }
+}
+
+/// The heads burnish implements for every family of BERT's encoder.
+pub(crate) const ENCODER_CLASSES: &[&str] = &[
+    "Model",
+    "ForSequenceClassification",
+    "ForTokenClassification",
+    "ForQuestionAnswering",
+    "ForMaskedLM",
+];
 
 /// `BertLMPredictionHead`'s names: the decoder tied to the word embeddings and its bias
 /// (`cls.predictions.decoder.bias` is an alias of `cls.predictions.bias`).
@@ -42,15 +60,7 @@ pub static BERT: Family = Family {
         unsupported: &[],
         embedding_dropout: None,
     },
-    weights: WeightNames {
-        base_prefix: "bert",
-        burnish_base: "bert",
-        layers: &[],
-        stored_transposed: &[],
-        probe: ENCODER_PROBE,
-        bare_starts: ENCODER_BARE_STARTS,
-        head_bases: ENCODER_HEAD_BASES,
-    },
+    weights: encoder_weights("bert", &[]),
     heads: Heads {
         classes: &[
             "Model",

@@ -5,10 +5,10 @@
 //! (<https://github.com/huggingface/transformers/blob/main/src/transformers/models/distilbert/modeling_distilbert.py>);
 //! the model is [`crate::model::BertModel`] without its token-type table and pooler.
 
-use super::bert::{ENCODER_BARE_STARTS, ENCODER_HEAD_BASES, ENCODER_PROBE};
+use super::bert::{ENCODER_CLASSES, encoder_weights};
 use super::{
-    ClassifierHead, ConfigFields, Family, Heads, JsonMap, Positions, TiedDecoder, WeightNames,
-    rename_to_bert,
+    ClassifierHead, ConfigFields, Family, Heads, JsonMap, Positions, TiedDecoder, rename_to_bert,
+    with_defaults,
 };
 
 /// DistilBERT's `config.json` field names and BERT's for the same value.
@@ -47,14 +47,12 @@ pub const MASKED_LM_NAMES: &[(&str, &str)] = &[
 
 /// `DistilBertConfig`'s defaults where they differ from `BertConfig`'s, then its names renamed
 /// to BERT's.
-fn to_bert(mut map: JsonMap) -> JsonMap {
-    for (name, value) in [
+fn to_bert(map: JsonMap) -> JsonMap {
+    let defaults = [
         ("n_layers", serde_json::json!(6)),
         ("seq_classif_dropout", serde_json::json!(0.2)),
-    ] {
-        map.entry(name).or_insert(value);
-    }
-    rename_to_bert(FIELDS, map)
+    ];
+    rename_to_bert(FIELDS, with_defaults(map, defaults))
 }
 
 /// DistilBERT (`model_type: "distilbert"`).
@@ -85,23 +83,9 @@ pub static DISTILBERT: Family = Family {
         )],
         embedding_dropout: None,
     },
-    weights: WeightNames {
-        base_prefix: "distilbert",
-        burnish_base: "bert",
-        layers: LAYER_NAMES,
-        stored_transposed: &[],
-        probe: ENCODER_PROBE,
-        bare_starts: ENCODER_BARE_STARTS,
-        head_bases: ENCODER_HEAD_BASES,
-    },
+    weights: encoder_weights("distilbert", LAYER_NAMES),
     heads: Heads {
-        classes: &[
-            "Model",
-            "ForSequenceClassification",
-            "ForTokenClassification",
-            "ForQuestionAnswering",
-            "ForMaskedLM",
-        ],
+        classes: ENCODER_CLASSES,
         classifier: ClassifierHead::DenseRelu,
         classifier_names: &[],
         masked_lm_names: MASKED_LM_NAMES,

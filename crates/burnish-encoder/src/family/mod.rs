@@ -259,6 +259,17 @@ impl Default for &'static Family {
     }
 }
 
+/// `map` with the fields of `defaults` it lacks.
+pub(crate) fn with_defaults(
+    mut map: JsonMap,
+    defaults: impl IntoIterator<Item = (&'static str, serde_json::Value)>,
+) -> JsonMap {
+    for (name, value) in defaults {
+        map.entry(name).or_insert(value);
+    }
+    map
+}
+
 /// Renames the fields of a config in a family's names to BERT's (`renames` is `(own, bert)`).
 pub(crate) fn rename_to_bert(
     renames: &[(&'static str, &'static str)],

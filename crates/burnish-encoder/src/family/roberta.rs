@@ -5,8 +5,8 @@
 //! (<https://github.com/huggingface/transformers/blob/main/src/transformers/models/roberta/modeling_roberta.py>);
 //! the model is [`crate::model::BertModel`] with [`Positions::AfterPadding`].
 
-use super::bert::{ENCODER_BARE_STARTS, ENCODER_HEAD_BASES, ENCODER_PROBE};
-use super::{ClassifierHead, ConfigFields, Family, Heads, Positions, TiedDecoder, WeightNames};
+use super::bert::{ENCODER_CLASSES, encoder_weights};
+use super::{ClassifierHead, ConfigFields, Family, Heads, Positions, TiedDecoder};
 use crate::config::HiddenAct;
 
 /// `RobertaClassificationHead`'s names for burnish's sequence-classification head: the
@@ -42,23 +42,9 @@ pub static ROBERTA: Family = Family {
         unsupported: &[],
         embedding_dropout: None,
     },
-    weights: WeightNames {
-        base_prefix: "roberta",
-        burnish_base: "bert",
-        layers: &[],
-        stored_transposed: &[],
-        probe: ENCODER_PROBE,
-        bare_starts: ENCODER_BARE_STARTS,
-        head_bases: ENCODER_HEAD_BASES,
-    },
+    weights: encoder_weights("roberta", &[]),
     heads: Heads {
-        classes: &[
-            "Model",
-            "ForSequenceClassification",
-            "ForTokenClassification",
-            "ForQuestionAnswering",
-            "ForMaskedLM",
-        ],
+        classes: ENCODER_CLASSES,
         classifier: ClassifierHead::DenseTanh,
         classifier_names: CLASSIFIER_NAMES,
         masked_lm_names: MASKED_LM_NAMES,

@@ -9,7 +9,7 @@ pub mod model;
 
 use super::{
     ClassifierHead, ConfigFields, Family, Heads, JsonMap, Positions, TiedDecoder, WeightNames,
-    rename_to_bert,
+    rename_to_bert, with_defaults,
 };
 
 /// GPT-2's `config.json` field names and BERT's for the same value. `n_inner: null` means
@@ -36,8 +36,8 @@ pub const CONV1D: &[&str] = &["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_p
 /// `GPT2Config`'s defaults filled in, then its names renamed to BERT's: `n_inner` null or
 /// absent is `4 * n_embd`, and a null or absent `pad_token_id` is `eos_token_id` (default
 /// 50256), the id GPT-2 fine-tuning pads with.
-fn to_bert(mut map: JsonMap) -> JsonMap {
-    for (name, value) in [
+fn to_bert(map: JsonMap) -> JsonMap {
+    let defaults = [
         ("vocab_size", serde_json::json!(50257)),
         ("n_positions", serde_json::json!(1024)),
         ("n_embd", serde_json::json!(768)),
@@ -47,9 +47,8 @@ fn to_bert(mut map: JsonMap) -> JsonMap {
         ("resid_pdrop", serde_json::json!(0.1)),
         ("attn_pdrop", serde_json::json!(0.1)),
         ("layer_norm_epsilon", serde_json::json!(1e-5)),
-    ] {
-        map.entry(name).or_insert(value);
-    }
+    ];
+    let mut map = with_defaults(map, defaults);
     if map.get("n_inner").is_none_or(serde_json::Value::is_null) {
         let inner = map["n_embd"].as_u64().map(|h| serde_json::json!(4 * h));
         map.insert("n_inner".into(), inner.unwrap_or(serde_json::Value::Null));
