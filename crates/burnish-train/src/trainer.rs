@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
+use crate::log::LogEvent;
 use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
 use crate::plot::{Panel, Series, plot_curves};
 use crate::schedule::Schedule;
@@ -216,7 +217,8 @@ pub mod files {
     pub const OPTIMIZER: &str = "optimizer.safetensors";
     /// Trainer state inside the checkpoint.
     pub const STATE: &str = "trainer_state.json";
-    /// JSON-lines log of training loss and evaluations.
+    /// JSON-lines log of training loss, skipped steps and evaluations, one
+    /// [`LogEvent`](crate::log::LogEvent) a line.
     pub const LOG: &str = "log.jsonl";
     /// Loss and metric curves.
     pub const PLOT: &str = "training.png";
@@ -514,11 +516,13 @@ impl Trainer {
                     // Skip the update: the weights and optimizer moments stay the last good ones.
                     state.skipped_steps += 1;
                     state.bad_steps_in_a_row += 1;
-                    self.log(&serde_json::json!({
-                        "type": "skipped", "step": state.global_step, "epoch": epoch,
-                        "batch": bi, "reason": reason,
-                        "consecutive": state.bad_steps_in_a_row,
-                    }))?;
+                    self.log(&LogEvent::Skipped {
+                        step: state.global_step,
+                        epoch,
+                        batch: bi,
+                        reason: reason.clone(),
+                        consecutive: state.bad_steps_in_a_row,
+                    })?;
                     progress.set_message(format!("skipped a step: {reason}"));
                     if state.bad_steps_in_a_row >= cfg.max_bad_steps {
                         progress.finish_and_clear();
@@ -549,11 +553,13 @@ impl Trainer {
                     let mean = window_loss / window_steps.max(1) as f64;
                     state.train_loss.push((state.global_step, mean));
                     let elapsed = train_seconds(eval_seconds);
-                    self.log(&serde_json::json!({
-                        "type": "train", "step": state.global_step, "epoch": epoch,
-                        "loss": mean, "lr": lr,
-                        "tokens_per_s": state.tokens as f64 / elapsed.max(1e-9),
-                    }))?;
+                    self.log(&LogEvent::Train {
+                        step: state.global_step,
+                        epoch,
+                        loss: mean,
+                        lr,
+                        tokens_per_s: state.tokens as f64 / elapsed.max(1e-9),
+                    })?;
                     progress.set_message(format!(
                         "loss {mean:.4} lr {lr:.2e} {:.0} tok/s",
                         state.tokens as f64 / elapsed.max(1e-9)
@@ -664,9 +670,11 @@ impl Trainer {
             epoch,
             metrics,
         };
-        self.log(&serde_json::json!({
-            "type": "eval", "step": record.step, "epoch": epoch, "metrics": record.metrics,
-        }))?;
+        self.log(&LogEvent::Eval {
+            step: record.step,
+            epoch,
+            metrics: record.metrics.clone(),
+        })?;
         let name = &self.config.metric;
         let value = record.metrics.get(name).copied();
         state.evals.push(record);
@@ -928,9 +936,14 @@ impl Trainer {
         )))
     }
 
-    fn log(&self, value: &serde_json::Value) -> Result<()> {
+    /// Appends `event` to the run's `log.jsonl`.
+    fn log(&self, event: &LogEvent) -> Result<()> {
         use std::io::Write;
         let path = self.path(&[files::LOG]);
+        let line = event.to_line().map_err(|source| TrainError::Json {
+            path: path.clone(),
+            source,
+        })?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -939,7 +952,7 @@ impl Trainer {
                 path: path.clone(),
                 source,
             })?;
-        writeln!(file, "{value}").map_err(|source| TrainError::Io { path, source })
+        writeln!(file, "{line}").map_err(|source| TrainError::Io { path, source })
     }
 
     fn write_plot(&self, state: &TrainerState) -> Result<()> {
