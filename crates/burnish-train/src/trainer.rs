@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::log::LogEvent;
+use crate::metrics::Metric;
 use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
 use crate::plot::{Panel, Series, plot_curves};
 use crate::schedule::Schedule;
@@ -825,7 +826,7 @@ impl Trainer {
         let better = match state.best_metric {
             None => value.is_finite(),
             Some(best) => {
-                if higher_is_better(name) {
+                if Metric::name_higher_is_better(name) {
                     value > best
                 } else {
                     value < best
@@ -1286,16 +1287,6 @@ struct AfterStep {
     evaluated: bool,
     /// How the run ends there, if it does.
     outcome: Option<Outcome>,
-}
-
-/// Whether a larger value of the named metric is better:
-/// [`Metric::higher_is_better`](crate::metrics::Metric::higher_is_better) for the names and
-/// aliases [`Metric`](crate::metrics::Metric) parses (`eval_loss` included), true for any other
-/// (a custom evaluator's score).
-pub fn higher_is_better(metric: &str) -> bool {
-    metric
-        .parse::<crate::metrics::Metric>()
-        .map_or(true, crate::metrics::Metric::higher_is_better)
 }
 
 /// Loads weights written by [`save_safetensors`] (burnish's own full parameter names).
