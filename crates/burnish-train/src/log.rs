@@ -106,14 +106,14 @@ mod tests {
         let train = LogEvent::Train {
             step: 10,
             epoch: 1,
-            loss: 0.6931,
+            loss: 0.6875,
             lr: 2e-5,
             tokens_per_s: 1234.5,
         };
         assert_eq!(
             train.to_line().unwrap(),
             serde_json::json!({
-                "type": "train", "step": 10, "epoch": 1, "loss": 0.6931, "lr": 2e-5,
+                "type": "train", "step": 10, "epoch": 1, "loss": 0.6875, "lr": 2e-5,
                 "tokens_per_s": 1234.5,
             })
             .to_string()

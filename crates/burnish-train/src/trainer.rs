@@ -689,10 +689,10 @@ impl Trainer {
     ) -> Result<AfterStep> {
         let cfg = &self.config;
         let step = run.state.global_step;
-        let evaluated = cfg.eval_every.is_some_and(|n| step % n == 0);
+        let evaluated = cfg.eval_every.is_some_and(|n| step.is_multiple_of(n));
         let stop_early = evaluated && self.evaluate(model, epoch, run, evaluate)?;
         let interrupted = self.stop.load(Ordering::SeqCst);
-        if interrupted || cfg.checkpoint_every.is_some_and(|n| step % n == 0) {
+        if interrupted || cfg.checkpoint_every.is_some_and(|n| step.is_multiple_of(n)) {
             self.checkpoint(model, run, epoch)?;
         }
         let outcome = if interrupted {
