@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use burnish::backend::BackendKind;
 use burnish::burn::tensor::Device;
+use burnish::train::LogEvent;
+use burnish::train::trainer::files;
 use serde::Deserialize;
 
 /// CPU-side backends to compare on: flex always, tch and wgpu when compiled in. GPU-only
@@ -133,12 +135,14 @@ where
 
 /// `(loss, lr)` of every `"train"` line of a run's `log.jsonl`.
 pub fn train_log(run_dir: &Path) -> Vec<(f64, f64)> {
-    std::fs::read_to_string(run_dir.join("log.jsonl"))
+    let text = std::fs::read_to_string(run_dir.join(files::LOG)).unwrap();
+    LogEvent::parse_all(&text)
         .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|l| l["type"] == "train")
-        .map(|l| (l["loss"].as_f64().unwrap(), l["lr"].as_f64().unwrap()))
+        .into_iter()
+        .filter_map(|event| match event {
+            LogEvent::Train { loss, lr, .. } => Some((loss, lr)),
+            _ => None,
+        })
         .collect()
 }
 

@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use burnish::train::trainer::higher_is_better;
+use burnish::train::metrics::Metric;
 
 use crate::args::FinetuneArgs;
 use crate::run_dir;
@@ -77,7 +77,7 @@ pub fn run(args: FinetuneArgs, run_one: fn(FinetuneArgs) -> Result<()>) -> Resul
     let values: Vec<f64> = runs.iter().map(|r| r.3).collect();
     let (mean, std) = mean_std(&values);
     let better = |a: f64, b: f64| {
-        if higher_is_better(&cfg.metric) {
+        if Metric::name_higher_is_better(&cfg.metric) {
             a > b
         } else {
             a < b

@@ -15,6 +15,7 @@ use burnish::heads::{
     BertForSequenceClassification, Gpt2ForSequenceClassification, Gpt2LMHeadModel,
 };
 use burnish::tokenizer::{EncodeOptions, Tokenizer};
+use burnish::train::LogEvent;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -127,8 +128,11 @@ fn finetune_and_reload_in_transformers(fixture: &str, class: &str, model_type: &
         serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["architectures"][0], class);
     assert_eq!(config["model_type"], model_type);
-    let log = std::fs::read_to_string(run.join("log.jsonl")).unwrap();
-    assert!(log.lines().any(|l| l.contains("\"eval\"")), "{log}");
+    let log = common::log_events(&run);
+    assert!(
+        log.iter().any(|e| matches!(e, LogEvent::Eval { .. })),
+        "{log:?}"
+    );
 
     // The fine-tuned weights differ from the fixture's: training happened.
     let before = std::fs::read(model.join("model.safetensors")).unwrap();

@@ -8,6 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use burnish::train::LogEvent;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -87,10 +89,9 @@ fn finetune_evaluate_predict_round_trip() {
         serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
     let final_acc = metrics["final_validation"]["accuracy"].as_f64().unwrap();
     assert!(metrics["best"]["metrics"]["accuracy"].as_f64().unwrap() >= final_acc - 1e-12);
-    let evals = std::fs::read_to_string(run.join("log.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("\"eval\""))
+    let evals = common::log_events(&run)
+        .iter()
+        .filter(|e| matches!(e, LogEvent::Eval { .. }))
         .count();
     assert_eq!(evals, 2, "one evaluation per epoch");
 

@@ -10,7 +10,8 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{python, review_corpus, reviews, root};
+use burnish::train::{LogEvent, Metrics};
+use common::{log_events, python, review_corpus, reviews, root};
 
 fn burnish(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnish"))
@@ -81,15 +82,15 @@ fn mlm_from_scratch_learns_and_transformers_loads_it() {
     }
     // Two held-out evaluations (one per epoch): the loss falls, and ends below the uniform
     // guess ln(1500) = 7.31 (a real pre-training run is in docs/benchmarks.md).
-    let evals: Vec<serde_json::Value> = std::fs::read_to_string(run.join("log.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| v["type"] == "eval")
+    let evals: Vec<Metrics> = log_events(&run)
+        .into_iter()
+        .filter_map(|e| match e {
+            LogEvent::Eval { metrics, .. } => Some(metrics),
+            _ => None,
+        })
         .collect();
     assert_eq!(evals.len(), 2, "{evals:?}");
-    let loss = |v: &serde_json::Value| v["metrics"]["loss"].as_f64().unwrap();
-    assert!(loss(&evals[1]) < loss(&evals[0]), "{evals:?}");
+    assert!(evals[1]["loss"] < evals[0]["loss"], "{evals:?}");
     let metrics = read_json(&run.join("metrics.json"));
     let fv = &metrics["final_validation"];
     assert!(fv["loss"].as_f64().unwrap() < 7.0, "{fv}");

@@ -7,9 +7,13 @@
 //! Everything runs on the tiny fixture model and a generated data set, so the file needs
 //! no assets and runs in CI.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use burnish::train::LogEvent;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -400,10 +404,9 @@ fn an_absurd_learning_rate_stops_the_run_with_advice() {
     assert_eq!(error.len(), 1, "{stderr}");
     assert!(error[0].contains("lower learning rate"), "{stderr}");
     assert!(error[0].contains("3 consecutive steps"), "{stderr}");
-    let skipped = std::fs::read_to_string(run.join("log.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("\"skipped\""))
+    let skipped = common::log_events(&run)
+        .iter()
+        .filter(|e| matches!(e, LogEvent::Skipped { .. }))
         .count();
     assert_eq!(skipped, 3);
     assert!(!run.join("metrics.json").exists());

@@ -45,7 +45,9 @@ pub struct TrainConfig {
     pub eval_every: Option<usize>,
     /// Stop after this many evaluations without improvement of `metric`.
     pub early_stopping_patience: Option<usize>,
-    /// Metric that selects the best model and drives early stopping.
+    /// Metric that selects the best model and drives early stopping; smaller is better for
+    /// the losses and errors, larger for the rest
+    /// ([`Metric::name_higher_is_better`](crate::metrics::Metric::name_higher_is_better)).
     pub metric: String,
     /// Write a resumable checkpoint every N optimizer steps (one is always written on Ctrl-C
     /// and at each epoch end).

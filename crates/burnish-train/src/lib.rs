@@ -5,6 +5,7 @@
 //! - [`optim`]: AdamW as PyTorch computes it, with decay groups and layer-wise decay.
 //! - [`schedule`]: warmup + linear/cosine schedules as `transformers` defines them.
 //! - [`metrics`]: classification and regression metrics as scikit-learn computes them.
+//! - [`log`]: the typed lines of a run's `log.jsonl` ([`LogEvent`]).
 //! - [`plot`]: PNG loss and metric curves, no system fonts needed.
 //! - [`bench`](mod@bench): inference and training-step throughput (`cargo bench`, `burnish bench`).
 #![warn(missing_docs)]
@@ -13,6 +14,7 @@ pub mod bench;
 pub mod checkpointing;
 pub mod config;
 pub mod error;
+pub mod log;
 pub mod memory;
 pub mod metrics;
 pub mod optim;
@@ -23,6 +25,7 @@ pub mod trainer;
 
 pub use config::TrainConfig;
 pub use error::{Result, TrainError};
+pub use log::LogEvent;
 pub use trainer::{
     BatchSource, EvalRecord, FineTune, FitResult, Metrics, Outcome, Trainer, TrainerState,
     fork_for_training, shard_rows,

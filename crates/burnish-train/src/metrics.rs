@@ -1079,12 +1079,23 @@ impl Metric {
         }
     }
 
-    /// Whether larger values are better (false for losses and errors).
+    /// Whether larger values are better (false for losses and errors). This is the one
+    /// definition of a metric's direction: model selection, early stopping and `--seeds` ask
+    /// it, by name through [`Metric::name_higher_is_better`].
     pub const fn higher_is_better(self) -> bool {
         !matches!(
             self,
             Metric::Loss | Metric::Perplexity | Metric::Mse | Metric::Rmse | Metric::Mae
         )
+    }
+
+    /// Whether a larger value of the metric named `name` is better: as
+    /// [`higher_is_better`](Self::higher_is_better) for the names and aliases [`Metric`]
+    /// parses (`eval_loss` included), true for any other name (a custom evaluator's score),
+    /// so that a selection metric given as a string needs no parsing first.
+    pub fn name_higher_is_better(name: &str) -> bool {
+        name.parse::<Metric>()
+            .map_or(true, Metric::higher_is_better)
     }
 
     /// Whether `candidate` improves on `best` by more than `min_delta` (>= 0) in this metric's
@@ -1682,6 +1693,11 @@ confusion matrix (rows = true, columns = predicted):
         assert!(!Metric::Rmse.higher_is_better());
         assert!(Metric::Mcc.higher_is_better());
         assert!(Metric::Pearson.higher_is_better());
+        // By name: aliases and `eval_` prefixes as parsed; a custom score counts as higher-better.
+        assert!(!Metric::name_higher_is_better("eval_loss"));
+        assert!(!Metric::name_higher_is_better("ppl"));
+        assert!(Metric::name_higher_is_better("macro_f1"));
+        assert!(Metric::name_higher_is_better("my_custom_score"));
         assert!(Metric::Loss.is_improvement(0.5, Some(0.6), 0.0));
         assert!(!Metric::Loss.is_improvement(0.59, Some(0.6), 0.05));
         assert!(Metric::Accuracy.is_improvement(0.7, Some(0.6), 0.0));

@@ -28,6 +28,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
+use crate::log::LogEvent;
+use crate::metrics::Metric;
 use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
 use crate::plot::{Panel, Series, plot_curves};
 use crate::schedule::Schedule;
@@ -216,7 +218,8 @@ pub mod files {
     pub const OPTIMIZER: &str = "optimizer.safetensors";
     /// Trainer state inside the checkpoint.
     pub const STATE: &str = "trainer_state.json";
-    /// JSON-lines log of training loss and evaluations.
+    /// JSON-lines log of training loss, skipped steps and evaluations, one
+    /// [`LogEvent`](crate::log::LogEvent) a line.
     pub const LOG: &str = "log.jsonl";
     /// Loss and metric curves.
     pub const PLOT: &str = "training.png";
@@ -348,12 +351,79 @@ impl Trainer {
         B: Send,
     {
         let cfg = &self.config;
-        let device = self.device();
-        std::fs::create_dir_all(&self.out_dir).map_err(|source| TrainError::Io {
-            path: self.out_dir.clone(),
-            source,
-        })?;
-        if cfg.bf16
+        self.prepare()?;
+        let mut model = fork_for_training(model, self.device());
+        let plan = self.plan(&mut model, data)?;
+        if plan.state.done {
+            // A finished run is not trained again: its result is its best model.
+            let model = self.load_best(model)?;
+            return Ok(FitResult {
+                model,
+                outcome: Outcome::Finished,
+                state: plan.state,
+            });
+        }
+        let progress = self.progress_bar(plan.total_steps, plan.state.global_step);
+        let mut run = Run::new(plan, progress);
+        let mut outcome = Outcome::Finished;
+        'epochs: for epoch in run.state.epoch..cfg.epochs {
+            model = self.start_stage(model, &mut run, epoch)?;
+            let schedule = self.schedule(epoch, run.steps_per_epoch);
+            let num_batches = data.num_batches(epoch as u64);
+            let start = run.state.batch;
+            let mut step = Accumulation::new();
+            // The step of this epoch's latest evaluation: the epoch's end does not repeat it.
+            let mut evaluated_at = None;
+            for (k, indices) in data.batches_from(epoch as u64, start).enumerate() {
+                let batch = start + k;
+                if self.max_reached(&run.state) {
+                    break;
+                }
+                let seed = mix_seed(cfg.seed, epoch as u64, batch as u64);
+                self.micro_batch(&model, &mut run, &mut step, data, &indices, seed)?;
+                let last_of_epoch = batch + 1 == num_batches;
+                if step.micro_batches < cfg.grad_accum_steps && !last_of_epoch {
+                    continue;
+                }
+                run.state.batch = batch + 1;
+                let Some((grads, norm)) =
+                    self.guard(&model, &mut run, &mut step, epoch, batch, schedule.peak)?
+                else {
+                    if self.stop.load(Ordering::SeqCst) {
+                        self.checkpoint(&model, &mut run, epoch)?;
+                        outcome = Outcome::Interrupted;
+                        break 'epochs;
+                    }
+                    continue;
+                };
+                let lr = schedule.lr(run.state.stage_step);
+                model = self.optimizer_step(model, &mut run, grads, norm, lr);
+                if run.state.global_step % cfg.log_every == 0 || last_of_epoch {
+                    self.log_train(&mut run, epoch, lr)?;
+                }
+                run.progress.inc(1);
+                let end = self.evaluate_or_checkpoint(&model, &mut run, epoch, evaluate)?;
+                if end.evaluated {
+                    evaluated_at = Some(run.state.global_step);
+                }
+                if let Some(end) = end.outcome {
+                    outcome = end;
+                    break 'epochs;
+                }
+            }
+            outcome = self.end_epoch(&model, &mut run, epoch, evaluate, evaluated_at)?;
+            if run.state.done {
+                break;
+            }
+        }
+        self.finish(model, run, outcome)
+    }
+
+    /// Creates the run directory and checks that every device computes in the configured
+    /// precision, before any work that a refusal would waste.
+    fn prepare(&self) -> Result<()> {
+        create_dir(&self.out_dir)?;
+        if self.config.bf16
             && let Some(d) = self
                 .devices
                 .iter()
@@ -364,256 +434,330 @@ impl Trainer {
                 reason: format!("{d:?} cannot compute in bf16"),
             });
         }
-        let mut model = fork_for_training(model, device);
+        Ok(())
+    }
+
+    /// The run's length and where it starts: optimizer steps per epoch and in all, and, when
+    /// the run directory holds a checkpoint, its state and AdamW moments (its weights are
+    /// loaded into `model`); otherwise a fresh state.
+    fn plan<B, M, S>(&self, model: &mut M, data: &S) -> Result<Plan>
+    where
+        M: FineTune<B>,
+        S: BatchSource<Batch = B>,
+    {
+        let cfg = &self.config;
         let batches_per_epoch = data.num_batches(0);
         if batches_per_epoch == 0 {
             return Err(TrainError::EmptyData);
         }
         let steps_per_epoch = batches_per_epoch.div_ceil(cfg.grad_accum_steps);
-        let num_layers = model.encoder_layers();
-        let encoder_prefix = model.encoder_prefix();
-
-        let mut state = TrainerState::default();
-        let mut optimizer_state = None;
-        if let Some((s, opt)) = self.read_checkpoint(&mut model)? {
-            state = s;
-            optimizer_state = Some(opt);
-        }
-        if state.done {
-            let model = self.load_best(model)?;
-            return Ok(FitResult {
-                model,
-                outcome: Outcome::Finished,
-                state,
-            });
-        }
-
-        let max_reached =
-            |state: &TrainerState| cfg.max_steps.is_some_and(|m| state.global_step >= m);
-        let total_steps = (steps_per_epoch * cfg.epochs).min(cfg.max_steps.unwrap_or(usize::MAX));
-        let progress = self.progress_bar(total_steps, state.global_step);
-        let started = Instant::now();
-        let train_seconds_before = state.train_seconds;
-        let mut eval_seconds = 0.0;
-        // Seconds spent in the training loop so far, this process's and earlier ones'.
-        let train_seconds = |eval_seconds: f64| {
-            train_seconds_before + started.elapsed().as_secs_f64() - eval_seconds
+        let (state, optimizer) = match self.read_checkpoint(model)? {
+            Some((state, optimizer)) => (state, Some(optimizer)),
+            None => (TrainerState::default(), None),
         };
-        let mut outcome = Outcome::Finished;
-        let mut current_stage: Option<usize> = None;
-        let mut optim = AdamW::new(AdamWConfig::default());
-        let mut window_loss = 0.0;
-        let mut window_steps = 0usize;
-        // The other devices' copies of `model`, made before the first micro-batch after each
-        // optimizer step (empty: stale, or a single device).
-        let mut replicas: Vec<M> = Vec::new();
+        Ok(Plan {
+            steps_per_epoch,
+            total_steps: (steps_per_epoch * cfg.epochs).min(cfg.max_steps.unwrap_or(usize::MAX)),
+            state,
+            optimizer,
+        })
+    }
 
-        'epochs: for epoch in state.epoch..cfg.epochs {
-            let stage = usize::from(epoch >= cfg.freeze_encoder_epochs);
-            let (stage_epochs, peak) = if stage == 0 {
-                (cfg.freeze_encoder_epochs, cfg.head_learning_rate)
+    /// Whether the run has taken `max_steps` optimizer steps.
+    fn max_reached(&self, state: &TrainerState) -> bool {
+        self.config
+            .max_steps
+            .is_some_and(|m| state.global_step >= m)
+    }
+
+    /// The stage `epoch` belongs to (0: the frozen-encoder epochs, 1: the whole model's), with
+    /// the stage's number of epochs and its peak learning rate.
+    fn stage(&self, epoch: usize) -> (usize, usize, f64) {
+        let cfg = &self.config;
+        if epoch < cfg.freeze_encoder_epochs {
+            (0, cfg.freeze_encoder_epochs, cfg.head_learning_rate)
+        } else {
+            (1, cfg.epochs - cfg.freeze_encoder_epochs, cfg.learning_rate)
+        }
+    }
+
+    /// The learning-rate schedule of `epoch`'s stage: warmup and decay over the stage's
+    /// optimizer steps (at most `max_steps`), so each stage warms up from zero.
+    fn schedule(&self, epoch: usize, steps_per_epoch: usize) -> Schedule {
+        let cfg = &self.config;
+        let (_, stage_epochs, peak) = self.stage(epoch);
+        let total = (steps_per_epoch * stage_epochs).min(cfg.max_steps.unwrap_or(usize::MAX));
+        Schedule {
+            peak,
+            warmup_steps: (cfg.warmup_ratio * total as f64).ceil() as usize,
+            total_steps: total,
+            kind: cfg.schedule,
+        }
+    }
+
+    /// Starts `epoch`'s stage unless it is the one running: the encoder frozen (stage 0) or
+    /// trainable, a new AdamW that leaves a frozen encoder's parameters alone, and either the
+    /// checkpoint's AdamW state (a resumed run's first stage) or the stage's schedule from its
+    /// first step (a stage after the first).
+    fn start_stage<B, M: FineTune<B>>(
+        &self,
+        model: M,
+        run: &mut Run<M>,
+        epoch: usize,
+    ) -> Result<M> {
+        let (stage, _, _) = self.stage(epoch);
+        if run.stage == Some(stage) {
+            return Ok(model);
+        }
+        let cfg = &self.config;
+        let (num_layers, encoder_prefix) = (model.encoder_layers(), model.encoder_prefix());
+        let model = model.set_encoder_trainable(stage == 1);
+        run.replicas.clear();
+        run.optim = AdamW::new(AdamWConfig {
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            eps: cfg.eps,
+            weight_decay: cfg.weight_decay,
+            layer_decay: cfg.layer_lr_decay,
+            num_layers,
+            frozen_prefixes: if stage == 0 {
+                vec![encoder_prefix.to_string()]
             } else {
-                (cfg.epochs - cfg.freeze_encoder_epochs, cfg.learning_rate)
-            };
-            if current_stage != Some(stage) {
-                model = model.set_encoder_trainable(stage == 1);
-                replicas.clear();
-                optim = AdamW::new(AdamWConfig {
-                    beta1: cfg.beta1,
-                    beta2: cfg.beta2,
-                    eps: cfg.eps,
-                    weight_decay: cfg.weight_decay,
-                    layer_decay: cfg.layer_lr_decay,
-                    num_layers,
-                    frozen_prefixes: if stage == 0 {
-                        vec![encoder_prefix.to_string()]
-                    } else {
-                        Vec::new()
-                    },
-                });
-                if let Some((step, tensors)) = optimizer_state.take() {
-                    optim
-                        .restore(step, tensors, device)
-                        .map_err(|name| TrainError::Resume {
-                            path: self.path(&[files::CHECKPOINT_DIR]),
-                            reason: format!("optimizer state lacks {name}"),
-                        })?;
-                } else if current_stage.is_some() {
-                    // A new stage starts its own schedule.
-                    state.stage_step = 0;
-                }
-                current_stage = Some(stage);
-            }
-            let total = (steps_per_epoch * stage_epochs).min(cfg.max_steps.unwrap_or(usize::MAX));
-            let schedule = Schedule {
-                peak,
-                warmup_steps: (cfg.warmup_ratio * total as f64).ceil() as usize,
-                total_steps: total,
-                kind: cfg.schedule,
-            };
-
-            let num_batches = data.num_batches(epoch as u64);
-            let start = state.batch;
-            let mut accumulator = GradientsAccumulator::<M>::new();
-            let mut micro = 0usize;
-            let mut evaluated_at_step = None;
-            // Why the current optimizer step's window is unusable (a non-finite loss).
-            let mut window_bad: Option<String> = None;
-            for (k, indices) in data.batches_from(epoch as u64, start).enumerate() {
-                let bi = start + k;
-                if max_reached(&state) {
-                    break;
-                }
-                let micro_seed = mix_seed(cfg.seed, epoch as u64, bi as u64);
-                let (loss_value, tokens) = if self.devices.len() == 1 {
-                    device.seed(micro_seed);
-                    let batch = data.try_collate(&indices).map_err(TrainError::Data)?;
-                    let tokens = data.real_tokens(&batch);
-                    let weight = 1.0 / cfg.grad_accum_steps as f64;
-                    let (loss_value, grads) =
-                        replica_grads(&model, &batch, device, weight, micro_seed, cfg);
-                    if let Some(grads) = grads {
-                        accumulator.accumulate(&model, grads);
-                    }
-                    (loss_value, tokens)
-                } else {
-                    self.data_parallel_micro_batch(
-                        &model,
-                        &mut replicas,
-                        data,
-                        &indices,
-                        micro_seed,
-                        &mut accumulator,
-                    )?
-                };
-                if loss_value.is_finite() {
-                    window_loss += loss_value;
-                    window_steps += 1;
-                } else {
-                    // No backward pass: its gradients could only be garbage.
-                    window_bad = Some(format!("loss {loss_value}"));
-                }
-                micro += 1;
-                state.tokens += tokens as u64;
-
-                let last_of_epoch = bi + 1 == num_batches;
-                if micro < cfg.grad_accum_steps && !last_of_epoch {
-                    continue;
-                }
-                micro = 0;
-                let grads = accumulator.grads();
-                let norm = global_grad_norm(&model, &grads);
-                let norm_value = norm.clone().map(|n| n.into_scalar::<f64>());
-                let bad = window_bad.take().or_else(|| {
-                    norm_value
-                        .filter(|n| !n.is_finite())
-                        .map(|n| format!("gradient norm {n}"))
-                });
-                state.batch = bi + 1;
-                if let Some(reason) = bad {
-                    // Skip the update: the weights and optimizer moments stay the last good ones.
-                    state.skipped_steps += 1;
-                    state.bad_steps_in_a_row += 1;
-                    self.log(&serde_json::json!({
-                        "type": "skipped", "step": state.global_step, "epoch": epoch,
-                        "batch": bi, "reason": reason,
-                        "consecutive": state.bad_steps_in_a_row,
-                    }))?;
-                    progress.set_message(format!("skipped a step: {reason}"));
-                    if state.bad_steps_in_a_row >= cfg.max_bad_steps {
-                        progress.finish_and_clear();
-                        self.write_plot(&state)?;
-                        return Err(self.non_finite_error(&state, reason, peak));
-                    }
-                    if self.stop.load(Ordering::SeqCst) {
-                        state.epoch = epoch;
-                        state.train_seconds = train_seconds(eval_seconds);
-                        self.write_checkpoint(&model, &optim, &state)?;
-                        outcome = Outcome::Interrupted;
-                        break 'epochs;
-                    }
-                    continue;
-                }
-                state.bad_steps_in_a_row = 0;
-                let scale = cfg
-                    .max_grad_norm
-                    .and_then(|max| norm.map(|n| clip_scale(n, max)));
-                let lr = schedule.lr(state.stage_step);
-                model = optim.step(model, grads, lr, scale);
-                replicas.clear();
-                state.stage_step += 1;
-                state.global_step += 1;
-                state.optimizer_step = optim.step;
-
-                if state.global_step % cfg.log_every == 0 || last_of_epoch {
-                    let mean = window_loss / window_steps.max(1) as f64;
-                    state.train_loss.push((state.global_step, mean));
-                    let elapsed = train_seconds(eval_seconds);
-                    self.log(&serde_json::json!({
-                        "type": "train", "step": state.global_step, "epoch": epoch,
-                        "loss": mean, "lr": lr,
-                        "tokens_per_s": state.tokens as f64 / elapsed.max(1e-9),
-                    }))?;
-                    progress.set_message(format!(
-                        "loss {mean:.4} lr {lr:.2e} {:.0} tok/s",
-                        state.tokens as f64 / elapsed.max(1e-9)
-                    ));
-                    window_loss = 0.0;
-                    window_steps = 0;
-                }
-                progress.inc(1);
-
-                let mut stop_now = false;
-                if cfg.eval_every.is_some_and(|n| state.global_step % n == 0) {
-                    let t = Instant::now();
-                    stop_now = self.evaluate(&model, epoch, &mut state, evaluate)?;
-                    eval_seconds += t.elapsed().as_secs_f64();
-                    evaluated_at_step = Some(state.global_step);
-                }
-                let interrupted = self.stop.load(Ordering::SeqCst);
-                if interrupted
-                    || cfg
-                        .checkpoint_every
-                        .is_some_and(|n| state.global_step % n == 0)
-                {
-                    state.epoch = epoch;
-                    state.train_seconds = train_seconds(eval_seconds);
-                    self.write_checkpoint(&model, &optim, &state)?;
-                }
-                if interrupted {
-                    outcome = Outcome::Interrupted;
-                    break 'epochs;
-                }
-                if stop_now {
-                    outcome = Outcome::EarlyStopped;
-                    break 'epochs;
-                }
-            }
-            if evaluated_at_step != Some(state.global_step) {
-                let t = Instant::now();
-                let stop_now = self.evaluate(&model, epoch, &mut state, evaluate)?;
-                eval_seconds += t.elapsed().as_secs_f64();
-                if stop_now {
-                    outcome = Outcome::EarlyStopped;
-                }
-            }
-            state.epoch = epoch + 1;
-            state.batch = 0;
-            state.train_seconds = train_seconds(eval_seconds);
-            state.done = state.epoch >= cfg.epochs
-                || outcome == Outcome::EarlyStopped
-                || max_reached(&state);
-            self.write_checkpoint(&model, &optim, &state)?;
-            if state.done {
-                break;
-            }
+                Vec::new()
+            },
+        });
+        if let Some((step, tensors)) = run.resumed_optimizer.take() {
+            run.optim
+                .restore(step, tensors, self.device())
+                .map_err(|name| TrainError::Resume {
+                    path: self.path(&[files::CHECKPOINT_DIR]),
+                    reason: format!("optimizer state lacks {name}"),
+                })?;
+        } else if run.stage.is_some() {
+            // A new stage starts its own schedule.
+            run.state.stage_step = 0;
         }
-        progress.finish_and_clear();
+        run.stage = Some(stage);
+        Ok(model)
+    }
+
+    /// One micro-batch: the backend's RNG seeded with `seed` (dropout), the batch of
+    /// `indices` collated, its loss and the gradients of its share of the step's loss added to
+    /// `step` (split over the replicas when there are several devices). A loss that is not
+    /// finite gets no backward pass and marks the step bad; a finite one joins the loss
+    /// window of the next `train` log line.
+    fn micro_batch<B, M, S>(
+        &self,
+        model: &M,
+        run: &mut Run<M>,
+        step: &mut Accumulation<M>,
+        data: &S,
+        indices: &[usize],
+        seed: u64,
+    ) -> Result<()>
+    where
+        M: FineTune<B>,
+        S: BatchSource<Batch = B>,
+        B: Send,
+    {
+        let (loss, tokens) = if self.devices.len() == 1 {
+            let (device, cfg) = (self.device(), &self.config);
+            device.seed(seed);
+            let batch = data.try_collate(indices).map_err(TrainError::Data)?;
+            let tokens = data.real_tokens(&batch);
+            let weight = 1.0 / cfg.grad_accum_steps as f64;
+            let (loss, grads) = replica_grads(model, &batch, device, weight, seed, cfg);
+            if let Some(grads) = grads {
+                step.grads.accumulate(model, grads);
+            }
+            (loss, tokens)
+        } else {
+            let replicas = &mut run.replicas;
+            self.data_parallel_micro_batch(model, replicas, data, indices, seed, &mut step.grads)?
+        };
+        if loss.is_finite() {
+            run.window_loss += loss;
+            run.window_steps += 1;
+        } else {
+            // No backward pass: its gradients could only be garbage.
+            step.bad = Some(format!("loss {loss}"));
+        }
+        step.micro_batches += 1;
+        run.state.tokens += tokens as u64;
+        Ok(())
+    }
+
+    /// The numerical guard at the end of an optimizer step's micro-batches: their summed
+    /// gradients and the global gradient norm, or `None` when a loss or the norm was not
+    /// finite. Such a step is skipped (the weights and AdamW moments stay the last good ones),
+    /// logged and counted, and `max_bad_steps` skips in a row end the run with
+    /// [`TrainError::NonFinite`] (`peak`, the stage's learning rate, is in its advice).
+    fn guard<B, M: FineTune<B>>(
+        &self,
+        model: &M,
+        run: &mut Run<M>,
+        step: &mut Accumulation<M>,
+        epoch: usize,
+        batch: usize,
+        peak: f64,
+    ) -> Result<Option<(GradientsParams, Option<Tensor<1>>)>> {
+        let (grads, bad) = step.take();
+        let norm = global_grad_norm(model, &grads);
+        let norm_value = norm.clone().map(|n| n.into_scalar::<f64>());
+        let bad = bad.or_else(|| {
+            norm_value
+                .filter(|n| !n.is_finite())
+                .map(|n| format!("gradient norm {n}"))
+        });
+        let Some(reason) = bad else {
+            return Ok(Some((grads, norm)));
+        };
+        let state = &mut run.state;
+        state.skipped_steps += 1;
+        state.bad_steps_in_a_row += 1;
+        self.log(&LogEvent::Skipped {
+            step: state.global_step,
+            epoch,
+            batch,
+            reason: reason.clone(),
+            consecutive: state.bad_steps_in_a_row,
+        })?;
+        run.progress
+            .set_message(format!("skipped a step: {reason}"));
+        if run.state.bad_steps_in_a_row >= self.config.max_bad_steps {
+            run.progress.finish_and_clear();
+            self.write_plot(&run.state)?;
+            return Err(self.non_finite_error(&run.state, reason, peak));
+        }
+        Ok(None)
+    }
+
+    /// The optimizer step: the gradients clipped to `max_grad_norm` (by their global `norm`),
+    /// AdamW at `lr`, the step counters advanced. The replicas are stale after it.
+    fn optimizer_step<B, M: FineTune<B>>(
+        &self,
+        model: M,
+        run: &mut Run<M>,
+        grads: GradientsParams,
+        norm: Option<Tensor<1>>,
+        lr: f64,
+    ) -> M {
+        run.state.bad_steps_in_a_row = 0;
+        let scale = self
+            .config
+            .max_grad_norm
+            .and_then(|max| norm.map(|n| clip_scale(n, max)));
+        let model = run.optim.step(model, grads, lr, scale);
+        run.replicas.clear();
+        run.state.stage_step += 1;
+        run.state.global_step += 1;
+        run.state.optimizer_step = run.optim.step;
+        model
+    }
+
+    /// Logs the mean micro-batch loss since the previous `train` line (to `log.jsonl`, the
+    /// history and the progress bar) with the step's `lr` and the throughput, and starts a new
+    /// window.
+    fn log_train<M>(&self, run: &mut Run<M>, epoch: usize, lr: f64) -> Result<()> {
+        let mean = run.window_loss / run.window_steps.max(1) as f64;
+        run.state.train_loss.push((run.state.global_step, mean));
+        let tokens_per_s = run.state.tokens as f64 / run.clock.train_seconds().max(1e-9);
+        self.log(&LogEvent::Train {
+            step: run.state.global_step,
+            epoch,
+            loss: mean,
+            lr,
+            tokens_per_s,
+        })?;
+        run.progress.set_message(format!(
+            "loss {mean:.4} lr {lr:.2e} {tokens_per_s:.0} tok/s"
+        ));
+        run.window_loss = 0.0;
+        run.window_steps = 0;
+        Ok(())
+    }
+
+    /// What follows an optimizer step: an evaluation every `eval_every` steps, then a
+    /// checkpoint every `checkpoint_every` steps or when the stop flag is raised (Ctrl-C).
+    /// The run ends interrupted on the flag, or early stopped when the evaluation says so.
+    fn evaluate_or_checkpoint<B, M: FineTune<B>>(
+        &self,
+        model: &M,
+        run: &mut Run<M>,
+        epoch: usize,
+        evaluate: &mut dyn FnMut(&M) -> std::result::Result<Metrics, String>,
+    ) -> Result<AfterStep> {
+        let cfg = &self.config;
+        let step = run.state.global_step;
+        let evaluated = cfg.eval_every.is_some_and(|n| step.is_multiple_of(n));
+        let stop_early = evaluated && self.evaluate(model, epoch, run, evaluate)?;
+        let interrupted = self.stop.load(Ordering::SeqCst);
+        if interrupted || cfg.checkpoint_every.is_some_and(|n| step.is_multiple_of(n)) {
+            self.checkpoint(model, run, epoch)?;
+        }
+        let outcome = if interrupted {
+            Some(Outcome::Interrupted)
+        } else if stop_early {
+            Some(Outcome::EarlyStopped)
+        } else {
+            None
+        };
+        Ok(AfterStep { evaluated, outcome })
+    }
+
+    /// The end of `epoch`: an evaluation unless its last step had one (`evaluated_at`), then
+    /// the checkpoint that resumes at the next epoch and records whether the run is over
+    /// (all epochs or `max_steps` done, or early stopped: the returned outcome).
+    fn end_epoch<B, M: FineTune<B>>(
+        &self,
+        model: &M,
+        run: &mut Run<M>,
+        epoch: usize,
+        evaluate: &mut dyn FnMut(&M) -> std::result::Result<Metrics, String>,
+        evaluated_at: Option<usize>,
+    ) -> Result<Outcome> {
+        let outcome = if evaluated_at != Some(run.state.global_step)
+            && self.evaluate(model, epoch, run, evaluate)?
+        {
+            Outcome::EarlyStopped
+        } else {
+            Outcome::Finished
+        };
+        run.state.batch = 0;
+        run.state.done = epoch + 1 >= self.config.epochs
+            || outcome == Outcome::EarlyStopped
+            || self.max_reached(&run.state);
+        self.checkpoint(model, run, epoch + 1)?;
+        Ok(outcome)
+    }
+
+    /// Writes a checkpoint that resumes in `epoch` at `run.state.batch`, with the
+    /// training-loop time so far.
+    fn checkpoint<M: Module + ModuleSnapshot>(
+        &self,
+        model: &M,
+        run: &mut Run<M>,
+        epoch: usize,
+    ) -> Result<()> {
+        run.state.epoch = epoch;
+        run.state.train_seconds = run.clock.train_seconds();
+        self.write_checkpoint(model, &run.optim, &run.state)
+    }
+
+    /// The end of the run: unless it was interrupted, the state is marked done (a finished run
+    /// is not resumed) and the best model is the result; the curves are plotted either way.
+    fn finish<M: Module + ModuleSnapshot>(
+        &self,
+        model: M,
+        mut run: Run<M>,
+        outcome: Outcome,
+    ) -> Result<FitResult<M>> {
+        run.progress.finish_and_clear();
         if outcome != Outcome::Interrupted {
-            state.done = true;
-            self.write_state(&state)?;
+            run.state.done = true;
+            self.write_state(&run.state)?;
         }
-        self.write_plot(&state)?;
+        self.write_plot(&run.state)?;
         let model = if outcome == Outcome::Interrupted {
             model
         } else {
@@ -622,7 +766,7 @@ impl Trainer {
         Ok(FitResult {
             model,
             outcome,
-            state,
+            state: run.state,
         })
     }
 
@@ -649,14 +793,16 @@ impl Trainer {
     }
 
     /// Runs the evaluation callback, records it, keeps the best model and decides on early
-    /// stopping (returns `true` to stop).
+    /// stopping (returns `true` to stop). Its time is left out of the training-loop time.
     fn evaluate<B, M: FineTune<B>>(
         &self,
         model: &M,
         epoch: usize,
-        state: &mut TrainerState,
+        run: &mut Run<M>,
         evaluate: &mut dyn FnMut(&M) -> std::result::Result<Metrics, String>,
     ) -> Result<bool> {
+        let started = Instant::now();
+        let state = &mut run.state;
         let valid = model.valid();
         let metrics = evaluate(&valid).map_err(TrainError::Evaluation)?;
         let record = EvalRecord {
@@ -664,9 +810,11 @@ impl Trainer {
             epoch,
             metrics,
         };
-        self.log(&serde_json::json!({
-            "type": "eval", "step": record.step, "epoch": epoch, "metrics": record.metrics,
-        }))?;
+        self.log(&LogEvent::Eval {
+            step: record.step,
+            epoch,
+            metrics: record.metrics.clone(),
+        })?;
         let name = &self.config.metric;
         let value = record.metrics.get(name).copied();
         state.evals.push(record);
@@ -678,7 +826,7 @@ impl Trainer {
         let better = match state.best_metric {
             None => value.is_finite(),
             Some(best) => {
-                if higher_is_better(name) {
+                if Metric::name_higher_is_better(name) {
                     value > best
                 } else {
                     value < best
@@ -696,10 +844,12 @@ impl Trainer {
             state.evals_without_improvement += 1;
         }
         self.write_plot(state)?;
-        Ok(self
+        let stop = self
             .config
             .early_stopping_patience
-            .is_some_and(|p| state.evals_without_improvement >= p))
+            .is_some_and(|p| state.evals_without_improvement >= p);
+        run.clock.eval_seconds += started.elapsed().as_secs_f64();
+        Ok(stop)
     }
 
     /// Replaces the weights of `model` with the best ones saved, if any.
@@ -890,16 +1040,10 @@ impl Trainer {
 
     /// Loads the run directory's checkpoint into `model`, returning the state and optimizer
     /// moments; `None` when there is no checkpoint.
-    #[allow(clippy::type_complexity)]
     fn read_checkpoint<M: Module + ModuleSnapshot>(
         &self,
         model: &mut M,
-    ) -> Result<
-        Option<(
-            TrainerState,
-            (u64, BTreeMap<String, burn::tensor::TensorData>),
-        )>,
-    > {
+    ) -> Result<Option<(TrainerState, OptimizerState)>> {
         let mut dir = self.path(&[files::CHECKPOINT_DIR]);
         if !dir.join(files::STATE).is_file() {
             // A crash between the two renames of `write_checkpoint` leaves only the old one.
@@ -928,9 +1072,14 @@ impl Trainer {
         )))
     }
 
-    fn log(&self, value: &serde_json::Value) -> Result<()> {
+    /// Appends `event` to the run's `log.jsonl`.
+    fn log(&self, event: &LogEvent) -> Result<()> {
         use std::io::Write;
         let path = self.path(&[files::LOG]);
+        let line = event.to_line().map_err(|source| TrainError::Json {
+            path: path.clone(),
+            source,
+        })?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -939,7 +1088,7 @@ impl Trainer {
                 path: path.clone(),
                 source,
             })?;
-        writeln!(file, "{value}").map_err(|source| TrainError::Io { path, source })
+        writeln!(file, "{line}").map_err(|source| TrainError::Io { path, source })
     }
 
     fn write_plot(&self, state: &TrainerState) -> Result<()> {
@@ -1022,14 +1171,122 @@ impl Trainer {
     }
 }
 
-/// Whether a larger value of the named metric is better:
-/// [`Metric::higher_is_better`](crate::metrics::Metric::higher_is_better) for the names and
-/// aliases [`Metric`](crate::metrics::Metric) parses (`eval_loss` included), true for any other
-/// (a custom evaluator's score).
-pub fn higher_is_better(metric: &str) -> bool {
-    metric
-        .parse::<crate::metrics::Metric>()
-        .map_or(true, crate::metrics::Metric::higher_is_better)
+/// AdamW's step counter and moments as a checkpoint stores them.
+type OptimizerState = (u64, BTreeMap<String, burn::tensor::TensorData>);
+
+/// Where a run starts ([`Trainer::plan`]).
+struct Plan {
+    /// Optimizer steps per epoch.
+    steps_per_epoch: usize,
+    /// Optimizer steps of the whole run (`max_steps` included), for the progress bar.
+    total_steps: usize,
+    /// The checkpoint's state, or a fresh one.
+    state: TrainerState,
+    /// The checkpoint's AdamW state, if there is a checkpoint.
+    optimizer: Option<OptimizerState>,
+}
+
+/// What the training loop of [`Trainer::fit`] carries from step to step, the model aside
+/// (AdamW takes the model by value and returns the updated one).
+struct Run<M> {
+    /// Position, counters and history: what a checkpoint saves.
+    state: TrainerState,
+    /// Optimizer steps per epoch.
+    steps_per_epoch: usize,
+    /// The checkpoint's AdamW state, until the first stage restores it.
+    resumed_optimizer: Option<OptimizerState>,
+    /// The stage `optim` belongs to (`None` before the first epoch).
+    stage: Option<usize>,
+    /// The stage's AdamW (a placeholder until the first stage starts).
+    optim: AdamW,
+    /// The other devices' copies of the model, made before the first micro-batch after each
+    /// optimizer step (empty: stale, or a single device).
+    replicas: Vec<M>,
+    /// Sum of the finite micro-batch losses since the last `train` log line.
+    window_loss: f64,
+    /// How many there were.
+    window_steps: usize,
+    /// Training-loop time.
+    clock: Clock,
+    /// The progress bar (hidden unless asked for).
+    progress: ProgressBar,
+}
+
+impl<M> Run<M> {
+    fn new(plan: Plan, progress: ProgressBar) -> Self {
+        Self {
+            clock: Clock::start(plan.state.train_seconds),
+            state: plan.state,
+            steps_per_epoch: plan.steps_per_epoch,
+            resumed_optimizer: plan.optimizer,
+            stage: None,
+            optim: AdamW::new(AdamWConfig::default()),
+            replicas: Vec::new(),
+            window_loss: 0.0,
+            window_steps: 0,
+            progress,
+        }
+    }
+}
+
+/// Seconds of training-loop time: this process's since it started the loop, less its
+/// evaluations, plus what earlier processes of a resumed run spent.
+struct Clock {
+    started: Instant,
+    /// Earlier processes' training-loop seconds.
+    before: f64,
+    /// This process's evaluation seconds.
+    eval_seconds: f64,
+}
+
+impl Clock {
+    fn start(before: f64) -> Self {
+        Self {
+            started: Instant::now(),
+            before,
+            eval_seconds: 0.0,
+        }
+    }
+
+    /// Seconds spent in the training loop so far, this process's and earlier ones'.
+    fn train_seconds(&self) -> f64 {
+        self.before + self.started.elapsed().as_secs_f64() - self.eval_seconds
+    }
+}
+
+/// The micro-batches of the optimizer step being accumulated.
+struct Accumulation<M> {
+    /// Their weighted gradients, summed.
+    grads: GradientsAccumulator<M>,
+    /// How many there were.
+    micro_batches: usize,
+    /// Why the step is unusable (a loss that was not finite).
+    bad: Option<String>,
+}
+
+impl<M> Accumulation<M> {
+    fn new() -> Self {
+        Self {
+            grads: GradientsAccumulator::new(),
+            micro_batches: 0,
+            bad: None,
+        }
+    }
+
+    /// The step's summed gradients and why they are unusable, if they are; the next
+    /// micro-batch starts the next step.
+    fn take(&mut self) -> (GradientsParams, Option<String>) {
+        self.micro_batches = 0;
+        (self.grads.grads(), self.bad.take())
+    }
+}
+
+/// What [`Trainer::evaluate_or_checkpoint`] did after an optimizer step.
+struct AfterStep {
+    /// Whether it evaluated.
+    evaluated: bool,
+    /// How the run ends there, if it does.
+    outcome: Option<Outcome>,
 }
 
 /// Loads weights written by [`save_safetensors`] (burnish's own full parameter names).

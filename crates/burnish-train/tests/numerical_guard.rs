@@ -14,7 +14,7 @@ use burnish_data::{Batch, Example, Label, Task};
 use burnish_heads::{BertForSequenceClassification, ProblemType};
 use burnish_train::tasks::classification::{ExampleBatches, evaluate};
 use burnish_train::trainer::files;
-use burnish_train::{BatchSource, Outcome, TrainConfig, TrainError, Trainer};
+use burnish_train::{BatchSource, LogEvent, Outcome, TrainConfig, TrainError, Trainer};
 
 /// Replaces the first target of the batches collated at the given calls (0-based) with NaN.
 struct Poison<'a> {
@@ -64,12 +64,21 @@ fn regressor(device: &Device) -> BertForSequenceClassification {
     .0
 }
 
-fn log_lines(dir: &std::path::Path, kind: &str) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join(files::LOG))
+/// `(step, batch, reason)` of every `Skipped` line of the run's log.
+fn skipped_lines(dir: &std::path::Path) -> Vec<(usize, usize, String)> {
+    let text = std::fs::read_to_string(dir.join(files::LOG)).unwrap();
+    LogEvent::parse_all(&text)
         .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| v["type"] == kind)
+        .into_iter()
+        .filter_map(|event| match event {
+            LogEvent::Skipped {
+                step,
+                batch,
+                reason,
+                ..
+            } => Some((step, batch, reason)),
+            _ => None,
+        })
         .collect()
 }
 
@@ -123,14 +132,12 @@ fn non_finite_steps_are_skipped_logged_and_stop_the_run_after_max_bad_steps() {
         8 - 2,
         "skipped steps are not optimizer steps"
     );
-    let skipped = log_lines(dir.path(), "skipped");
+    let skipped = skipped_lines(dir.path());
     assert_eq!(skipped.len(), 2, "{skipped:?}");
-    assert_eq!(skipped[0]["batch"], 2);
-    assert_eq!(skipped[0]["step"], 2, "two good steps before it");
-    assert!(
-        skipped[0]["reason"].as_str().unwrap().contains("NaN"),
-        "{skipped:?}"
-    );
+    let (step, batch, reason) = &skipped[0];
+    assert_eq!(*batch, 2);
+    assert_eq!(*step, 2, "two good steps before it");
+    assert!(reason.contains("NaN"), "{skipped:?}");
     assert!(all_finite(&result.model));
 
     // From the 5th batch on every batch is bad: steps 1-4 are good (checkpoints at 2 and 4),
@@ -164,7 +171,7 @@ fn non_finite_steps_are_skipped_logged_and_stop_the_run_after_max_bad_steps() {
     .unwrap();
     assert_eq!(state["global_step"], 4);
     assert_eq!(state["done"], false);
-    assert_eq!(log_lines(dir.path(), "skipped").len(), 3);
+    assert_eq!(skipped_lines(dir.path()).len(), 3);
     // The checkpoint's weights are finite and load.
     let mut model = regressor(&device);
     burnish_train::trainer::load_weights(

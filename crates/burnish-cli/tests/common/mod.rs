@@ -6,6 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+use burnish::train::LogEvent;
+use burnish::train::trainer::files;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -111,4 +114,10 @@ pub fn wnut16_as_conll2003(skip: usize, n: usize) -> String {
     }
     assert_eq!(sentences, skip + n, "wnut16/train.txt is too short");
     out
+}
+
+/// Every event of a run folder's `log.jsonl`, in order.
+pub fn log_events(run: &Path) -> Vec<LogEvent> {
+    let text = std::fs::read_to_string(run.join(files::LOG)).unwrap();
+    LogEvent::parse_all(&text).unwrap()
 }
