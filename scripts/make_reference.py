@@ -67,12 +67,23 @@ What it writes (all under tests/fixtures/, relative to the repository root):
                             tokenizer + reference.json over TINY_CASES (as tiny-roberta; the batch
                             also has "left": the same texts padded on the left, with their logits).
 
+  tiny-xlm-roberta/         XLMRobertaForSequenceClassification (3 labels), RoBERTa's sizes (as tiny-roberta)
+                            + a SentencePiece Unigram tokenizer trained on UNIGRAM_TEXTS with the
+                            `tokenizers` package (NFKC, Metaspace "▁", XLM-R's ids <s> 0, <pad> 1,
+                            </s> 2, <unk> 3 and <mask> last; post-processor <s> $A </s> /
+                            <s> $A </s> </s> $B </s>) saved as XLMRobertaTokenizerFast (tokenizer.json,
+                            tokenizer_config.json, special_tokens_map.json) + reference.json (as
+                            tiny-roberta).
+  tiny-camembert/           CamembertForSequenceClassification, the same with CamemBERT's ids
+                            (<s>NOTUSED 0, <pad> 1, </s>NOTUSED 2, <unk> 3, <unk>NOTUSED 4, <s> 5,
+                            </s> 6, <mask> last) as CamembertTokenizerFast.
+
   reference/bpe-words.json  words already split (CoNLL-style, WORD_CASES) encoded with
                             is_split_into_words=True by the byte-level BPE tokenizers of tiny-roberta
                             and tiny-gpt2 loaded with add_prefix_space=True (as transformers requires
                             for them, and its run_ner.py does): "input_ids" and "word_ids" per case.
 
-The tiny models are random-initialised (seeds 0 to 7, 10 to 17, 20 and 21; all weights normal(0, 0.2), then
+The tiny models are random-initialised (seeds 0 to 7, 10 to 17, 20, 21, 30 and 31; all weights normal(0, 0.2), then
 normal(0, 0.1) noise on every bias and LayerNorm weight/bias) and share one hand-made 160-entry WordPiece vocab
 (TINY_VOCAB) chosen so that TINY_CASES tokenize into real pieces, "##" pieces and one [UNK].
 
@@ -115,6 +126,8 @@ pinned versions in scripts/requirements-reference.txt):
       --only tiny-bert-ner --only tiny-bert-qa                                  # just these fixtures
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py \\
       --only tiny-gpt2 --only tiny-gpt2-cls                                     # the GPT-2 ones
+  HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py \\
+      --only tiny-xlm-roberta --only tiny-camembert                             # SentencePiece ones
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py --only bpe-words
 
 Check that a saved folder (for example one written by burnish) loads in transformers without
@@ -147,17 +160,23 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import transformers  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
-from tokenizers import ByteLevelBPETokenizer  # noqa: E402
+from tokenizers import ByteLevelBPETokenizer, Regex  # noqa: E402
+from tokenizers import Tokenizer as HfTokenizer  # noqa: E402
+from tokenizers import decoders, models, normalizers, pre_tokenizers, processors, trainers  # noqa: E402
 from transformers import (  # noqa: E402
     AutoTokenizer,
     BertConfig,
     BertTokenizerFast,
+    CamembertConfig,
+    CamembertTokenizerFast,
     DistilBertConfig,
     DistilBertTokenizerFast,
     GPT2Config,
     GPT2TokenizerFast,
     RobertaConfig,
     RobertaTokenizerFast,
+    XLMRobertaConfig,
+    XLMRobertaTokenizerFast,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -599,6 +618,90 @@ def make_distilbert_tokenizer(out_dir: Path) -> DistilBertTokenizerFast:
     return AutoTokenizer.from_pretrained(str(out_dir))
 
 
+# Texts the tiny SentencePiece Unigram tokenizers (XLM-RoBERTa, CamemBERT) are trained on: the
+# cases' own texts and a few hundred short English and French sentences built from the lists
+# below (every subject with every predicate), so that the Unigram model has pieces to choose
+# between.
+UNIGRAM_SUBJECTS = [
+    "The quick brown fox", "A lazy dog", "The cat", "My neighbour", "The runners", "Our model",
+    "The tokenizer", "A new train", "The movie", "Paris", "Tokyo", "The old teacher",
+    "Le chat", "La jeune femme", "Le train de Paris", "Mon voisin", "Les enfants", "Le film",
+]
+UNIGRAM_PREDICATES = [
+    "jumped over the lazy dog.", "sat on the mat, sleeping.", "was good, really good.",
+    "played twice in New York.", "runs 42 km every week!", "splits the words into pieces.",
+    "is great and the data is new.", "did not sit where it was told?",
+    "dort sur le tapis.", "a mangé une crème brûlée.", "court très vite dans le parc.",
+    "était bon, vraiment bon.", "arrive à la gare à midi.", "joue deux fois à Tokyo.",
+    "aime le café et les croissants.", "parle français et anglais.",
+]
+# The emoji is left out, so that a case has an <unk>.
+UNIGRAM_TEXTS = [t.replace("🙂", "") for case in TINY_CASES for t in case if t] + [
+    f"{s} {p}" for s in UNIGRAM_SUBJECTS for p in UNIGRAM_PREDICATES
+] + [
+    "Hello world, hello runners: the movie was good, the model was great.",
+    "Unbelievable! The café's runners played (twice).",
+    "Bonjour tout le monde, où est la gare ?",
+    "Where did the cat sit? On the mat, sleeping.",
+]
+UNIGRAM_VOCAB_SIZE = 400
+# The special tokens at the start of the vocabulary and the mask token (added last, as in the
+# real checkpoints' 250001 / 32004), by fast tokenizer class.
+UNIGRAM_SPECIALS = {
+    "XLMRoberta": ["<s>", "<pad>", "</s>", "<unk>"],
+    "Camembert": ["<s>NOTUSED", "<pad>", "</s>NOTUSED", "<unk>", "<unk>NOTUSED", "<s>", "</s>"],
+}
+
+
+def make_unigram_tokenizer(out_dir: Path, prefix: str):
+    """A SentencePiece Unigram tokenizer as XLM-RoBERTa's / CamemBERT's tokenizer.json has it
+    (NFKC and runs of spaces to one; Metaspace "▁" with a prefix space; Unigram with <unk>;
+    <s> $A </s> / <s> $A </s> </s> $B </s>, one token type; the Metaspace decoder), trained on
+    UNIGRAM_TEXTS with the `tokenizers` package and saved as transformers saves
+    XLMRobertaTokenizerFast / CamembertTokenizerFast (tokenizer.json, tokenizer_config.json,
+    special_tokens_map.json)."""
+    specials = UNIGRAM_SPECIALS[prefix]
+    spm = HfTokenizer(models.Unigram())
+    spm.normalizer = normalizers.Sequence([normalizers.NFKC(),
+                                           normalizers.Replace(Regex(" {2,}"), " ")])
+    spm.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    spm.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    trainer = trainers.UnigramTrainer(vocab_size=UNIGRAM_VOCAB_SIZE, special_tokens=specials,
+                                      unk_token="<unk>", show_progress=False)
+    spm.train_from_iterator(UNIGRAM_TEXTS, trainer)
+    # The trainer works in hash-map order: its scores differ between runs in their last bits,
+    # and the characters it adds at the end (min_score + k * 0.0001) come in any order. Those
+    # characters in sorted order, 8 significant digits and the pieces after the special tokens
+    # sorted by (score, piece) make the file the same bytes on every run.
+    trained = json.loads(spm.to_str())
+    head, pieces = trained["model"]["vocab"][:len(specials)], trained["model"]["vocab"][len(specials):]
+    assert [p for p, _ in head] == specials, head
+    min_score = min(v for _, v in pieces)
+    added = [i for i, (p, v) in enumerate(pieces) if len(p) == 1 and v < min_score + 0.01]
+    scores = sorted(pieces[i][1] for i in added)
+    assert all(abs(v - (min_score + k * 1e-4)) < 1e-9 for k, v in enumerate(scores)), scores
+    for i, p, v in zip(added, sorted(pieces[i][0] for i in added), scores):
+        pieces[i] = [p, v]
+    pieces = [[p, float(f"{v:.8g}")] for p, v in pieces]
+    trained["model"]["vocab"] = head + sorted(pieces, key=lambda pv: (-pv[1], pv[0]))
+    spm = HfTokenizer.from_str(json.dumps(trained))
+    spm.add_special_tokens(["<mask>"])
+    bos, eos = spm.token_to_id("<s>"), spm.token_to_id("</s>")
+    spm.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", bos), ("</s>", eos)])
+    fast = XLMRobertaTokenizerFast if prefix == "XLMRoberta" else CamembertTokenizerFast
+    tok = fast(tokenizer_object=spm, model_max_length=64)
+    tok.save_pretrained(str(out_dir))
+    tok = AutoTokenizer.from_pretrained(str(out_dir))
+    assert type(tok) is fast, type(tok)
+    assert tok.pad_token_id == 1 and tok.unk_token_id == 3
+    assert (tok.bos_token_id, tok.eos_token_id) == (bos, eos) == (specials.index("<s>"),
+                                                                   specials.index("</s>"))
+    assert tok.mask_token_id == len(tok) - 1, (tok.mask_token_id, len(tok))
+    return tok
+
+
 def tiny_config(class_name: str, tok, extra: dict):
     """The tiny configuration of the family `class_name` belongs to (by its prefix), with the
     sizes of TINY_SIZES in that family's own field names."""
@@ -607,6 +710,13 @@ def tiny_config(class_name: str, tok, extra: dict):
         sizes = dict(TINY_SIZES, max_position_embeddings=66, type_vocab_size=1, pad_token_id=1,
                      bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)
         return RobertaConfig(vocab_size=len(tok), **sizes, **extra)
+    if class_name.startswith(("XLMRoberta", "Camembert")):
+        # RoBERTa's architecture and sizes; the special ids of the Unigram tokenizer.
+        sizes = dict(TINY_SIZES, max_position_embeddings=66, type_vocab_size=1,
+                     pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+                     eos_token_id=tok.eos_token_id, layer_norm_eps=1e-5)
+        config = XLMRobertaConfig if class_name.startswith("XLMRoberta") else CamembertConfig
+        return config(vocab_size=len(tok), **sizes, **extra)
     if class_name.startswith("GPT2"):
         return GPT2Config(vocab_size=len(tok), n_embd=16, n_layer=2, n_head=4, n_positions=64,
                           bos_token_id=0, eos_token_id=0, pad_token_id=0, **extra)
@@ -621,6 +731,9 @@ def tiny_tokenizer(class_name: str, out_dir: Path):
     """The tiny tokenizer of the family `class_name` belongs to, saved into out_dir."""
     if class_name.startswith("Roberta"):
         return make_bpe_tokenizer(out_dir)
+    for prefix in UNIGRAM_SPECIALS:
+        if class_name.startswith(prefix):
+            return make_unigram_tokenizer(out_dir, prefix)
     if class_name.startswith("DistilBert"):
         return make_distilbert_tokenizer(out_dir)
     if class_name.startswith("GPT2"):
@@ -890,6 +1003,11 @@ TINY_FIXTURES = [
     ("tiny-gpt2-cls", "GPT2ForSequenceClassification", 21,
      dict(activation_function="gelu_new", n_inner=32, layer_norm_epsilon=1e-5, num_labels=3),
      save_safetensors, left_padded_batch),
+    # RoBERTa's architecture under other names, with SentencePiece Unigram tokenizers (issue 23).
+    ("tiny-xlm-roberta", "XLMRobertaForSequenceClassification", 30,
+     dict(hidden_act="gelu", num_labels=3), save_safetensors),
+    ("tiny-camembert", "CamembertForSequenceClassification", 31,
+     dict(hidden_act="gelu", num_labels=3), save_safetensors),
 ]
 TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 

@@ -1,13 +1,15 @@
-//! Model families (issue 10): RoBERTa and DistilBERT checkpoints go through the same encoder,
-//! heads and tokenizer as BERT, with `transformers`' outputs; GPT-2 checkpoints through the
-//! decoder (`Gpt2Model`) and its heads, reusing the encoder's attention, LayerNorm and
-//! embeddings.
+//! Model families (issues 10, 23): RoBERTa, XLM-RoBERTa, CamemBERT and DistilBERT checkpoints
+//! go through the same encoder, heads and tokenizer as BERT, with `transformers`' outputs;
+//! GPT-2 checkpoints through the decoder (`Gpt2Model`) and its heads, reusing the encoder's
+//! attention, LayerNorm and embeddings.
 //!
 //! The fixtures (tiny random-weight `RobertaForSequenceClassification` with a byte-level BPE
-//! tokenizer trained by the `tokenizers` package, `DistilBertForSequenceClassification`,
-//! `GPT2LMHeadModel` and `GPT2ForSequenceClassification` with a GPT-2 byte-level BPE tokenizer)
-//! and their reference outputs are written by `scripts/make_reference.py`. Run with
-//! `--nocapture` to see the measured max |diff| per family, output and backend.
+//! tokenizer trained by the `tokenizers` package, `XLMRobertaForSequenceClassification` and
+//! `CamembertForSequenceClassification` with SentencePiece Unigram tokenizers trained by it,
+//! `DistilBertForSequenceClassification`, `GPT2LMHeadModel` and `GPT2ForSequenceClassification`
+//! with a GPT-2 byte-level BPE tokenizer) and their reference outputs are written by
+//! `scripts/make_reference.py`. Run with `--nocapture` to see the measured max |diff| per
+//! family, output and backend.
 
 mod common;
 
@@ -15,7 +17,10 @@ use std::path::Path;
 
 use burnish::HfModel;
 use burnish::burn::tensor::{Device, Tensor};
-use burnish::encoder::family::{Family, distilbert::DISTILBERT, gpt2::GPT2, roberta::ROBERTA};
+use burnish::encoder::family::{
+    Family, camembert::CAMEMBERT, distilbert::DISTILBERT, gpt2::GPT2, roberta::ROBERTA,
+    xlm_roberta::XLM_ROBERTA,
+};
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
 use burnish::encoder::{BertConfig, BertModel, Gpt2Model};
 use burnish::heads::{
@@ -106,7 +111,7 @@ fn check_encoder(dir: &Path, family: &'static Family) {
         assert_eq!(config.family, family);
         // The classifier checkpoints have no pooler (transformers builds their encoders
         // without one); DistilBERT has none at all.
-        let fresh_pooler = family == &ROBERTA;
+        let fresh_pooler = family.has_pooler;
         assert_eq!(
             !report.newly_initialized.is_empty(),
             fresh_pooler,
@@ -204,6 +209,97 @@ fn tiny_roberta_sequence_classifier_matches_transformers() {
     check_classifier(&common::fixture("tiny-roberta"), &ROBERTA);
 }
 
+/// XLM-RoBERTa and CamemBERT: RoBERTa's architecture under their own names, loaded by their
+/// family's data alone (issue 23).
+#[test]
+fn tiny_xlm_roberta_encoder_matches_transformers() {
+    check_encoder(&common::fixture("tiny-xlm-roberta"), &XLM_ROBERTA);
+}
+
+#[test]
+fn tiny_xlm_roberta_sequence_classifier_matches_transformers() {
+    check_classifier(&common::fixture("tiny-xlm-roberta"), &XLM_ROBERTA);
+}
+
+#[test]
+fn tiny_camembert_encoder_matches_transformers() {
+    check_encoder(&common::fixture("tiny-camembert"), &CAMEMBERT);
+}
+
+#[test]
+fn tiny_camembert_sequence_classifier_matches_transformers() {
+    check_classifier(&common::fixture("tiny-camembert"), &CAMEMBERT);
+}
+
+/// A classifier of the family saved by burnish and read back: the same config (family, class),
+/// the same tensors, and still transformers' logits.
+fn check_save_round_trip(dir: &Path, family: &'static Family, class: &str) {
+    let device = Device::flex();
+    let reference = reference(dir);
+    let (model, config, _) =
+        BertForSequenceClassification::from_pretrained(dir, None, None, &device).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    model.save_pretrained(&config, out.path()).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(written["architectures"], serde_json::json!([class]));
+    assert_eq!(written["model_type"], family.model_type);
+    let (back, back_config, report) =
+        BertForSequenceClassification::from_pretrained(out.path(), None, None, &device).unwrap();
+    assert_eq!(back_config.family, family);
+    assert!(
+        report.newly_initialized.is_empty() && report.unused.is_empty(),
+        "{report:?}"
+    );
+    let mut d = 0.0f32;
+    for case in &reference.cases {
+        let logits = flat(back.forward(single(case, &device)));
+        d = d.max(max_abs_diff(&logits, &case.logits));
+    }
+    let logits = flat(back.forward(batch_input(&reference.batch, &device)));
+    d = d.max(max_abs_diff(&logits, &reference.batch.logits.concat()));
+    println!(
+        "parity {} saved and reloaded sequence classifier on flex: max|diff| logits {d:.2e}",
+        family.model_type
+    );
+    assert!(d <= TOL, "{d} exceeds {TOL}");
+}
+
+#[test]
+fn xlm_roberta_and_camembert_classifiers_survive_save_and_reload() {
+    check_save_round_trip(
+        &common::fixture("tiny-xlm-roberta"),
+        &XLM_ROBERTA,
+        "XLMRobertaForSequenceClassification",
+    );
+    check_save_round_trip(
+        &common::fixture("tiny-camembert"),
+        &CAMEMBERT,
+        "CamembertForSequenceClassification",
+    );
+}
+
+/// The SentencePiece Unigram tokenizer.json (Metaspace, `<s> A </s>` / `<s> A </s> </s> B </s>`
+/// as a TemplateProcessing): transformers' ids, token types and offsets, the special ids read
+/// from tokenizer_config.json (CamemBERT's `<s>` is 5, its `<mask>` the last id).
+#[test]
+fn sentencepiece_unigram_tokenizers_match_transformers() {
+    for (name, (cls, sep, pad)) in [("tiny-xlm-roberta", (0, 2, 1)), ("tiny-camembert", (5, 6, 1))]
+    {
+        let dir = common::fixture(name);
+        let tokenizer = Tokenizer::from_dir(&dir).unwrap();
+        check_roberta_tokenizer(&tokenizer, &dir, (cls, sep, pad));
+        let ids = tokenizer
+            .encode("Hello, <mask>!", &EncodeOptions::default())
+            .unwrap()
+            .ids;
+        let mask = tokenizer.mask_id().unwrap();
+        assert_eq!(mask as usize, tokenizer.vocab_size() - 1, "{name}");
+        assert_eq!(ids.iter().filter(|&&id| id == mask).count(), 1, "{ids:?}");
+    }
+}
+
 #[test]
 fn tiny_distilbert_encoder_matches_transformers() {
     check_encoder(&common::fixture("tiny-distilbert"), &DISTILBERT);
@@ -219,7 +315,7 @@ fn tiny_distilbert_sequence_classifier_matches_transformers() {
 #[test]
 fn roberta_tokenizer_matches_transformers() {
     let dir = common::fixture("tiny-roberta");
-    check_roberta_tokenizer(&Tokenizer::from_dir(&dir).unwrap(), &dir);
+    check_roberta_tokenizer(&Tokenizer::from_dir(&dir).unwrap(), &dir, (0, 2, 1));
 }
 
 /// Without `tokenizer.json`, the same pipeline is built from `vocab.json` + `merges.txt` (and
@@ -238,7 +334,7 @@ fn roberta_tokenizer_from_vocab_json_and_merges_matches_transformers() {
     }
     let tokenizer = Tokenizer::from_dir(dir.path()).unwrap();
     assert_eq!(tokenizer.model_max_length(), Some(64));
-    check_roberta_tokenizer(&tokenizer, &src);
+    check_roberta_tokenizer(&tokenizer, &src, (0, 2, 1));
     let ids = tokenizer
         .encode("Hello, <mask>!", &EncodeOptions::default())
         .unwrap()
@@ -246,10 +342,12 @@ fn roberta_tokenizer_from_vocab_json_and_merges_matches_transformers() {
     assert_eq!(ids.iter().filter(|&&id| id == 4).count(), 1, "{ids:?}");
 }
 
-fn check_roberta_tokenizer(tokenizer: &Tokenizer, dir: &Path) {
+/// `<s> A </s>` / `<s> A </s></s> B </s>` tokenizers (RoBERTa's, XLM-RoBERTa's, CamemBERT's)
+/// against the reference's ids and offsets; `(cls, sep, pad)` are the special ids.
+fn check_roberta_tokenizer(tokenizer: &Tokenizer, dir: &Path, (cls, sep, pad): (u32, u32, u32)) {
     assert_eq!(
         (tokenizer.cls_id(), tokenizer.sep_id(), tokenizer.pad_id()),
-        (Some(0), Some(2), Some(1))
+        (Some(cls), Some(sep), Some(pad))
     );
     let options = EncodeOptions::default();
     for case in reference(dir).cases {
@@ -266,7 +364,7 @@ fn check_roberta_tokenizer(tokenizer: &Tokenizer, dir: &Path) {
         let second_starts = encoding
             .ids
             .windows(2)
-            .position(|w| w == [2, 2])
+            .position(|w| w == [sep, sep])
             .map(|p| p + 2);
         let expected: Vec<(usize, usize)> = case
             .offsets
@@ -340,6 +438,8 @@ fn saved_configs_keep_their_family() {
     for (name, class) in [
         ("tiny-roberta", "RobertaForSequenceClassification"),
         ("tiny-distilbert", "DistilBertForSequenceClassification"),
+        ("tiny-xlm-roberta", "XLMRobertaForSequenceClassification"),
+        ("tiny-camembert", "CamembertForSequenceClassification"),
     ] {
         let (model, config, _) = BertForSequenceClassification::from_pretrained(
             common::fixture(name),

@@ -210,6 +210,16 @@ fn roberta_finetunes_through_the_cli_and_reloads_in_transformers() {
     );
 }
 
+/// XLM-RoBERTa (issue 23): RoBERTa's architecture with a SentencePiece Unigram tokenizer.
+#[test]
+fn xlm_roberta_finetunes_through_the_cli_and_reloads_in_transformers() {
+    finetune_and_reload_in_transformers(
+        "tiny-xlm-roberta",
+        "XLMRobertaForSequenceClassification",
+        "xlm-roberta",
+    );
+}
+
 #[test]
 fn distilbert_finetunes_through_the_cli_and_reloads_in_transformers() {
     finetune_and_reload_in_transformers(

@@ -25,6 +25,22 @@ pub enum TokenizerError {
         /// The folder.
         dir: PathBuf,
     },
+    /// The model folder holds a SentencePiece model (XLM-RoBERTa's and CamemBERT's
+    /// `sentencepiece.bpe.model`, ...) but no `tokenizer.json`: burnish reads the fast
+    /// tokenizer's `tokenizer.json`, which `transformers` converts from it.
+    #[error(
+        "{dir}: only a SentencePiece model ({file}), no tokenizer.json; burnish reads \
+         tokenizer.json, which transformers writes from it. In Python (with the sentencepiece \
+         and protobuf packages): `AutoTokenizer.from_pretrained(dir).save_pretrained(dir)` \
+         (XLM-RoBERTa: `XLMRobertaTokenizerFast.from_pretrained(dir).save_pretrained(dir)`, \
+         CamemBERT: `CamembertTokenizerFast`)"
+    )]
+    SentencePieceOnly {
+        /// The folder.
+        dir: PathBuf,
+        /// The SentencePiece model's file name.
+        file: String,
+    },
     /// A file could not be opened, read or written.
     #[error("{path}: {source}")]
     Io {

@@ -32,6 +32,11 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// Name of the BERT WordPiece vocabulary file (one token a line, the line number is the id).
 pub const VOCAB_FILE: &str = "vocab.txt";
 
+/// SentencePiece model files of Hugging Face folders (XLM-RoBERTa's and CamemBERT's
+/// `sentencepiece.bpe.model`, T5's / ALBERT's `spiece.model`, Llama's `tokenizer.model`): not
+/// read (their `tokenizer.json` is), named in the error when it is missing.
+pub const SENTENCEPIECE_FILES: &[&str] = &["sentencepiece.bpe.model", "spiece.model", "tokenizer.model"];
+
 /// The prefix WordPiece puts on tokens that continue a word.
 pub(crate) const CONTINUING_SUBWORD_PREFIX: &str = "##";
 
@@ -45,6 +50,8 @@ impl Tokenizer {
     ///
     /// # Errors
     /// [`TokenizerError::DirNotFound`] if `dir` is not a folder,
+    /// [`TokenizerError::SentencePieceOnly`] if it has a SentencePiece model
+    /// ([`SENTENCEPIECE_FILES`]) but no `tokenizer.json`,
     /// [`TokenizerError::NoTokenizerFiles`] if it has neither `tokenizer.json` nor `vocab.txt`,
     /// and the errors of [`Tokenizer::from_file`] / [`Tokenizer::from_vocab`] or of the
     /// configuration files.
@@ -90,6 +97,14 @@ impl Tokenizer {
             let options =
                 BertTokenizerOptions::from_config_files(config.as_ref(), special_map.as_ref())?;
             Self::from_vocab(&vocab, &options)?
+        } else if let Some(file) = SENTENCEPIECE_FILES
+            .iter()
+            .find(|file| dir.join(file).is_file())
+        {
+            return Err(TokenizerError::SentencePieceOnly {
+                dir: dir.to_path_buf(),
+                file: (*file).to_owned(),
+            });
         } else {
             return Err(TokenizerError::NoTokenizerFiles {
                 dir: dir.to_path_buf(),
@@ -380,5 +395,34 @@ fn invalid_json(path: &Path, error: HfError) -> TokenizerError {
             path: path.to_path_buf(),
             source,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An XLM-RoBERTa folder with only `sentencepiece.bpe.model` says how to write
+    /// `tokenizer.json`.
+    #[test]
+    fn a_sentencepiece_model_without_tokenizer_json_says_how_to_convert_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("sentencepiece.bpe.model"), b"\x0a\x0b").unwrap();
+        std::fs::write(dir.path().join("config.json"), b"{}").unwrap();
+        let err = Tokenizer::from_dir(dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, TokenizerError::SentencePieceOnly { file, .. }
+                if file == "sentencepiece.bpe.model"),
+            "{err}"
+        );
+        let message = err.to_string();
+        for part in [
+            "sentencepiece.bpe.model",
+            "no tokenizer.json",
+            "XLMRobertaTokenizerFast.from_pretrained(dir).save_pretrained(dir)",
+        ] {
+            assert!(message.contains(part), "{message}");
+        }
+        assert!(message.contains(&dir.path().display().to_string()), "{message}");
     }
 }

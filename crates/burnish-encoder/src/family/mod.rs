@@ -17,9 +17,11 @@ use crate::config::HiddenAct;
 use crate::error::{EncoderError, Result};
 
 pub mod bert;
+pub mod camembert;
 pub mod distilbert;
 pub mod gpt2;
 pub mod roberta;
+pub mod xlm_roberta;
 
 /// Every family burnish loads, in the order error messages list them. The registry: a new
 /// family is one more line here.
@@ -28,6 +30,8 @@ pub static FAMILIES: &[&Family] = &[
     &roberta::ROBERTA,
     &distilbert::DISTILBERT,
     &gpt2::GPT2,
+    &xlm_roberta::XLM_ROBERTA,
+    &camembert::CAMEMBERT,
 ];
 
 /// The `model_type` values burnish loads, for messages: `bert, roberta, ...`.
@@ -298,4 +302,32 @@ pub(crate) fn rename_from_bert(family: &Family, mut map: JsonMap) -> JsonMap {
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every family's classes are its own: no class prefix is taken for another family's
+    /// (`Roberta` is not a prefix of `XLMRoberta`, nor `Bert` of `Camembert` / `DistilBert`).
+    #[test]
+    fn class_names_pick_their_own_family() {
+        for family in FAMILIES {
+            for suffix in family.heads.classes {
+                let class = family.class_name(suffix);
+                assert_eq!(Family::from_class_name(&class), Some(*family), "{class}");
+            }
+            assert_eq!(Family::from_model_type(family.model_type), Some(*family));
+        }
+        assert_eq!(
+            Family::from_class_name("XLMRobertaForSequenceClassification"),
+            Some(&xlm_roberta::XLM_ROBERTA)
+        );
+        assert_eq!(
+            Family::from_class_name("CamembertForMaskedLM"),
+            Some(&camembert::CAMEMBERT)
+        );
+        assert_eq!(Family::from_class_name("XLMRobertaXLModel"), None);
+        assert!(supported().contains("xlm-roberta") && supported().contains("camembert"));
+    }
 }
