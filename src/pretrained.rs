@@ -9,7 +9,7 @@ use burnish_encoder::weights::{PYTORCH_FILE, SAFETENSORS_FILE};
 use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, EncoderError, ModelFamily};
 use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
-    BertForTokenClassification, BertLMHeadModel,
+    BertForTokenClassification, BertLMHeadModel, Gpt2ForSequenceClassification,
 };
 use burnish_tokenizer::Tokenizer;
 use burnish_train::tasks::classification::problem_type;
@@ -228,6 +228,7 @@ save_hf!(
     BertForMaskedLM => "BertForMaskedLM",
     BertForPreTraining => "BertForPreTraining",
     BertLMHeadModel => "BertLMHeadModel",
+    Gpt2ForSequenceClassification => "GPT2ForSequenceClassification",
 );
 
 /// The longest input `config` and `tokenizer` allow.
