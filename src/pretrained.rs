@@ -10,7 +10,7 @@ use burnish_encoder::weights::{PYTORCH_FILE, SAFETENSORS_FILE};
 use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, EncoderError, Family};
 use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
-    BertForTokenClassification, BertLMHeadModel,
+    BertForTokenClassification, BertLMHeadModel, Gpt2ForSequenceClassification,
 };
 use burnish_tokenizer::Tokenizer;
 use burnish_train::tasks::classification::problem_type;
@@ -229,6 +229,7 @@ save_hf!(
     BertForMaskedLM => "BertForMaskedLM",
     BertForPreTraining => "BertForPreTraining",
     BertLMHeadModel => "BertLMHeadModel",
+    Gpt2ForSequenceClassification => "GPT2ForSequenceClassification",
 );
 
 /// The longest input `config` and `tokenizer` allow.

@@ -4,16 +4,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use burn::module::Module;
 use burn::tensor::Device;
 use burnish_data::{
     LabelMap, NerDataset, QaFeatureOptions, SquadDataset, SquadVersion, TokenFeatureOptions,
-    TokenizeOptions, WordsInput, qa_features, qa_inputs, token_features, tokenize_records,
+    TokenizeOptions, qa_features, qa_inputs, tagged_features, tokenize_records,
 };
-use burnish_train::tasks::classification::{self, ExampleBatches};
-use burnish_train::tasks::ner::{self, TokenBatches};
-use burnish_train::tasks::qa::{self, PostProcess, QaBatches};
-use burnish_train::{EvalRecord, FitResult, Outcome, TrainConfig, TrainError, TrainerState};
+use burnish_heads::{
+    BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
+};
+use burnish_train::tasks::batches::{Batches, Collate};
+use burnish_train::tasks::classification;
+use burnish_train::tasks::ner;
+use burnish_train::tasks::qa::{self, PostProcess};
+use burnish_train::trainer::FineTune;
+use burnish_train::{
+    EvalRecord, FitResult, Metrics, Outcome, TrainConfig, TrainError, TrainerState,
+};
 
 use crate::error::{Error, Result};
 use crate::pipelines::{QuestionAnswerer, TextClassifier, TokenClassifier};
@@ -201,6 +207,37 @@ impl Trainer {
         self.config.batch_size.max(32)
     }
 
+    /// The run every task shares: refuses empty data, then fine-tunes the model `head` makes
+    /// (after [`Trainer::inner`] seeds the device, so the same run starts from the same
+    /// weights) on `train`, batched as the configuration asks, and returns the best model by
+    /// `evaluate`'s metrics (computed on `valid`, which `evaluate` holds).
+    fn fit<F, M>(
+        &self,
+        base: &Pretrained,
+        f1_task: bool,
+        (train, valid): (&[F], &[F]),
+        head: impl FnOnce() -> Result<M>,
+        mut evaluate: impl FnMut(&M) -> std::result::Result<Metrics, String>,
+    ) -> Result<(M, TrainReport)>
+    where
+        F: Collate,
+        F::Batch: Send,
+        M: FineTune<F::Batch>,
+    {
+        if train.is_empty() {
+            return Err(TrainError::EmptyData.into());
+        }
+        if valid.is_empty() {
+            return Err(Error::Evaluation("the validation data is empty".into()));
+        }
+        let trainer = self.inner(base, f1_task)?;
+        let model = head()?;
+        let batches = Batches::for_config(train, &self.config, base.pad_id())?;
+        let result = trainer.fit(model, &batches, &mut evaluate)?;
+        let report = TrainReport::new(&result);
+        Ok((result.model.valid(), report))
+    }
+
     /// Fine-tunes a sequence classifier on `train`, evaluating on `valid` (the task and its
     /// labels come from `train`). Returns the best model by [`TrainConfig::metric`]
     /// (`accuracy` by default; use `loss` or `pearson` for regression, `f1_micro` for
@@ -219,48 +256,25 @@ impl Trainer {
         let task = train.task()?;
         let tokenize = TokenizeOptions::new(cfg.max_length);
         let tokenizer = base.tokenizer();
-        let train_examples = tokenize_records(
-            tokenizer,
-            train.path(),
-            train.records(),
-            Some(&task),
-            &tokenize,
-        )?
-        .examples;
-        let valid_examples = tokenize_records(
-            tokenizer,
-            valid.path(),
-            valid.records(),
-            Some(&task),
-            &tokenize,
-        )?
-        .examples;
-        if train_examples.is_empty() {
-            return Err(TrainError::EmptyData.into());
-        }
-        if valid_examples.is_empty() {
-            return Err(Error::Evaluation("the validation data is empty".into()));
-        }
-        let trainer = self.inner(base, false)?;
-        let model = base.sequence_classifier(&task)?;
-        let pad_id = base.pad_id();
-        let batches = ExampleBatches::new(
-            &train_examples,
-            cfg.batch_size,
-            cfg.bucketing,
-            cfg.seed,
-            pad_id,
-        )?;
-        let device = base.device().clone();
-        let eval_batch = self.eval_batch();
-        let mut evaluate = |m: &burnish_heads::BertForSequenceClassification| {
-            classification::evaluate(m, &valid_examples, &task, eval_batch, pad_id, &device)
-                .map(|e| e.metrics)
+        let examples = |data: &TextDataset| -> Result<_> {
+            let records = data.records();
+            Ok(tokenize_records(tokenizer, data.path(), records, Some(&task), &tokenize)?.examples)
         };
-        let result = trainer.fit(model, &batches, &mut evaluate)?;
-        let report = TrainReport::new(&result);
+        let train_examples = examples(train)?;
+        let valid_examples = examples(valid)?;
+        let (eval_batch, pad_id, device) = (self.eval_batch(), base.pad_id(), base.device());
+        let (model, report) = self.fit(
+            base,
+            false,
+            (&train_examples, &valid_examples),
+            || base.sequence_classifier(&task),
+            |m: &BertForSequenceClassification| {
+                classification::evaluate(m, &valid_examples, &task, eval_batch, pad_id, device)
+                    .map(|e| e.metrics)
+            },
+        )?;
         let model = TextClassifier::from_parts(
-            result.model.valid(),
+            model,
             base.config().clone(),
             tokenizer.clone(),
             task,
@@ -288,66 +302,33 @@ impl Trainer {
         let cfg = &self.config;
         let tags = LabelMap::new(train.tag_set())?;
         let options = TokenFeatureOptions::new(cfg.max_length);
-        let featurize = |data: &NerDataset| -> Result<_> {
-            let ids: Vec<Vec<u32>> = data
-                .sentences
-                .iter()
-                .map(|s| {
-                    s.tags
-                        .iter()
-                        .map(|tag| tags.lookup(tag, &data.path, s.line))
-                        .collect::<burnish_data::Result<Vec<u32>>>()
-                })
-                .collect::<burnish_data::Result<_>>()?;
-            let inputs: Vec<WordsInput<'_>> = data
-                .sentences
-                .iter()
-                .zip(&ids)
-                .map(|(s, t)| WordsInput {
-                    words: &s.tokens,
-                    tags: Some(t),
-                    line: s.line,
-                })
-                .collect();
-            Ok(token_features(base.tokenizer(), &inputs, &options, &data.path)?.features)
+        let featurize = |data: &NerDataset| {
+            tagged_features(
+                base.tokenizer(),
+                &data.sentences,
+                &tags,
+                &options,
+                &data.path,
+            )
+            .map(|f| f.features)
         };
         let train_features = featurize(train)?;
         let valid_features = featurize(valid)?;
-        if train_features.is_empty() {
-            return Err(TrainError::EmptyData.into());
-        }
-        if valid_features.is_empty() {
-            return Err(Error::Evaluation("the validation data is empty".into()));
-        }
         let gold: Vec<Vec<String>> = valid.sentences.iter().map(|s| s.tags.clone()).collect();
-        let trainer = self.inner(base, true)?;
-        let model = base.token_classifier(&tags)?;
-        let pad_id = base.pad_id();
-        let batches = TokenBatches::new(
-            &train_features,
-            cfg.batch_size,
-            cfg.bucketing,
-            cfg.seed,
-            pad_id,
+        let (eval_batch, pad_id, device) = (self.eval_batch(), base.pad_id(), base.device());
+        let (model, report) = self.fit(
+            base,
+            true,
+            (&train_features, &valid_features),
+            || base.token_classifier(&tags),
+            |m: &BertForTokenClassification| {
+                let eval =
+                    ner::evaluate(m, &valid_features, &gold, &tags, eval_batch, pad_id, device);
+                eval.map(|e| e.metrics)
+            },
         )?;
-        let device = base.device().clone();
-        let eval_batch = self.eval_batch();
-        let mut evaluate = |m: &burnish_heads::BertForTokenClassification| {
-            ner::evaluate(
-                m,
-                &valid_features,
-                &gold,
-                &tags,
-                eval_batch,
-                pad_id,
-                &device,
-            )
-            .map(|e| e.metrics)
-        };
-        let result = trainer.fit(model, &batches, &mut evaluate)?;
-        let report = TrainReport::new(&result);
         let model = TokenClassifier::from_parts(
-            result.model.valid(),
+            model,
             base.config().clone(),
             base.tokenizer().clone(),
             tags,
@@ -378,51 +359,39 @@ impl Trainer {
             max_length: cfg.max_length,
             stride,
         };
-        let featurize = |data: &SquadDataset| -> Result<_> {
+        let featurize = |data: &SquadDataset| {
             let inputs = qa_inputs(&data.examples);
-            Ok(qa_features(base.tokenizer(), &inputs, options, &data.path)?.features)
+            qa_features(base.tokenizer(), &inputs, options, &data.path).map(|f| f.features)
         };
         let train_features = featurize(train)?;
         let valid_features = featurize(valid)?;
-        if train_features.is_empty() {
-            return Err(TrainError::EmptyData.into());
-        }
-        if valid_features.is_empty() {
-            return Err(Error::Evaluation("the validation data is empty".into()));
-        }
         let v2 = train.version == SquadVersion::V2 || valid.version == SquadVersion::V2;
         let post = PostProcess {
             null_threshold: v2.then_some(0.0),
             ..PostProcess::default()
         };
-        let trainer = self.inner(base, true)?;
-        let model = base.question_answering()?;
-        let pad_id = base.pad_id();
-        let batches = QaBatches::new(
-            &train_features,
-            cfg.batch_size,
-            cfg.bucketing,
-            cfg.seed,
-            pad_id,
+        let (eval_batch, pad_id, device) = (self.eval_batch(), base.pad_id(), base.device());
+        let examples = &valid.examples;
+        let (model, report) = self.fit(
+            base,
+            true,
+            (&train_features, &valid_features),
+            || base.question_answering(),
+            |m: &BertForQuestionAnswering| {
+                let eval = qa::evaluate(
+                    m,
+                    &valid_features,
+                    examples,
+                    post,
+                    eval_batch,
+                    pad_id,
+                    device,
+                );
+                eval.map(|e| e.metrics)
+            },
         )?;
-        let device = base.device().clone();
-        let eval_batch = self.eval_batch();
-        let mut evaluate = |m: &burnish_heads::BertForQuestionAnswering| {
-            qa::evaluate(
-                m,
-                &valid_features,
-                &valid.examples,
-                post,
-                eval_batch,
-                pad_id,
-                &device,
-            )
-            .map(|e| e.metrics)
-        };
-        let result = trainer.fit(model, &batches, &mut evaluate)?;
-        let report = TrainReport::new(&result);
         let model = QuestionAnswerer::from_parts(
-            result.model.valid(),
+            model,
             base.config().clone(),
             base.tokenizer().clone(),
             base.device(),

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use burn::tensor::Device;
-use burnish_data::{LabelMap, TaggedSentence, TokenFeatureOptions, WordsInput, token_features};
+use burnish_data::{
+    LabelMap, TaggedSentence, TokenFeatureOptions, WordsInput, tagged_features, token_features,
+};
 use burnish_encoder::{BertConfig, CONFIG_FILE};
 use burnish_heads::BertForTokenClassification;
 use burnish_tokenizer::{Tokenizer, split_words};
@@ -274,27 +276,9 @@ impl TokenClassifier {
     /// [`Error::Data`] for a tag the model does not know (naming the sentence's line),
     /// [`Error::Evaluation`] for no sentences.
     pub fn evaluate(&self, sentences: &[TaggedSentence]) -> Result<NerEval> {
-        let path = Path::new(INPUT);
-        let ids: Vec<Vec<u32>> = sentences
-            .iter()
-            .map(|s| {
-                s.tags
-                    .iter()
-                    .map(|tag| self.tags.lookup(tag, path, s.line))
-                    .collect::<burnish_data::Result<Vec<u32>>>()
-            })
-            .collect::<burnish_data::Result<_>>()?;
-        let inputs: Vec<WordsInput<'_>> = sentences
-            .iter()
-            .zip(&ids)
-            .map(|(s, t)| WordsInput {
-                words: &s.tokens,
-                tags: Some(t),
-                line: s.line,
-            })
-            .collect();
         let options = TokenFeatureOptions::new(self.max_length);
-        let features = token_features(&self.tokenizer, &inputs, &options, path)?;
+        let path = Path::new(INPUT);
+        let features = tagged_features(&self.tokenizer, sentences, &self.tags, &options, path)?;
         let gold: Vec<Vec<String>> = sentences.iter().map(|s| s.tags.clone()).collect();
         ner::evaluate(
             &self.model,

@@ -19,24 +19,19 @@ use burnish::heads::{
 use burnish::tokenizer::{Input, Tokenizer};
 use burnish::train::tasks::classification::{self, ExampleBatches};
 use burnish::train::trainer::FineTune;
-use burnish::{Classification, TextClassifier};
+use burnish::{Classification, SaveHf, TextClassifier};
 
 use burnish::train::TrainConfig;
 
 use crate::args::{EvaluateArgs, FinetuneArgs, InitArg, PredictArgs, TaskArg};
 use crate::run_dir::{self, RunInfo};
 use crate::runtime::{
-    best_evaluation, exit_if_interrupted, output_writer, prepare_out_dir, primary_device,
-    print_summary, run_metrics,
+    check_task_model, fit_and_save, output_writer, print_summary, run_metrics, start_finetune,
+    with_labels,
 };
 
 pub fn run_classification(args: FinetuneArgs) -> Result<()> {
-    let started = Instant::now();
-    let cfg = args.train_config()?;
-    let device = primary_device(&args.backend, &args.devices)?;
-    let resuming = prepare_out_dir(&args.out, args.overwrite)?;
-
-    let tokenizer = Tokenizer::from_dir(&args.model)?;
+    let (started, cfg, device, resuming, tokenizer) = start_finetune(&args)?;
     let columns = match &args.text_pair_column {
         Some(pair) => ColumnSpec::pair(&args.text_column, pair, Some(&args.label_column)),
         None => ColumnSpec::new(&args.text_column, Some(&args.label_column)),
@@ -215,7 +210,7 @@ struct ClassifierRun<'a> {
 /// Fine-tunes a loaded sequence classifier (any family) and writes the run directory.
 fn fit_classifier<M>(run: ClassifierRun<'_>, loaded: (M, BertConfig, LoadReport)) -> Result<()>
 where
-    M: SequenceClassifier + FineTune<Batch>,
+    M: SequenceClassifier + FineTune<Batch> + SaveHf,
 {
     let ClassifierRun {
         args,
@@ -229,27 +224,8 @@ where
         valid_examples,
     } = run;
     let (model, config, report) = loaded;
-    if cfg.max_length > config.max_sequence_length() {
-        bail!(
-            "--max-length {} exceeds the longest input the model's positions cover ({})",
-            cfg.max_length,
-            config.max_sequence_length()
-        );
-    }
-    if !report.newly_initialized.is_empty() && !resuming {
-        eprintln!(
-            "note: new task head ({}) initialised from scratch",
-            report.newly_initialized.join(", ")
-        );
-    }
-    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
-    let batches = ExampleBatches::new(
-        train_examples,
-        cfg.batch_size,
-        cfg.bucketing,
-        cfg.seed,
-        pad_id,
-    )?;
+    let pad_id = check_task_model(cfg, &config, &report, tokenizer, resuming)?;
+    let batches = ExampleBatches::for_config(train_examples, cfg, pad_id)?;
 
     let trainer = args.trainer(cfg, resuming)?;
     eprintln!(
@@ -260,55 +236,20 @@ where
         task.num_labels(),
         args.backend
     );
-    let eval_device = device.clone();
-    let eval_batch = cfg.batch_size.max(32);
-    // Every evaluation of this process, in order, so the best one's full report (per class,
-    // confusion matrix) need not be computed again at the end.
-    let mut evaluations = Vec::new();
-    let mut evaluate = |m: &M| {
-        let eval =
-            classification::evaluate(m, valid_examples, task, eval_batch, pad_id, &eval_device)?;
-        let metrics = eval.metrics.clone();
-        evaluations.push(eval);
-        Ok(metrics)
+    let evaluate = |m: &M, batch_size| {
+        classification::evaluate(m, valid_examples, task, batch_size, pad_id, device)
     };
-    let result = trainer.fit(model, &batches, &mut evaluate)?;
-    exit_if_interrupted(&result, &args.out);
-
     // The finished run directory: a Hugging Face folder plus how it was made.
-    let mut config = config;
-    if let Some(map) = task.to_hf_json().as_object() {
-        for (k, v) in map {
-            config.extra.insert(k.clone(), v.clone());
-        }
-    }
-    let best_model = result.model.valid();
-    best_model.save_folder(&config, &args.out)?;
-    tokenizer.save_dir(&args.out)?;
-    let final_eval = best_evaluation(&result, evaluations, || {
-        classification::evaluate(
-            &best_model,
-            valid_examples,
-            task,
-            eval_batch,
-            pad_id,
-            device,
-        )
-        .map_err(anyhow::Error::msg)
-    })?;
+    let config = with_labels(config, &task.to_hf_json());
+    let run_folder = (&config, tokenizer, args.out.as_path());
+    let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
     let info = RunInfo {
-        task: TaskArg::Classification,
-        base_model: args.model.clone(),
-        train_file: args.train.clone(),
-        valid_file: args.valid.clone(),
         text_column: args.text_column.clone(),
         text_pair_column: args.text_pair_column.clone(),
         label_column: args.label_column.clone(),
         label_kind: args.label_kind.name().into(),
-        ner: None,
-        qa: None,
         init: args.init,
-        train: cfg.clone(),
+        ..RunInfo::new(TaskArg::Classification, args, cfg)
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
     run_dir::write_json(&args.out.join(run_dir::LABELS), &task.to_hf_json())?;

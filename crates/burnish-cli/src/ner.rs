@@ -2,26 +2,22 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burnish::burn::module::Module;
 use burnish::data::{
     BadRowPolicy, LabelMap, NerDataset, NerReadOptions, SubwordLabels, TagScheme, TaggedSentence,
-    TokenFeatureOptions, TokenFeatures, WordsInput, token_features, train_valid_split,
+    TokenFeatureOptions, TokenFeatures, tagged_features, train_valid_split,
 };
 use burnish::heads::BertForTokenClassification;
-use burnish::tokenizer::Tokenizer;
 use burnish::train::metrics::entities::EntityReport;
 use burnish::train::tasks::ner::{self, TokenBatches};
 use burnish::{TokenClassifier, TokenInput};
 
-use crate::args::{EvaluateArgs, FinetuneArgs, InitArg, PredictArgs, TagSchemeArg, TaskArg};
+use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TagSchemeArg, TaskArg};
 use crate::run_dir::{self, NerInfo, RunInfo};
-use crate::runtime::output_writer;
 use crate::runtime::{
-    best_evaluation, exit_if_interrupted, prepare_out_dir, primary_device, print_summary,
-    run_metrics,
+    check_task_model, fit_and_save, output_writer, print_summary, run_metrics, start_finetune,
+    with_labels,
 };
 
 /// How NER files are read: tags converted to IOB2 from the given (or detected) scheme.
@@ -58,43 +54,16 @@ fn read(path: &Path, options: &NerReadOptions) -> Result<NerDataset> {
     Ok(data)
 }
 
-/// Labelled windows of `sentences`; a tag the model does not know is an error naming the
-/// sentence's line.
-fn featurize(
-    tokenizer: &Tokenizer,
-    sentences: &[TaggedSentence],
-    tags: &LabelMap,
-    options: &TokenFeatureOptions,
-    path: &Path,
-) -> Result<TokenFeatures> {
-    let ids: Vec<Vec<u32>> = sentences
-        .iter()
-        .map(|s| {
-            s.tags
-                .iter()
-                .map(|tag| tags.lookup(tag, path, s.line))
-                .collect::<burnish::data::Result<Vec<u32>>>()
-        })
-        .collect::<burnish::data::Result<_>>()?;
-    let inputs: Vec<WordsInput<'_>> = sentences
-        .iter()
-        .zip(&ids)
-        .map(|(s, t)| WordsInput {
-            words: &s.tokens,
-            tags: Some(t),
-            line: s.line,
-        })
-        .collect();
-    let features = token_features(tokenizer, &inputs, options, path)?;
+/// Notes the sentences of `path` that windows of `max_length` tokens split.
+fn note_split_sentences(features: &TokenFeatures, path: &Path, max_length: usize) {
     if features.split_sentences > 0 {
         eprintln!(
             "note: {}: {} sentences are longer than {} tokens and are read in several windows",
             path.display(),
             features.split_sentences,
-            options.max_length
+            max_length
         );
     }
-    Ok(features)
 }
 
 fn feature_options(max_length: usize, all_subwords: bool, tags: &LabelMap) -> TokenFeatureOptions {
@@ -130,11 +99,7 @@ fn print_report(report: &EntityReport) {
 
 /// `burnish finetune --task ner`.
 pub fn finetune(args: &FinetuneArgs) -> Result<()> {
-    let started = Instant::now();
-    let cfg = args.train_config()?;
-    let device = primary_device(&args.backend, &args.devices)?;
-    let resuming = prepare_out_dir(&args.out, args.overwrite)?;
-    let tokenizer = Tokenizer::from_dir(&args.model)?;
+    let (started, cfg, device, resuming, tokenizer) = start_finetune(args)?;
     let read_opts = read_options(args.tag_scheme, args.skip_bad_rows)?;
 
     let mut train = read(&args.train, &read_opts)?;
@@ -169,34 +134,21 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         bail!("no training or validation sentences");
     }
     let options = feature_options(cfg.max_length, args.label_all_subwords, &tags);
-    let train_features = featurize(&tokenizer, &train_sentences, &tags, &options, &args.train)?;
-    let valid_features = featurize(&tokenizer, &valid_sentences, &tags, &options, &valid_path)?;
+    // A tag the model does not know is an error naming the sentence's line.
+    let featurize = |sentences: &[TaggedSentence], path: &Path| -> Result<TokenFeatures> {
+        let features = tagged_features(&tokenizer, sentences, &tags, &options, path)?;
+        note_split_sentences(&features, path, options.max_length);
+        Ok(features)
+    };
+    let train_features = featurize(&train_sentences, &args.train)?;
+    let valid_features = featurize(&valid_sentences, &valid_path)?;
     let valid_gold: Vec<Vec<String>> = valid_sentences.iter().map(|s| s.tags.clone()).collect();
 
     device.seed(cfg.seed);
     let (model, config, report) =
         BertForTokenClassification::from_pretrained(&args.model, Some(tags.len()), &device)?;
-    if cfg.max_length > config.max_sequence_length() {
-        bail!(
-            "--max-length {} exceeds the longest input the model's positions cover ({})",
-            cfg.max_length,
-            config.max_sequence_length()
-        );
-    }
-    if !report.newly_initialized.is_empty() && !resuming {
-        eprintln!(
-            "note: new task head ({}) initialised from scratch",
-            report.newly_initialized.join(", ")
-        );
-    }
-    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
-    let batches = TokenBatches::new(
-        &train_features.features,
-        cfg.batch_size,
-        cfg.bucketing,
-        cfg.seed,
-        pad_id,
-    )?;
+    let pad_id = check_task_model(&cfg, &config, &report, &tokenizer, resuming)?;
+    let batches = TokenBatches::for_config(&train_features.features, &cfg, pad_id)?;
     let trainer = args.trainer(&cfg, resuming)?;
     eprintln!(
         "fine-tuning {} for NER on {} sentences ({} validation), {} tags ({} scheme in the file), \
@@ -208,63 +160,20 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         train.source_scheme.name(),
         args.backend
     );
-    let eval_batch = cfg.batch_size.max(32);
-    let mut evaluations = Vec::new();
-    let mut evaluate = |m: &BertForTokenClassification| {
-        let eval = ner::evaluate(
-            m,
-            &valid_features.features,
-            &valid_gold,
-            &tags,
-            eval_batch,
-            pad_id,
-            &device,
-        )?;
-        let metrics = eval.metrics.clone();
-        evaluations.push(eval);
-        Ok(metrics)
+    let valid = &valid_features.features;
+    let evaluate = |m: &BertForTokenClassification, batch_size| {
+        ner::evaluate(m, valid, &valid_gold, &tags, batch_size, pad_id, &device)
     };
-    let result = trainer.fit(model, &batches, &mut evaluate)?;
-    exit_if_interrupted(&result, &args.out);
-
-    let mut config = config;
-    if let Some(map) = tags.to_hf_json().as_object() {
-        for (k, v) in map {
-            config.extra.insert(k.clone(), v.clone());
-        }
-    }
-    let best_model = result.model.valid();
-    best_model.save_pretrained(&config, &args.out)?;
-    tokenizer.save_dir(&args.out)?;
-    let final_eval = best_evaluation(&result, evaluations, || {
-        ner::evaluate(
-            &best_model,
-            &valid_features.features,
-            &valid_gold,
-            &tags,
-            eval_batch,
-            pad_id,
-            &device,
-        )
-        .map_err(anyhow::Error::msg)
-    })?;
+    let config = with_labels(config, &tags.to_hf_json());
+    let run_folder = (&config, &tokenizer, args.out.as_path());
+    let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
     let info = RunInfo {
-        task: TaskArg::Ner,
-        base_model: args.model.clone(),
-        train_file: args.train.clone(),
-        valid_file: args.valid.clone(),
-        text_column: String::new(),
-        text_pair_column: None,
-        label_column: String::new(),
-        label_kind: String::new(),
         ner: Some(NerInfo {
             source_scheme: train.source_scheme.name().into(),
             tag_scheme: TagScheme::Iob2.name().into(),
             label_all_subwords: args.label_all_subwords,
         }),
-        qa: None,
-        init: InitArg::Pretrained,
-        train: cfg.clone(),
+        ..RunInfo::new(TaskArg::Ner, args, &cfg)
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
     run_dir::write_json(&args.out.join(run_dir::LABELS), &tags.to_hf_json())?;
@@ -301,13 +210,14 @@ pub fn evaluate(args: &EvaluateArgs, info: RunInfo) -> Result<()> {
     let data = read(&args.data, &read_options(None, args.skip_bad_rows)?)?;
     let all_subwords = run.info.ner.as_ref().is_some_and(|n| n.label_all_subwords);
     let options = feature_options(classifier.max_length(), all_subwords, classifier.tags());
-    let features = featurize(
+    let features = tagged_features(
         classifier.tokenizer(),
         &data.sentences,
         classifier.tags(),
         &options,
         &args.data,
     )?;
+    note_split_sentences(&features, &args.data, options.max_length);
     let gold: Vec<Vec<String>> = data.sentences.iter().map(|s| s.tags.clone()).collect();
     let eval = ner::evaluate(
         classifier.model(),

@@ -4,12 +4,10 @@ use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 use burnish::HfModel;
 use anyhow::{Context, Result, bail};
 use burnish::QuestionAnswerer;
-use burnish::burn::module::Module;
 use burnish::data::{
     QaExample, QaFeatureOptions, QaFeatures, SquadDataset, SquadVersion, qa_features, qa_inputs,
 };
@@ -17,12 +15,10 @@ use burnish::heads::BertForQuestionAnswering;
 use burnish::tokenizer::Tokenizer;
 use burnish::train::tasks::qa::{self, PostProcess, QaBatches};
 
-use crate::args::{EvaluateArgs, FinetuneArgs, InitArg, PredictArgs, TaskArg};
+use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TaskArg};
 use crate::run_dir::{self, QaInfo, RunInfo};
-use crate::runtime::output_writer;
 use crate::runtime::{
-    best_evaluation, exit_if_interrupted, prepare_out_dir, primary_device, print_summary,
-    run_metrics,
+    check_task_model, fit_and_save, output_writer, print_summary, run_metrics, start_finetune,
 };
 
 /// Parses `A:B` (0-based articles, B excluded).
@@ -138,11 +134,7 @@ fn split_articles(data: &SquadDataset) -> Result<(SquadDataset, SquadDataset)> {
 
 /// `burnish finetune --task qa`.
 pub fn finetune(args: &FinetuneArgs) -> Result<()> {
-    let started = Instant::now();
-    let cfg = args.train_config()?;
-    let device = primary_device(&args.backend, &args.devices)?;
-    let resuming = prepare_out_dir(&args.out, args.overwrite)?;
-    let tokenizer = Tokenizer::from_dir(&args.model)?;
+    let (started, cfg, device, resuming, tokenizer) = start_finetune(args)?;
 
     let train_range = args
         .train_articles
@@ -195,27 +187,8 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
 
     device.seed(cfg.seed);
     let (model, config, report) = BertForQuestionAnswering::from_pretrained(&args.model, &device)?;
-    if cfg.max_length > config.max_sequence_length() {
-        bail!(
-            "--max-length {} exceeds the longest input the model's positions cover ({})",
-            cfg.max_length,
-            config.max_sequence_length()
-        );
-    }
-    if !report.newly_initialized.is_empty() && !resuming {
-        eprintln!(
-            "note: new task head ({}) initialised from scratch",
-            report.newly_initialized.join(", ")
-        );
-    }
-    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
-    let batches = QaBatches::new(
-        &train_features.features,
-        cfg.batch_size,
-        cfg.bucketing,
-        cfg.seed,
-        pad_id,
-    )?;
+    let pad_id = check_task_model(&cfg, &config, &report, &tokenizer, resuming)?;
+    let batches = QaBatches::for_config(&train_features.features, &cfg, pad_id)?;
     let trainer = args.trainer(&cfg, resuming)?;
     eprintln!(
         "fine-tuning {} for QA on {} questions ({} windows; {} validation questions), SQuAD {}, \
@@ -227,58 +200,28 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         if v2 { "v2.0" } else { "v1.1" },
         args.backend
     );
-    let eval_batch = cfg.batch_size.max(32);
-    let mut evaluations = Vec::new();
-    let mut evaluate = |m: &BertForQuestionAnswering| {
-        let eval = qa::evaluate(
-            m,
-            &valid_features.features,
-            &valid.examples,
-            post,
-            eval_batch,
-            pad_id,
-            &device,
-        )?;
-        let metrics = eval.metrics.clone();
-        evaluations.push(eval);
-        Ok(metrics)
-    };
-    let result = trainer.fit(model, &batches, &mut evaluate)?;
-    exit_if_interrupted(&result, &args.out);
-
-    let best_model = result.model.valid();
-    best_model.save_pretrained(&config, &args.out)?;
-    tokenizer.save_dir(&args.out)?;
-    let final_eval = best_evaluation(&result, evaluations, || {
+    let evaluate = |m: &BertForQuestionAnswering, batch_size| {
+        let windows = &valid_features.features;
         qa::evaluate(
-            &best_model,
-            &valid_features.features,
+            m,
+            windows,
             &valid.examples,
             post,
-            eval_batch,
+            batch_size,
             pad_id,
             &device,
         )
-        .map_err(anyhow::Error::msg)
-    })?;
+    };
+    let run_folder = (&config, &tokenizer, args.out.as_path());
+    let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
     let info = RunInfo {
-        task: TaskArg::Qa,
-        base_model: args.model.clone(),
-        train_file: args.train.clone(),
-        valid_file: args.valid.clone(),
-        text_column: String::new(),
-        text_pair_column: None,
-        label_column: String::new(),
-        label_kind: String::new(),
-        ner: None,
         qa: Some(QaInfo {
             doc_stride: args.doc_stride,
             max_answer_length: args.max_answer_length,
             n_best: args.n_best,
             null_threshold: post.null_threshold,
         }),
-        init: InitArg::Pretrained,
-        train: cfg.clone(),
+        ..RunInfo::new(TaskArg::Qa, args, &cfg)
     };
     run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
     let mut metrics = run_metrics(&result, &final_eval.metrics, started, &args.backend);

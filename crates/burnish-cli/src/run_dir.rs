@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use burnish::train::TrainConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::args::{InitArg, TaskArg};
+use crate::args::{FinetuneArgs, InitArg, TaskArg};
 
 /// `training_config.json`.
 pub const TRAINING_CONFIG: &str = "training_config.json";
@@ -85,6 +85,26 @@ pub struct QaInfo {
 }
 
 impl RunInfo {
+    /// What every fine-tuning run records, from `burnish finetune`'s arguments and the run's
+    /// configuration; the task's own settings (columns, NER or QA settings, `--init`) are left
+    /// empty for the task to fill.
+    pub fn new(task: TaskArg, args: &FinetuneArgs, train: &TrainConfig) -> Self {
+        Self {
+            task,
+            base_model: args.model.clone(),
+            train_file: args.train.clone(),
+            valid_file: args.valid.clone(),
+            text_column: String::new(),
+            text_pair_column: None,
+            label_column: String::new(),
+            label_kind: String::new(),
+            ner: None,
+            qa: None,
+            init: InitArg::Pretrained,
+            train: train.clone(),
+        }
+    }
+
     /// Reads `training_config.json` from a run directory.
     pub fn read(dir: &Path) -> Result<Self> {
         let path = dir.join(TRAINING_CONFIG);

@@ -1,6 +1,7 @@
 //! What every training command shares: the run folder (refuse, resume or start over), the
-//! trainer with its Ctrl-C flag, the devices, the end-of-run summary and `metrics.json`, and
-//! where predictions go.
+//! trainer with its Ctrl-C flag, the devices, the checks of a loaded task model, the training
+//! loop that keeps its evaluations, the end-of-run summary and `metrics.json`, and where
+//! predictions go.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -9,9 +10,16 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burnish::train::trainer::files;
+use burnish::SaveHf;
+use burnish::burn::tensor::Device;
+use burnish::encoder::BertConfig;
+use burnish::encoder::weights::LoadReport;
+use burnish::tokenizer::Tokenizer;
+use burnish::train::tasks::Evaluation;
+use burnish::train::trainer::{BatchSource, FineTune, files};
 use burnish::train::{FitResult, Outcome, TrainConfig, Trainer};
 
+use crate::args::FinetuneArgs;
 use crate::run_dir;
 
 /// What to do with the output directory: `Ok(true)` to resume the unfinished run in it,
@@ -233,6 +241,97 @@ pub(crate) fn best_evaluation<M, E>(
         Some(i) => Ok(evaluations.swap_remove(i - ours)),
         None => recompute(),
     }
+}
+
+/// What every `burnish finetune` task starts from, in this order: the clock, the run's
+/// configuration, the device the model loads on, whether the output folder holds a run to
+/// resume ([`prepare_out_dir`]), and the base model's tokenizer.
+pub(crate) fn start_finetune(
+    args: &FinetuneArgs,
+) -> Result<(Instant, TrainConfig, Device, bool, Tokenizer)> {
+    let started = Instant::now();
+    let cfg = args.train_config()?;
+    let device = primary_device(&args.backend, &args.devices)?;
+    let resuming = prepare_out_dir(&args.out, args.overwrite)?;
+    let tokenizer = Tokenizer::from_dir(&args.model)?;
+    Ok((started, cfg, device, resuming, tokenizer))
+}
+
+/// Checks a task model loaded for fine-tuning against the run and returns the padding id its
+/// batches use (the tokenizer's, else the model's): `--max-length` must fit the positions the
+/// model covers, and a head initialised from scratch is noted (not when resuming: the
+/// checkpoint replaces it).
+pub(crate) fn check_task_model(
+    cfg: &TrainConfig,
+    config: &BertConfig,
+    report: &LoadReport,
+    tokenizer: &Tokenizer,
+    resuming: bool,
+) -> Result<u32> {
+    if cfg.max_length > config.max_sequence_length() {
+        bail!(
+            "--max-length {} exceeds the longest input the model's positions cover ({})",
+            cfg.max_length,
+            config.max_sequence_length()
+        );
+    }
+    if !report.newly_initialized.is_empty() && !resuming {
+        eprintln!(
+            "note: new task head ({}) initialised from scratch",
+            report.newly_initialized.join(", ")
+        );
+    }
+    Ok(tokenizer.pad_id().unwrap_or(config.pad_token_id as u32))
+}
+
+/// The training loop of `burnish finetune`: trains `model` on `batches`, selecting by the
+/// metrics of `evaluate`'s evaluations (given the model and the evaluation batch size: the
+/// run's, at least 32), and exits after an interrupt ([`exit_if_interrupted`]); then saves the
+/// best model (with `config`) and `tokenizer` into the run folder `out`, a Hugging Face folder,
+/// and returns the result with the best model's evaluation. Every evaluation of this process
+/// is kept, in order, so that the best one's full report (per class or entity type, answers)
+/// need not be computed again ([`best_evaluation`]).
+pub(crate) fn fit_and_save<M, S, E>(
+    trainer: &Trainer,
+    model: M,
+    batches: &S,
+    evaluate: impl Fn(&M, usize) -> std::result::Result<E, String>,
+    (config, tokenizer, out): (&BertConfig, &Tokenizer, &Path),
+) -> Result<(FitResult<M>, E)>
+where
+    M: FineTune<S::Batch> + SaveHf,
+    S: BatchSource,
+    S::Batch: Send,
+    E: Evaluation,
+{
+    let eval_batch = trainer.config().batch_size.max(32);
+    let mut evaluations = Vec::new();
+    let mut record = |m: &M| {
+        let eval = evaluate(m, eval_batch)?;
+        let metrics = eval.metrics().clone();
+        evaluations.push(eval);
+        Ok(metrics)
+    };
+    let result = trainer.fit(model, batches, &mut record)?;
+    exit_if_interrupted(&result, out);
+    let best_model = result.model.valid();
+    best_model.save_hf(config, out)?;
+    tokenizer.save_dir(out)?;
+    let final_eval = best_evaluation(&result, evaluations, || {
+        evaluate(&best_model, eval_batch).map_err(anyhow::Error::msg)
+    })?;
+    Ok((result, final_eval))
+}
+
+/// `config` with a task's labels (`id2label` / `label2id`, as [`burnish::data::LabelMap::to_hf_json`]
+/// gives them) merged in: the run folder's `config.json` carries them for `transformers`.
+pub(crate) fn with_labels(mut config: BertConfig, labels: &serde_json::Value) -> BertConfig {
+    if let Some(map) = labels.as_object() {
+        for (k, v) in map {
+            config.extra.insert(k.clone(), v.clone());
+        }
+    }
+    config
 }
 
 /// The last lines of a run: the best metric, throughput, time, and where it went.

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{BadRow, DataError, Result};
+use crate::lines::{self, is_blank, json_lines, numbered_lines};
 use crate::reader::BadRowPolicy;
 
 /// How the tags of named entities mark where an entity begins and ends.
@@ -325,20 +326,7 @@ impl NerDataset {
     /// A message for skipped lines: their count and the first `max_shown`, one per line as
     /// `file:line: reason`; `None` when no line was skipped.
     pub fn bad_rows_summary(&self, max_shown: usize) -> Option<String> {
-        let first = self.bad_rows.first()?;
-        let count = self.bad_rows.len();
-        let mut out = format!(
-            "{}: skipped the sentences of {count} bad line{}",
-            first.path.display(),
-            if count == 1 { "" } else { "s" }
-        );
-        for row in self.bad_rows.iter().take(max_shown) {
-            out.push_str(&format!("\n  {row}"));
-        }
-        if count > max_shown {
-            out.push_str(&format!("\n  ... and {} more", count - max_shown));
-        }
-        Some(out)
+        BadRow::summary(&self.bad_rows, max_shown, "the sentences of ", "line")
     }
 }
 
@@ -624,18 +612,8 @@ impl Pending {
 impl Reader<'_> {
     /// Handles a bad line: an error under `Fail`, remembered under `Skip`.
     fn bad(&mut self, line: usize, reason: String) -> Result<()> {
-        let row = BadRow {
-            path: self.path.to_owned(),
-            line,
-            reason,
-        };
-        match self.options.bad_rows {
-            BadRowPolicy::Fail => Err(DataError::BadRow(row)),
-            BadRowPolicy::Skip => {
-                self.bad_rows.push(row);
-                Ok(())
-            }
-        }
+        let policy = self.options.bad_rows;
+        policy.handle(self.path, line, reason, &mut self.bad_rows)
     }
 
     /// Ends the pending sentence: keeps it unless one of its lines was bad.
@@ -655,10 +633,8 @@ impl Reader<'_> {
         let mut pending = Pending::default();
         // The number of columns of the first token line, and that line.
         let mut expected: Option<(usize, usize)> = None;
-        for (i, raw) in data.split(|&b| b == b'\n').enumerate() {
-            let line = i + 1;
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if raw.iter().all(u8::is_ascii_whitespace) {
+        for (line, raw) in numbered_lines(data) {
+            if is_blank(raw) {
                 self.finish(&mut pending);
                 continue;
             }
@@ -732,25 +708,8 @@ impl Reader<'_> {
 
     /// Reads JSON Lines.
     fn jsonl(&mut self, data: &[u8]) -> Result<()> {
-        if data.trim_ascii_start().starts_with(b"[") {
-            let line = 1 + data
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace())
-                .filter(|&&b| b == b'\n')
-                .count();
-            return Err(DataError::Malformed {
-                path: self.path.to_owned(),
-                line,
-                reason: "this is a JSON array; expected JSON Lines (one sentence object per line)"
-                    .to_owned(),
-            });
-        }
-        for (i, raw) in data.split(|&b| b == b'\n').enumerate() {
-            let line = i + 1;
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if raw.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        let expected = "JSON Lines (one sentence object per line)";
+        for (line, raw) in json_lines(data, self.path, expected)? {
             match self.json_sentence(raw, line) {
                 Ok(sentence) => self.sentences.push(sentence),
                 Err(reason) => self.bad(line, reason)?,
@@ -808,20 +767,7 @@ impl Reader<'_> {
 
 /// Parses one JSON Lines line into an object, or says why it is not one.
 pub(crate) fn parse_object(raw: &[u8]) -> std::result::Result<Map<String, Value>, String> {
-    let text = std::str::from_utf8(raw)
-        .map_err(|e| format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()))?;
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err("expected a JSON object".to_owned()),
-        Err(e) => {
-            // serde_json appends " at line 1 column N"; the line is ours, keep the column.
-            let message = e.to_string();
-            let message = message
-                .rsplit_once(" at line ")
-                .map_or(message.as_str(), |(head, _)| head);
-            Err(format!("invalid JSON at column {}: {message}", e.column()))
-        }
-    }
+    lines::parse_object(raw, |_| "expected a JSON object".to_owned())
 }
 
 /// A field holding a list of strings; `item` names one for messages.

@@ -22,6 +22,34 @@ pub struct BadRow {
     pub reason: String,
 }
 
+impl BadRow {
+    /// The message a dataset gives for its skipped rows: `file: skipped {skipped}N bad {row}s`,
+    /// then the first `max_shown` of `rows`, one per line as `file:line: reason`; `None` when
+    /// nothing was skipped. CSV-like files skip rows, CoNLL files the sentences of lines: the
+    /// caller names them.
+    pub(crate) fn summary(
+        rows: &[BadRow],
+        max_shown: usize,
+        skipped: &str,
+        row: &str,
+    ) -> Option<String> {
+        let first = rows.first()?;
+        let count = rows.len();
+        let mut out = format!(
+            "{}: skipped {skipped}{count} bad {row}{}",
+            first.path.display(),
+            if count == 1 { "" } else { "s" }
+        );
+        for row in rows.iter().take(max_shown) {
+            out.push_str(&format!("\n  {row}"));
+        }
+        if count > max_shown {
+            out.push_str(&format!("\n  ... and {} more", count - max_shown));
+        }
+        Some(out)
+    }
+}
+
 /// Everything that can go wrong while reading, labelling, tokenizing, batching or splitting data.
 ///
 /// Every variant that concerns a file names it, and the line and column or field where there is

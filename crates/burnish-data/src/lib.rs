@@ -36,6 +36,7 @@ mod delimited;
 mod error;
 mod examples;
 mod labels;
+mod lines;
 mod mlm;
 mod nsp;
 mod packed;
@@ -76,5 +77,5 @@ pub use split::{stratified_split, train_valid_split};
 pub use squad::{Answer, QaExample, SquadDataset, SquadVersion, qa_inputs};
 pub use token_features::{
     IGNORE_INDEX, SubwordLabels, TokenFeature, TokenFeatureOptions, TokenFeatures, WordsInput,
-    token_features,
+    tagged_features, token_features,
 };

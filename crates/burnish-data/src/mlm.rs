@@ -4,7 +4,7 @@
 use burnish_tokenizer::Tokenizer;
 
 use crate::error::{DataError, Result};
-use crate::pretrain::{PretrainBatch, PretrainSequence, attention, item_rng, nsp_labels, padded};
+use crate::pretrain::{PretrainBatch, PretrainSequence, item_rng, padded};
 use crate::rng::Rng;
 use crate::token_features::IGNORE_INDEX;
 
@@ -371,20 +371,15 @@ pub fn collate_mlm(sequences: &[MaskedSequence], pad_id: u32) -> PretrainBatch {
         .map(|s| s.input_ids.len())
         .max()
         .unwrap_or(0);
-    let mut batch = PretrainBatch {
-        next_sentence_labels: nsp_labels(sequences.iter().map(|s| s.next_sentence_label)),
-        padded_tokens: seq_len * sequences.len(),
-        ..PretrainBatch::default()
-    };
+    let nsp = sequences.iter().map(|s| s.next_sentence_label);
+    let mut batch = PretrainBatch::with_rows(sequences.len(), seq_len, nsp);
     for (row, sequence) in sequences.iter().enumerate() {
-        let len = sequence.input_ids.len();
-        batch
-            .input_ids
-            .push(padded(&sequence.input_ids, seq_len, pad_id));
-        batch
-            .token_type_ids
-            .push(padded(&sequence.token_type_ids, seq_len, 0));
-        batch.attention_mask.push(attention(len, seq_len));
+        batch.push_inputs(
+            &sequence.input_ids,
+            &sequence.token_type_ids,
+            seq_len,
+            pad_id,
+        );
         batch
             .labels
             .push(padded(&sequence.labels, seq_len, IGNORE_INDEX));
@@ -395,7 +390,6 @@ pub fn collate_mlm(sequences: &[MaskedSequence], pad_id: u32) -> PretrainBatch {
                 .masked_labels
                 .push(u32::try_from(sequence.labels[position]).unwrap_or(0));
         }
-        batch.real_tokens += len;
     }
     batch
 }

@@ -569,13 +569,42 @@ impl PretrainBatch {
     pub fn padding_tokens(&self) -> usize {
         self.padded_tokens.saturating_sub(self.real_tokens)
     }
+
+    /// An empty batch of `rows` rows padded to `seq_len` tokens, with the rows' NSP labels
+    /// (see [`nsp_labels`]); the collators push the rows.
+    pub(crate) fn with_rows(
+        rows: usize,
+        seq_len: usize,
+        next_sentence_labels: impl Iterator<Item = Option<u32>>,
+    ) -> Self {
+        Self {
+            next_sentence_labels: nsp_labels(next_sentence_labels),
+            padded_tokens: seq_len * rows,
+            ..Self::default()
+        }
+    }
+
+    /// Adds a row's inputs, padded to `seq_len`: its token ids (with `pad_id`), segment ids
+    /// (with 0) and attention mask; counts its real tokens.
+    pub(crate) fn push_inputs(
+        &mut self,
+        ids: &[u32],
+        type_ids: &[u32],
+        seq_len: usize,
+        pad_id: u32,
+    ) {
+        self.input_ids.push(padded(ids, seq_len, pad_id));
+        self.token_type_ids.push(padded(type_ids, seq_len, 0));
+        self.attention_mask.push(attention(ids.len(), seq_len));
+        self.real_tokens += ids.len();
+    }
 }
 
 /// The NSP labels of a batch: all of them, or `None` if no row has one.
 ///
 /// # Panics
 /// If some rows have one and others not.
-pub(crate) fn nsp_labels(labels: impl Iterator<Item = Option<u32>>) -> Option<Vec<u32>> {
+fn nsp_labels(labels: impl Iterator<Item = Option<u32>>) -> Option<Vec<u32>> {
     let labels: Vec<Option<u32>> = labels.collect();
     let with = labels.iter().filter(|label| label.is_some()).count();
     assert!(
@@ -604,21 +633,12 @@ pub fn collate_clm(sequences: &[PretrainSequence], pad_id: u32) -> PretrainBatch
         .map(PretrainSequence::len)
         .max()
         .unwrap_or(0);
-    let mut batch = PretrainBatch {
-        next_sentence_labels: nsp_labels(sequences.iter().map(|s| s.next_sentence_label)),
-        padded_tokens: seq_len * sequences.len(),
-        ..PretrainBatch::default()
-    };
+    let nsp = sequences.iter().map(|s| s.next_sentence_label);
+    let mut batch = PretrainBatch::with_rows(sequences.len(), seq_len, nsp);
     for sequence in sequences {
-        let len = sequence.len();
-        batch.input_ids.push(padded(&sequence.ids, seq_len, pad_id));
-        batch
-            .token_type_ids
-            .push(padded(&sequence.type_ids, seq_len, 0));
-        batch.attention_mask.push(attention(len, seq_len));
+        batch.push_inputs(&sequence.ids, &sequence.type_ids, seq_len, pad_id);
         let labels: Vec<i64> = sequence.ids.iter().map(|&id| i64::from(id)).collect();
         batch.labels.push(padded(&labels, seq_len, IGNORE_INDEX));
-        batch.real_tokens += len;
     }
     batch
 }
@@ -632,7 +652,7 @@ pub(crate) fn padded<T: Copy>(values: &[T], len: usize, pad: T) -> Vec<T> {
 }
 
 /// An attention mask row: `len` ones, then zeros up to `seq_len`.
-pub(crate) fn attention(len: usize, seq_len: usize) -> Vec<u32> {
+fn attention(len: usize, seq_len: usize) -> Vec<u32> {
     let mut mask = vec![1; len];
     mask.resize(seq_len, 0);
     mask

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::delimited::{Parser, RawRow, RowError};
 use crate::error::{BadRow, DataError, Result};
+use crate::lines::{self, json_lines};
 
 /// The format of a data file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,6 +139,31 @@ pub enum BadRowPolicy {
     Fail,
     /// Leave bad rows out and return them in [`Dataset::bad_rows`].
     Skip,
+}
+
+impl BadRowPolicy {
+    /// Handles the bad row `line` of `path`, as every reader does: an error under `Fail`; under
+    /// `Skip`, added to `skipped` for the dataset to report.
+    pub(crate) fn handle(
+        self,
+        path: &Path,
+        line: usize,
+        reason: String,
+        skipped: &mut Vec<BadRow>,
+    ) -> Result<()> {
+        let row = BadRow {
+            path: path.to_owned(),
+            line,
+            reason,
+        };
+        match self {
+            BadRowPolicy::Fail => Err(DataError::BadRow(row)),
+            BadRowPolicy::Skip => {
+                skipped.push(row);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// How to read a data file.
@@ -293,20 +319,7 @@ impl Dataset {
     /// A message for skipped rows: their count and the first `max_shown`, one per line as
     /// `file:line: reason`; `None` when no row was skipped.
     pub fn bad_rows_summary(&self, max_shown: usize) -> Option<String> {
-        let first = self.bad_rows.first()?;
-        let count = self.bad_rows.len();
-        let mut out = format!(
-            "{}: skipped {count} bad row{}",
-            first.path.display(),
-            if count == 1 { "" } else { "s" }
-        );
-        for row in self.bad_rows.iter().take(max_shown) {
-            out.push_str(&format!("\n  {row}"));
-        }
-        if count > max_shown {
-            out.push_str(&format!("\n  ... and {} more", count - max_shown));
-        }
-        Some(out)
+        BadRow::summary(&self.bad_rows, max_shown, "", "row")
     }
 }
 
@@ -328,18 +341,8 @@ struct ColumnIndex {
 impl Reader<'_> {
     /// Handles a bad row: an error under `Fail`, remembered under `Skip`.
     fn bad(&mut self, line: usize, reason: String) -> Result<()> {
-        let row = BadRow {
-            path: self.path.to_owned(),
-            line,
-            reason,
-        };
-        match self.options.bad_rows {
-            BadRowPolicy::Fail => Err(DataError::BadRow(row)),
-            BadRowPolicy::Skip => {
-                self.bad_rows.push(row);
-                Ok(())
-            }
-        }
+        let policy = self.options.bad_rows;
+        policy.handle(self.path, line, reason, &mut self.bad_rows)
     }
 
     /// Keeps a record, or handles the reason it is bad.
@@ -526,26 +529,9 @@ impl Reader<'_> {
                 reason: "empty file".to_owned(),
             });
         }
-        if data.trim_ascii_start().starts_with(b"[") {
-            let line = 1 + data
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace())
-                .filter(|&&b| b == b'\n')
-                .count();
-            return Err(DataError::Malformed {
-                path: self.path.to_owned(),
-                line,
-                reason: "this is a JSON array; expected JSON Lines (one object per line)"
-                    .to_owned(),
-            });
-        }
+        let records = json_lines(data, self.path, "JSON Lines (one object per line)")?;
         let mut columns: Option<Vec<String>> = None;
-        for (i, raw) in data.split(|&b| b == b'\n').enumerate() {
-            let line = i + 1;
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if raw.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        for (line, raw) in records {
             let object = match parse_object(raw) {
                 Ok(object) => object,
                 Err(reason) => {
@@ -725,25 +711,11 @@ fn check_target(value: f64, text: &str, place: &str) -> std::result::Result<f64,
     }
 }
 
-/// Parses one JSON Lines line into an object, or says why it is not one.
+/// Parses one JSON Lines line into an object, or says why it is not one (naming what it is).
 fn parse_object(raw: &[u8]) -> std::result::Result<Map<String, Value>, String> {
-    let text = std::str::from_utf8(raw)
-        .map_err(|e| format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()))?;
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(other) => Err(format!(
-            "expected a JSON object, found {}",
-            describe_json(&other)
-        )),
-        Err(e) => {
-            // serde_json appends " at line 1 column N"; the line is ours, keep the column.
-            let message = e.to_string();
-            let message = message
-                .rsplit_once(" at line ")
-                .map_or(message.as_str(), |(head, _)| head);
-            Err(format!("invalid JSON at column {}: {message}", e.column()))
-        }
-    }
+    lines::parse_object(raw, |other| {
+        format!("expected a JSON object, found {}", describe_json(other))
+    })
 }
 
 /// A text field without its trailing whitespace; an error if missing, not a string, or empty.

@@ -30,6 +30,7 @@ use serde_json::{Map, Value};
 
 use crate::conll::parse_object;
 use crate::error::{BadRow, DataError, Result};
+use crate::lines::json_lines;
 
 /// The SQuAD version of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -651,25 +652,8 @@ impl<'a> Builder<'a> {
 
     /// Reads JSON Lines of flat records.
     fn lines(&mut self, data: &[u8]) -> Result<()> {
-        if data.trim_ascii_start().starts_with(b"[") {
-            return Err(DataError::Malformed {
-                path: self.path.to_owned(),
-                line: 1 + data
-                    .iter()
-                    .take_while(|b| b.is_ascii_whitespace())
-                    .filter(|&&b| b == b'\n')
-                    .count(),
-                reason: "this is a JSON array; expected a SQuAD JSON object, or JSON Lines \
-                         (one question record per line)"
-                    .to_owned(),
-            });
-        }
-        for (i, raw) in data.split(|&b| b == b'\n').enumerate() {
-            let line = i + 1;
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if raw.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        let expected = "a SQuAD JSON object, or JSON Lines (one question record per line)";
+        for (line, raw) in json_lines(data, self.path, expected)? {
             let bad = |reason: String| {
                 DataError::BadRow(BadRow {
                     path: self.path.to_owned(),

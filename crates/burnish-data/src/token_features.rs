@@ -15,7 +15,9 @@ use std::path::Path;
 
 use burnish_tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
 
+use crate::conll::TaggedSentence;
 use crate::error::{DataError, Result};
+use crate::labels::LabelMap;
 
 /// The label of tokens the loss ignores (special tokens, continuation sub-words).
 pub const IGNORE_INDEX: i64 = -100;
@@ -103,6 +105,40 @@ pub struct TokenFeatures {
     pub empty_words: usize,
     /// How many sentences had no words (no feature is made for them).
     pub empty_sentences: usize,
+}
+
+/// The labelled windows of tagged sentences (as [`NerDataset`](crate::NerDataset) reads them),
+/// each tag given its id in `tags`: what training and evaluating a token classifier both read.
+///
+/// # Errors
+/// [`DataError::UnknownLabel`] for a tag `tags` lacks, naming `path` and the sentence's line;
+/// as [`token_features`] otherwise.
+pub fn tagged_features(
+    tokenizer: &Tokenizer,
+    sentences: &[TaggedSentence],
+    tags: &LabelMap,
+    options: &TokenFeatureOptions,
+    path: &Path,
+) -> Result<TokenFeatures> {
+    let ids: Vec<Vec<u32>> = sentences
+        .iter()
+        .map(|s| {
+            s.tags
+                .iter()
+                .map(|tag| tags.lookup(tag, path, s.line))
+                .collect::<Result<Vec<u32>>>()
+        })
+        .collect::<Result<_>>()?;
+    let inputs: Vec<WordsInput<'_>> = sentences
+        .iter()
+        .zip(&ids)
+        .map(|(s, t)| WordsInput {
+            words: &s.tokens,
+            tags: Some(t),
+            line: s.line,
+        })
+        .collect();
+    token_features(tokenizer, &inputs, options, path)
 }
 
 /// Tokenizes sentences of words into labelled windows.

@@ -99,15 +99,7 @@ pub fn train_wordpiece(files: &[PathBuf], options: &WordPieceTrainOptions) -> Re
         .show_progress(options.show_progress)
         .build();
     trainer.set_limit_alphabet(options.limit_alphabet);
-    let mut trainer = TrainerWrapper::from(trainer);
-
-    let mut lines = CorpusLines::new(files);
-    let trained = inner.train(&mut trainer, &mut lines).map(|_| ());
-    // A read error ends the corpus early: report it rather than the (partial) training.
-    if let Some(error) = lines.error {
-        return Err(error);
-    }
-    trained.map_err(|source| TokenizerError::Train { source })?;
+    train_on_files(&mut inner, trainer.into(), files)?;
 
     let id = |token: &str| {
         inner
@@ -215,13 +207,7 @@ pub fn train_byte_level_bpe(
         .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
         .show_progress(options.show_progress)
         .build();
-    let mut trainer = TrainerWrapper::from(trainer);
-    let mut lines = CorpusLines::new(files);
-    let trained = inner.train(&mut trainer, &mut lines).map(|_| ());
-    if let Some(error) = lines.error {
-        return Err(error);
-    }
-    trained.map_err(|source| TokenizerError::Train { source })?;
+    train_on_files(&mut inner, trainer.into(), files)?;
 
     let token = options.special_token.clone();
     let special = SpecialTokens {
@@ -245,6 +231,24 @@ pub fn train_byte_level_bpe(
     });
     tokenizer.config_json = config.as_object().cloned();
     Ok(tokenizer)
+}
+
+/// Trains `inner`'s model with `trainer` on the lines of `files`.
+///
+/// # Errors
+/// A read error ends the corpus early: it is reported rather than the (partial) training.
+/// Otherwise the trainer's error.
+fn train_on_files(
+    inner: &mut tokenizers::Tokenizer,
+    mut trainer: TrainerWrapper,
+    files: &[PathBuf],
+) -> Result<()> {
+    let mut lines = CorpusLines::new(files);
+    let trained = inner.train(&mut trainer, &mut lines).map(|_| ());
+    if let Some(error) = lines.error {
+        return Err(error);
+    }
+    trained.map_err(|source| TokenizerError::Train { source })
 }
 
 /// The lines of a list of files, read one at a time. A read error ends the iteration and is kept

@@ -4,6 +4,7 @@
 
 use burnish_data::{BatchPlan, BucketOptions, DataError};
 
+use crate::config::TrainConfig;
 use crate::trainer::BatchSource;
 
 /// A tokenized feature (a classification example, a tagged window, a question window) and how
@@ -17,6 +18,47 @@ pub trait Collate: Sized {
     fn collate(features: &[&Self], pad_id: u32) -> Self::Batch;
     /// Real (non-padding) tokens in a batch.
     fn real_tokens(batch: &Self::Batch) -> usize;
+}
+
+/// The inputs of windows padded to the longest of them: token ids (with the pad id), segment ids
+/// (with 0) and attention masks, and how many real tokens they hold. A task's batch is these
+/// and its own labels.
+#[derive(Debug, Default)]
+pub(crate) struct PaddedInputs {
+    pub(crate) input_ids: Vec<Vec<u32>>,
+    pub(crate) token_type_ids: Vec<Vec<u32>>,
+    pub(crate) attention_mask: Vec<Vec<u32>>,
+    pub(crate) real_tokens: usize,
+    /// The longest window's length, which every row now has.
+    pub(crate) seq_len: usize,
+}
+
+impl PaddedInputs {
+    /// Pads `features`, whose token ids and segment ids `rows` gives.
+    pub(crate) fn new<F>(
+        features: &[&F],
+        pad_id: u32,
+        rows: impl Fn(&F) -> (&[u32], &[u32]),
+    ) -> Self {
+        let seq_len = features.iter().map(|&f| rows(f).0.len()).max().unwrap_or(0);
+        let mut inputs = Self {
+            seq_len,
+            ..Self::default()
+        };
+        for &f in features {
+            let (ids, type_ids) = rows(f);
+            let mut padded_ids = ids.to_vec();
+            padded_ids.resize(seq_len, pad_id);
+            let mut padded_type_ids = type_ids.to_vec();
+            padded_type_ids.resize(seq_len, 0);
+            let mask = (0..seq_len).map(|t| u32::from(t < ids.len())).collect();
+            inputs.input_ids.push(padded_ids);
+            inputs.token_type_ids.push(padded_type_ids);
+            inputs.attention_mask.push(mask);
+            inputs.real_tokens += ids.len();
+        }
+        inputs
+    }
 }
 
 /// Training batches over `features`: seeded, length-bucketed, dynamically padded.
@@ -56,6 +98,24 @@ impl<'a, F: Collate> Batches<'a, F> {
             seed,
             pad_id,
         })
+    }
+
+    /// Batches of `features` as a run's configuration asks: its batch size, bucketing and seed.
+    ///
+    /// # Errors
+    /// A zero batch size.
+    pub fn for_config(
+        features: &'a [F],
+        config: &TrainConfig,
+        pad_id: u32,
+    ) -> Result<Self, DataError> {
+        Self::new(
+            features,
+            config.batch_size,
+            config.bucketing,
+            config.seed,
+            pad_id,
+        )
     }
 }
 

@@ -12,6 +12,7 @@ use burnish_heads::{
 
 use crate::checkpointing::checkpointed_grads;
 use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
+use crate::tasks::Evaluation;
 use crate::tasks::batches::{Batches, Collate};
 use crate::trainer::{FineTune, Metrics, set_trainable};
 
@@ -205,6 +206,12 @@ pub struct ClassificationEval {
     pub metrics: Metrics,
     /// The full report for single-label tasks (per class, confusion matrix).
     pub report: Option<ClassificationReport>,
+}
+
+impl Evaluation for ClassificationEval {
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
 }
 
 /// Evaluates `model` on `examples` (all labelled): the mean loss as the training loss computes

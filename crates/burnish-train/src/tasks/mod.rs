@@ -6,3 +6,13 @@ pub mod classification;
 pub mod ner;
 pub mod pretrain;
 pub mod qa;
+
+use crate::trainer::Metrics;
+
+/// A task's evaluation of a model: the scalar metrics the trainer logs and selects the best
+/// model by, besides whatever full report the task gives (per class, per entity type,
+/// answers).
+pub trait Evaluation {
+    /// The scalar metrics (`loss` and the task's scores).
+    fn metrics(&self) -> &Metrics;
+}

@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use crate::checkpointing::checkpointed_grads;
 use crate::metrics::entities::{EntityReport, get_entities};
-use crate::tasks::batches::{Batches, Collate};
+use crate::tasks::Evaluation;
+use crate::tasks::batches::{Batches, Collate, PaddedInputs};
 use crate::tasks::classification::{argmax, softmax};
 use crate::trainer::{FineTune, Metrics, set_trainable};
 
@@ -37,25 +38,22 @@ pub struct TokenBatch {
 
 /// Pads windows to the longest of them.
 pub fn collate_tokens(features: &[&TokenFeature], pad_id: u32) -> TokenBatch {
-    let seq_len = features.iter().map(|f| f.len()).max().unwrap_or(0);
-    let mut batch = TokenBatch::default();
-    for f in features {
-        let n = f.len();
-        let mut ids = f.ids.clone();
-        ids.resize(seq_len, pad_id);
-        let mut type_ids = f.type_ids.clone();
-        type_ids.resize(seq_len, 0);
-        let mut mask = vec![1u32; n];
-        mask.resize(seq_len, 0);
-        let mut labels = f.labels.clone();
-        labels.resize(seq_len, IGNORE_INDEX);
-        batch.input_ids.push(ids);
-        batch.token_type_ids.push(type_ids);
-        batch.attention_mask.push(mask);
-        batch.labels.push(labels);
-        batch.real_tokens += n;
+    let inputs = PaddedInputs::new(features, pad_id, |f| (&f.ids, &f.type_ids));
+    let labels = features
+        .iter()
+        .map(|f| {
+            let mut labels = f.labels.clone();
+            labels.resize(inputs.seq_len, IGNORE_INDEX);
+            labels
+        })
+        .collect();
+    TokenBatch {
+        input_ids: inputs.input_ids,
+        token_type_ids: inputs.token_type_ids,
+        attention_mask: inputs.attention_mask,
+        labels,
+        real_tokens: inputs.real_tokens,
     }
-    batch
 }
 
 /// Training batches over token classification windows: seeded, length-bucketed, padded per
@@ -241,6 +239,12 @@ pub struct NerEval {
     pub report: EntityReport,
     /// The predicted tags per sentence.
     pub predicted: Vec<Vec<String>>,
+}
+
+impl Evaluation for NerEval {
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
 }
 
 /// Evaluates `model` on labelled windows against the sentences' gold tags.

@@ -17,7 +17,8 @@ use serde::Serialize;
 
 use crate::checkpointing::checkpointed_grads;
 use crate::metrics::squad;
-use crate::tasks::batches::{Batches, Collate};
+use crate::tasks::Evaluation;
+use crate::tasks::batches::{Batches, Collate, PaddedInputs};
 use crate::tasks::classification::softmax;
 use crate::trainer::{FineTune, Metrics, set_trainable};
 
@@ -40,24 +41,15 @@ pub struct QaBatch {
 
 /// Pads windows to the longest of them.
 pub fn collate_qa(features: &[&QaFeature], pad_id: u32) -> QaBatch {
-    let seq_len = features.iter().map(|f| f.len()).max().unwrap_or(0);
-    let mut batch = QaBatch::default();
-    for f in features {
-        let n = f.len();
-        let mut ids = f.ids.clone();
-        ids.resize(seq_len, pad_id);
-        let mut type_ids = f.type_ids.clone();
-        type_ids.resize(seq_len, 0);
-        let mut mask = vec![1u32; n];
-        mask.resize(seq_len, 0);
-        batch.input_ids.push(ids);
-        batch.token_type_ids.push(type_ids);
-        batch.attention_mask.push(mask);
-        batch.starts.push(f.start);
-        batch.ends.push(f.end);
-        batch.real_tokens += n;
+    let inputs = PaddedInputs::new(features, pad_id, |f| (&f.ids, &f.type_ids));
+    QaBatch {
+        input_ids: inputs.input_ids,
+        token_type_ids: inputs.token_type_ids,
+        attention_mask: inputs.attention_mask,
+        starts: features.iter().map(|f| f.start).collect(),
+        ends: features.iter().map(|f| f.end).collect(),
+        real_tokens: inputs.real_tokens,
     }
-    batch
 }
 
 /// Training batches over question answering windows: seeded, length-bucketed, padded per
@@ -358,6 +350,12 @@ pub struct QaEval {
     pub metrics: Metrics,
     /// The answer to each question.
     pub answers: Vec<Answer>,
+}
+
+impl Evaluation for QaEval {
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
 }
 
 /// Evaluates `model` on the windows of `examples` (labelled, as
