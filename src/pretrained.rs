@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use burnish_encoder::HfModel;
 use burn::tensor::Device;
 use burnish_data::{LabelMap, Task};
+use burnish_encoder::HfModel;
 use burnish_encoder::weights::{PYTORCH_FILE, SAFETENSORS_FILE};
 use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, EncoderError, Family};
 use burnish_heads::{

@@ -285,8 +285,10 @@ fn xlm_roberta_and_camembert_classifiers_survive_save_and_reload() {
 /// from tokenizer_config.json (CamemBERT's `<s>` is 5, its `<mask>` the last id).
 #[test]
 fn sentencepiece_unigram_tokenizers_match_transformers() {
-    for (name, (cls, sep, pad)) in [("tiny-xlm-roberta", (0, 2, 1)), ("tiny-camembert", (5, 6, 1))]
-    {
+    for (name, (cls, sep, pad)) in [
+        ("tiny-xlm-roberta", (0, 2, 1)),
+        ("tiny-camembert", (5, 6, 1)),
+    ] {
         let dir = common::fixture(name);
         let tokenizer = Tokenizer::from_dir(&dir).unwrap();
         check_roberta_tokenizer(&tokenizer, &dir, (cls, sep, pad));

@@ -15,6 +15,7 @@
 
 mod common;
 
+use burnish::HfModel;
 use burnish::burn::tensor::Tensor;
 use burnish::encoder::BertModel;
 use burnish::encoder::EncoderError;

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use burnish_encoder::HfModel;
 use burn::tensor::Device;
 use burnish_encoder::BertConfig;
 use burnish_encoder::BertModel;
+use burnish_encoder::HfModel;
 use burnish_encoder::model::mean_pool_normalized;
 use burnish_tokenizer::{Input, Tokenizer};
 

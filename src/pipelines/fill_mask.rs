@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use burnish_encoder::HfModel;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::BertConfig;
+use burnish_encoder::HfModel;
 use burnish_heads::BertForMaskedLM;
 use burnish_tokenizer::{Input, Tokenizer};
 use burnish_train::tasks::classification::softmax;

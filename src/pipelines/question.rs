@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use burnish_encoder::HfModel;
 use burn::tensor::Device;
 use burnish_data::{QaExample, QaFeatureOptions, QaInput, qa_features, qa_inputs};
 use burnish_encoder::BertConfig;
+use burnish_encoder::HfModel;
 use burnish_heads::BertForQuestionAnswering;
 use burnish_tokenizer::Tokenizer;
 use burnish_train::tasks::qa::{self, Answer, PostProcess, QaEval, best_answers};

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use burnish::HfModel;
 use anyhow::{Context, Result, bail};
+use burnish::HfModel;
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
 use burnish::encoder::precision::{Precision, cast_floats};
 use burnish::encoder::{BertConfig, BertModel, CONFIG_FILE, Gpt2Model};

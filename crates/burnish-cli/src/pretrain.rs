@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burnish::HfModel;
 use anyhow::{Context, Result, bail};
+use burnish::HfModel;
 use burnish::burn::tensor::Device;
 use burnish::data::{
     Corpus, CorpusOptions, HeldOutSplit, MlmMasker, MlmOptions, NspOptions, NspPairs, PackOptions,

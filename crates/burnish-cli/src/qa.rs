@@ -5,8 +5,8 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use burnish::HfModel;
 use anyhow::{Context, Result, bail};
+use burnish::HfModel;
 use burnish::QuestionAnswerer;
 use burnish::data::{
     QaExample, QaFeatureOptions, QaFeatures, SquadDataset, SquadVersion, qa_features, qa_inputs,

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
+use burnish_encoder::HfModel;
 use burnish_encoder::model::BertInput;
 use burnish_encoder::{BertConfig, BertModel, EncoderError};
 

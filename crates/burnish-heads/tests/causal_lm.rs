@@ -6,6 +6,7 @@
 use burn::tensor::{Device, Int, Tensor};
 use burnish_encoder::model::BertInput;
 use burnish_encoder::weights::Checkpoint;
+use burnish_heads::HfModel;
 use burnish_heads::{BertLMHeadModel, NextTokenTargets};
 
 mod common;

@@ -5,6 +5,7 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::weights::Checkpoint;
+use burnish_heads::HfModel;
 use burnish_heads::{BertForPreTraining, MaskedTargets};
 
 mod common;

@@ -7,6 +7,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::BertInput;
 use burnish_heads::BertForQuestionAnswering;
+use burnish_heads::HfModel;
 
 mod common;
 use common::{fixture, flat, max_diff, reference, values};

@@ -27,9 +27,7 @@ pub use encode::{
     BatchEncoding, EncodeOptions, Encoding, Input, Padding, TruncationStrategy, split_words,
 };
 pub use error::{HfError, Result, TokenizerError};
-pub use load::{
-    BPE_MERGES_FILE, BPE_VOCAB_FILE, SENTENCEPIECE_FILES, TOKENIZER_FILE, VOCAB_FILE,
-};
+pub use load::{BPE_MERGES_FILE, BPE_VOCAB_FILE, SENTENCEPIECE_FILES, TOKENIZER_FILE, VOCAB_FILE};
 pub use train::{
     ByteLevelBpeTrainOptions, WordPieceTrainOptions, train_byte_level_bpe, train_wordpiece,
 };

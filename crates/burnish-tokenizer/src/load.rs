@@ -35,7 +35,8 @@ pub const VOCAB_FILE: &str = "vocab.txt";
 /// SentencePiece model files of Hugging Face folders (XLM-RoBERTa's and CamemBERT's
 /// `sentencepiece.bpe.model`, T5's / ALBERT's `spiece.model`, Llama's `tokenizer.model`): not
 /// read (their `tokenizer.json` is), named in the error when it is missing.
-pub const SENTENCEPIECE_FILES: &[&str] = &["sentencepiece.bpe.model", "spiece.model", "tokenizer.model"];
+pub const SENTENCEPIECE_FILES: &[&str] =
+    &["sentencepiece.bpe.model", "spiece.model", "tokenizer.model"];
 
 /// The prefix WordPiece puts on tokens that continue a word.
 pub(crate) const CONTINUING_SUBWORD_PREFIX: &str = "##";
@@ -423,6 +424,9 @@ mod tests {
         ] {
             assert!(message.contains(part), "{message}");
         }
-        assert!(message.contains(&dir.path().display().to_string()), "{message}");
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
     }
 }

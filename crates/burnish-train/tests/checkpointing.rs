@@ -18,6 +18,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_data::{Batch, Label, PretrainBatch};
+use burnish_encoder::HfModel;
 use burnish_encoder::model::{BertInput, BertModel, attention_bias};
 use burnish_heads::{
     BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification,

@@ -24,37 +24,54 @@ pub const MASKED_LM_NAMES: &[(&str, &str)] = &[
 ];
 
 /// RoBERTa (`model_type: "roberta"`).
-pub static ROBERTA: Family = Family {
-    model_type: "roberta",
-    name: "RoBERTa",
-    class_prefix: "Roberta",
-    source: "https://github.com/huggingface/transformers/blob/main/src/transformers/models/roberta/modeling_roberta.py",
-    is_decoder: false,
-    has_token_types: true,
-    has_pooler: true,
-    positions: Positions::AfterPadding,
-    config: ConfigFields {
-        renames: &[],
-        to_bert: None,
-        absent: &[],
-        // `RobertaConfig`'s default.
-        default_pad_token_id: 1,
-        unsupported: &[],
-        embedding_dropout: None,
-    },
-    weights: encoder_weights("roberta", &[]),
-    heads: Heads {
-        classes: ENCODER_CLASSES,
-        classifier: ClassifierHead::DenseTanh,
-        classifier_names: CLASSIFIER_NAMES,
-        masked_lm_names: MASKED_LM_NAMES,
-        // `RobertaLMHead` applies `gelu` whatever `hidden_act` says.
-        masked_lm_act: Some(HiddenAct::Gelu),
-        tied_decoder: TiedDecoder {
-            weight: "lm_head.decoder.weight",
-            bias_alias: Some("lm_head.decoder.bias"),
-            bias: "lm_head.bias",
+pub static ROBERTA: Family = architecture(
+    "roberta",
+    "RoBERTa",
+    "Roberta",
+    "https://github.com/huggingface/transformers/blob/main/src/transformers/models/roberta/modeling_roberta.py",
+);
+
+/// A family with RoBERTa's architecture, weight names (`roberta.` base, RoBERTa's heads) and
+/// config under its own `model_type`, message name, class prefix and `transformers` source
+/// (XLM-RoBERTa, CamemBERT).
+pub(crate) const fn architecture(
+    model_type: &'static str,
+    name: &'static str,
+    class_prefix: &'static str,
+    source: &'static str,
+) -> Family {
+    Family {
+        model_type,
+        name,
+        class_prefix,
+        source,
+        is_decoder: false,
+        has_token_types: true,
+        has_pooler: true,
+        positions: Positions::AfterPadding,
+        config: ConfigFields {
+            renames: &[],
+            to_bert: None,
+            absent: &[],
+            // `RobertaConfig`'s default.
+            default_pad_token_id: 1,
+            unsupported: &[],
+            embedding_dropout: None,
         },
-        token_dropout_is_hidden: false,
-    },
-};
+        weights: encoder_weights("roberta", &[]),
+        heads: Heads {
+            classes: ENCODER_CLASSES,
+            classifier: ClassifierHead::DenseTanh,
+            classifier_names: CLASSIFIER_NAMES,
+            masked_lm_names: MASKED_LM_NAMES,
+            // `RobertaLMHead` applies `gelu` whatever `hidden_act` says.
+            masked_lm_act: Some(HiddenAct::Gelu),
+            tied_decoder: TiedDecoder {
+                weight: "lm_head.decoder.weight",
+                bias_alias: Some("lm_head.decoder.bias"),
+                bias: "lm_head.bias",
+            },
+            token_dropout_is_hidden: false,
+        },
+    }
+}
