@@ -6,9 +6,8 @@ use anyhow::{Context, Result};
 use burnish::data::{LabelKind, TagScheme};
 use burnish::train::schedule::ScheduleKind;
 use burnish::train::tasks::pretrain::Objective;
-use burnish::train::{TrainConfig, Trainer};
+use burnish::train::TrainConfig;
 
-use crate::runtime::make_trainer;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -315,18 +314,6 @@ pub struct FinetuneArgs {
 }
 
 impl FinetuneArgs {
-    /// The run's trainer ([`make_trainer`] with these flags).
-    pub(crate) fn trainer(&self, cfg: &TrainConfig, resuming: bool) -> Result<Trainer> {
-        make_trainer(
-            cfg,
-            &self.out,
-            &self.backend,
-            &self.devices,
-            self.quiet,
-            resuming,
-        )
-    }
-
     pub(crate) fn train_config(&self) -> Result<TrainConfig> {
         let mut cfg = match &self.config {
             Some(path) => {

@@ -165,6 +165,20 @@ fn stop_flag() -> Arc<AtomicBool> {
     .clone()
 }
 
+impl FinetuneArgs {
+    /// The run's trainer ([`make_trainer`] with these flags).
+    pub(crate) fn trainer(&self, cfg: &TrainConfig, resuming: bool) -> Result<Trainer> {
+        make_trainer(
+            cfg,
+            &self.out,
+            &self.backend,
+            &self.devices,
+            self.quiet,
+            resuming,
+        )
+    }
+}
+
 /// A trainer for `cfg` writing to `out`, stopped cleanly by the first Ctrl-C.
 /// With more than one of `device_indices` (`--devices`), it trains data-parallel on those
 /// devices of `backend`.
