@@ -3,7 +3,7 @@
 //!
 //! The encoder runs with a causal attention mask ([`BertModel::forward_causal`]: position `i`
 //! attends to the non-padding positions `j <= i`), which `transformers` does when the config has
-//! `is_decoder: true`; [`BertLMHeadModel::save_pretrained`] writes that flag, so `transformers`
+//! `is_decoder: true`; [`BertLMHeadModel`]'s `save_pretrained` ([`burnish_encoder::HfModel`]) writes that flag, so `transformers`
 //! loads the folder as the same model. The head is the MLM head of [`crate::masked_lm`] (HF
 //! `cls.predictions`, decoder tied to the word embeddings, tied checkpoint tensors handled as
 //! described there).

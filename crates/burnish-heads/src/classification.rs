@@ -167,7 +167,7 @@ impl BertForSequenceClassification {
     /// config's, else single-label.
     ///
     /// # Errors
-    /// As [`BertModel::from_pretrained`].
+    /// As [`burnish_encoder::pretrained::load_folder`].
     pub fn from_pretrained(
         dir: impl AsRef<Path>,
         num_labels: Option<usize>,

@@ -81,7 +81,7 @@ impl BertForTokenClassification {
     ///
     /// # Errors
     /// [`EncoderError::ConfigValue`] for `num_labels == 0`; otherwise as
-    /// [`BertModel::from_pretrained`].
+    /// [`burnish_encoder::pretrained::load_folder`].
     pub fn from_pretrained(
         dir: impl AsRef<Path>,
         num_labels: Option<usize>,
