@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use burnish::data::{LabelKind, TagScheme};
+use burnish::train::TrainConfig;
 use burnish::train::schedule::ScheduleKind;
 use burnish::train::tasks::pretrain::Objective;
-use burnish::train::TrainConfig;
 
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};

@@ -44,10 +44,7 @@ pub const BIAS_NAME: &str = bert::TIED_DECODER.bias;
 /// HF name of the tied decoder weight (the word embeddings); accepted, never used or written.
 pub const DECODER_WEIGHT_NAME: &str = bert::TIED_DECODER.weight;
 /// HF name of the decoder bias, an alias of [`BIAS_NAME`]; used only when that is absent.
-pub const DECODER_BIAS_NAME: &str = match bert::TIED_DECODER.bias_alias {
-    Some(alias) => alias,
-    None => bert::TIED_DECODER.bias,
-};
+pub const DECODER_BIAS_NAME: &str = bert::DECODER_BIAS;
 
 /// `dense`, activation (`hidden_act`; GELU for RoBERTa) and `LayerNorm` before the decoder
 /// (HF `cls.predictions.transform`; RoBERTa's `lm_head.dense` / `lm_head.layer_norm`,

@@ -37,9 +37,12 @@ pub(crate) const ENCODER_CLASSES: &[&str] = &[
 /// (`cls.predictions.decoder.bias` is an alias of `cls.predictions.bias`).
 pub const TIED_DECODER: TiedDecoder = TiedDecoder {
     weight: "cls.predictions.decoder.weight",
-    bias_alias: Some("cls.predictions.decoder.bias"),
+    bias_alias: Some(DECODER_BIAS),
     bias: "cls.predictions.bias",
 };
+
+/// `cls.predictions.decoder.bias`, the alias of the output bias some BERT checkpoints carry.
+pub const DECODER_BIAS: &str = "cls.predictions.decoder.bias";
 
 /// BERT (`model_type: "bert"`, and configs that name no family): absolute positions, token
 /// types, a pooler.
