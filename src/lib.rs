@@ -96,7 +96,8 @@ mod pretrained;
 mod text_dataset;
 mod trainer;
 
-pub use burnish_encoder::HfModel;
+pub use burnish_encoder::{Backbone, HfModel};
+pub use burnish_heads::WithBackbone;
 pub use error::{Error, Result};
 pub use pipelines::{
     Classification, ClassifierModel, FillMask, MaskFill, QuestionAnswerer, SentenceEmbedder,

@@ -12,6 +12,7 @@
 //! This crate never enables a Burn backend: every constructor takes a `&Device`.
 #![warn(missing_docs)]
 
+pub mod backbone;
 pub mod config;
 pub mod error;
 pub mod family;
@@ -22,6 +23,7 @@ pub mod pretrained;
 pub mod threads;
 pub mod weights;
 
+pub use backbone::Backbone;
 pub use config::{BertConfig, HiddenAct};
 pub use error::{EncoderError, Result};
 pub use family::gpt2::model as decoder;

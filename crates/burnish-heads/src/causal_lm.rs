@@ -101,11 +101,6 @@ impl BertLMHeadModel {
     pub fn word_embeddings(&self) -> Tensor<2> {
         self.bert.embeddings.word_embeddings.weight.val()
     }
-
-    /// Number of encoder layers (for layer-wise learning-rate decay).
-    pub fn encoder_layers(&self) -> usize {
-        self.bert.encoder.layer.len()
-    }
 }
 
 /// `transformers`' causal-LM loss (`ForCausalLMLoss`), shared by [`BertLMHeadModel`] and

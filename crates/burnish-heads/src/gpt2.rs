@@ -89,11 +89,6 @@ impl Gpt2LMHeadModel {
     pub fn loss_at(&self, logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
         mlm_loss(logits, labels)
     }
-
-    /// Number of decoder blocks.
-    pub fn encoder_layers(&self) -> usize {
-        self.transformer.num_layers()
-    }
 }
 
 /// GPT-2 sequence classification (HF `GPT2ForSequenceClassification`): `score` (no bias) on
@@ -219,11 +214,6 @@ impl Gpt2ForSequenceClassification {
     /// If the targets' kind does not fit the problem type (a programming error).
     pub fn loss(&self, logits: Tensor<2>, targets: ClassificationTargets) -> Tensor<1> {
         classification_loss(self.problem_type, logits, targets)
-    }
-
-    /// Number of decoder blocks.
-    pub fn encoder_layers(&self) -> usize {
-        self.transformer.num_layers()
     }
 
     /// Writes `config.json` (architecture `GPT2ForSequenceClassification`, `id2label` /

@@ -18,11 +18,54 @@ pub mod pretraining;
 pub mod question_answering;
 pub mod token_classification;
 
-pub use burnish_encoder::{EncoderError, HfModel, Result};
+pub use burnish_encoder::{Backbone, EncoderError, HfModel, Result};
 
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
-use burnish_encoder::BertConfig;
+use burnish_encoder::{BertConfig, BertModel, Gpt2Model};
+
+/// A task head over a family's base model ([`Backbone`]): what the trainer freezes in the first
+/// stage of the two-step recipe and decays layer by layer, without asking which family it is.
+pub trait WithBackbone: Sized {
+    /// The base model.
+    type Backbone: Backbone;
+    /// The Burn path of the backbone's parameters (`"bert."`, `"transformer."`).
+    const BACKBONE_PATH: &'static str;
+    /// The base model.
+    fn backbone(&self) -> &Self::Backbone;
+    /// The head with its base model replaced by `f` of it.
+    fn map_backbone(self, f: impl FnOnce(Self::Backbone) -> Self::Backbone) -> Self;
+    /// Number of the backbone's layers (for layer-wise learning-rate decay).
+    fn encoder_layers(&self) -> usize {
+        self.backbone().num_layers()
+    }
+    /// Turns gradient tracking of the backbone off (frozen) or on.
+    fn set_encoder_trainable(self, trainable: bool) -> Self {
+        self.map_backbone(|backbone| backbone.set_trainable(trainable))
+    }
+}
+
+/// `WithBackbone` for heads whose base model is the field `$field`.
+macro_rules! with_backbone {
+    ($field:ident: $backbone:ty => $($head:ty),+) => {$(
+        impl WithBackbone for $head {
+            type Backbone = $backbone;
+            const BACKBONE_PATH: &'static str = concat!(stringify!($field), ".");
+            fn backbone(&self) -> &$backbone {
+                &self.$field
+            }
+            fn map_backbone(mut self, f: impl FnOnce($backbone) -> $backbone) -> Self {
+                self.$field = f(self.$field);
+                self
+            }
+        }
+    )+};
+}
+
+with_backbone!(bert: BertModel =>
+    BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering,
+    BertForMaskedLM, BertForPreTraining, BertLMHeadModel);
+with_backbone!(transformer: Gpt2Model => Gpt2ForSequenceClassification, Gpt2LMHeadModel);
 
 /// A head's `H -> d_output` linear layer, initialised as `transformers` does: weights
 /// ~ N(0, initializer_range), zero bias.

@@ -245,11 +245,6 @@ impl BertForMaskedLM {
     pub fn word_embeddings(&self) -> Tensor<2> {
         self.bert.embeddings.word_embeddings.weight.val()
     }
-
-    /// Number of encoder layers (for layer-wise learning-rate decay).
-    pub fn encoder_layers(&self) -> usize {
-        self.bert.encoder.layer.len()
-    }
 }
 
 /// Flattened masked positions and their labels, built from `[B, S]` label rows in which every

@@ -174,11 +174,6 @@ impl BertForPreTraining {
     pub fn word_embeddings(&self) -> Tensor<2> {
         self.bert.embeddings.word_embeddings.weight.val()
     }
-
-    /// Number of encoder layers (for layer-wise learning-rate decay).
-    pub fn encoder_layers(&self) -> usize {
-        self.bert.encoder.layer.len()
-    }
 }
 
 fn nsp_loss(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {

@@ -10,9 +10,9 @@ use burnish_encoder::EncoderError;
 use burnish_encoder::config::BertConfig;
 use burnish_encoder::model::BertInput;
 use burnish_encoder::weights::{Checkpoint, expected_tensors};
-use burnish_heads::HfModel;
 use burnish_heads::masked_lm::{BIAS_NAME, DECODER_BIAS_NAME, DECODER_WEIGHT_NAME};
 use burnish_heads::{BertForMaskedLM, MaskedTargets};
+use burnish_heads::{HfModel, WithBackbone};
 
 mod common;
 use common::{batch_input, case_input, fixture, flat, from_json, max_diff, reference, values};

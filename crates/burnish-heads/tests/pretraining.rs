@@ -5,8 +5,8 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_encoder::weights::Checkpoint;
-use burnish_heads::HfModel;
 use burnish_heads::{BertForPreTraining, MaskedTargets};
+use burnish_heads::{HfModel, WithBackbone};
 
 mod common;
 use common::{batch_input, case_input, fixture, flat, from_json, max_diff, reference, values};

@@ -18,7 +18,7 @@ use burnish_heads::{BertForMaskedLM, BertForSequenceClassification, MaskedTarget
 
 use crate::config::TrainConfig;
 use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
-use crate::tasks::classification::batch_input;
+use crate::tasks::batches::PaddedBatch;
 use crate::trainer::{fork_for_training, replica_grads};
 
 /// A model size to measure, by the shape of a well-known checkpoint (weights are random: speed
@@ -181,7 +181,7 @@ pub fn inference_step(
     batch: &Batch,
     device: &Device,
 ) -> f32 {
-    let logits = model.forward(batch_input(batch, device));
+    let logits = model.forward(batch.input(device));
     logits
         .slice([0..1, 0..1])
         .into_data()

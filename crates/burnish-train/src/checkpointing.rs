@@ -27,7 +27,22 @@ use burn::tensor::{Device, Tensor};
 use burnish_encoder::model::{BertInput, BertModel, attention_bias};
 use burnish_encoder::precision::mixed_precision_copy;
 
+use burnish_heads::WithBackbone;
+
 use crate::trainer::mix_seed;
+
+/// What one checkpointed backward pass needs besides the model and the batch.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckpointedStep<'a> {
+    /// Where the model lives (an autodiff device).
+    pub device: &'a Device,
+    /// Seeds dropout, per stage ([`stage_seed`]).
+    pub seed: u64,
+    /// The loss's weight in the gradients (a micro-batch's share of the batch).
+    pub weight: f64,
+    /// Compute on a bf16 copy whose gradients reach the f32 parameters.
+    pub bf16: bool,
+}
 
 /// The RNG seed of one stage of [`checkpointed_grads`]: 0 the embeddings, `l + 1` layer `l`,
 /// `layers + 1` the head. The first pass and the recomputation both seed it, so dropout draws
@@ -36,26 +51,27 @@ pub fn stage_seed(seed: u64, stage: usize) -> u64 {
     mix_seed(seed, stage as u64, 0x0C4E_C4B0)
 }
 
-/// The gradients of `weight * loss` for every parameter of `model`, an encoder model whose
-/// encoder is `encoder(model)` and whose loss is `head_loss(model, last hidden state)`, with the
-/// layers recomputed in the backward pass (see the module docs). With `bf16` both run on
+/// The gradients of `step.weight * loss` for every parameter of `model`, a head over a BERT-style
+/// encoder whose loss is `head_loss(model, last hidden state)`, with the layers recomputed in
+/// the backward pass (see the module docs). With `step.bf16` both run on
 /// `model`'s bf16 copy ([`mixed_precision_copy`]), whose gradients reach `model`'s f32
 /// parameters. Returns the (unweighted) loss and the gradients, or no gradients when the loss
 /// is not finite.
 ///
 /// Shapes: `input.*` are `[B, S]`; `head_loss` gets the `[B, S, H]` last hidden state and
 /// returns a `[1]` loss.
-#[allow(clippy::too_many_arguments)]
-pub fn checkpointed_grads<M: Module>(
+pub fn checkpointed_grads<M: Module + WithBackbone<Backbone = BertModel>>(
     model: &M,
-    bf16: bool,
-    encoder: impl Fn(&M) -> &BertModel,
+    step: CheckpointedStep<'_>,
     input: BertInput,
-    device: &Device,
-    seed: u64,
-    weight: f64,
     head_loss: impl FnOnce(&M, Tensor<3>) -> Tensor<1>,
 ) -> (f64, Option<GradientsParams>) {
+    let CheckpointedStep {
+        device,
+        seed,
+        weight,
+        bf16,
+    } = step;
     let copy;
     let run = if bf16 {
         copy = mixed_precision_copy(model);
@@ -63,7 +79,7 @@ pub fn checkpointed_grads<M: Module>(
     } else {
         model
     };
-    let bert = encoder(run);
+    let bert = run.backbone();
     let layers = bert.encoder.layer.len();
     let seed_for = |stage: usize| device.seed(stage_seed(seed, stage));
     let bias = attention_bias(input.attention_mask, bert.encoder_heads());

@@ -23,9 +23,11 @@ use burn::store::ModuleSnapshot;
 use burn::tensor::{Device, GradientCheckpointingStrategy, Tensor};
 use burnish_encoder::precision::mixed_precision_copy;
 use burnish_encoder::weights::{Checkpoint, LoadSpec, NameMap, load_checkpoint, save_safetensors};
+use burnish_heads::WithBackbone;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
+use crate::checkpointing::CheckpointedStep;
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::log::LogEvent;
@@ -71,7 +73,7 @@ pub trait BatchSource {
 }
 
 /// A model the trainer can fine-tune.
-pub trait FineTune<B>: Module + ModuleSnapshot + Clone {
+pub trait FineTune<B>: Module + ModuleSnapshot + Clone + WithBackbone {
     /// The mean loss of a batch. `self` lives on an autodiff device.
     fn loss(&self, batch: &B, device: &Device) -> Tensor<1>;
     /// How many terms the mean loss of `batch` averages (rows, labelled tokens, masked tokens),
@@ -85,36 +87,14 @@ pub trait FineTune<B>: Module + ModuleSnapshot + Clone {
     /// The gradients of `weight * loss` with the encoder's layers recomputed in the backward
     /// pass instead of kept ([`crate::checkpointing`]), and the loss: `None` (the default)
     /// when the model does not support it, and the trainer runs the plain backward pass. The
-    /// inner `None` is a non-finite loss (no backward pass). `seed` seeds dropout per layer;
-    /// `bf16` computes on a bf16 copy whose gradients reach these (f32) parameters.
+    /// inner `None` is a non-finite loss (no backward pass).
     fn checkpointed_grads(
         &self,
         batch: &B,
-        device: &Device,
-        seed: u64,
-        weight: f64,
-        bf16: bool,
+        step: CheckpointedStep<'_>,
     ) -> Option<(f64, Option<GradientsParams>)> {
-        let _ = (batch, device, seed, weight, bf16);
+        let _ = (batch, step);
         None
-    }
-    /// Turns gradient tracking of the pre-trained encoder off (frozen) or on.
-    fn set_encoder_trainable(self, trainable: bool) -> Self;
-    /// Path prefix of the encoder's parameters (`"bert."`).
-    fn encoder_prefix(&self) -> &'static str {
-        "bert."
-    }
-    /// Number of encoder layers (for layer-wise learning-rate decay).
-    fn encoder_layers(&self) -> usize;
-}
-
-/// `module` with gradient tracking on (`trainable`) or off (frozen): the body of every
-/// [`FineTune::set_encoder_trainable`].
-pub fn set_trainable<M: Module>(module: M, trainable: bool) -> M {
-    if trainable {
-        module.unfreeze()
-    } else {
-        module.no_grad()
     }
 }
 
@@ -510,7 +490,7 @@ impl Trainer {
             return Ok(model);
         }
         let cfg = &self.config;
-        let (num_layers, encoder_prefix) = (model.encoder_layers(), model.encoder_prefix());
+        let (num_layers, encoder_prefix) = (model.encoder_layers(), M::BACKBONE_PATH);
         let model = model.set_encoder_trainable(stage == 1);
         run.replicas.clear();
         run.optim = AdamW::new(AdamWConfig {
@@ -1373,7 +1353,15 @@ pub(crate) fn replica_grads<B, M: FineTune<B>>(
         return (0.0, Some(GradientsParams::new()));
     }
     if cfg.gradient_checkpointing
-        && let Some(result) = model.checkpointed_grads(batch, device, seed, weight, cfg.bf16)
+        && let Some(result) = model.checkpointed_grads(
+            batch,
+            CheckpointedStep {
+                device,
+                seed,
+                weight,
+                bf16: cfg.bf16,
+            },
+        )
     {
         return result;
     }

@@ -24,7 +24,7 @@ use burnish_heads::{
     BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification,
     BertForTokenClassification, MaskedTargets, ProblemType,
 };
-use burnish_train::checkpointing::stage_seed;
+use burnish_train::checkpointing::{CheckpointedStep, stage_seed};
 use burnish_train::fork_for_training;
 use burnish_train::tasks::ner::TokenBatch;
 use burnish_train::tasks::qa::QaBatch;
@@ -244,7 +244,15 @@ fn sequence_classifiers_of_every_family() {
             padded_tokens: 36,
         };
         let got = model
-            .checkpointed_grads(&batch, &device, SEED, 1.0, false)
+            .checkpointed_grads(
+                &batch,
+                CheckpointedStep {
+                    device: &device,
+                    seed: SEED,
+                    weight: 1.0,
+                    bf16: false,
+                },
+            )
             .unwrap();
         let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 2, 1], [3]), &device);
         let want = seeded_reference(
@@ -280,7 +288,15 @@ fn token_classifier_question_answering_and_masked_lm() {
         real_tokens: 31,
     };
     let got = model
-        .checkpointed_grads(&batch, &device, SEED, 1.0, false)
+        .checkpointed_grads(
+            &batch,
+            CheckpointedStep {
+                device: &device,
+                seed: SEED,
+                weight: 1.0,
+                bf16: false,
+            },
+        )
         .unwrap();
     let flat: Vec<i64> = labels.iter().flatten().copied().collect();
     let label_tensor = Tensor::<2, Int>::from_data(TensorData::new(flat, [3, 12]), &device);
@@ -307,7 +323,15 @@ fn token_classifier_question_answering_and_masked_lm() {
         real_tokens: 31,
     };
     let got = model
-        .checkpointed_grads(&batch, &device, SEED, 1.0, false)
+        .checkpointed_grads(
+            &batch,
+            CheckpointedStep {
+                device: &device,
+                seed: SEED,
+                weight: 1.0,
+                bf16: false,
+            },
+        )
         .unwrap();
     let pos = |v: &[usize]| {
         Tensor::<1, Int>::from_data(
@@ -347,7 +371,15 @@ fn token_classifier_question_answering_and_masked_lm() {
         ..PretrainBatch::default()
     };
     let got = model
-        .checkpointed_grads(&batch, &device, SEED, 1.0, false)
+        .checkpointed_grads(
+            &batch,
+            CheckpointedStep {
+                device: &device,
+                seed: SEED,
+                weight: 1.0,
+                bf16: false,
+            },
+        )
         .unwrap();
     let targets = MaskedTargets::from_label_rows(&labels, &device).unwrap();
     let want = seeded_reference(

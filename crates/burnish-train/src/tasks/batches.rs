@@ -2,22 +2,55 @@
 //! length-bucketed ([`BatchPlan`]), padded per batch. A task says how its features collate
 //! ([`Collate`]); [`Batches`] does the rest.
 
-use burnish_data::{BatchPlan, BucketOptions, DataError};
+use burn::tensor::Device;
+use burnish_data::{Batch, BatchPlan, BucketOptions, DataError, PretrainBatch};
+use burnish_encoder::model::BertInput;
 
 use crate::config::TrainConfig;
+use crate::tasks::ner::TokenBatch;
+use crate::tasks::qa::QaBatch;
 use crate::trainer::BatchSource;
+
+/// A padded batch: token ids, segment ids and attention masks, one row each per feature, and
+/// how many real (non-padding) tokens they hold.
+pub trait PaddedBatch {
+    /// Token ids, segment ids and attention masks, `[B][S]` each.
+    fn rows(&self) -> [&[Vec<u32>]; 3];
+    /// Real (non-padding) tokens.
+    fn real_tokens(&self) -> usize;
+    /// The model inputs, `[B, S]` tensors on `device`.
+    fn input(&self, device: &Device) -> BertInput {
+        let [input_ids, token_type_ids, attention_mask] = self.rows();
+        BertInput::from_rows(input_ids, token_type_ids, attention_mask, device)
+    }
+}
+
+/// `PaddedBatch` for batches with the fields `input_ids`, `token_type_ids`, `attention_mask`
+/// and `real_tokens`.
+macro_rules! padded_batch {
+    ($($batch:ty),+) => {$(
+        impl PaddedBatch for $batch {
+            fn rows(&self) -> [&[Vec<u32>]; 3] {
+                [&self.input_ids, &self.token_type_ids, &self.attention_mask]
+            }
+            fn real_tokens(&self) -> usize {
+                self.real_tokens
+            }
+        }
+    )+};
+}
+
+padded_batch!(Batch, PretrainBatch, TokenBatch, QaBatch);
 
 /// A tokenized feature (a classification example, a tagged window, a question window) and how
 /// a list of them pads into one batch.
 pub trait Collate: Sized {
     /// The padded batch.
-    type Batch;
+    type Batch: PaddedBatch;
     /// The feature's length in tokens, special tokens included (what bucketing sorts by).
     fn tokens(&self) -> usize;
     /// Pads `features` into one batch with `pad_id`.
     fn collate(features: &[&Self], pad_id: u32) -> Self::Batch;
-    /// Real (non-padding) tokens in a batch.
-    fn real_tokens(batch: &Self::Batch) -> usize;
 }
 
 /// The inputs of windows padded to the longest of them: token ids (with the pad id), segment ids
@@ -132,6 +165,6 @@ impl<F: Collate> BatchSource for Batches<'_, F> {
     }
 
     fn real_tokens(&self, batch: &F::Batch) -> usize {
-        F::real_tokens(batch)
+        batch.real_tokens()
     }
 }

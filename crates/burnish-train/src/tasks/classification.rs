@@ -4,17 +4,16 @@
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use burnish_data::{Batch, Example, Label, Task, collate, eval_batches};
-use burnish_encoder::model::BertInput;
 use burnish_heads::{
     BertForSequenceClassification, ClassificationTargets, Gpt2ForSequenceClassification,
     ProblemType, SequenceClassifier,
 };
 
-use crate::checkpointing::checkpointed_grads;
+use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
 use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
 use crate::tasks::Evaluation;
-use crate::tasks::batches::{Batches, Collate};
-use crate::trainer::{FineTune, Metrics, set_trainable};
+use crate::tasks::batches::{Batches, Collate, PaddedBatch};
+use crate::trainer::{FineTune, Metrics};
 
 /// Training batches over tokenized examples: seeded, length-bucketed, dynamically padded.
 pub type ExampleBatches<'a> = Batches<'a, Example>;
@@ -29,20 +28,6 @@ impl Collate for Example {
     fn collate(features: &[&Self], pad_id: u32) -> Batch {
         collate(features, pad_id)
     }
-
-    fn real_tokens(batch: &Batch) -> usize {
-        batch.real_tokens
-    }
-}
-
-/// The model inputs of a batch.
-pub fn batch_input(batch: &Batch, device: &Device) -> BertInput {
-    BertInput::from_rows(
-        &batch.input_ids,
-        &batch.token_type_ids,
-        &batch.attention_mask,
-        device,
-    )
 }
 
 /// The training targets of a batch for a head of `num_labels` outputs.
@@ -91,7 +76,7 @@ pub fn batch_targets(
 
 impl FineTune<Batch> for BertForSequenceClassification {
     fn loss(&self, batch: &Batch, device: &Device) -> Tensor<1> {
-        let logits = self.forward(batch_input(batch, device));
+        let logits = self.forward(batch.input(device));
         let targets = batch_targets(&batch.labels, self.problem_type, self.num_labels, device);
         BertForSequenceClassification::loss(self, logits, targets)
     }
@@ -99,20 +84,14 @@ impl FineTune<Batch> for BertForSequenceClassification {
     fn checkpointed_grads(
         &self,
         batch: &Batch,
-        device: &Device,
-        seed: u64,
-        weight: f64,
-        bf16: bool,
+        step: CheckpointedStep<'_>,
     ) -> Option<(f64, Option<GradientsParams>)> {
+        let device = step.device;
         let targets = batch_targets(&batch.labels, self.problem_type, self.num_labels, device);
         Some(checkpointed_grads(
             self,
-            bf16,
-            |m| &m.bert,
-            batch_input(batch, device),
-            device,
-            seed,
-            weight,
+            step,
+            batch.input(device),
             |m, hidden| Self::loss(m, m.forward_hidden(hidden), targets),
         ))
     }
@@ -120,39 +99,17 @@ impl FineTune<Batch> for BertForSequenceClassification {
     fn loss_terms(&self, batch: &Batch) -> Option<usize> {
         Some(batch.labels.len())
     }
-
-    fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.bert = set_trainable(self.bert, trainable);
-        self
-    }
-
-    fn encoder_layers(&self) -> usize {
-        self.bert.encoder.layer.len()
-    }
 }
 
 impl FineTune<Batch> for Gpt2ForSequenceClassification {
     fn loss(&self, batch: &Batch, device: &Device) -> Tensor<1> {
-        let logits = self.forward(batch_input(batch, device));
+        let logits = self.forward(batch.input(device));
         let targets = batch_targets(&batch.labels, self.problem_type, self.num_labels, device);
         Gpt2ForSequenceClassification::loss(self, logits, targets)
     }
 
     fn loss_terms(&self, batch: &Batch) -> Option<usize> {
         Some(batch.labels.len())
-    }
-
-    fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.transformer = set_trainable(self.transformer, trainable);
-        self
-    }
-
-    fn encoder_prefix(&self) -> &'static str {
-        "transformer."
-    }
-
-    fn encoder_layers(&self) -> usize {
-        self.transformer.num_layers()
     }
 }
 
@@ -173,7 +130,7 @@ pub fn predict_logits<M: SequenceClassifier>(
     for indices in &batches {
         let refs: Vec<&Example> = indices.iter().map(|&i| &examples[i]).collect();
         let batch = collate(&refs, pad_id);
-        let logits = model.logits(batch_input(&batch, device));
+        let logits = model.logits(batch.input(device));
         let [rows, width] = logits.dims();
         let values = logits
             .into_data()

@@ -10,16 +10,15 @@ use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_data::{IGNORE_INDEX, LabelMap, TokenFeature, eval_batches};
-use burnish_encoder::model::BertInput;
 use burnish_heads::BertForTokenClassification;
 use serde::Serialize;
 
-use crate::checkpointing::checkpointed_grads;
+use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
 use crate::metrics::entities::{EntityReport, get_entities};
 use crate::tasks::Evaluation;
-use crate::tasks::batches::{Batches, Collate, PaddedInputs};
+use crate::tasks::batches::{Batches, Collate, PaddedBatch, PaddedInputs};
 use crate::tasks::classification::{argmax, softmax};
-use crate::trainer::{FineTune, Metrics, set_trainable};
+use crate::trainer::{FineTune, Metrics};
 
 /// A padded batch of token classification windows.
 #[derive(Debug, Clone, Default)]
@@ -36,26 +35,6 @@ pub struct TokenBatch {
     pub real_tokens: usize,
 }
 
-/// Pads windows to the longest of them.
-pub fn collate_tokens(features: &[&TokenFeature], pad_id: u32) -> TokenBatch {
-    let inputs = PaddedInputs::new(features, pad_id, |f| (&f.ids, &f.type_ids));
-    let labels = features
-        .iter()
-        .map(|f| {
-            let mut labels = f.labels.clone();
-            labels.resize(inputs.seq_len, IGNORE_INDEX);
-            labels
-        })
-        .collect();
-    TokenBatch {
-        input_ids: inputs.input_ids,
-        token_type_ids: inputs.token_type_ids,
-        attention_mask: inputs.attention_mask,
-        labels,
-        real_tokens: inputs.real_tokens,
-    }
-}
-
 /// Training batches over token classification windows: seeded, length-bucketed, padded per
 /// batch.
 pub type TokenBatches<'a> = Batches<'a, TokenFeature>;
@@ -67,23 +46,25 @@ impl Collate for TokenFeature {
         self.len()
     }
 
+    /// Pads windows to the longest of them, labels with [`IGNORE_INDEX`].
     fn collate(features: &[&Self], pad_id: u32) -> TokenBatch {
-        collate_tokens(features, pad_id)
+        let inputs = PaddedInputs::new(features, pad_id, |f| (&f.ids, &f.type_ids));
+        let labels = features
+            .iter()
+            .map(|f| {
+                let mut labels = f.labels.clone();
+                labels.resize(inputs.seq_len, IGNORE_INDEX);
+                labels
+            })
+            .collect();
+        TokenBatch {
+            input_ids: inputs.input_ids,
+            token_type_ids: inputs.token_type_ids,
+            attention_mask: inputs.attention_mask,
+            labels,
+            real_tokens: inputs.real_tokens,
+        }
     }
-
-    fn real_tokens(batch: &TokenBatch) -> usize {
-        batch.real_tokens
-    }
-}
-
-/// The model inputs of a batch.
-fn batch_input(batch: &TokenBatch, device: &Device) -> BertInput {
-    BertInput::from_rows(
-        &batch.input_ids,
-        &batch.token_type_ids,
-        &batch.attention_mask,
-        device,
-    )
 }
 
 /// The labels of a batch as a `[B, S]` tensor.
@@ -96,27 +77,21 @@ fn label_tensor(labels: &[Vec<i64>], device: &Device) -> Tensor<2, Int> {
 
 impl FineTune<TokenBatch> for BertForTokenClassification {
     fn loss(&self, batch: &TokenBatch, device: &Device) -> Tensor<1> {
-        let logits = self.forward(batch_input(batch, device));
+        let logits = self.forward(batch.input(device));
         BertForTokenClassification::loss(self, logits, label_tensor(&batch.labels, device))
     }
 
     fn checkpointed_grads(
         &self,
         batch: &TokenBatch,
-        device: &Device,
-        seed: u64,
-        weight: f64,
-        bf16: bool,
+        step: CheckpointedStep<'_>,
     ) -> Option<(f64, Option<GradientsParams>)> {
+        let device = step.device;
         let labels = label_tensor(&batch.labels, device);
         Some(checkpointed_grads(
             self,
-            bf16,
-            |m| &m.bert,
-            batch_input(batch, device),
-            device,
-            seed,
-            weight,
+            step,
+            batch.input(device),
             |m, hidden| Self::loss(m, m.forward_hidden(hidden), labels),
         ))
     }
@@ -130,15 +105,6 @@ impl FineTune<TokenBatch> for BertForTokenClassification {
                 .filter(|&&l| l != IGNORE_INDEX)
                 .count(),
         )
-    }
-
-    fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.bert = set_trainable(self.bert, trainable);
-        self
-    }
-
-    fn encoder_layers(&self) -> usize {
-        self.bert.encoder.layer.len()
     }
 }
 
@@ -157,8 +123,8 @@ pub fn predict_token_logits(
     let mut out = vec![Vec::new(); features.len()];
     for indices in &batches {
         let refs: Vec<&TokenFeature> = indices.iter().map(|&i| &features[i]).collect();
-        let batch = collate_tokens(&refs, pad_id);
-        let logits = model.forward(batch_input(&batch, device));
+        let batch = TokenFeature::collate(&refs, pad_id);
+        let logits = model.forward(batch.input(device));
         let [rows, seq, labels] = logits.dims();
         let values = logits
             .into_data()

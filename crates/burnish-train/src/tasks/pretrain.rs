@@ -20,8 +20,9 @@ use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertLMHeadModel, Gpt2LMHeadModel, MaskedTargets,
 };
 
-use crate::checkpointing::checkpointed_grads;
-use crate::trainer::{BatchSource, FineTune, Metrics, set_trainable};
+use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
+use crate::tasks::batches::PaddedBatch;
+use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// What the model learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,15 +162,6 @@ impl<S: SequenceStore + ?Sized> BatchSource for PretrainBatches<'_, S> {
     }
 }
 
-fn batch_input(batch: &PretrainBatch, device: &Device) -> BertInput {
-    BertInput::from_rows(
-        &batch.input_ids,
-        &batch.token_type_ids,
-        &batch.attention_mask,
-        device,
-    )
-}
-
 fn int_rows(rows: &[Vec<i64>], device: &Device) -> Tensor<2, Int> {
     let cols = rows.first().map_or(0, Vec::len);
     let flat: Vec<i64> = rows.iter().flatten().copied().collect();
@@ -200,43 +192,24 @@ fn shifted_terms(batch: &PretrainBatch) -> usize {
         .sum()
 }
 
-macro_rules! encoder_hooks {
-    () => {
-        fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-            self.bert = set_trainable(self.bert, trainable);
-            self
-        }
-
-        fn encoder_layers(&self) -> usize {
-            self.bert.encoder.layer.len()
-        }
-    };
-}
-
 impl FineTune<PretrainBatch> for BertForMaskedLM {
     fn loss(&self, batch: &PretrainBatch, device: &Device) -> Tensor<1> {
         let targets = masked_targets(batch, device);
-        let logits = self.forward_masked(batch_input(batch, device), targets.positions);
+        let logits = self.forward_masked(batch.input(device), targets.positions);
         BertForMaskedLM::loss(self, logits, targets.labels)
     }
 
     fn checkpointed_grads(
         &self,
         batch: &PretrainBatch,
-        device: &Device,
-        seed: u64,
-        weight: f64,
-        bf16: bool,
+        step: CheckpointedStep<'_>,
     ) -> Option<(f64, Option<GradientsParams>)> {
+        let device = step.device;
         let targets = masked_targets(batch, device);
         Some(checkpointed_grads(
             self,
-            bf16,
-            |m| &m.bert,
-            batch_input(batch, device),
-            device,
-            seed,
-            weight,
+            step,
+            batch.input(device),
             |m, hidden| {
                 let logits = m.forward_masked_hidden(hidden, targets.positions);
                 Self::loss(m, logits, targets.labels)
@@ -255,58 +228,39 @@ impl FineTune<PretrainBatch> for BertForMaskedLM {
                 .count(),
         )
     }
-
-    encoder_hooks!();
 }
 
 impl FineTune<PretrainBatch> for BertForPreTraining {
     fn loss(&self, batch: &PretrainBatch, device: &Device) -> Tensor<1> {
         let targets = masked_targets(batch, device);
-        let (mlm, nsp) = self.forward_masked(batch_input(batch, device), targets.positions);
+        let (mlm, nsp) = self.forward_masked(batch.input(device), targets.positions);
         let nsp_labels = batch
             .next_sentence_labels
             .as_deref()
             .expect("an MLM+NSP batch has next-sentence labels");
         BertForPreTraining::loss(self, mlm, targets.labels, nsp, int_vec(nsp_labels, device))
     }
-
-    encoder_hooks!();
 }
 
 impl FineTune<PretrainBatch> for BertLMHeadModel {
     fn loss(&self, batch: &PretrainBatch, device: &Device) -> Tensor<1> {
-        let logits = self.forward(batch_input(batch, device));
+        let logits = self.forward(batch.input(device));
         BertLMHeadModel::loss(self, logits, int_rows(&batch.labels, device))
     }
 
     fn loss_terms(&self, batch: &PretrainBatch) -> Option<usize> {
         Some(shifted_terms(batch))
     }
-
-    encoder_hooks!();
 }
 
 impl FineTune<PretrainBatch> for Gpt2LMHeadModel {
     fn loss(&self, batch: &PretrainBatch, device: &Device) -> Tensor<1> {
-        let logits = self.forward(batch_input(batch, device));
+        let logits = self.forward(batch.input(device));
         Gpt2LMHeadModel::loss(self, logits, int_rows(&batch.labels, device))
     }
 
     fn loss_terms(&self, batch: &PretrainBatch) -> Option<usize> {
         Some(shifted_terms(batch))
-    }
-
-    fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.transformer = set_trainable(self.transformer, trainable);
-        self
-    }
-
-    fn encoder_prefix(&self) -> &'static str {
-        "transformer."
-    }
-
-    fn encoder_layers(&self) -> usize {
-        self.transformer.num_layers()
     }
 }
 
@@ -395,7 +349,7 @@ impl PretrainModel for BertForMaskedLM {
             return;
         };
         let m = targets.labels.dims()[0];
-        let logits = self.forward_masked(batch_input(batch, device), targets.positions);
+        let logits = self.forward_masked(batch.input(device), targets.positions);
         let (loss, correct) = score_rows(logits, targets.labels);
         tally.loss_sum += loss;
         tally.predicted += m;
@@ -409,7 +363,7 @@ impl PretrainModel for BertForPreTraining {
             return;
         };
         let m = targets.labels.dims()[0];
-        let (mlm, nsp) = self.forward_masked(batch_input(batch, device), targets.positions);
+        let (mlm, nsp) = self.forward_masked(batch.input(device), targets.positions);
         let (loss, correct) = score_rows(mlm, targets.labels);
         tally.loss_sum += loss;
         tally.predicted += m;
@@ -463,7 +417,7 @@ fn score_next_tokens(
         return;
     }
     let m = positions.len();
-    let logits = forward(batch_input(batch, device));
+    let logits = forward(batch.input(device));
     let [b, s, v] = logits.dims();
     let rows = logits.reshape([b * s, v]).select(
         0,

@@ -11,16 +11,15 @@ use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_data::{QaExample, QaFeature, eval_batches};
-use burnish_encoder::model::BertInput;
 use burnish_heads::BertForQuestionAnswering;
 use serde::Serialize;
 
-use crate::checkpointing::checkpointed_grads;
+use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
 use crate::metrics::squad;
 use crate::tasks::Evaluation;
-use crate::tasks::batches::{Batches, Collate, PaddedInputs};
+use crate::tasks::batches::{Batches, Collate, PaddedBatch, PaddedInputs};
 use crate::tasks::classification::softmax;
-use crate::trainer::{FineTune, Metrics, set_trainable};
+use crate::trainer::{FineTune, Metrics};
 
 /// A padded batch of question answering windows.
 #[derive(Debug, Clone, Default)]
@@ -39,19 +38,6 @@ pub struct QaBatch {
     pub real_tokens: usize,
 }
 
-/// Pads windows to the longest of them.
-pub fn collate_qa(features: &[&QaFeature], pad_id: u32) -> QaBatch {
-    let inputs = PaddedInputs::new(features, pad_id, |f| (&f.ids, &f.type_ids));
-    QaBatch {
-        input_ids: inputs.input_ids,
-        token_type_ids: inputs.token_type_ids,
-        attention_mask: inputs.attention_mask,
-        starts: features.iter().map(|f| f.start).collect(),
-        ends: features.iter().map(|f| f.end).collect(),
-        real_tokens: inputs.real_tokens,
-    }
-}
-
 /// Training batches over question answering windows: seeded, length-bucketed, padded per
 /// batch.
 pub type QaBatches<'a> = Batches<'a, QaFeature>;
@@ -63,22 +49,18 @@ impl Collate for QaFeature {
         self.len()
     }
 
+    /// Pads windows to the longest of them.
     fn collate(features: &[&Self], pad_id: u32) -> QaBatch {
-        collate_qa(features, pad_id)
+        let inputs = PaddedInputs::new(features, pad_id, |f| (&f.ids, &f.type_ids));
+        QaBatch {
+            input_ids: inputs.input_ids,
+            token_type_ids: inputs.token_type_ids,
+            attention_mask: inputs.attention_mask,
+            starts: features.iter().map(|f| f.start).collect(),
+            ends: features.iter().map(|f| f.end).collect(),
+            real_tokens: inputs.real_tokens,
+        }
     }
-
-    fn real_tokens(batch: &QaBatch) -> usize {
-        batch.real_tokens
-    }
-}
-
-fn batch_input(batch: &QaBatch, device: &Device) -> BertInput {
-    BertInput::from_rows(
-        &batch.input_ids,
-        &batch.token_type_ids,
-        &batch.attention_mask,
-        device,
-    )
 }
 
 fn positions(values: &[usize], device: &Device) -> Tensor<1, Int> {
@@ -88,7 +70,7 @@ fn positions(values: &[usize], device: &Device) -> Tensor<1, Int> {
 
 impl FineTune<QaBatch> for BertForQuestionAnswering {
     fn loss(&self, batch: &QaBatch, device: &Device) -> Tensor<1> {
-        let (start, end) = self.forward(batch_input(batch, device));
+        let (start, end) = self.forward(batch.input(device));
         BertForQuestionAnswering::loss(
             self,
             start,
@@ -101,23 +83,17 @@ impl FineTune<QaBatch> for BertForQuestionAnswering {
     fn checkpointed_grads(
         &self,
         batch: &QaBatch,
-        device: &Device,
-        seed: u64,
-        weight: f64,
-        bf16: bool,
+        step: CheckpointedStep<'_>,
     ) -> Option<(f64, Option<GradientsParams>)> {
+        let device = step.device;
         let (starts, ends) = (
             positions(&batch.starts, device),
             positions(&batch.ends, device),
         );
         Some(checkpointed_grads(
             self,
-            bf16,
-            |m| &m.bert,
-            batch_input(batch, device),
-            device,
-            seed,
-            weight,
+            step,
+            batch.input(device),
             |m, hidden| {
                 let (start, end) = m.forward_hidden(hidden);
                 Self::loss(m, start, end, starts, ends)
@@ -134,15 +110,6 @@ impl FineTune<QaBatch> for BertForQuestionAnswering {
         let inside = |p: &usize| *p < seq_len;
         (batch.starts.iter().all(inside) && batch.ends.iter().all(inside))
             .then_some(batch.starts.len())
-    }
-
-    fn set_encoder_trainable(mut self, trainable: bool) -> Self {
-        self.bert = set_trainable(self.bert, trainable);
-        self
-    }
-
-    fn encoder_layers(&self) -> usize {
-        self.bert.encoder.layer.len()
     }
 }
 
@@ -178,8 +145,8 @@ pub fn predict_span_logits(
     };
     for indices in &batches {
         let refs: Vec<&QaFeature> = indices.iter().map(|&i| &features[i]).collect();
-        let batch = collate_qa(&refs, pad_id);
-        let (start, end) = model.forward(batch_input(&batch, device));
+        let batch = QaFeature::collate(&refs, pad_id);
+        let (start, end) = model.forward(batch.input(device));
         let (seq, start) = rows(start);
         let (_, end) = rows(end);
         for (r, &i) in indices.iter().enumerate() {
