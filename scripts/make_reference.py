@@ -77,6 +77,11 @@ What it writes (all under tests/fixtures/, relative to the repository root):
   tiny-camembert/           CamembertForSequenceClassification, the same with CamemBERT's ids
                             (<s>NOTUSED 0, <pad> 1, </s>NOTUSED 2, <unk> 3, <unk>NOTUSED 4, <s> 5,
                             </s> 6, <mask> last) as CamembertTokenizerFast.
+  tiny-electra/             ElectraForSequenceClassification (3 labels), TINY_SIZES with embedding_size 8
+                            (so `electra.embeddings_project` maps 8 -> 16), tiny-bert's WordPiece
+                            tokenizer + reference.json; tiny-electra-ner / -qa / -mlm: the token
+                            classification, question answering and generator masked-LM heads
+                            (with their losses, as tiny-bert-ner / -qa / -mlm).
 
   reference/bpe-words.json  words already split (CoNLL-style, WORD_CASES) encoded with
                             is_split_into_words=True by the byte-level BPE tokenizers of tiny-roberta
@@ -128,6 +133,7 @@ pinned versions in scripts/requirements-reference.txt):
       --only tiny-gpt2 --only tiny-gpt2-cls                                     # the GPT-2 ones
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py \\
       --only tiny-xlm-roberta --only tiny-camembert                             # SentencePiece ones
+      --only tiny-electra --only tiny-electra-ner --only tiny-electra-qa --only tiny-electra-mlm
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py --only bpe-words
 
 Check that a saved folder (for example one written by burnish) loads in transformers without
@@ -170,6 +176,7 @@ from transformers import (  # noqa: E402
     CamembertConfig,
     CamembertTokenizerFast,
     DistilBertConfig,
+    ElectraConfig,
     DistilBertTokenizerFast,
     GPT2Config,
     GPT2TokenizerFast,
@@ -720,6 +727,12 @@ def tiny_config(class_name: str, tok, extra: dict):
     if class_name.startswith("GPT2"):
         return GPT2Config(vocab_size=len(tok), n_embd=16, n_layer=2, n_head=4, n_positions=64,
                           bos_token_id=0, eos_token_id=0, pad_token_id=0, **extra)
+    if class_name.startswith("Electra"):
+        # BERT's sizes and tokenizer; embeddings narrower than the hidden size, so that the
+        # model has `embeddings_project` (as every published ELECTRA-small discriminator has not,
+        # and every generator has).
+        assert len(tok) == len(TINY_VOCAB)
+        return ElectraConfig(vocab_size=len(TINY_VOCAB), embedding_size=8, **TINY_SIZES, **extra)
     if class_name.startswith("DistilBert"):
         return DistilBertConfig(vocab_size=len(tok), dim=16, n_layers=2, n_heads=4, hidden_dim=32,
                                 max_position_embeddings=64, pad_token_id=0, **extra)
@@ -1008,6 +1021,16 @@ TINY_FIXTURES = [
      dict(hidden_act="gelu", num_labels=3), save_safetensors),
     ("tiny-camembert", "CamembertForSequenceClassification", 31,
      dict(hidden_act="gelu", num_labels=3), save_safetensors),
+    # ELECTRA (issue 23): BERT's encoder with narrower embeddings projected to the hidden size,
+    # its own classification head (dense + GELU + out_proj) and generator MLM head.
+    ("tiny-electra", "ElectraForSequenceClassification", 40,
+     dict(hidden_act="gelu", num_labels=3), save_safetensors),
+    ("tiny-electra-ner", "ElectraForTokenClassification", 41,
+     dict(hidden_act="gelu", **NER_CONFIG), save_safetensors, token_loss),
+    ("tiny-electra-qa", "ElectraForQuestionAnswering", 42, dict(hidden_act="gelu"),
+     save_safetensors, qa_loss),
+    ("tiny-electra-mlm", "ElectraForMaskedLM", 43, dict(hidden_act="gelu"), save_safetensors,
+     mlm_loss, MLM_CASES),
 ]
 TINY_NAMES = [f[0] for f in TINY_FIXTURES]
 

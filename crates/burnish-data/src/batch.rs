@@ -33,27 +33,53 @@ pub struct Batch {
     pub padded_tokens: usize,
 }
 
-impl Batch {
-    /// Number of examples.
-    pub fn len(&self) -> usize {
-        self.input_ids.len()
+/// A batch of sequences padded to its longest: token ids, segment ids and attention masks, one
+/// row each per sequence, and how many of their tokens are real. Every task's batch is one.
+pub trait PaddedBatch {
+    /// Token ids, segment ids and attention masks, `[B][S]` each.
+    fn rows(&self) -> [&[Vec<u32>]; 3];
+
+    /// Real (non-padding) tokens.
+    fn real_tokens(&self) -> usize;
+
+    /// Number of sequences.
+    fn len(&self) -> usize {
+        self.rows()[0].len()
     }
 
-    /// Whether the batch has no examples.
-    pub fn is_empty(&self) -> bool {
-        self.input_ids.is_empty()
+    /// Whether the batch has no sequences.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The padded sequence length (0 for an empty batch).
-    pub fn seq_len(&self) -> usize {
-        self.input_ids.first().map_or(0, Vec::len)
+    fn seq_len(&self) -> usize {
+        self.rows()[0].first().map_or(0, Vec::len)
     }
 
     /// How many padding tokens the batch holds.
-    pub fn padding_tokens(&self) -> usize {
-        self.padded_tokens.saturating_sub(self.real_tokens)
+    fn padding_tokens(&self) -> usize {
+        (self.len() * self.seq_len()).saturating_sub(self.real_tokens())
     }
 }
+
+/// Implements [`PaddedBatch`] for structs with the fields `input_ids`, `token_type_ids`,
+/// `attention_mask` (`Vec<Vec<u32>>`) and `real_tokens` (`usize`).
+#[macro_export]
+macro_rules! padded_batch {
+    ($($batch:ty),+) => {$(
+        impl $crate::PaddedBatch for $batch {
+            fn rows(&self) -> [&[Vec<u32>]; 3] {
+                [&self.input_ids, &self.token_type_ids, &self.attention_mask]
+            }
+            fn real_tokens(&self) -> usize {
+                self.real_tokens
+            }
+        }
+    )+};
+}
+
+padded_batch!(Batch);
 
 /// Pads examples to the longest of them (dynamic padding) and gathers their labels.
 pub fn collate(examples: &[&Example], pad_id: u32) -> Batch {

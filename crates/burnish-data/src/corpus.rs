@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use burnish_tokenizer::json_kind;
 use flate2::bufread::MultiGzDecoder;
 use serde_json::Value;
 
@@ -576,18 +577,6 @@ impl FileLines {
 fn utf8(bytes: &[u8]) -> std::result::Result<&str, String> {
     std::str::from_utf8(bytes)
         .map_err(|e| format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()))
-}
-
-/// What kind of JSON value this is, for messages.
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// One document of a corpus: its sentences, in order.

@@ -48,7 +48,9 @@ mod split;
 mod squad;
 mod token_features;
 
-pub use batch::{Batch, BatchPlan, BucketOptions, collate, eval_batches, restore_order};
+pub use batch::{
+    Batch, BatchPlan, BucketOptions, PaddedBatch, collate, eval_batches, restore_order,
+};
 pub use conll::{
     NerDataset, NerFormat, NerReadOptions, TagScheme, TaggedSentence, convert_tags, detect_scheme,
 };

@@ -549,27 +549,9 @@ pub struct PretrainBatch {
     pub padded_tokens: usize,
 }
 
+crate::padded_batch!(PretrainBatch);
+
 impl PretrainBatch {
-    /// Number of sequences.
-    pub fn len(&self) -> usize {
-        self.input_ids.len()
-    }
-
-    /// Whether the batch has no sequences.
-    pub fn is_empty(&self) -> bool {
-        self.input_ids.is_empty()
-    }
-
-    /// The padded sequence length (0 for an empty batch).
-    pub fn seq_len(&self) -> usize {
-        self.input_ids.first().map_or(0, Vec::len)
-    }
-
-    /// How many padding tokens the batch holds.
-    pub fn padding_tokens(&self) -> usize {
-        self.padded_tokens.saturating_sub(self.real_tokens)
-    }
-
     /// An empty batch of `rows` rows padded to `seq_len` tokens, with the rows' NSP labels
     /// (see [`nsp_labels`]); the collators push the rows.
     pub(crate) fn with_rows(
@@ -661,6 +643,7 @@ fn attention(len: usize, seq_len: usize) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::PaddedBatch;
 
     const SPECIALS: SpecialIds = SpecialIds {
         cls: 101,

@@ -5,8 +5,8 @@
 mod common;
 
 use burnish_data::{
-    ColumnSpec, DataError, Dataset, Label, LabelKind, ReadOptions, Task, TokenizeOptions, collate,
-    tokenize_dataset,
+    ColumnSpec, DataError, Dataset, Label, LabelKind, PaddedBatch, ReadOptions, Task,
+    TokenizeOptions, collate, tokenize_dataset,
 };
 use burnish_tokenizer::Tokenizer;
 use common::{temp_file, tiny_tokenizer};

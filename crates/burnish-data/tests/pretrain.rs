@@ -13,8 +13,9 @@ use std::path::PathBuf;
 
 use burnish_data::{
     ColumnSpec, Corpus, CorpusOptions, DataError, Dataset, IS_NEXT, MaskedSequence, MaskingVocab,
-    MlmMasker, MlmOptions, NOT_NEXT, NspOptions, NspPairs, PackOptions, Packer, PretrainSequence,
-    ReadOptions, SpecialIds, TokenizedDocuments, TokenizedSentences, collate_clm, collate_mlm,
+    MlmMasker, MlmOptions, NOT_NEXT, NspOptions, NspPairs, PackOptions, Packer, PaddedBatch,
+    PretrainSequence, ReadOptions, SpecialIds, TokenizedDocuments, TokenizedSentences, collate_clm,
+    collate_mlm,
 };
 use burnish_tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
 use common::{asset, minilm_tokenizer};

@@ -203,7 +203,7 @@ impl ConfigFile {
             other => Err(TokenizerError::field(
                 path,
                 "<top level>",
-                format!("expected a JSON object, found {}", kind(&other)),
+                format!("expected a JSON object, found {}", json_kind(&other)),
             )),
         }
     }
@@ -262,13 +262,14 @@ impl ConfigFile {
         TokenizerError::field(
             &self.path,
             key,
-            format!("expected {expected}, found {}", kind(found)),
+            format!("expected {expected}, found {}", json_kind(found)),
         )
     }
 }
 
-/// A JSON value's kind, for error messages.
-fn kind(value: &Value) -> &'static str {
+/// A JSON value's kind, for error messages ("a string", "null"): every JSON file burnish reads
+/// says what it found this way.
+pub fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

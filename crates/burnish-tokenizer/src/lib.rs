@@ -21,7 +21,7 @@ mod save;
 mod train;
 
 pub use config::{
-    BertTokenizerOptions, SPECIAL_TOKENS_MAP_FILE, SpecialTokens, TOKENIZER_CONFIG_FILE,
+    BertTokenizerOptions, SPECIAL_TOKENS_MAP_FILE, SpecialTokens, TOKENIZER_CONFIG_FILE, json_kind,
 };
 pub use encode::{
     BatchEncoding, EncodeOptions, Encoding, Input, Padding, TruncationStrategy, split_words,

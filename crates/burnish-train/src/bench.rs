@@ -18,7 +18,7 @@ use burnish_heads::{BertForMaskedLM, BertForSequenceClassification, MaskedTarget
 
 use crate::config::TrainConfig;
 use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
-use crate::tasks::batches::PaddedBatch;
+use crate::tasks::batches::ModelInput;
 use crate::trainer::{fork_for_training, replica_grads};
 
 /// A model size to measure, by the shape of a well-known checkpoint (weights are random: speed
@@ -387,6 +387,7 @@ pub fn peak_rss_bytes() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burnish_data::PaddedBatch;
 
     #[test]
     fn synthetic_batches_are_full_and_seeded() {

@@ -3,7 +3,7 @@
 //! ([`Collate`]); [`Batches`] does the rest.
 
 use burn::tensor::Device;
-use burnish_data::{Batch, BatchPlan, BucketOptions, DataError, PretrainBatch};
+use burnish_data::{BatchPlan, BucketOptions, DataError, IGNORE_INDEX, PaddedBatch};
 use burnish_encoder::model::BertInput;
 
 use crate::config::TrainConfig;
@@ -11,13 +11,8 @@ use crate::tasks::ner::TokenBatch;
 use crate::tasks::qa::QaBatch;
 use crate::trainer::BatchSource;
 
-/// A padded batch: token ids, segment ids and attention masks, one row each per feature, and
-/// how many real (non-padding) tokens they hold.
-pub trait PaddedBatch {
-    /// Token ids, segment ids and attention masks, `[B][S]` each.
-    fn rows(&self) -> [&[Vec<u32>]; 3];
-    /// Real (non-padding) tokens.
-    fn real_tokens(&self) -> usize;
+/// A padded batch as the model's input.
+pub trait ModelInput: PaddedBatch {
     /// The model inputs, `[B, S]` tensors on `device`.
     fn input(&self, device: &Device) -> BertInput {
         let [input_ids, token_type_ids, attention_mask] = self.rows();
@@ -25,22 +20,9 @@ pub trait PaddedBatch {
     }
 }
 
-/// `PaddedBatch` for batches with the fields `input_ids`, `token_type_ids`, `attention_mask`
-/// and `real_tokens`.
-macro_rules! padded_batch {
-    ($($batch:ty),+) => {$(
-        impl PaddedBatch for $batch {
-            fn rows(&self) -> [&[Vec<u32>]; 3] {
-                [&self.input_ids, &self.token_type_ids, &self.attention_mask]
-            }
-            fn real_tokens(&self) -> usize {
-                self.real_tokens
-            }
-        }
-    )+};
-}
+impl<T: PaddedBatch> ModelInput for T {}
 
-padded_batch!(Batch, PretrainBatch, TokenBatch, QaBatch);
+burnish_data::padded_batch!(TokenBatch, QaBatch);
 
 /// A tokenized feature (a classification example, a tagged window, a question window) and how
 /// a list of them pads into one batch.
@@ -51,6 +33,19 @@ pub trait Collate: Sized {
     fn tokens(&self) -> usize;
     /// Pads `features` into one batch with `pad_id`.
     fn collate(features: &[&Self], pad_id: u32) -> Self::Batch;
+}
+
+/// The labelled tokens (not [`IGNORE_INDEX`]) of per-token label rows, each row's first `skip`
+/// left out: what a per-token loss averages.
+pub fn labelled(rows: &[Vec<i64>], skip: usize) -> usize {
+    rows.iter()
+        .map(|row| {
+            row.iter()
+                .skip(skip)
+                .filter(|&&l| l != IGNORE_INDEX)
+                .count()
+        })
+        .sum()
 }
 
 /// The inputs of windows padded to the longest of them: token ids (with the pad id), segment ids

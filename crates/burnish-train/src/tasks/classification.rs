@@ -12,7 +12,7 @@ use burnish_heads::{
 use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
 use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
 use crate::tasks::Evaluation;
-use crate::tasks::batches::{Batches, Collate, PaddedBatch};
+use crate::tasks::batches::{Batches, Collate, ModelInput};
 use crate::trainer::{FineTune, Metrics};
 
 /// Training batches over tokenized examples: seeded, length-bucketed, dynamically padded.

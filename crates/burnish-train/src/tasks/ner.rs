@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
 use crate::metrics::entities::{EntityReport, get_entities};
 use crate::tasks::Evaluation;
-use crate::tasks::batches::{Batches, Collate, PaddedBatch, PaddedInputs};
+use crate::tasks::batches::{Batches, Collate, ModelInput, PaddedInputs, labelled};
 use crate::tasks::classification::{argmax, softmax};
 use crate::trainer::{FineTune, Metrics};
 
@@ -97,14 +97,7 @@ impl FineTune<TokenBatch> for BertForTokenClassification {
     }
 
     fn loss_terms(&self, batch: &TokenBatch) -> Option<usize> {
-        Some(
-            batch
-                .labels
-                .iter()
-                .flatten()
-                .filter(|&&l| l != IGNORE_INDEX)
-                .count(),
-        )
+        Some(labelled(&batch.labels, 0))
     }
 }
 

@@ -12,8 +12,8 @@ use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnish_data::{
-    IGNORE_INDEX, MlmMasker, Permutation, PretrainBatch, PretrainSequence, Rng, SequenceStore,
-    collate_clm, collate_mlm,
+    MlmMasker, Permutation, PretrainBatch, PretrainSequence, Rng, SequenceStore, collate_clm,
+    collate_mlm,
 };
 use burnish_encoder::model::BertInput;
 use burnish_heads::{
@@ -21,7 +21,7 @@ use burnish_heads::{
 };
 
 use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
-use crate::tasks::batches::PaddedBatch;
+use crate::tasks::batches::{ModelInput, labelled};
 use crate::trainer::{BatchSource, FineTune, Metrics};
 
 /// What the model learns.
@@ -185,11 +185,7 @@ fn masked_targets(batch: &PretrainBatch, device: &Device) -> MaskedTargets {
 /// The next-token predictions a causal-LM loss averages: every labelled token but each row's
 /// first (the model shifts the labels by one).
 fn shifted_terms(batch: &PretrainBatch) -> usize {
-    batch
-        .labels
-        .iter()
-        .map(|row| row.iter().skip(1).filter(|&&l| l != IGNORE_INDEX).count())
-        .sum()
+    labelled(&batch.labels, 1)
 }
 
 impl FineTune<PretrainBatch> for BertForMaskedLM {
@@ -219,14 +215,7 @@ impl FineTune<PretrainBatch> for BertForMaskedLM {
 
     /// The masked tokens.
     fn loss_terms(&self, batch: &PretrainBatch) -> Option<usize> {
-        Some(
-            batch
-                .labels
-                .iter()
-                .flatten()
-                .filter(|&&l| l != IGNORE_INDEX)
-                .count(),
-        )
+        Some(labelled(&batch.labels, 0))
     }
 }
 

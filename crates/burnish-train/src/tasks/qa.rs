@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
 use crate::metrics::squad;
 use crate::tasks::Evaluation;
-use crate::tasks::batches::{Batches, Collate, PaddedBatch, PaddedInputs};
+use crate::tasks::batches::{Batches, Collate, ModelInput, PaddedInputs};
 use crate::tasks::classification::softmax;
 use crate::trainer::{FineTune, Metrics};
 
