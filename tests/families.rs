@@ -1,4 +1,4 @@
-//! Model families (issues 10, 23): RoBERTa, XLM-RoBERTa, CamemBERT and DistilBERT checkpoints
+//! Model families (issues 10, 23): RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA and DistilBERT checkpoints
 //! go through the same encoder, heads and tokenizer as BERT, with `transformers`' outputs;
 //! GPT-2 checkpoints through the decoder (`Gpt2Model`) and its heads, reusing the encoder's
 //! attention, LayerNorm and embeddings.
@@ -18,8 +18,8 @@ use std::path::Path;
 use burnish::HfModel;
 use burnish::burn::tensor::{Device, Tensor};
 use burnish::encoder::family::{
-    Family, camembert::CAMEMBERT, distilbert::DISTILBERT, gpt2::GPT2, roberta::ROBERTA,
-    xlm_roberta::XLM_ROBERTA,
+    Family, camembert::CAMEMBERT, distilbert::DISTILBERT, electra::ELECTRA, gpt2::GPT2,
+    roberta::ROBERTA, xlm_roberta::XLM_ROBERTA,
 };
 use burnish::encoder::model::{BertInput, mean_pool_normalized};
 use burnish::encoder::{BertConfig, BertModel, Gpt2Model};
@@ -231,6 +231,19 @@ fn tiny_camembert_sequence_classifier_matches_transformers() {
     check_classifier(&common::fixture("tiny-camembert"), &CAMEMBERT);
 }
 
+/// ELECTRA's discriminator: BERT's layers behind embeddings narrower than the hidden states
+/// (`embedding_size` 8, projected to 16 by `embeddings_project`), no pooler, and a classifier
+/// with GELU where RoBERTa's has `tanh` (issue 23).
+#[test]
+fn tiny_electra_encoder_matches_transformers() {
+    check_encoder(&common::fixture("tiny-electra"), &ELECTRA);
+}
+
+#[test]
+fn tiny_electra_sequence_classifier_matches_transformers() {
+    check_classifier(&common::fixture("tiny-electra"), &ELECTRA);
+}
+
 /// A classifier of the family saved by burnish and read back: the same config (family, class),
 /// the same tensors, and still transformers' logits.
 fn check_save_round_trip(dir: &Path, family: &'static Family, class: &str) {
@@ -267,7 +280,7 @@ fn check_save_round_trip(dir: &Path, family: &'static Family, class: &str) {
 }
 
 #[test]
-fn xlm_roberta_and_camembert_classifiers_survive_save_and_reload() {
+fn xlm_roberta_camembert_and_electra_classifiers_survive_save_and_reload() {
     check_save_round_trip(
         &common::fixture("tiny-xlm-roberta"),
         &XLM_ROBERTA,
@@ -277,6 +290,11 @@ fn xlm_roberta_and_camembert_classifiers_survive_save_and_reload() {
         &common::fixture("tiny-camembert"),
         &CAMEMBERT,
         "CamembertForSequenceClassification",
+    );
+    check_save_round_trip(
+        &common::fixture("tiny-electra"),
+        &ELECTRA,
+        "ElectraForSequenceClassification",
     );
 }
 
@@ -442,6 +460,7 @@ fn saved_configs_keep_their_family() {
         ("tiny-distilbert", "DistilBertForSequenceClassification"),
         ("tiny-xlm-roberta", "XLMRobertaForSequenceClassification"),
         ("tiny-camembert", "CamembertForSequenceClassification"),
+        ("tiny-electra", "ElectraForSequenceClassification"),
     ] {
         let (model, config, _) = BertForSequenceClassification::from_pretrained(
             common::fixture(name),

@@ -220,6 +220,16 @@ fn xlm_roberta_finetunes_through_the_cli_and_reloads_in_transformers() {
     );
 }
 
+/// ELECTRA (issue 23): embeddings narrower than the hidden states, a GELU classifier head.
+#[test]
+fn electra_finetunes_through_the_cli_and_reloads_in_transformers() {
+    finetune_and_reload_in_transformers(
+        "tiny-electra",
+        "ElectraForSequenceClassification",
+        "electra",
+    );
+}
+
 #[test]
 fn distilbert_finetunes_through_the_cli_and_reloads_in_transformers() {
     finetune_and_reload_in_transformers(

@@ -99,6 +99,11 @@ pub struct BertConfig {
     pub position_embedding_type: String,
     /// Dropout before classification heads; `None` means `hidden_dropout_prob`.
     pub classifier_dropout: Option<f64>,
+    /// Width of the embeddings when it differs from `hidden_size` (ELECTRA's `embedding_size`:
+    /// the embeddings are then projected to the hidden size, `embeddings_project`); `None`:
+    /// `hidden_size`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_size: Option<usize>,
     /// Every other field of `config.json`, kept verbatim.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -126,6 +131,7 @@ impl Default for BertConfig {
             pad_token_id: 0,
             position_embedding_type: "absolute".to_string(),
             classifier_dropout: None,
+            embedding_size: None,
             extra: serde_json::Map::new(),
             family: &crate::family::bert::BERT,
         }
@@ -215,7 +221,13 @@ impl BertConfig {
             self.type_vocab_size,
         ]
         .map(|x| x as u64);
-        let embeddings = (v + p + t).saturating_mul(h).saturating_add(2 * h);
+        // Embeddings `E` wide (and ELECTRA's `E -> H` projection where `E` differs).
+        let e = self.embedding_size() as u64;
+        let project = if e == h { 0 } else { (e + 1).saturating_mul(h) };
+        let embeddings = (v + p + t)
+            .saturating_mul(e)
+            .saturating_add(2 * e)
+            .saturating_add(project);
         // Q, K, V and the attention output (weights and biases), two LayerNorms, the
         // feed-forward pair.
         let layer = (4 * h)
@@ -249,6 +261,7 @@ impl BertConfig {
             ("intermediate_size", self.intermediate_size),
             ("max_position_embeddings", self.max_position_embeddings),
             ("type_vocab_size", self.type_vocab_size),
+            ("embedding_size", self.embedding_size()),
         ] {
             if value == 0 {
                 return bad(field, "must be positive".into());
@@ -257,6 +270,7 @@ impl BertConfig {
         for (field, value, limit) in [
             ("vocab_size", self.vocab_size, MAX_VOCAB_SIZE),
             ("hidden_size", self.hidden_size, MAX_HIDDEN_SIZE),
+            ("embedding_size", self.embedding_size(), MAX_HIDDEN_SIZE),
             ("num_hidden_layers", self.num_hidden_layers, MAX_LAYERS),
             (
                 "intermediate_size",
@@ -342,6 +356,11 @@ impl BertConfig {
             );
         }
         Ok(())
+    }
+
+    /// Width of the embeddings: `embedding_size`, else `hidden_size`.
+    pub fn embedding_size(&self) -> usize {
+        self.embedding_size.unwrap_or(self.hidden_size)
     }
 
     /// Width of one attention head.

@@ -101,20 +101,25 @@ pub(crate) fn linear(
 }
 
 pub(crate) fn layer_norm(config: &BertConfig, device: &Device) -> LayerNorm {
-    LayerNormConfig::new(config.hidden_size)
+    layer_norm_of(config.hidden_size, config, device)
+}
+
+/// A LayerNorm over `width` features with the config's epsilon.
+pub(crate) fn layer_norm_of(width: usize, config: &BertConfig, device: &Device) -> LayerNorm {
+    LayerNormConfig::new(width)
         .with_epsilon(config.layer_norm_eps)
         .init(device)
 }
 
 /// Word + position + token-type embeddings, then LayerNorm and dropout (HF `embeddings` of
-/// BERT, RoBERTa and DistilBERT).
+/// BERT, RoBERTa, DistilBERT and ELECTRA), `E` = `embedding_size` wide (`H` but for ELECTRA).
 #[derive(Module, Debug)]
 pub struct BertEmbeddings {
-    /// `[vocab_size, H]`.
+    /// `[vocab_size, E]`.
     pub word_embeddings: Embedding,
-    /// `[max_position_embeddings, H]`.
+    /// `[max_position_embeddings, E]`.
     pub position_embeddings: Embedding,
-    /// `[type_vocab_size, H]`; `None` for DistilBERT, which has no token types.
+    /// `[type_vocab_size, E]`; `None` for DistilBERT, which has no token types.
     pub token_type_embeddings: Option<Embedding>,
     /// HF `LayerNorm`.
     pub layer_norm: LayerNorm,
@@ -136,8 +141,9 @@ pub struct BertEmbeddings {
 impl BertEmbeddings {
     /// Fresh embeddings; the padding row of the word embeddings is zero, as in `transformers`.
     pub fn new(config: &BertConfig, device: &Device) -> Self {
+        let width = config.embedding_size();
         let embedding = |n| {
-            EmbeddingConfig::new(n, config.hidden_size)
+            EmbeddingConfig::new(n, width)
                 .with_initializer(normal(config))
                 .init(device)
         };
@@ -147,8 +153,8 @@ impl BertEmbeddings {
         // device `Param::map` would keep a tensor derived from the initialised one, which no
         // longer trains.
         let table = word_embeddings.weight.val().without_autodiff();
-        let zero_row = Tensor::zeros([1, config.hidden_size], &table.device());
-        let table = table.slice_assign([pad..pad + 1, 0..config.hidden_size], zero_row);
+        let zero_row = Tensor::zeros([1, width], &table.device());
+        let table = table.slice_assign([pad..pad + 1, 0..width], zero_row);
         word_embeddings.weight = Param::from_tensor(if device.is_autodiff() {
             table.autodiff()
         } else {
@@ -161,7 +167,7 @@ impl BertEmbeddings {
                 .family
                 .has_token_types
                 .then(|| embedding(config.type_vocab_size)),
-            layer_norm: layer_norm(config, device),
+            layer_norm: layer_norm_of(width, config, device),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
             layer_norm_eps: config.layer_norm_eps,
             position_padding_idx: (config.family.positions == Positions::AfterPadding)
@@ -531,6 +537,9 @@ impl BertPooler {
 pub struct BertModel {
     /// Embeddings.
     pub embeddings: BertEmbeddings,
+    /// `E -> H`, when the embeddings are narrower than the hidden states (ELECTRA's
+    /// `embeddings_project`).
+    pub embeddings_project: Option<Linear>,
     /// Transformer layers.
     pub encoder: BertEncoder,
     /// Pooler over `[CLS]`; absent in checkpoints saved with `add_pooling_layer=False`.
@@ -549,6 +558,8 @@ impl BertModel {
         let add_pooler = add_pooler && config.family.has_pooler;
         Self {
             embeddings: BertEmbeddings::new(config, device),
+            embeddings_project: (config.embedding_size() != config.hidden_size)
+                .then(|| linear(config.embedding_size(), config.hidden_size, config, device)),
             encoder: BertEncoder::new(config, device),
             pooler: add_pooler.then(|| BertPooler::new(config, device)),
         }
@@ -615,8 +626,18 @@ impl BertModel {
         token_type_ids: Tensor<2, Int>,
         bias: Tensor<4>,
     ) -> Tensor<3> {
+        self.encoder
+            .forward(self.embed(input_ids, token_type_ids), bias)
+    }
+
+    /// `[B, S]` ids and token types to the first layer's `[B, S, H]` input: the embeddings,
+    /// projected to the hidden size where they are narrower.
+    pub fn embed(&self, input_ids: Tensor<2, Int>, token_type_ids: Tensor<2, Int>) -> Tensor<3> {
         let embedded = self.embeddings.forward(input_ids, token_type_ids);
-        self.encoder.forward(embedded, bias)
+        match &self.embeddings_project {
+            Some(project) => fused::linear(project, embedded),
+            None => embedded,
+        }
     }
 
     /// Attention heads per layer (1 for a model without layers).

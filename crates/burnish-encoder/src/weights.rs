@@ -164,8 +164,8 @@ const PARAMETER_SLACK: (u64, u64) = (4, 1 << 26);
 /// Checks `config` against the shapes of `checkpoint` before a model is built from it, so a
 /// `config.json` that does not belong to the weights is an error instead of an allocation the
 /// machine cannot make: the word, position and token-type embeddings must have the shapes
-/// `[vocab_size, hidden_size]`, `[max_position_embeddings, hidden_size]` and
-/// `[type_vocab_size, hidden_size]`, and the encoder the config describes may not have many
+/// `[vocab_size, E]`, `[max_position_embeddings, E]` and `[type_vocab_size, E]` (`E` the
+/// embeddings' width, [`BertConfig::embedding_size`](crate::config::BertConfig::embedding_size)), and the encoder the config describes may not have many
 /// more parameters than the file holds (more layers or a wider feed-forward than the weights).
 /// Smaller disagreements (one layer more than the file holds) are left to
 /// [`load_checkpoint`], which names each missing or mismatched tensor.
@@ -174,7 +174,7 @@ const PARAMETER_SLACK: (u64, u64) = (4, 1 << 26);
 /// [`EncoderError::ShapeMismatch`] naming the embedding tensor, or
 /// [`EncoderError::ConfigValue`] naming `config.json` (beside the weights) and the field.
 pub fn check_config(config: &crate::config::BertConfig, checkpoint: &Checkpoint) -> Result<()> {
-    let h = config.hidden_size;
+    let h = config.embedding_size();
     for (suffix, rows) in [
         ("embeddings.word_embeddings.weight", config.vocab_size),
         (

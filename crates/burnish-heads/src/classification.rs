@@ -222,6 +222,10 @@ impl BertForSequenceClassification {
                 let hidden = dense.forward(fused::dropout(&self.dropout, first()));
                 fused::dropout(&self.dropout, activation::tanh(hidden))
             }
+            (ClassifierHead::DenseGelu, Some(dense)) => {
+                let hidden = dense.forward(fused::dropout(&self.dropout, first()));
+                fused::dropout(&self.dropout, fused::gelu(hidden))
+            }
             (ClassifierHead::DenseRelu, Some(pre)) => {
                 fused::dropout(&self.dropout, activation::relu(pre.forward(first())))
             }

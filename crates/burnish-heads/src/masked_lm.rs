@@ -48,10 +48,11 @@ pub const DECODER_BIAS_NAME: &str = bert::DECODER_BIAS;
 
 /// `dense`, activation (`hidden_act`; GELU for RoBERTa) and `LayerNorm` before the decoder
 /// (HF `cls.predictions.transform`; RoBERTa's `lm_head.dense` / `lm_head.layer_norm`,
-/// DistilBERT's `vocab_transform` / `vocab_layer_norm`).
+/// DistilBERT's `vocab_transform` / `vocab_layer_norm`; ELECTRA's `generator_predictions`, which
+/// narrows to the embeddings' width `E`).
 #[derive(Module, Debug)]
 pub struct BertPredictionHeadTransform {
-    /// `H -> H`.
+    /// `H -> E` (`E` = `embedding_size`, `H` but for ELECTRA).
     pub dense: Linear,
     /// HF `LayerNorm` (epsilon `layer_norm_eps`).
     pub layer_norm: LayerNorm,
@@ -67,19 +68,17 @@ impl BertPredictionHeadTransform {
     /// Fresh weights as `transformers` initialises them: `dense` ~ N(0, initializer_range)
     /// with zero bias, LayerNorm weight 1 and bias 0.
     pub fn new(config: &BertConfig, device: &Device) -> Self {
-        let mut dense = LinearConfig::new(config.hidden_size, config.hidden_size)
+        let width = config.embedding_size();
+        let mut dense = LinearConfig::new(config.hidden_size, width)
             .with_initializer(Initializer::Normal {
                 mean: 0.0,
                 std: config.initializer_range,
             })
             .init(device);
-        dense.bias = Some(Param::from_tensor(Tensor::zeros(
-            [config.hidden_size],
-            device,
-        )));
+        dense.bias = Some(Param::from_tensor(Tensor::zeros([width], device)));
         Self {
             dense,
-            layer_norm: LayerNormConfig::new(config.hidden_size)
+            layer_norm: LayerNormConfig::new(width)
                 .with_epsilon(config.layer_norm_eps)
                 .init(device),
             layer_norm_eps: config.layer_norm_eps,
@@ -92,7 +91,7 @@ impl BertPredictionHeadTransform {
         }
     }
 
-    /// `LayerNorm(act(dense(hidden)))`, `[.., H]` to `[.., H]`.
+    /// `LayerNorm(act(dense(hidden)))`, `[.., H]` to `[.., E]`.
     pub fn forward<const D: usize>(&self, hidden: Tensor<D>) -> Tensor<D> {
         let hidden = apply_activation(
             self.act,
@@ -122,7 +121,7 @@ impl BertLMPredictionHead {
     }
 
     /// Vocabulary logits of `[N, H]` hidden rows: `transform(h) @ word_embeddings^T + bias`,
-    /// `[N, V]`, with `word_embeddings` the encoder's `[V, H]` embedding matrix.
+    /// `[N, V]`, with `word_embeddings` the encoder's `[V, E]` embedding matrix.
     ///
     /// # Panics
     /// If the widths disagree.

@@ -53,6 +53,11 @@ fn roberta_mlm_checkpoint_gives_transformers_logits_and_loss() {
 }
 
 #[test]
+fn electra_mlm_checkpoint_gives_transformers_logits_and_loss() {
+    check_hf_mlm("tiny-electra-mlm");
+}
+
+#[test]
 fn distilbert_mlm_checkpoint_gives_transformers_logits_and_loss() {
     check_hf_mlm("tiny-distilbert-mlm");
 }

@@ -55,6 +55,11 @@ fn roberta_qa_checkpoint_gives_transformers_logits_and_loss() {
 }
 
 #[test]
+fn electra_qa_checkpoint_gives_transformers_logits_and_loss() {
+    check_hf_qa("tiny-electra-qa");
+}
+
+#[test]
 fn distilbert_qa_checkpoint_gives_transformers_logits_and_loss() {
     check_hf_qa("tiny-distilbert-qa");
 }

@@ -62,6 +62,11 @@ fn roberta_token_classifier_gives_transformers_logits_and_loss() {
 }
 
 #[test]
+fn electra_token_classifier_gives_transformers_logits_and_loss() {
+    check_hf_token_classifier("tiny-electra-ner");
+}
+
+#[test]
 fn distilbert_token_classifier_gives_transformers_logits_and_loss() {
     check_hf_token_classifier("tiny-distilbert-ner");
 }

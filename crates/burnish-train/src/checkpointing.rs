@@ -88,8 +88,7 @@ pub fn checkpointed_grads<M: Module + WithBackbone<Backbone = BertModel>>(
     let untracked = bert.clone().no_grad();
     seed_for(0);
     let mut hidden = untracked
-        .embeddings
-        .forward(input.input_ids.clone(), input.token_type_ids.clone())
+        .embed(input.input_ids.clone(), input.token_type_ids.clone())
         .detach();
     let mut inputs = Vec::with_capacity(layers);
     for (l, layer) in untracked.encoder.layer.iter().enumerate() {
@@ -128,9 +127,7 @@ pub fn checkpointed_grads<M: Module + WithBackbone<Backbone = BertModel>>(
     // 4. The embeddings.
     if let Some(g) = upstream {
         seed_for(0);
-        let y = bert
-            .embeddings
-            .forward(input.input_ids, input.token_type_ids);
+        let y = bert.embed(input.input_ids, input.token_type_ids);
         if y.is_tracked() {
             let grads = (y * g.autodiff()).sum().backward();
             accumulator.accumulate(model, GradientsParams::from_grads(grads, model));

@@ -1,4 +1,4 @@
-//! Model families: what differs between BERT, RoBERTa, DistilBERT and GPT-2, one module each,
+//! Model families: what differs between BERT, RoBERTa, DistilBERT, ELECTRA and GPT-2, one module each,
 //! and the registry that maps a `config.json` to one of them.
 //!
 //! A family is a [`Family`]: plain data (its `config.json` field names and defaults, its
@@ -19,6 +19,7 @@ use crate::error::{EncoderError, Result};
 pub mod bert;
 pub mod camembert;
 pub mod distilbert;
+pub mod electra;
 pub mod gpt2;
 pub mod roberta;
 pub mod xlm_roberta;
@@ -32,6 +33,7 @@ pub static FAMILIES: &[&Family] = &[
     &gpt2::GPT2,
     &xlm_roberta::XLM_ROBERTA,
     &camembert::CAMEMBERT,
+    &electra::ELECTRA,
 ];
 
 /// The `model_type` values burnish loads, for messages: `bert, roberta, ...`.
@@ -157,6 +159,8 @@ pub enum ClassifierHead {
     /// Dropout, an `H -> H` layer and `tanh` on the first token, then dropout
     /// (`RobertaClassificationHead`).
     DenseTanh,
+    /// The same with (exact) GELU instead of `tanh` (`ElectraClassificationHead`).
+    DenseGelu,
     /// An `H -> H` layer and ReLU on the first token, then dropout (DistilBERT's
     /// `pre_classifier`).
     DenseRelu,
