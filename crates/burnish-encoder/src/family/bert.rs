@@ -44,6 +44,17 @@ pub const TIED_DECODER: TiedDecoder = TiedDecoder {
 /// `cls.predictions.decoder.bias`, the alias of the output bias some BERT checkpoints carry.
 pub const DECODER_BIAS: &str = "cls.predictions.decoder.bias";
 
+/// BERT's `config.json`: burnish's own field names, `pad_token_id` 0 by default (also
+/// ELECTRA's).
+pub const CONFIG_FIELDS: ConfigFields = ConfigFields {
+    renames: &[],
+    to_bert: None,
+    absent: &[],
+    default_pad_token_id: 0,
+    unsupported: &[],
+    embedding_dropout: None,
+};
+
 /// BERT (`model_type: "bert"`, and configs that name no family): absolute positions, token
 /// types, a pooler.
 pub static BERT: Family = Family {
@@ -55,14 +66,7 @@ pub static BERT: Family = Family {
     has_token_types: true,
     has_pooler: true,
     positions: Positions::Absolute,
-    config: ConfigFields {
-        renames: &[],
-        to_bert: None,
-        absent: &[],
-        default_pad_token_id: 0,
-        unsupported: &[],
-        embedding_dropout: None,
-    },
+    config: CONFIG_FIELDS,
     weights: encoder_weights("bert", &[]),
     heads: Heads {
         classes: &[

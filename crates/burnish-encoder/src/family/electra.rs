@@ -7,10 +7,8 @@
 //! (<https://github.com/huggingface/transformers/blob/main/src/transformers/models/electra/modeling_electra.py>);
 //! the model is [`crate::model::BertModel`] with [`crate::model::BertModel::embeddings_project`].
 
-use super::bert::ENCODER_CLASSES;
-use super::{
-    ClassifierHead, ConfigFields, Family, Heads, Positions, TiedDecoder, WeightNames, roberta,
-};
+use super::bert::{self, ENCODER_CLASSES};
+use super::{ClassifierHead, Family, Heads, Positions, TiedDecoder, WeightNames, roberta};
 use crate::config::HiddenAct;
 
 /// `ElectraGeneratorPredictions` and `generator_lm_head`'s names for burnish's masked-LM head.
@@ -36,14 +34,8 @@ pub static ELECTRA: Family = Family {
     has_token_types: true,
     has_pooler: false,
     positions: Positions::Absolute,
-    config: ConfigFields {
-        renames: &[],
-        to_bert: None,
-        absent: &[],
-        default_pad_token_id: 0,
-        unsupported: &[],
-        embedding_dropout: None,
-    },
+    // BERT's field names, plus `embedding_size`.
+    config: bert::CONFIG_FIELDS,
     weights: WeightNames {
         base_prefix: "electra",
         burnish_base: "bert",
