@@ -24,24 +24,79 @@ use burn::backend::flex::{Flex, FlexTensor, Layout};
 use burn::backend::ops::FloatTensorOps;
 use burn::tensor::{Bytes, DType, Distribution, FloatDType, Shape};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// The code paths of the kernels, narrowest first: each kernel takes the widest one that the
+/// CPU has and [`set_simd_limit`] allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SimdLevel {
+    /// The build's baseline target (what `rustc` emits without runtime detection).
+    Baseline = 0,
+    /// AVX2 + FMA: 8 lanes.
+    Avx2 = 1,
+    /// AVX-512 (F, VL, DQ, BW): 16 lanes.
+    Avx512 = 2,
+}
+
+static SIMD_LIMIT: AtomicU8 = AtomicU8::new(SimdLevel::Avx512 as u8);
+
+/// Caps the code path of every flex kernel of this process at `level` (the default is the
+/// widest the CPU has). For tests, which run each narrower path against Burn's ops, and for
+/// comparing the paths' speed.
+pub fn set_simd_limit(level: SimdLevel) {
+    SIMD_LIMIT.store(level as u8, Ordering::Relaxed);
+}
+
+/// The cap set by [`set_simd_limit`].
+pub fn simd_limit() -> SimdLevel {
+    match SIMD_LIMIT.load(Ordering::Relaxed) {
+        0 => SimdLevel::Baseline,
+        1 => SimdLevel::Avx2,
+        _ => SimdLevel::Avx512,
+    }
+}
+
+/// Independent accumulators of the reductions: one AVX-512 register, two AVX2 ones.
+const LANES: usize = 16;
 
 /// Rows handed to one rayon task: enough work to amortise the task, small enough to balance.
 const ROWS_PER_TASK: usize = 16;
 
-/// Runs `$body` (a closure-free block over the given slices) with AVX2 + FMA code generation
-/// where the CPU has them, else for the baseline target.
+/// Runs `$body` (a closure-free block over the given slices) with AVX-512 code generation
+/// (16 lanes) where the CPU has it, else AVX2 + FMA (8 lanes), else for the baseline target.
 macro_rules! multiversion {
     (fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+        // The kernels take their slices and sizes as plain arguments.
+        #[allow(clippy::too_many_arguments)]
         fn $name($($arg: $ty),*) {
             #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
             fn inner($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
+                #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx512($($arg: $ty),*) {
+                    inner($($arg),*)
+                }
+                let limit = simd_limit();
+                if limit >= SimdLevel::Avx512
+                    && std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                {
+                    // SAFETY: the CPU supports the features `avx512` was compiled for.
+                    unsafe { avx512($($arg),*) };
+                    return;
+                }
                 #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
                 unsafe fn avx2($($arg: $ty),*) {
                     inner($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx2")
+                if limit >= SimdLevel::Avx2
+                    && std::arch::is_x86_feature_detected!("avx2")
                     && std::arch::is_x86_feature_detected!("fma")
                 {
                     // SAFETY: the CPU supports the features `avx2` was compiled for.
@@ -68,14 +123,14 @@ fn tensor(data: Vec<f32>, shape: Shape) -> FlexTensor {
     )
 }
 
-/// The sum of `x`, in eight lanes (vectorisable without reassociating a single accumulator).
+/// The sum of `x`, in [`LANES`] lanes (vectorisable without reassociating a single accumulator).
 #[inline(always)]
 fn sum(x: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let chunks = x.chunks_exact(8);
+    let mut acc = [0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
     let rest = chunks.remainder();
     for c in chunks {
-        for l in 0..8 {
+        for l in 0..LANES {
             acc[l] += c[l];
         }
     }
@@ -85,11 +140,11 @@ fn sum(x: &[f32]) -> f32 {
 /// `sum((x - c)^2)`.
 #[inline(always)]
 fn sum_sq_dev(x: &[f32], c: f32) -> f32 {
-    let mut acc = [0f32; 8];
-    let chunks = x.chunks_exact(8);
+    let mut acc = [0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
     let rest = chunks.remainder();
     for ch in chunks {
-        for l in 0..8 {
+        for l in 0..LANES {
             let d = ch[l] - c;
             acc[l] += d * d;
         }
@@ -100,9 +155,9 @@ fn sum_sq_dev(x: &[f32], c: f32) -> f32 {
 /// `sum(a * b)`.
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
+    let mut acc = [0f32; LANES];
+    let ca = a.chunks_exact(LANES);
+    let cb = b.chunks_exact(LANES);
     let rest: f32 = ca
         .remainder()
         .iter()
@@ -110,7 +165,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| x * y)
         .sum();
     for (x, y) in ca.zip(cb) {
-        for l in 0..8 {
+        for l in 0..LANES {
             acc[l] += x[l] * y[l];
         }
     }
@@ -455,15 +510,15 @@ multiversion! {
         // `bias[i * bias_row_stride]` (stride 0: one bias row for every query).
         for (i, row) in scores.chunks_exact_mut(width).enumerate() {
             let b = &bias[i * bias_row_stride..i * bias_row_stride + width];
-            let mut max = [f32::NEG_INFINITY; 8];
-            let (rows, brows) = (row.chunks_exact_mut(8), b.chunks_exact(8));
+            let mut max = [f32::NEG_INFINITY; LANES];
+            let (rows, brows) = (row.chunks_exact_mut(LANES), b.chunks_exact(LANES));
             for (c, bc) in rows.zip(brows) {
-                for l in 0..8 {
+                for l in 0..LANES {
                     c[l] += bc[l];
                     max[l] = max[l].max(c[l]);
                 }
             }
-            let tail = width - width % 8;
+            let tail = width - width % LANES;
             let mut m = max.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             for j in tail..width {
                 row[j] += b[j];
@@ -474,10 +529,10 @@ multiversion! {
                 row.fill(0.0);
                 continue;
             }
-            let mut acc = [0f32; 8];
-            let rows = row.chunks_exact_mut(8);
+            let mut acc = [0f32; LANES];
+            let rows = row.chunks_exact_mut(LANES);
             for c in rows {
-                for l in 0..8 {
+                for l in 0..LANES {
                     c[l] = exp(c[l] - m);
                     acc[l] += c[l];
                 }
