@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::activation::HiddenAct;
 use crate::error::{EncoderError, Result};
 use crate::family::{Family, Positions, rename_from_bert};
 
@@ -23,43 +24,6 @@ pub const MAX_INTERMEDIATE_SIZE: usize = 1 << 18;
 pub const MAX_POSITIONS: usize = 1 << 20;
 /// The largest `type_vocab_size` accepted (65,536).
 pub const MAX_TYPE_VOCAB_SIZE: usize = 1 << 16;
-
-/// The activation between the two feed-forward projections (`hidden_act` in `config.json`).
-///
-/// Names and formulas follow `transformers.activations.ACT2FN`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum HiddenAct {
-    /// `gelu` (and `gelu_python`): the exact, erf-based GELU.
-    #[serde(rename = "gelu", alias = "gelu_python")]
-    Gelu,
-    /// `gelu_new` (and `gelu_pytorch_tanh`, `gelu_fast`): the tanh approximation.
-    #[serde(rename = "gelu_new", alias = "gelu_pytorch_tanh", alias = "gelu_fast")]
-    GeluNew,
-    /// `quick_gelu`: `x * sigmoid(1.702 x)`.
-    #[serde(rename = "quick_gelu")]
-    QuickGelu,
-    /// `relu`.
-    #[serde(rename = "relu")]
-    Relu,
-    /// `silu` (and `swish`): `x * sigmoid(x)`.
-    #[serde(rename = "silu", alias = "swish")]
-    Silu,
-    /// `tanh`.
-    #[serde(rename = "tanh")]
-    Tanh,
-    /// `sigmoid`.
-    #[serde(rename = "sigmoid")]
-    Sigmoid,
-    /// `mish`: `x * tanh(softplus(x))`.
-    #[serde(rename = "mish")]
-    Mish,
-}
-
-impl HiddenAct {
-    /// The `hidden_act` names this crate accepts.
-    pub const SUPPORTED: &'static str = "gelu, gelu_python, gelu_new, gelu_pytorch_tanh, \
-        gelu_fast, quick_gelu, relu, silu, swish, tanh, sigmoid, mish";
-}
 
 /// Hyper-parameters of a BERT encoder, as in Hugging Face's `BertConfig`.
 ///

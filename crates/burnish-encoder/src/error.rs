@@ -38,14 +38,15 @@ pub enum EncoderError {
     /// `config.json` names a model family burnish does not implement.
     #[error(
         "{path}: unsupported model family {found} (from `model_type` or `architectures`); \
-         supported model_type values: {}",
-        crate::family::supported()
+         supported model_type values: {supported}"
     )]
     UnsupportedFamily {
         /// The configuration file.
         path: PathBuf,
         /// The `model_type` (or class name) found, as written in the file.
         found: String,
+        /// The `model_type` values burnish loads (`family::supported()`).
+        supported: String,
     },
     /// The model folder has neither `model.safetensors` nor `pytorch_model.bin`.
     #[error("{dir}: no weights found (expected model.safetensors or pytorch_model.bin)")]

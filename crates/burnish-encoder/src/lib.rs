@@ -12,6 +12,7 @@
 //! This crate never enables a Burn backend: every constructor takes a `&Device`.
 #![warn(missing_docs)]
 
+pub mod activation;
 pub mod backbone;
 pub mod config;
 pub mod error;

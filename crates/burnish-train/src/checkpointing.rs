@@ -29,7 +29,7 @@ use burnish_encoder::precision::mixed_precision_copy;
 
 use burnish_heads::WithBackbone;
 
-use crate::trainer::mix_seed;
+use crate::seed::mix_seed;
 
 /// What one checkpointed backward pass needs besides the model and the batch.
 #[derive(Debug, Clone, Copy)]

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod optim;
 pub mod plot;
 pub mod schedule;
+pub mod seed;
 pub mod tasks;
 pub mod trainer;
 

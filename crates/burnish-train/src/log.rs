@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::trainer::Metrics;
+/// Evaluation results: metric name to value (`loss`, `accuracy`, `f1_macro`, ...).
+pub type Metrics = std::collections::BTreeMap<String, f64>;
 
 /// One line of `log.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -36,8 +36,8 @@ use crate::optim::{AdamW, AdamWConfig, clip_scale, global_grad_norm};
 use crate::plot::{Panel, Series, plot_curves};
 use crate::schedule::Schedule;
 
-/// Evaluation results: metric name to value (`loss`, `accuracy`, `f1_macro`, ...).
-pub type Metrics = BTreeMap<String, f64>;
+pub use crate::log::Metrics;
+pub use crate::seed::mix_seed;
 
 /// Where training batches come from.
 pub trait BatchSource {
@@ -1379,16 +1379,6 @@ pub(crate) fn replica_grads<B, M: FineTune<B>>(
         value,
         Some(GradientsParams::from_grads(scaled.backward(), model)),
     )
-}
-
-/// A 64-bit seed from the run seed and a position (SplitMix64 finaliser).
-pub fn mix_seed(seed: u64, epoch: u64, batch: u64) -> u64 {
-    let mut z = seed
-        ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ batch.wrapping_mul(0xD1B5_4A32_D192_ED03);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 fn create_dir(dir: &Path) -> Result<()> {

@@ -9,7 +9,7 @@
 
 use super::bert::{self, ENCODER_CLASSES};
 use super::{ClassifierHead, Family, Heads, Positions, TiedDecoder, WeightNames, roberta};
-use crate::config::HiddenAct;
+use crate::activation::HiddenAct;
 
 /// `ElectraGeneratorPredictions` and `generator_lm_head`'s names for burnish's masked-LM head.
 pub const MASKED_LM_NAMES: &[(&str, &str)] = &[

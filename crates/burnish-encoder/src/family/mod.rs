@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use crate::config::HiddenAct;
+use crate::activation::HiddenAct;
 use crate::error::{EncoderError, Result};
 
 pub mod bert;
@@ -244,6 +244,7 @@ impl Family {
         let unsupported = |found: String| EncoderError::UnsupportedFamily {
             path: path.to_path_buf(),
             found,
+            supported: supported(),
         };
         if let Some(model_type) = config.get("model_type") {
             let name = model_type.as_str().unwrap_or_default();

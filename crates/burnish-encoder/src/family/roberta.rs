@@ -7,7 +7,7 @@
 
 use super::bert::{ENCODER_CLASSES, encoder_weights};
 use super::{ClassifierHead, ConfigFields, Family, Heads, Positions, TiedDecoder};
-use crate::config::HiddenAct;
+use crate::activation::HiddenAct;
 
 /// `RobertaClassificationHead`'s names for burnish's sequence-classification head: the
 /// `H -> H` layer on `<s>` and the output projection (prefixes of the whole path).

@@ -7,8 +7,6 @@ use burnish_data::{BatchPlan, BucketOptions, DataError, IGNORE_INDEX, PaddedBatc
 use burnish_encoder::model::BertInput;
 
 use crate::config::TrainConfig;
-use crate::tasks::ner::TokenBatch;
-use crate::tasks::qa::QaBatch;
 use crate::trainer::BatchSource;
 
 /// A padded batch as the model's input.
@@ -21,8 +19,6 @@ pub trait ModelInput: PaddedBatch {
 }
 
 impl<T: PaddedBatch> ModelInput for T {}
-
-burnish_data::padded_batch!(TokenBatch, QaBatch);
 
 /// A tokenized feature (a classification example, a tagged window, a question window) and how
 /// a list of them pads into one batch.

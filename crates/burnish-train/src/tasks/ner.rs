@@ -35,6 +35,8 @@ pub struct TokenBatch {
     pub real_tokens: usize,
 }
 
+burnish_data::padded_batch!(TokenBatch);
+
 /// Training batches over token classification windows: seeded, length-bucketed, padded per
 /// batch.
 pub type TokenBatches<'a> = Batches<'a, TokenFeature>;

@@ -38,6 +38,8 @@ pub struct QaBatch {
     pub real_tokens: usize,
 }
 
+burnish_data::padded_batch!(QaBatch);
+
 /// Training batches over question answering windows: seeded, length-bucketed, padded per
 /// batch.
 pub type QaBatches<'a> = Batches<'a, QaFeature>;
