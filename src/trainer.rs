@@ -267,7 +267,15 @@ impl Trainer {
             base,
             false,
             (&train_examples, &valid_examples),
-            || base.sequence_classifier(&task),
+            || {
+                let model = base.sequence_classifier(&task)?;
+                Ok(classification::with_class_loss(
+                    model,
+                    cfg,
+                    &task,
+                    &train_examples,
+                )?)
+            },
             |m: &BertForSequenceClassification| {
                 classification::evaluate(m, &valid_examples, &task, eval_batch, pad_id, device)
                     .map(|e| e.metrics)
@@ -320,7 +328,10 @@ impl Trainer {
             base,
             true,
             (&train_features, &valid_features),
-            || base.token_classifier(&tags),
+            || {
+                let model = base.token_classifier(&tags)?;
+                Ok(ner::with_class_loss(model, cfg, &tags, &train_features)?)
+            },
             |m: &BertForTokenClassification| {
                 let eval =
                     ner::evaluate(m, &valid_features, &gold, &tags, eval_batch, pad_id, device);

@@ -1,12 +1,12 @@
 //! The arguments of `burnish finetune`, `evaluate` and `predict`, and their value enums.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burnish::data::{LabelKind, TagScheme};
-use burnish::train::TrainConfig;
 use burnish::train::schedule::ScheduleKind;
 use burnish::train::tasks::pretrain::Objective;
+use burnish::train::{ClassWeights, TrainConfig};
 
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -247,6 +247,14 @@ pub struct FinetuneArgs {
     /// Seed.
     #[arg(long)]
     pub(crate) seed: Option<u64>,
+    /// Label smoothing of the classification / NER loss, in [0, 1) (PyTorch's
+    /// `CrossEntropyLoss(label_smoothing=...)`).
+    #[arg(long)]
+    pub(crate) label_smoothing: Option<f64>,
+    /// Class weights of the classification / NER loss: `balanced` (n / (classes x count) from
+    /// the training labels) or a JSON file `{"label": weight, ...}` naming every label.
+    #[arg(long, value_name = "balanced|FILE")]
+    pub(crate) class_weights: Option<String>,
     /// Train with K seeds (the seed, seed+1, ...), each in RUN_DIR/seeds/seed-S; report the
     /// mean and standard deviation of the best validation metric in metrics.json and keep the
     /// best seed's model in RUN_DIR. Small data makes fine-tuning unstable across seeds.
@@ -334,7 +342,23 @@ impl FinetuneArgs {
              warmup_ratio => warmup_ratio, weight_decay => weight_decay,
              layer_lr_decay => layer_lr_decay, grad_accum => grad_accum_steps,
              max_length => max_length, metric => metric, seed => seed,
-             max_bad_steps => max_bad_steps);
+             max_bad_steps => max_bad_steps, label_smoothing => label_smoothing);
+        if let Some(weights) = &self.class_weights {
+            cfg.class_weights = Some(if weights == "balanced" {
+                ClassWeights::Balanced
+            } else {
+                let path = Path::new(weights);
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!(
+                        "--class-weights: cannot read {} (or say `balanced`)",
+                        path.display()
+                    )
+                })?;
+                ClassWeights::PerLabel(serde_json::from_str(&text).with_context(|| {
+                    format!("{}: not a JSON object of label weights", path.display())
+                })?)
+            });
+        }
         if let Some(n) = self.max_grad_norm {
             cfg.max_grad_norm = (n > 0.0).then_some(n);
         }

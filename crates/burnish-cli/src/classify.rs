@@ -225,6 +225,7 @@ where
     } = run;
     let (model, config, report) = loaded;
     let pad_id = check_task_model(cfg, &config, &report, tokenizer, resuming)?;
+    let model = classification::with_class_loss(model, cfg, task, train_examples)?;
     let batches = ExampleBatches::for_config(train_examples, cfg, pad_id)?;
 
     let trainer = args.trainer(cfg, resuming)?;

@@ -148,6 +148,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
     let (model, config, report) =
         BertForTokenClassification::from_pretrained(&args.model, Some(tags.len()), &device)?;
     let pad_id = check_task_model(&cfg, &config, &report, &tokenizer, resuming)?;
+    let model = ner::with_class_loss(model, &cfg, &tags, &train_features.features)?;
     let batches = TokenBatches::for_config(&train_features.features, &cfg, pad_id)?;
     let trainer = args.trainer(&cfg, resuming)?;
     eprintln!(

@@ -445,3 +445,77 @@ fn devices_and_gradient_checkpointing_flags_train() {
     let loss = metrics["final_validation"]["loss"].as_f64();
     assert!(loss.is_some_and(f64::is_finite), "{metrics}");
 }
+
+/// `--class-weights` and `--label-smoothing` (issue 24): a run with balanced weights and
+/// smoothing trains and records both in training_config.json; a weights file that cannot be
+/// read, or that names a label the data lacks, is an error naming the file or the label.
+#[test]
+fn class_weight_and_label_smoothing_flags_train_and_are_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(reviews()).unwrap();
+    let train = tmp.path().join("train.tsv");
+    std::fs::write(
+        &train,
+        text.lines().take(65).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    let model = root().join("tests/fixtures/tiny-bert");
+    let run = tmp.path().join("run");
+    let run_with = |weights: &str| {
+        burnish(&[
+            "finetune",
+            "--model",
+            model.to_str().unwrap(),
+            "--train",
+            train.to_str().unwrap(),
+            "--text-column",
+            "sentence",
+            "--out",
+            run.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "48",
+            "--class-weights",
+            weights,
+            "--label-smoothing",
+            "0.1",
+            "--overwrite",
+            "--quiet",
+        ])
+    };
+    let out = run_with("balanced");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("training_config.json")).unwrap())
+            .unwrap();
+    let train_config = if config.get("train").is_some() {
+        &config["train"]
+    } else {
+        &config
+    };
+    assert_eq!(train_config["class_weights"], "balanced", "{config}");
+    assert_eq!(train_config["label_smoothing"], 0.1, "{config}");
+
+    let missing = tmp.path().join("missing.json");
+    let out = run_with(missing.to_str().unwrap());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("missing.json"), "{stderr}");
+
+    let unknown = tmp.path().join("weights.json");
+    std::fs::write(&unknown, r#"{"0": 1.0, "1": 2.0, "2": 1.0}"#).unwrap();
+    let out = run_with(unknown.to_str().unwrap());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("class_weights") && stderr.contains("\"2\" is not a label"),
+        "{stderr}"
+    );
+}

@@ -17,6 +17,7 @@ use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_c
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::loss::ClassLoss;
 use crate::{head_linear, loss};
 
 /// What the logits mean and which loss trains them (`problem_type` in `config.json`).
@@ -111,6 +112,10 @@ pub struct BertForSequenceClassification {
     /// The family whose head this is.
     #[module(skip)]
     pub family: &'static Family,
+    /// Class weights and label smoothing of the single-label loss (default: plain
+    /// cross-entropy); set by the trainer from its config, not saved.
+    #[module(skip)]
+    pub class_loss: ClassLoss,
 }
 
 impl BertForSequenceClassification {
@@ -149,6 +154,7 @@ impl BertForSequenceClassification {
             num_labels,
             problem_type,
             family: config.family,
+            class_loss: ClassLoss::default(),
         }
     }
 
@@ -247,7 +253,7 @@ impl BertForSequenceClassification {
     /// # Panics
     /// If the targets' kind does not fit the problem type (a programming error).
     pub fn loss(&self, logits: Tensor<2>, targets: ClassificationTargets) -> Tensor<1> {
-        classification_loss(self.problem_type, logits, targets)
+        classification_loss(self.problem_type, &self.class_loss, logits, targets)
     }
 
     /// Writes `config.json` (architecture, `num_labels`' `id2label`/`label2id` when absent,
@@ -308,19 +314,25 @@ pub fn classifier_settings(
     Ok((num_labels, problem_type))
 }
 
-/// The loss for `problem`: cross-entropy, binary cross-entropy with logits, or MSE, of
-/// `[B, num_labels]` logits.
+/// The loss for `problem`: cross-entropy (with `class_loss`' class weights and label
+/// smoothing), binary cross-entropy with logits, or MSE, of `[B, num_labels]` logits.
 ///
 /// # Panics
-/// If the targets' kind does not fit the problem type (a programming error).
+/// If the targets' kind does not fit the problem type, or `class_loss` is not plain for a
+/// multi-label or regression problem (the trainer refuses that configuration first).
 pub fn classification_loss(
     problem: ProblemType,
+    class_loss: &ClassLoss,
     logits: Tensor<2>,
     targets: ClassificationTargets,
 ) -> Tensor<1> {
+    assert!(
+        problem == ProblemType::SingleLabel || class_loss.is_plain(),
+        "class weights and label smoothing apply to single-label classification"
+    );
     match (problem, targets) {
         (ProblemType::SingleLabel, ClassificationTargets::Classes(t)) => {
-            loss::cross_entropy(logits, t)
+            loss::cross_entropy_with(logits, t, None, class_loss)
         }
         (ProblemType::MultiLabel, ClassificationTargets::MultiHot(t)) => {
             loss::bce_with_logits(logits, t)
@@ -363,9 +375,14 @@ pub trait SequenceClassifier: Module {
     /// [`EncoderError::Io`] or [`EncoderError::Serialize`] naming the file.
     fn save_folder(&self, config: &BertConfig, dir: &Path) -> Result<()>;
 
+    /// Class weights and label smoothing of the training loss.
+    fn class_loss(&self) -> &ClassLoss;
+    /// Sets them (the trainer does, from its config and the training labels).
+    fn set_class_loss(&mut self, class_loss: ClassLoss);
+
     /// The training loss of `[B, num_labels]` logits ([`classification_loss`]).
     fn classifier_loss(&self, logits: Tensor<2>, targets: ClassificationTargets) -> Tensor<1> {
-        classification_loss(self.problem_type(), logits, targets)
+        classification_loss(self.problem_type(), self.class_loss(), logits, targets)
     }
 }
 
@@ -380,6 +397,14 @@ impl SequenceClassifier for BertForSequenceClassification {
 
     fn problem_type(&self) -> ProblemType {
         self.problem_type
+    }
+
+    fn class_loss(&self) -> &ClassLoss {
+        &self.class_loss
+    }
+
+    fn set_class_loss(&mut self, class_loss: ClassLoss) {
+        self.class_loss = class_loss;
     }
 
     fn save_folder(&self, config: &BertConfig, dir: &Path) -> Result<()> {

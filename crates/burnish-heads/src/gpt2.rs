@@ -20,6 +20,7 @@ use crate::classification::{
     ClassificationTargets, ProblemType, SequenceClassifier, classification_loss, classifier_config,
     classifier_settings,
 };
+use crate::loss::ClassLoss;
 use crate::masked_lm::{gather_rows, mlm_loss};
 
 /// `[B, S, H]` or `[M, H]` hidden states times the transposed `[V, H]` token embeddings:
@@ -111,6 +112,10 @@ pub struct Gpt2ForSequenceClassification {
     /// token.
     #[module(skip)]
     pub pad_token_id: usize,
+    /// Class weights and label smoothing of the single-label loss (default: plain
+    /// cross-entropy); set by the trainer from its config, not saved.
+    #[module(skip)]
+    pub class_loss: ClassLoss,
 }
 
 impl Gpt2ForSequenceClassification {
@@ -151,6 +156,7 @@ impl Gpt2ForSequenceClassification {
             num_labels,
             problem_type,
             pad_token_id: config.pad_token_id,
+            class_loss: ClassLoss::default(),
         }
     }
 
@@ -213,7 +219,7 @@ impl Gpt2ForSequenceClassification {
     /// # Panics
     /// If the targets' kind does not fit the problem type (a programming error).
     pub fn loss(&self, logits: Tensor<2>, targets: ClassificationTargets) -> Tensor<1> {
-        classification_loss(self.problem_type, logits, targets)
+        classification_loss(self.problem_type, &self.class_loss, logits, targets)
     }
 
     /// Writes `config.json` (architecture `GPT2ForSequenceClassification`, `id2label` /
@@ -241,6 +247,14 @@ impl SequenceClassifier for Gpt2ForSequenceClassification {
 
     fn problem_type(&self) -> ProblemType {
         self.problem_type
+    }
+
+    fn class_loss(&self) -> &ClassLoss {
+        &self.class_loss
+    }
+
+    fn set_class_loss(&mut self, class_loss: ClassLoss) {
+        self.class_loss = class_loss;
     }
 
     fn save_folder(&self, config: &BertConfig, dir: &Path) -> Result<()> {

@@ -87,6 +87,7 @@ pub use classification::{
     BertForSequenceClassification, ClassificationTargets, ProblemType, SequenceClassifier,
 };
 pub use gpt2::{Gpt2ForSequenceClassification, Gpt2LMHeadModel};
+pub use loss::ClassLoss;
 pub use masked_lm::{BertForMaskedLM, MaskedTargets};
 pub use pretraining::{BertForPreTraining, PreTrainingLoss};
 pub use question_answering::BertForQuestionAnswering;

@@ -13,6 +13,7 @@ use burnish_encoder::pretrained::save_hf_folder;
 use burnish_encoder::weights::{Checkpoint, LoadReport, LoadSpec, NameMap, load_checkpoint};
 use burnish_encoder::{CONFIG_FILE, EncoderError, Result};
 
+use crate::loss::ClassLoss;
 use crate::{head_linear, loss};
 
 /// The label `transformers` (and PyTorch's `CrossEntropyLoss`) ignores: special tokens,
@@ -36,6 +37,10 @@ pub struct BertForTokenClassification {
     /// Number of labels.
     #[module(skip)]
     pub num_labels: usize,
+    /// Class weights and label smoothing of the loss (default: plain cross-entropy); set by
+    /// the trainer from its config, not saved.
+    #[module(skip)]
+    pub class_loss: ClassLoss,
 }
 
 impl BertForTokenClassification {
@@ -65,6 +70,7 @@ impl BertForTokenClassification {
             dropout: DropoutConfig::new(token_dropout_prob(config)).init(),
             classifier,
             num_labels,
+            class_loss: ClassLoss::default(),
         }
     }
 
@@ -128,7 +134,8 @@ impl BertForTokenClassification {
 
     /// Mean cross-entropy of `[B, S, num_labels]` logits against `[B, S]` labels over the
     /// positions whose label is not [`IGNORE_INDEX`] (`-100`), as `transformers`'
-    /// `CrossEntropyLoss()` on the flattened batch. Returns `[1]`; 0 when every position is
+    /// `CrossEntropyLoss()` on the flattened batch (with [`Self::class_loss`]' class weights
+    /// and label smoothing). Returns `[1]`; 0 when every position is
     /// ignored (where PyTorch gives NaN).
     ///
     /// # Panics
@@ -141,10 +148,11 @@ impl BertForTokenClassification {
             [batch, seq_len],
             "labels must be [B, S] like the logits' first two dimensions"
         );
-        loss::cross_entropy_ignoring(
+        loss::cross_entropy_with(
             logits.reshape([batch * seq_len, classes]),
             labels.reshape([batch * seq_len]),
-            IGNORE_INDEX,
+            Some(IGNORE_INDEX),
+            &self.class_loss,
         )
     }
 

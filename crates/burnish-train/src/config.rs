@@ -1,6 +1,9 @@
 //! [`TrainConfig`]: every knob of a fine-tuning run, with the field's recipe as defaults.
 //! Serialisable (JSON in the run directory, TOML from `--config`).
 
+use std::collections::BTreeMap;
+
+use burnish_heads::ClassLoss;
 use serde::{Deserialize, Serialize};
 
 use crate::schedule::ScheduleKind;
@@ -79,6 +82,88 @@ pub struct TrainConfig {
     /// core. flex's pool takes its size once per process, before its first tensor operation
     /// (`burnish_encoder::threads::set_cpu_threads`).
     pub threads: usize,
+    /// Label smoothing of the classification and token-classification loss, in `[0, 1)`
+    /// (PyTorch's `CrossEntropyLoss(label_smoothing=...)`; single-label classification and
+    /// NER only).
+    pub label_smoothing: f64,
+    /// Class weights of the same losses (PyTorch's `CrossEntropyLoss(weight=...)`); `None`:
+    /// every class 1.
+    pub class_weights: Option<ClassWeights>,
+}
+
+/// Class weights of a run: computed from the training labels, or given per label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClassWeights {
+    /// `n / (C * count_c)` from the training set's label counts (scikit-learn's
+    /// `class_weight="balanced"`): rare classes weigh more. TOML / JSON: `"balanced"`.
+    #[serde(rename = "balanced")]
+    Balanced,
+    /// A weight for every label, by name (TOML: `class_weights = { neg = 1.0, pos = 9.0 }`).
+    #[serde(untagged)]
+    PerLabel(BTreeMap<String, f64>),
+}
+
+impl TrainConfig {
+    /// The loss options of a single-label classifier or a token classifier over `labels`
+    /// (names in id order) whose training set holds `counts[i]` examples (or tokens) of label
+    /// `i`.
+    ///
+    /// # Errors
+    /// `(field, reason)`: a label without a weight, a weight for an unknown label, or
+    /// `balanced` with a label that has no training examples.
+    pub fn class_loss(
+        &self,
+        labels: &[String],
+        counts: &[usize],
+    ) -> Result<ClassLoss, (&'static str, String)> {
+        let class_weights = match &self.class_weights {
+            None => None,
+            Some(ClassWeights::Balanced) => {
+                let total: usize = counts.iter().sum();
+                let mut weights = Vec::with_capacity(labels.len());
+                for (label, &count) in labels.iter().zip(counts) {
+                    if count == 0 {
+                        return Err((
+                            "class_weights",
+                            format!(
+                                "\"balanced\" needs every label in the training data; {label:?} has none"
+                            ),
+                        ));
+                    }
+                    weights.push((total as f64 / (labels.len() * count) as f64) as f32);
+                }
+                Some(weights)
+            }
+            Some(ClassWeights::PerLabel(given)) => {
+                if let Some(unknown) = given.keys().find(|k| !labels.contains(k)) {
+                    return Err((
+                        "class_weights",
+                        format!(
+                            "{unknown:?} is not a label of this task (labels: {})",
+                            labels.join(", ")
+                        ),
+                    ));
+                }
+                let mut weights = Vec::with_capacity(labels.len());
+                for label in labels {
+                    match given.get(label) {
+                        Some(&w) => weights.push(w as f32),
+                        None => {
+                            return Err((
+                                "class_weights",
+                                format!("no weight for label {label:?}"),
+                            ));
+                        }
+                    }
+                }
+                Some(weights)
+            }
+        };
+        Ok(ClassLoss {
+            class_weights,
+            label_smoothing: self.label_smoothing as f32,
+        })
+    }
 }
 
 impl Default for TrainConfig {
@@ -111,6 +196,8 @@ impl Default for TrainConfig {
             gradient_checkpointing: false,
             bf16: false,
             threads: 0,
+            label_smoothing: 0.0,
+            class_weights: None,
         }
     }
 }
@@ -167,6 +254,23 @@ impl TrainConfig {
             && (n.is_nan() || n <= 0.0)
         {
             return Err(("max_grad_norm", format!("{n} is not positive")));
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err((
+                "label_smoothing",
+                format!("{} is not in [0, 1)", self.label_smoothing),
+            ));
+        }
+        if let Some(ClassWeights::PerLabel(given)) = &self.class_weights {
+            if let Some((label, w)) = given.iter().find(|(_, w)| !(w.is_finite() && **w >= 0.0)) {
+                return Err((
+                    "class_weights",
+                    format!("{label:?}: {w} is not a weight >= 0"),
+                ));
+            }
+            if !given.values().any(|w| *w > 0.0) {
+                return Err(("class_weights", "every weight is 0".into()));
+            }
         }
         if self.max_steps == Some(0) {
             return Err(("max_steps", "must be positive when given".into()));

@@ -24,7 +24,7 @@ pub mod seed;
 pub mod tasks;
 pub mod trainer;
 
-pub use config::TrainConfig;
+pub use config::{ClassWeights, TrainConfig};
 pub use error::{Result, TrainError};
 pub use log::LogEvent;
 pub use trainer::{

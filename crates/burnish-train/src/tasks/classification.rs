@@ -10,6 +10,8 @@ use burnish_heads::{
 };
 
 use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
+use crate::config::TrainConfig;
+use crate::error::TrainError;
 use crate::metrics::{ClassificationReport, MultiLabelMetrics, RegressionMetrics};
 use crate::tasks::Evaluation;
 use crate::tasks::batches::{Batches, Collate, ModelInput};
@@ -279,4 +281,47 @@ pub fn problem_type(task: &Task) -> ProblemType {
         Task::MultiLabel(_) => ProblemType::MultiLabel,
         Task::Regression => ProblemType::Regression,
     }
+}
+
+/// `model` with the run's class weights and label smoothing ([`TrainConfig::class_loss`]),
+/// the balanced weights counted over `examples`, the training set. A run without either
+/// leaves the model as it is.
+///
+/// # Errors
+/// [`TrainError::Config`] naming `class_weights` or `label_smoothing`: for a multi-label or
+/// regression task, or weights that do not fit the task's labels.
+pub fn with_class_loss<M: SequenceClassifier>(
+    mut model: M,
+    config: &TrainConfig,
+    task: &Task,
+    examples: &[Example],
+) -> Result<M, TrainError> {
+    if config.class_weights.is_none() && config.label_smoothing == 0.0 {
+        return Ok(model);
+    }
+    let Task::SingleLabel(labels) = task else {
+        let field = if config.class_weights.is_some() {
+            "class_weights"
+        } else {
+            "label_smoothing"
+        };
+        return Err(TrainError::Config {
+            field,
+            reason: format!(
+                "applies to single-label classification, not {}",
+                task.problem_type()
+            ),
+        });
+    };
+    let mut counts = vec![0; labels.len()];
+    for example in examples {
+        if let Label::Class(class) = example.label {
+            counts[class as usize] += 1;
+        }
+    }
+    let class_loss = config
+        .class_loss(labels.names(), &counts)
+        .map_err(|(field, reason)| TrainError::Config { field, reason })?;
+    model.set_class_loss(class_loss);
+    Ok(model)
 }

@@ -14,6 +14,8 @@ use burnish_heads::BertForTokenClassification;
 use serde::Serialize;
 
 use crate::checkpointing::{CheckpointedStep, checkpointed_grads};
+use crate::config::TrainConfig;
+use crate::error::TrainError;
 use crate::metrics::entities::{EntityReport, get_entities};
 use crate::tasks::Evaluation;
 use crate::tasks::batches::{Batches, Collate, ModelInput, PaddedInputs, labelled};
@@ -319,4 +321,34 @@ pub fn continuation_tags(tags: &LabelMap) -> Vec<u32> {
                 .unwrap_or(id as u32)
         })
         .collect()
+}
+
+/// `model` with the run's class weights and label smoothing ([`TrainConfig::class_loss`]),
+/// the balanced weights counted over the labelled tokens of `features`, the training windows.
+///
+/// # Errors
+/// [`TrainError::Config`] naming `class_weights` for weights that do not fit `tags`.
+pub fn with_class_loss(
+    mut model: BertForTokenClassification,
+    config: &TrainConfig,
+    tags: &LabelMap,
+    features: &[TokenFeature],
+) -> Result<BertForTokenClassification, TrainError> {
+    if config.class_weights.is_none() && config.label_smoothing == 0.0 {
+        return Ok(model);
+    }
+    let mut counts = vec![0; tags.len()];
+    for feature in features {
+        for &label in &feature.labels {
+            if let Ok(tag) = usize::try_from(label)
+                && tag < counts.len()
+            {
+                counts[tag] += 1;
+            }
+        }
+    }
+    model.class_loss = config
+        .class_loss(tags.names(), &counts)
+        .map_err(|(field, reason)| TrainError::Config { field, reason })?;
+    Ok(model)
 }
