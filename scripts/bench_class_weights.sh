@@ -28,17 +28,19 @@ for seed in $(seq 1 "$seeds"); do
   for weights in none balanced; do
     run="$work/run-$seed-$weights"
     extra=()
-    [ "$weights" = balanced ] && extra=(--class-weights balanced)
+    if [ "$weights" = balanced ]; then extra=(--class-weights balanced); fi
     "$bin" finetune --task classification --model "$assets/all-MiniLM-L6-v2" \
       --train "$work/train.tsv" --text-column sentence --label-column label \
       --epochs 2 --batch-size 32 --lr 5e-5 --max-length 128 --metric f1_macro \
-      --seed "$seed" --out "$run" --quiet "${extra[@]}" >/dev/null
-    "$bin" evaluate --model "$run" --data "$assets/vader-movies/test.tsv" > "$run/test.json"
+      --seed "$seed" --out "$run" --quiet "${extra[@]}" >"$work/log" 2>&1 \
+      || { cat "$work/log" >&2; exit 1; }
+    "$bin" evaluate --model "$run" --data "$assets/vader-movies/test.tsv" \
+      >"$run/test.json" 2>"$work/log" || { cat "$work/log" >&2; exit 1; }
     python3 - "$run/test.json" "$seed" "$weights" <<'PY'
 import json, sys
-m = json.load(open(sys.argv[1]))
-recall = m.get("per_class", {}).get("1", {}).get("recall", float("nan")) if isinstance(m.get("per_class"), dict) else float("nan")
-print(f"| {sys.argv[2]} | {sys.argv[3]} | {m['accuracy']:.4f} | {m['f1_macro']:.4f} | {recall:.4f} |")
+report = json.load(open(sys.argv[1]))["report"]
+positive = next(c for c in report["per_class"] if c["label"] == "1")
+print(f"| {sys.argv[2]} | {sys.argv[3]} | {report['accuracy']:.4f} | {report['f1_macro']:.4f} | {positive['recall']:.4f} |")
 PY
   done
 done
