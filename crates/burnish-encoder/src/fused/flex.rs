@@ -272,13 +272,13 @@ pub(super) fn layer_norm_backward(
         contiguous(rstd),
         contiguous(gamma),
     );
-    let (g, xs, mean, rstd, gamma): (&[f32], &[f32], &[f32], &[f32], &[f32]) = (
+    let [g, xs, mean, rstd, gamma]: [&[f32]; 5] = [
         grad.storage(),
         x.storage(),
         mean.storage(),
         rstd.storage(),
         gamma.storage(),
-    );
+    ];
     let width = gamma.len();
     let mut dx = vec![0f32; xs.len()];
     let chunk = ROWS_PER_TASK * width;
@@ -441,7 +441,7 @@ fn exp(x: f32) -> f32 {
     let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let e = 1.0 + r + r * r * p;
     e * f32::from_bits((n_int.wrapping_add(127) as u32) << 23)
 }
@@ -623,6 +623,9 @@ pub(super) fn attention(
     (0..batch * heads).into_par_iter().for_each_init(
         || vec![0f32; seq * keys],
         |scores, job| {
+            // Rebound so the closure captures the whole `SharedOut` (which is `Sync`), not
+            // its raw-pointer field (which is not).
+            #[allow(clippy::redundant_locals)]
             let shared = shared;
             let (b, h) = (job / heads, job % heads);
             let q0 = qo + b * qst[0] + h * qst[1];
