@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use burnish_heads::ClassLoss;
 use serde::{Deserialize, Serialize};
 
+use crate::error::TrainError;
 use crate::schedule::ScheduleKind;
 
 /// Hyper-parameters of a fine-tuning run.
@@ -109,54 +110,39 @@ impl TrainConfig {
     /// `i`.
     ///
     /// # Errors
-    /// `(field, reason)`: a label without a weight, a weight for an unknown label, or
-    /// `balanced` with a label that has no training examples.
-    pub fn class_loss(
-        &self,
-        labels: &[String],
-        counts: &[usize],
-    ) -> Result<ClassLoss, (&'static str, String)> {
+    /// [`TrainError::Config`] naming `class_weights`: a label without a weight, a weight for an
+    /// unknown label, or `balanced` with a label that has no training examples.
+    pub fn class_loss(&self, labels: &[String], counts: &[usize]) -> Result<ClassLoss, TrainError> {
+        let bad = |reason: String| TrainError::Config {
+            field: "class_weights",
+            reason,
+        };
         let class_weights = match &self.class_weights {
             None => None,
             Some(ClassWeights::Balanced) => {
                 let total: usize = counts.iter().sum();
-                let mut weights = Vec::with_capacity(labels.len());
-                for (label, &count) in labels.iter().zip(counts) {
-                    if count == 0 {
-                        return Err((
-                            "class_weights",
-                            format!(
-                                "\"balanced\" needs every label in the training data; {label:?} has none"
-                            ),
-                        ));
-                    }
-                    weights.push((total as f64 / (labels.len() * count) as f64) as f32);
-                }
-                Some(weights)
+                let weights = labels.iter().zip(counts).map(|(label, &count)| match count {
+                    0 => Err(bad(format!(
+                        "\"balanced\" needs every label in the training data; {label:?} has none"
+                    ))),
+                    _ => Ok((total as f64 / (labels.len() * count) as f64) as f32),
+                });
+                Some(weights.collect::<Result<Vec<_>, _>>()?)
             }
             Some(ClassWeights::PerLabel(given)) => {
                 if let Some(unknown) = given.keys().find(|k| !labels.contains(k)) {
-                    return Err((
-                        "class_weights",
-                        format!(
-                            "{unknown:?} is not a label of this task (labels: {})",
-                            labels.join(", ")
-                        ),
-                    ));
+                    return Err(bad(format!(
+                        "{unknown:?} is not a label of this task (labels: {})",
+                        labels.join(", ")
+                    )));
                 }
-                let mut weights = Vec::with_capacity(labels.len());
-                for label in labels {
-                    match given.get(label) {
-                        Some(&w) => weights.push(w as f32),
-                        None => {
-                            return Err((
-                                "class_weights",
-                                format!("no weight for label {label:?}"),
-                            ));
-                        }
-                    }
-                }
-                Some(weights)
+                let weights = labels.iter().map(|label| {
+                    given
+                        .get(label)
+                        .map(|&w| w as f32)
+                        .ok_or_else(|| bad(format!("no weight for label {label:?}")))
+                });
+                Some(weights.collect::<Result<Vec<_>, _>>()?)
             }
         };
         Ok(ClassLoss {

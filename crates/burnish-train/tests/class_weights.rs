@@ -4,7 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use burnish_train::{ClassWeights, TrainConfig};
+use burnish_train::{ClassWeights, TrainConfig, TrainError};
+
+/// The field and reason of a configuration error.
+fn field_and_reason(err: TrainError) -> (&'static str, String) {
+    match err {
+        TrainError::Config { field, reason } => (field, reason),
+        other => panic!("not a config error: {other}"),
+    }
+}
 
 fn labels() -> Vec<String> {
     ["neg", "neu", "pos"].map(String::from).to_vec()
@@ -27,7 +35,7 @@ fn balanced_weights_are_n_over_classes_times_count() {
         assert!((f64::from(*got) - want).abs() < 1e-6, "{weights:?}");
     }
     assert_eq!(loss.label_smoothing, 0.1);
-    let err = config.class_loss(&labels(), &[80, 20, 0]).unwrap_err();
+    let err = field_and_reason(config.class_loss(&labels(), &[80, 20, 0]).unwrap_err());
     assert_eq!(err.0, "class_weights");
     assert!(err.1.contains("\"pos\""), "{}", err.1);
 }
@@ -48,15 +56,19 @@ fn weights_by_name_must_cover_the_labels_exactly() {
     assert_eq!(loss.class_weights, Some(vec![1.0, 2.0, 9.0]));
 
     given.insert("other".into(), 1.0);
-    let err = config(&given)
-        .class_loss(&labels(), &[1, 1, 1])
-        .unwrap_err();
+    let err = field_and_reason(
+        config(&given)
+            .class_loss(&labels(), &[1, 1, 1])
+            .unwrap_err(),
+    );
     assert!(err.1.contains("\"other\" is not a label"), "{}", err.1);
     given.remove("other");
     given.remove("neu");
-    let err = config(&given)
-        .class_loss(&labels(), &[1, 1, 1])
-        .unwrap_err();
+    let err = field_and_reason(
+        config(&given)
+            .class_loss(&labels(), &[1, 1, 1])
+            .unwrap_err(),
+    );
     assert!(err.1.contains("no weight for label \"neu\""), "{}", err.1);
 }
 

@@ -284,8 +284,8 @@ pub fn problem_type(task: &Task) -> ProblemType {
 }
 
 /// `model` with the run's class weights and label smoothing ([`TrainConfig::class_loss`]),
-/// the balanced weights counted over `examples`, the training set. A run without either
-/// leaves the model as it is.
+/// the balanced weights counted over `examples`, the training set (one pass at the start of a
+/// run).
 ///
 /// # Errors
 /// [`TrainError::Config`] naming `class_weights` or `label_smoothing`: for a multi-label or
@@ -296,14 +296,11 @@ pub fn with_class_loss<M: SequenceClassifier>(
     task: &Task,
     examples: &[Example],
 ) -> Result<M, TrainError> {
-    if config.class_weights.is_none() && config.label_smoothing == 0.0 {
-        return Ok(model);
-    }
     let Task::SingleLabel(labels) = task else {
-        let field = if config.class_weights.is_some() {
-            "class_weights"
-        } else {
-            "label_smoothing"
+        let field = match (&config.class_weights, config.label_smoothing) {
+            (None, 0.0) => return Ok(model),
+            (Some(_), _) => "class_weights",
+            (None, _) => "label_smoothing",
         };
         return Err(TrainError::Config {
             field,
@@ -319,9 +316,6 @@ pub fn with_class_loss<M: SequenceClassifier>(
             counts[class as usize] += 1;
         }
     }
-    let class_loss = config
-        .class_loss(labels.names(), &counts)
-        .map_err(|(field, reason)| TrainError::Config { field, reason })?;
-    model.set_class_loss(class_loss);
+    model.set_class_loss(config.class_loss(labels.names(), &counts)?);
     Ok(model)
 }

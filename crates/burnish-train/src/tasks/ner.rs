@@ -324,7 +324,8 @@ pub fn continuation_tags(tags: &LabelMap) -> Vec<u32> {
 }
 
 /// `model` with the run's class weights and label smoothing ([`TrainConfig::class_loss`]),
-/// the balanced weights counted over the labelled tokens of `features`, the training windows.
+/// the balanced weights counted over the labelled tokens of `features`, the training windows
+/// (one pass over them at the start of a run).
 ///
 /// # Errors
 /// [`TrainError::Config`] naming `class_weights` for weights that do not fit `tags`.
@@ -334,9 +335,6 @@ pub fn with_class_loss(
     tags: &LabelMap,
     features: &[TokenFeature],
 ) -> Result<BertForTokenClassification, TrainError> {
-    if config.class_weights.is_none() && config.label_smoothing == 0.0 {
-        return Ok(model);
-    }
     let mut counts = vec![0; tags.len()];
     for feature in features {
         for &label in &feature.labels {
@@ -347,8 +345,6 @@ pub fn with_class_loss(
             }
         }
     }
-    model.class_loss = config
-        .class_loss(tags.names(), &counts)
-        .map_err(|(field, reason)| TrainError::Config { field, reason })?;
+    model.class_loss = config.class_loss(tags.names(), &counts)?;
     Ok(model)
 }
