@@ -23,6 +23,9 @@ pub enum Error {
     /// Reading, labelling, tokenizing or batching data failed.
     #[error(transparent)]
     Data(#[from] burnish_data::DataError),
+    /// A Hub id is not cached (and could not be downloaded), or a path does not exist.
+    #[error(transparent)]
+    Hub(#[from] burnish_hub::HubError),
     /// Training failed (a bad configuration, a run directory that cannot be written, a
     /// diverging run).
     #[error(transparent)]

@@ -115,6 +115,8 @@ pub use burnish_data as data;
 pub use burnish_encoder as encoder;
 /// Files written whole or not at all (`burnish-fs`).
 pub use burnish_fs as fs;
+/// Models by Hugging Face Hub id (`ORG/NAME[@REVISION]`): the Hub cache lookup.
+pub use burnish_hub as hub;
 /// Task heads: sequence classification and more.
 pub use burnish_heads as heads;
 /// Tokenization: `tokenizer.json` / `vocab.txt`, pairs, windows, WordPiece training.

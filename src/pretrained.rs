@@ -53,14 +53,17 @@ pub struct Pretrained {
 
 impl Pretrained {
     /// Reads the configuration and tokenizer of the model folder `dir` and checks that it has
-    /// weights; models are built on `device`.
+    /// weights; models are built on `device`. `dir` may also be a Hugging Face Hub id
+    /// (`ORG/NAME[@REVISION]`), found in the Hub cache or downloaded ([`crate::hub`]); an
+    /// existing folder always wins.
     ///
     /// # Errors
-    /// [`crate::Error::Model`] for a missing or invalid `config.json` (an unsupported family
+    /// [`crate::Error::Hub`] for a path that does not exist and an id that is not cached
+    /// (and cannot be downloaded); [`crate::Error::Model`] for a missing or invalid `config.json` (an unsupported family
     /// included) or a folder without weights; [`crate::Error::Tokenizer`] for missing or
     /// invalid tokenizer files.
     pub fn from_dir(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
-        let dir = dir.as_ref().to_path_buf();
+        let dir = burnish_hub::resolve_model(dir)?;
         let config = BertConfig::from_file(dir.join(CONFIG_FILE))?;
         if !dir.join(SAFETENSORS_FILE).is_file() && !dir.join(PYTORCH_FILE).is_file() {
             return Err(EncoderError::NoWeights { dir }.into());

@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use burnish::data::{LabelKind, TagScheme};
 use burnish::train::schedule::ScheduleKind;
 use burnish::train::tasks::pretrain::Objective;
-use burnish::train::{ClassWeights, TrainConfig};
+use burnish::train::{ClassWeights, ReportTo, TrainConfig};
 
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -148,7 +148,9 @@ pub struct FinetuneArgs {
     /// The task.
     #[arg(long, value_enum, default_value = "classification")]
     pub(crate) task: TaskArg,
-    /// Pre-trained model folder (Hugging Face layout).
+    /// Pre-trained model folder (Hugging Face layout), or a Hugging Face Hub id
+    /// `ORG/NAME[@REVISION]` found in the Hub cache (downloaded when missing, unless
+    /// HF_HUB_OFFLINE=1).
     #[arg(long)]
     pub(crate) model: PathBuf,
     /// Classification: start from the checkpoint's weights (`pretrained`) or from a random
@@ -288,6 +290,11 @@ pub struct FinetuneArgs {
     /// the optimizer, evaluates and writes the run.
     #[arg(long, value_delimiter = ',')]
     pub(crate) devices: Vec<usize>,
+    /// Report the training scalars (loss, learning rate, throughput, metrics) beside
+    /// log.jsonl: `tensorboard` writes TensorBoard event files into RUN_DIR/tensorboard
+    /// (`tensorboard --logdir RUN_DIR`); `none` reports nothing more.
+    #[arg(long, value_delimiter = ',', value_name = "tensorboard|none")]
+    pub(crate) report_to: Vec<String>,
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -358,6 +365,16 @@ impl FinetuneArgs {
                     format!("{}: not a JSON object of label weights", path.display())
                 })?)
             });
+        }
+        if !self.report_to.is_empty() {
+            cfg.report_to = Vec::new();
+            for name in &self.report_to {
+                match name.as_str() {
+                    "tensorboard" => cfg.report_to.push(ReportTo::Tensorboard),
+                    "none" => {}
+                    other => bail!("--report-to {other}: expected tensorboard or none"),
+                }
+            }
         }
         if let Some(n) = self.max_grad_norm {
             cfg.max_grad_norm = (n > 0.0).then_some(n);

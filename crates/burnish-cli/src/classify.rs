@@ -252,13 +252,12 @@ where
         init: args.init,
         ..RunInfo::new(TaskArg::Classification, args, cfg)
     };
-    run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
     run_dir::write_json(&args.out.join(run_dir::LABELS), &task.to_hf_json())?;
     let mut metrics = run_metrics(&result, &final_eval.metrics, started, &args.backend);
     metrics["report"] = serde_json::to_value(&final_eval.report)?;
     metrics["train_examples"] = train_examples.len().into();
     metrics["valid_examples"] = valid_examples.len().into();
-    run_dir::write_json(&args.out.join(run_dir::METRICS), &metrics)?;
+    run_dir::finish(&args.out, &info, &metrics)?;
 
     if let Some(report) = &final_eval.report {
         eprintln!("\n{report}");

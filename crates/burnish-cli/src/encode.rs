@@ -16,9 +16,10 @@ use serde_json::json;
 /// Arguments of `burnish encode`.
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
-    /// Model folder (config.json, tokenizer.json or vocab.txt, model.safetensors or pytorch_model.bin).
+    /// Model folder (config.json, tokenizer.json or vocab.txt, model.safetensors or
+    /// pytorch_model.bin), or a Hugging Face Hub id `ORG/NAME[@REVISION]`.
     #[arg(long)]
-    model: PathBuf,
+    pub(crate) model: PathBuf,
     /// Text file: one input per line; a line with a TAB is a sentence pair `a<TAB>b`.
     #[arg(long)]
     input: PathBuf,

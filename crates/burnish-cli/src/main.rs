@@ -11,6 +11,7 @@
 
 mod args;
 mod bench;
+mod card;
 mod classify;
 mod encode;
 mod evaluate;
@@ -85,18 +86,42 @@ fn main() {
     let result = threads
         .map_err(anyhow::Error::from)
         .and_then(|threads| match cli.command {
-            Command::Encode(args) => encode::run(args),
-            Command::Finetune(args) => finetune::run(*args),
-            Command::Evaluate(args) => evaluate::run_evaluate(args),
-            Command::Predict(args) => evaluate::run_predict(args),
+            Command::Encode(mut args) => {
+                hub(&mut args.model)?;
+                encode::run(args)
+            }
+            Command::Finetune(mut args) => {
+                hub(&mut args.model)?;
+                finetune::run(*args)
+            }
+            Command::Evaluate(mut args) => {
+                hub(&mut args.model)?;
+                evaluate::run_evaluate(args)
+            }
+            Command::Predict(mut args) => {
+                hub(&mut args.model)?;
+                evaluate::run_predict(args)
+            }
             Command::Tokenizer(command) => tokenizer_cmd::run(command),
-            Command::Pretrain(args) => pretrain::run(*args),
+            Command::Pretrain(mut args) => {
+                if let Some(model) = &mut args.model {
+                    hub(model)?;
+                }
+                pretrain::run(*args)
+            }
             Command::Bench(args) => bench::run(args, threads),
         });
     if let Err(err) = result {
         eprintln!("error: {}", one_line(&err));
         std::process::exit(1);
     }
+}
+
+/// A `--model` given as a Hugging Face Hub id (`ORG/NAME[@REVISION]`) replaced by its folder
+/// in the Hub cache (downloaded when missing and allowed); an existing path is kept.
+fn hub(model: &mut std::path::PathBuf) -> anyhow::Result<()> {
+    *model = burnish::hub::resolve_model(&*model)?;
+    Ok(())
 }
 
 /// The error and its causes on one line, outermost first, leaving out a cause whose text the

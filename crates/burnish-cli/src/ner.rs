@@ -176,14 +176,13 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         }),
         ..RunInfo::new(TaskArg::Ner, args, &cfg)
     };
-    run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
     run_dir::write_json(&args.out.join(run_dir::LABELS), &tags.to_hf_json())?;
     let mut metrics = run_metrics(&result, &final_eval.metrics, started, &args.backend);
     metrics["report"] = serde_json::to_value(&final_eval.report)?;
     metrics["train_sentences"] = train_sentences.len().into();
     metrics["valid_sentences"] = valid_sentences.len().into();
     metrics["train_windows"] = train_features.features.len().into();
-    run_dir::write_json(&args.out.join(run_dir::METRICS), &metrics)?;
+    run_dir::finish(&args.out, &info, &metrics)?;
     print_report(&final_eval.report);
     print_summary(&cfg, &result, started, &args.out);
     Ok(())

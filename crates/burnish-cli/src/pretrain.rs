@@ -48,10 +48,10 @@ pub struct PretrainArgs {
     /// Replace an existing finished run directory.
     #[arg(long)]
     overwrite: bool,
-    /// Continue pre-training this checkpoint (its tokenizer too); without it, a new model of
-    /// the sizes below.
+    /// Continue pre-training this checkpoint (a folder or a Hugging Face Hub id; its tokenizer
+    /// too); without it, a new model of the sizes below.
     #[arg(long)]
-    model: Option<PathBuf>,
+    pub(crate) model: Option<PathBuf>,
     /// From scratch: a `config.json` with the sizes (flags below override it; its
     /// `model_type` picks the family unless --family is given).
     #[arg(long)]

@@ -223,13 +223,12 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         }),
         ..RunInfo::new(TaskArg::Qa, args, &cfg)
     };
-    run_dir::write_json(&args.out.join(run_dir::TRAINING_CONFIG), &info)?;
     let mut metrics = run_metrics(&result, &final_eval.metrics, started, &args.backend);
     metrics["train_questions"] = train.len().into();
     metrics["train_windows"] = train_features.features.len().into();
     metrics["valid_questions"] = valid.len().into();
     metrics["valid_windows"] = valid_features.features.len().into();
-    run_dir::write_json(&args.out.join(run_dir::METRICS), &metrics)?;
+    run_dir::finish(&args.out, &info, &metrics)?;
     let predictions: serde_json::Map<String, serde_json::Value> = valid
         .examples
         .iter()

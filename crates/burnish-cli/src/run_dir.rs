@@ -2,7 +2,7 @@
 //!
 //! A finished run directory is a Hugging Face model folder (`config.json` with `id2label`,
 //! `model.safetensors`, tokenizer files) plus `training_config.json` (how it was trained),
-//! `labels.json`, `metrics.json`, `log.jsonl` and `training.png`.
+//! `labels.json`, `metrics.json`, `log.jsonl`, `training.png` and the model card `README.md`.
 
 use std::path::{Path, PathBuf};
 
@@ -112,6 +112,16 @@ impl RunInfo {
             .with_context(|| format!("{}: not a burnish run directory", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("{}", path.display()))
     }
+}
+
+/// Ends a fine-tuning run's folder: `training_config.json`, the model card (`README.md`,
+/// [`crate::card`]) and, last because it marks the run finished, `metrics.json`.
+pub fn finish(out: &Path, info: &RunInfo, metrics: &serde_json::Value) -> Result<()> {
+    write_json(&out.join(TRAINING_CONFIG), info)?;
+    let card = out.join(crate::card::README);
+    burnish::fs::write_atomic(&card, crate::card::render(out, info, metrics).as_bytes())
+        .with_context(|| format!("cannot write {}", card.display()))?;
+    write_json(&out.join(METRICS), metrics)
 }
 
 /// Writes JSON atomically (temporary file, then rename).

@@ -117,6 +117,7 @@ fn holds_only_trainer_files(dir: &Path, own: &[&str]) -> Result<bool> {
             files::BEST_DIR,
             files::LOG,
             files::PLOT,
+            burnish::train::tensorboard::DIR,
         ]
         .contains(&&*name)
             || own.contains(&&*name)

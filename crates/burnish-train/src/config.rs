@@ -90,6 +90,18 @@ pub struct TrainConfig {
     /// Class weights of the same losses (PyTorch's `CrossEntropyLoss(weight=...)`); `None`:
     /// every class 1.
     pub class_weights: Option<ClassWeights>,
+    /// Where the run reports its scalars besides `log.jsonl` (always written):
+    /// `["tensorboard"]` adds TensorBoard event files in `OUT/tensorboard/`
+    /// ([`crate::tensorboard`]), as `transformers`' `report_to`.
+    pub report_to: Vec<ReportTo>,
+}
+
+/// A place a run reports its scalars to (`TrainConfig::report_to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportTo {
+    /// TensorBoard event files in `OUT/tensorboard/`.
+    Tensorboard,
 }
 
 /// Class weights of a run: computed from the training labels, or given per label.
@@ -184,6 +196,7 @@ impl Default for TrainConfig {
             threads: 0,
             label_smoothing: 0.0,
             class_weights: None,
+            report_to: Vec::new(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! - [`metrics`]: classification and regression metrics as scikit-learn computes them.
 //! - [`log`]: the typed lines of a run's `log.jsonl` ([`LogEvent`]).
 //! - [`plot`]: PNG loss and metric curves, no system fonts needed.
+//! - [`tensorboard`]: the log's scalars as TensorBoard event files (`report_to`).
 //! - [`bench`](mod@bench): inference and training-step throughput (`cargo bench`, `burnish bench`).
 #![warn(missing_docs)]
 
@@ -22,9 +23,10 @@ pub mod plot;
 pub mod schedule;
 pub mod seed;
 pub mod tasks;
+pub mod tensorboard;
 pub mod trainer;
 
-pub use config::{ClassWeights, TrainConfig};
+pub use config::{ClassWeights, ReportTo, TrainConfig};
 pub use error::{Result, TrainError};
 pub use log::LogEvent;
 pub use trainer::{

@@ -28,7 +28,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpointing::CheckpointedStep;
-use crate::config::TrainConfig;
+use crate::config::{ReportTo, TrainConfig};
 use crate::error::{Result, TrainError};
 use crate::log::LogEvent;
 use crate::metrics::Metric;
@@ -213,6 +213,9 @@ pub struct Trainer {
     devices: Vec<Device>,
     stop: Arc<AtomicBool>,
     progress: bool,
+    /// This process's TensorBoard event file, created with the first logged line when
+    /// `report_to` names TensorBoard.
+    tensorboard: std::sync::OnceLock<crate::tensorboard::EventWriter>,
 }
 
 impl Trainer {
@@ -240,6 +243,7 @@ impl Trainer {
             devices: vec![device],
             stop: Arc::new(AtomicBool::new(false)),
             progress: true,
+            tensorboard: std::sync::OnceLock::new(),
         })
     }
 
@@ -1052,9 +1056,25 @@ impl Trainer {
         )))
     }
 
-    /// Appends `event` to the run's `log.jsonl`.
+    /// Appends `event` to the run's `log.jsonl`, and its scalars to the TensorBoard event
+    /// file when `report_to` names TensorBoard.
     fn log(&self, event: &LogEvent) -> Result<()> {
         use std::io::Write;
+        if self.config.report_to.contains(&ReportTo::Tensorboard) {
+            let io = |source| TrainError::Io {
+                path: self.path(&[crate::tensorboard::DIR]),
+                source,
+            };
+            let writer = match self.tensorboard.get() {
+                Some(writer) => writer,
+                None => {
+                    let writer = crate::tensorboard::EventWriter::create(&self.out_dir).map_err(io)?;
+                    self.tensorboard.get_or_init(|| writer)
+                }
+            };
+            let (step, values) = crate::tensorboard::scalars(event);
+            writer.write_scalars(step, &values).map_err(io)?;
+        }
         let path = self.path(&[files::LOG]);
         let line = event.to_line().map_err(|source| TrainError::Json {
             path: path.clone(),

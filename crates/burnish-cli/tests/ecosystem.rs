@@ -1,0 +1,212 @@
+//! Where Python users keep their models, data and dashboards (issue 26), each checked with the
+//! Python tool that owns the format (`scripts/check_ecosystem.py`):
+//! - a model by Hub id from a Hugging Face cache that `huggingface_hub` itself reads back, with
+//!   `HF_HUB_OFFLINE=1` (no network in tests), and the clear error for an id not cached;
+//! - the run folder's model card, parsed by `huggingface_hub.ModelCard.load`;
+//! - `--report-to tensorboard`, read by TensorBoard's `EventAccumulator`, with the values of
+//!   `log.jsonl`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use burnish::train::LogEvent;
+use serde_json::Value;
+
+/// `scripts/check_ecosystem.py ARGS`, its printed JSON.
+fn python_check(args: &[&str]) -> Value {
+    let out = Command::new(common::python())
+        .arg(common::root().join("scripts/check_ecosystem.py"))
+        .args(args)
+        .output()
+        .expect("run the reference Python");
+    assert!(
+        out.status.success(),
+        "check_ecosystem.py {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `burnish ARGS` with the Hub cache `cache` and downloads off.
+fn burnish_offline(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(args)
+        .env("HF_HUB_CACHE", cache)
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .expect("run burnish")
+}
+
+/// 120 real review rows for training and 60 for validation, as TSV files in `dir`.
+fn review_split(dir: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(common::reviews("test")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let train = dir.join("train.tsv");
+    let valid = dir.join("valid.tsv");
+    std::fs::write(&train, lines[..121].join("\n") + "\n").unwrap();
+    std::fs::write(
+        &valid,
+        [&lines[..1], &lines[121..181]].concat().join("\n") + "\n",
+    )
+    .unwrap();
+    (
+        train.to_str().unwrap().into(),
+        valid.to_str().unwrap().into(),
+    )
+}
+
+#[test]
+fn hub_id_card_and_tensorboard_from_one_offline_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("hub");
+    let fixture = common::root().join("tests/fixtures/tiny-bert");
+    let laid_out = python_check(&[
+        "hub-cache",
+        cache.to_str().unwrap(),
+        "acme/tiny-bert",
+        fixture.to_str().unwrap(),
+    ]);
+    let (train, valid) = review_split(tmp.path());
+    let run = tmp.path().join("run");
+    let out = burnish_offline(
+        &cache,
+        &[
+            "finetune",
+            "--model",
+            "acme/tiny-bert",
+            "--train",
+            &train,
+            "--valid",
+            &valid,
+            "--text-column",
+            "sentence",
+            "--out",
+            run.to_str().unwrap(),
+            "--epochs",
+            "2",
+            "--batch-size",
+            "16",
+            "--lr",
+            "1e-3",
+            "--max-length",
+            "48",
+            "--eval-every",
+            "4",
+            "--report-to",
+            "tensorboard",
+            "--quiet",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The run started from the cached snapshot that huggingface_hub resolves.
+    let info: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("training_config.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        info["base_model"].as_str().unwrap(),
+        laid_out["snapshot"].as_str().unwrap()
+    );
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+
+    // The model card, as the Hub's own library reads it.
+    let card = python_check(&["card", run.join("README.md").to_str().unwrap()]);
+    assert_eq!(card["library_name"], "burnish");
+    assert_eq!(card["base_model"], "acme/tiny-bert");
+    assert_eq!(card["pipeline_tag"], "text-classification");
+    assert_eq!(card["model_name"], "run");
+    assert_eq!(card["text_has_results"], true);
+    let results = card["eval_results"].as_array().unwrap();
+    let finals = metrics["final_validation"].as_object().unwrap();
+    assert_eq!(results.len(), finals.len(), "{card}");
+    for r in results {
+        let name = r["metric_type"].as_str().unwrap();
+        assert_eq!(r["task_type"], "text-classification");
+        assert_eq!(r["dataset_name"], "valid.tsv");
+        let want = finals[name].as_f64().unwrap();
+        assert!((r["metric_value"].as_f64().unwrap() - want).abs() < 1e-12, "{name}");
+    }
+
+    // TensorBoard's reader sees every scalar of log.jsonl (as f32) at the same steps.
+    let scalars = python_check(&["tensorboard", run.join("tensorboard").to_str().unwrap()]);
+    let events = common::log_events(&run);
+    let mut expected: Vec<(String, usize, f64)> = Vec::new();
+    for event in &events {
+        let (step, values) = burnish::train::tensorboard::scalars(event);
+        expected.extend(values.into_iter().map(|(tag, v)| (tag, step, v)));
+    }
+    let evals = events
+        .iter()
+        .filter(|e| matches!(e, LogEvent::Eval { .. }))
+        .count();
+    assert!(evals >= 4, "{evals} evaluations");
+    let mut read = 0;
+    for (tag, step, value) in &expected {
+        let points = scalars[tag.as_str()]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {tag} in {scalars}"));
+        let found = points
+            .iter()
+            .find(|p| p[0].as_u64() == Some(*step as u64))
+            .unwrap_or_else(|| panic!("{tag} has no step {step}"));
+        // TensorBoard keeps f32 (serde_json's float parsing may miss the last bit of a
+        // double, so the comparison is of the f32 values).
+        assert_eq!(found[1].as_f64().unwrap() as f32, *value as f32, "{tag} {step}");
+        read += 1;
+    }
+    let total: usize = scalars
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_array().unwrap().len())
+        .sum();
+    assert_eq!(read, total);
+    assert!(scalars["eval/accuracy"].as_array().unwrap().len() == evals);
+}
+
+#[test]
+fn an_id_not_in_the_cache_names_the_id_the_cache_and_what_is_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("hub");
+    std::fs::create_dir_all(&cache).unwrap();
+    let out = burnish_offline(
+        &cache,
+        &[
+            "encode",
+            "--model",
+            "acme/absent-model@v2",
+            "--input",
+            "/dev/null",
+            "--output",
+            tmp.path().join("x.jsonl").to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("acme/absent-model@v2"), "{stderr}");
+    assert!(stderr.contains("no models--acme--absent-model folder"), "{stderr}");
+    assert!(stderr.contains(cache.to_str().unwrap()), "{stderr}");
+    assert!(stderr.contains("HF_HUB_OFFLINE"), "{stderr}");
+    // A path that is not an id keeps the plain error.
+    let out = burnish_offline(
+        &cache,
+        &[
+            "encode",
+            "--model",
+            "./no/such/folder",
+            "--input",
+            "/dev/null",
+            "--output",
+            tmp.path().join("x.jsonl").to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("./no/such/folder: no such folder"), "{stderr}");
+}
