@@ -11,6 +11,13 @@ crates/burnish-cli/tests/ecosystem.rs. Each subcommand prints one JSON object.
                                     eval results.
   tensorboard DIR                   TensorBoard's own event reader (EventAccumulator) over DIR:
                                     every scalar tag's (step, value) pairs.
+  columnar TASK SRC OUT_DIR         SRC (classification: a `sentence<TAB>label` TSV; ner: a
+                                    `token<TAB>tag` CoNLL file; squad: a SQuAD JSON file) written
+                                    as `datasets` writes it: OUT_DIR/datasets.parquet
+                                    (Dataset.to_parquet, labels as ClassLabel integers named in
+                                    the schema metadata), OUT_DIR/saved/data-00000-of-00001.arrow
+                                    (Dataset.save_to_disk), and for classification also
+                                    OUT_DIR/plain.parquet (pyarrow, integer labels, no metadata).
 
 Versions: scripts/requirements-reference.txt.
 """
@@ -96,9 +103,89 @@ def tensorboard(folder: str) -> dict:
     }
 
 
+def columnar(task: str, src: str, out_dir: str) -> dict:
+    import datasets
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if task == "classification":
+        lines = Path(src).read_text(encoding="utf-8").splitlines()
+        header = lines[0].split("\t")
+        rows = [dict(zip(header, line.split("\t"))) for line in lines[1:] if line]
+        names = ["negative", "positive"]
+        features = datasets.Features(
+            {"sentence": datasets.Value("string"), "label": datasets.ClassLabel(names=names)}
+        )
+        data = {"sentence": [r["sentence"] for r in rows], "label": [int(r["label"]) for r in rows]}
+        pq.write_table(pa.table(data), out / "plain.parquet")
+    elif task == "ner":
+        sentences, tokens, tags = [], [], []
+        for line in Path(src).read_text(encoding="utf-8").splitlines() + [""]:
+            parts = line.split("\t")
+            if len(parts) == 2 and parts[0]:
+                tokens.append(parts[0])
+                tags.append(parts[1])
+            elif tokens:
+                sentences.append((tokens, tags))
+                tokens, tags = [], []
+        names = sorted({t for _, ts in sentences for t in ts})
+        features = datasets.Features(
+            {
+                "tokens": datasets.Sequence(datasets.Value("string")),
+                "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names)),
+            }
+        )
+        data = {
+            "tokens": [t for t, _ in sentences],
+            "ner_tags": [[names.index(x) for x in ts] for _, ts in sentences],
+        }
+    elif task == "squad":
+        doc = json.loads(Path(src).read_text(encoding="utf-8"))
+        data = {k: [] for k in ("id", "title", "context", "question", "answers")}
+        for article in doc["data"]:
+            for paragraph in article["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    data["id"].append(qa["id"])
+                    data["title"].append(article["title"])
+                    data["context"].append(paragraph["context"])
+                    data["question"].append(qa["question"])
+                    data["answers"].append(
+                        {
+                            "text": [a["text"] for a in qa["answers"]],
+                            "answer_start": [a["answer_start"] for a in qa["answers"]],
+                        }
+                    )
+        # The features of the Hub's `squad` dataset.
+        features = datasets.Features(
+            {
+                "id": datasets.Value("string"),
+                "title": datasets.Value("string"),
+                "context": datasets.Value("string"),
+                "question": datasets.Value("string"),
+                "answers": datasets.Sequence(
+                    {"text": datasets.Value("string"), "answer_start": datasets.Value("int32")}
+                ),
+            }
+        )
+    else:
+        raise SystemExit(f"unknown task {task}")
+    dataset = datasets.Dataset.from_dict(data, features=features)
+    dataset.to_parquet(str(out / "datasets.parquet"))
+    dataset.save_to_disk(str(out / "saved"))
+    return {"rows": len(dataset), "datasets": datasets.__version__, "pyarrow": pa.__version__}
+
+
 def main() -> None:
     command, *args = sys.argv[1:]
-    out = {"hub-cache": hub_cache, "card": card, "tensorboard": tensorboard}[command](*args)
+    commands = {
+        "hub-cache": hub_cache,
+        "card": card,
+        "tensorboard": tensorboard,
+        "columnar": columnar,
+    }
+    out = commands[command](*args)
     print(json.dumps(out))
 
 

@@ -210,3 +210,129 @@ fn an_id_not_in_the_cache_names_the_id_the_cache_and_what_is_missing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("./no/such/folder: no such folder"), "{stderr}");
 }
+
+/// `scripts/check_ecosystem.py columnar TASK SRC OUT`: `datasets`' Parquet and Arrow copies of
+/// `src` (and a plain pyarrow Parquet for classification) in `out`.
+fn columnar_copies(task: &str, src: &Path, out: &Path) {
+    python_check(&[
+        "columnar",
+        task,
+        src.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+}
+
+const ARROW: &str = "saved/data-00000-of-00001.arrow";
+
+#[test]
+fn parquet_and_arrow_give_the_examples_of_the_text_formats() {
+    use burnish::data::{
+        ColumnSpec, Dataset, NerDataset, NerReadOptions, RawLabel, ReadOptions, SquadDataset,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+
+    // Classification: SST-2's layout. The plain Parquet (integer labels, no metadata) reads as
+    // the TSV; `datasets`' copies name the labels from their ClassLabel metadata.
+    let tsv = common::reviews("test");
+    columnar_copies("classification", &tsv, &tmp.path().join("cls"));
+    let options = ReadOptions::new(ColumnSpec::new("sentence", Some("label")));
+    let text = Dataset::read(&tsv, &options).unwrap();
+    let plain = Dataset::read(tmp.path().join("cls/plain.parquet"), &options).unwrap();
+    assert_eq!(text.records.len(), 1057);
+    // A Parquet row's number is its "line" (the TSV's lines count the header).
+    let rows = |d: &Dataset| -> Vec<(String, Option<RawLabel>)> {
+        d.records.iter().map(|r| (r.text.clone(), r.label.clone())).collect()
+    };
+    assert!(rows(&plain) == rows(&text), "the plain Parquet's records differ from the TSV's");
+    assert_eq!(plain.records[4].line + 1, text.records[4].line);
+    let named = |label: &Option<RawLabel>| match label {
+        Some(RawLabel::Class(c)) if c == "0" => Some(RawLabel::Class("negative".into())),
+        Some(RawLabel::Class(c)) if c == "1" => Some(RawLabel::Class("positive".into())),
+        other => panic!("{other:?}"),
+    };
+    for copy in ["cls/datasets.parquet", &format!("cls/{ARROW}")] {
+        let read = Dataset::read(tmp.path().join(copy), &options).unwrap();
+        assert_eq!(read.records.len(), text.records.len(), "{copy}");
+        for (a, b) in read.records.iter().zip(&text.records) {
+            assert_eq!(&a.text, &b.text, "{copy}");
+            assert_eq!(a.label, named(&b.label), "{copy}");
+        }
+    }
+
+    // NER: tokens and `ner_tags` (a Sequence of ClassLabel) read as the CoNLL file.
+    let conll = common::asset("wnut16/train.txt");
+    columnar_copies("ner", &conll, &tmp.path().join("ner"));
+    let ner_options = NerReadOptions::default();
+    let text = NerDataset::read(&conll, &ner_options).unwrap();
+    for copy in ["ner/datasets.parquet", &format!("ner/{ARROW}")] {
+        let read = NerDataset::read(tmp.path().join(copy), &ner_options).unwrap();
+        assert_eq!(read.sentences.len(), text.sentences.len(), "{copy}");
+        for (a, b) in read.sentences.iter().zip(&text.sentences) {
+            assert_eq!((&a.tokens, &a.tags), (&b.tokens, &b.tags), "{copy}");
+        }
+    }
+
+    // QA: the Hub's `squad` columns (nested `answers`) read as the SQuAD JSON.
+    let squad = common::squad_slice();
+    columnar_copies("squad", &squad, &tmp.path().join("squad"));
+    let text = SquadDataset::read(&squad).unwrap();
+    for copy in ["squad/datasets.parquet", &format!("squad/{ARROW}")] {
+        let read = SquadDataset::read(tmp.path().join(copy)).unwrap();
+        assert_eq!(read.examples.len(), 350, "{copy}");
+        assert_eq!(read.articles, text.articles, "{copy}");
+        for (a, b) in read.examples.iter().zip(&text.examples) {
+            assert_eq!(
+                (&a.id, &a.title, &a.context, &a.question, &a.answers, a.article),
+                (&b.id, &b.title, &b.context, &b.question, &b.answers, b.article),
+                "{copy}"
+            );
+        }
+    }
+
+    // A missing column names the file and the columns there are; a damaged file names the
+    // file and what failed.
+    let wrong = ReadOptions::new(ColumnSpec::new("text", Some("label")));
+    let err = Dataset::read(tmp.path().join("cls/plain.parquet"), &wrong)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("plain.parquet:1: no column `text`"), "{err}");
+    assert!(err.contains("sentence"), "{err}");
+    let bytes = std::fs::read(tmp.path().join("cls/plain.parquet")).unwrap();
+    let damaged = tmp.path().join("damaged.parquet");
+    std::fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();
+    let err = Dataset::read(&damaged, &options).unwrap_err().to_string();
+    assert!(err.contains("damaged.parquet"), "{err}");
+    assert!(err.contains("not a readable Parquet file"), "{err}");
+}
+
+#[test]
+fn finetuning_from_parquet_matches_the_tsv_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (train, valid) = review_split(tmp.path());
+    for (name, tsv) in [("train", &train), ("valid", &valid)] {
+        columnar_copies("classification", Path::new(tsv), &tmp.path().join(name));
+    }
+    let model = common::root().join("tests/fixtures/tiny-bert");
+    let run = |train: &str, valid: &str, out: &str| -> Value {
+        let out = tmp.path().join(out);
+        let status = Command::new(env!("CARGO_BIN_EXE_burnish"))
+            .args(["finetune", "--model", model.to_str().unwrap(), "--train", train])
+            .args(["--valid", valid, "--text-column", "sentence", "--epochs", "1"])
+            .args(["--batch-size", "16", "--lr", "1e-3", "--max-length", "48", "--quiet"])
+            .args(["--threads", "1", "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
+    };
+    let from_tsv = run(&train, &valid, "tsv");
+    let parquet = |name: &str| tmp.path().join(name).join("plain.parquet");
+    let from_parquet = run(
+        parquet("train").to_str().unwrap(),
+        parquet("valid").to_str().unwrap(),
+        "parquet",
+    );
+    assert_eq!(from_parquet["final_validation"], from_tsv["final_validation"]);
+    assert_eq!(from_parquet["train_examples"], from_tsv["train_examples"]);
+    assert_eq!(from_parquet["steps"], from_tsv["steps"]);
+}

@@ -215,11 +215,18 @@ impl NerDataset {
                 "the tag column cannot be column 0, the token's",
             ));
         }
-        let format = options.format.unwrap_or_else(|| NerFormat::from_path(path));
-        let data = std::fs::read(path).map_err(|source| DataError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let columnar = crate::columnar::Columnar::from_path(path);
+        let format = match columnar {
+            Some(_) => NerFormat::Jsonl,
+            None => options.format.unwrap_or_else(|| NerFormat::from_path(path)),
+        };
+        let data = match columnar {
+            Some(kind) => crate::columnar::to_json_lines(path, kind)?,
+            None => std::fs::read(path).map_err(|source| DataError::Io {
+                path: path.to_owned(),
+                source,
+            })?,
+        };
         let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
         let mut reader = Reader {
             path,

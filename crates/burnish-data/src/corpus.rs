@@ -33,7 +33,8 @@ pub enum CorpusFormat {
 
 impl CorpusFormat {
     /// The format a file name says, ignoring a final `.gz` (case-insensitive): `.jsonl`,
-    /// `.ndjson` and `.json` are JSON Lines, everything else is plain text.
+    /// `.ndjson` and `.json` are JSON Lines, as are Parquet and Arrow files (their rows, read
+    /// whole into memory, [`crate::columnar`]); everything else is plain text.
     pub fn from_path(path: &Path) -> Self {
         let name = path
             .file_name()
@@ -41,7 +42,9 @@ impl CorpusFormat {
             .unwrap_or_default();
         let name = name.strip_suffix(".gz").unwrap_or(&name);
         match name.rsplit_once('.') {
-            Some((_, "jsonl" | "ndjson" | "json")) => Self::Jsonl,
+            Some((_, "jsonl" | "ndjson" | "json" | "parquet" | "arrow" | "feather")) => {
+                Self::Jsonl
+            }
             _ => Self::Text,
         }
     }
@@ -517,6 +520,16 @@ impl FileLines {
             path: path.to_owned(),
             source,
         };
+        if let Some(kind) = crate::columnar::Columnar::from_path(path) {
+            let rows = crate::columnar::to_json_lines(path, kind)?;
+            return Ok(Self {
+                path: Arc::from(path),
+                format: CorpusFormat::Jsonl,
+                reader: Box::new(std::io::Cursor::new(rows)),
+                line: 0,
+                buffer: Vec::new(),
+            });
+        }
         let file = File::open(path).map_err(io_error)?;
         let mut reader = BufReader::with_capacity(BUFFER_BYTES, file);
         let is_gzip = reader

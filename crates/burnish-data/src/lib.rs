@@ -1,6 +1,6 @@
 //! Data for burnish: from labelled text files to padded batches.
 //!
-//! 1. Read a CSV, TSV or JSON Lines file into [`Record`]s that keep their source line
+//! 1. Read a CSV, TSV, JSON Lines, Parquet or Arrow file into [`Record`]s that keep their source line
 //!    ([`Dataset::read`], [`ReadOptions`], [`ColumnSpec`]); unreadable rows are [`BadRow`]s,
 //!    an error or skipped and reported ([`BadRowPolicy`]).
 //! 2. Build the [`Task`] and its [`LabelMap`] from the training records
@@ -11,6 +11,9 @@
 //!    evaluation batches ([`eval_batches`]), and pad each batch to its longest example
 //!    ([`collate`]).
 //! 5. Split a dataset without a validation file ([`train_valid_split`], [`stratified_split`]).
+//!
+//! Parquet and Arrow files ([`Columnar`]) are read as JSON Lines, one object per row
+//! ([`to_json_lines`]), by every reader below too, `datasets`' class-label integers named.
 //!
 //! Named-entity files (CoNLL columns or JSON Lines) are read into [`TaggedSentence`]s with
 //! their tags converted to one [`TagScheme`] ([`NerDataset::read`]); SQuAD files (JSON, or
@@ -30,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod columnar;
 mod conll;
 mod corpus;
 mod delimited;
@@ -51,6 +55,7 @@ mod token_features;
 pub use batch::{
     Batch, BatchPlan, BucketOptions, PaddedBatch, collate, eval_batches, restore_order,
 };
+pub use columnar::{Columnar, to_json_lines};
 pub use conll::{
     NerDataset, NerFormat, NerReadOptions, TagScheme, TaggedSentence, convert_tags, detect_scheme,
 };

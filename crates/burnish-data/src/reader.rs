@@ -20,6 +20,7 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
+use crate::columnar::Columnar;
 use crate::delimited::{Parser, RawRow, RowError};
 use crate::error::{BadRow, DataError, Result};
 use crate::lines::{self, json_lines};
@@ -34,11 +35,16 @@ pub enum Format {
     Tsv,
     /// JSON Lines: one JSON object per line.
     Jsonl,
+    /// Apache Parquet: one row per record, columns by name ([`crate::columnar`]).
+    Parquet,
+    /// Arrow IPC (`datasets.save_to_disk`'s `.arrow` files): as Parquet.
+    Arrow,
 }
 
 impl Format {
     /// The format a file's extension names (case-insensitive): `.csv`, `.tsv`, `.jsonl`,
-    /// `.ndjson` or `.json` (read as JSON Lines); `None` for anything else.
+    /// `.ndjson` or `.json` (read as JSON Lines), `.parquet`, `.arrow` or `.feather`; `None`
+    /// for anything else.
     pub fn from_path(path: &Path) -> Option<Self> {
         let extension = path.extension()?.to_str()?.to_ascii_lowercase();
         extension.parse().ok()
@@ -50,6 +56,8 @@ impl Format {
             Self::Csv => "csv",
             Self::Tsv => "tsv",
             Self::Jsonl => "jsonl",
+            Self::Parquet => "parquet",
+            Self::Arrow => "arrow",
         }
     }
 }
@@ -63,14 +71,17 @@ impl fmt::Display for Format {
 impl FromStr for Format {
     type Err = DataError;
 
-    /// Parses `csv`, `tsv`, `jsonl`, `ndjson` or `json` (case-insensitive).
+    /// Parses `csv`, `tsv`, `jsonl`, `ndjson`, `json`, `parquet`, `arrow` or `feather`
+    /// (case-insensitive).
     fn from_str(s: &str) -> Result<Self> {
         match s.to_ascii_lowercase().as_str() {
             "csv" => Ok(Self::Csv),
             "tsv" => Ok(Self::Tsv),
             "jsonl" | "ndjson" | "json" => Ok(Self::Jsonl),
+            "parquet" => Ok(Self::Parquet),
+            "arrow" | "feather" => Ok(Self::Arrow),
             _ => Err(DataError::options(format!(
-                "unknown data format {s:?} (expected csv, tsv or jsonl)"
+                "unknown data format {s:?} (expected csv, tsv, jsonl, parquet or arrow)"
             ))),
         }
     }
@@ -259,10 +270,14 @@ impl Dataset {
         if options.label_kind == LabelKind::MultiLabel && options.label_separator.is_empty() {
             return Err(DataError::options("the multi-label separator is empty"));
         }
-        let data = std::fs::read(path).map_err(|source| DataError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let data = match format {
+            Format::Parquet => crate::columnar::to_json_lines(path, Columnar::Parquet)?,
+            Format::Arrow => crate::columnar::to_json_lines(path, Columnar::Arrow)?,
+            _ => std::fs::read(path).map_err(|source| DataError::Io {
+                path: path.to_owned(),
+                source,
+            })?,
+        };
         let mut reader = Reader {
             path,
             options,
@@ -272,7 +287,7 @@ impl Dataset {
         let columns = match format {
             Format::Csv => reader.delimited(&data, b',', options.quoting.unwrap_or(true))?,
             Format::Tsv => reader.delimited(&data, b'\t', options.quoting.unwrap_or(false))?,
-            Format::Jsonl => reader.jsonl(&data)?,
+            Format::Jsonl | Format::Parquet | Format::Arrow => reader.jsonl(&data)?,
         };
         let Reader {
             records, bad_rows, ..

@@ -153,7 +153,9 @@ pub struct SquadDataset {
 
 impl SquadDataset {
     /// Reads a SQuAD JSON file, or flat question records as JSON Lines (by the extension
-    /// `.jsonl` or `.ndjson`, or by content: more than one JSON value in the file).
+    /// `.jsonl` or `.ndjson`, or by content: more than one JSON value in the file) or as the
+    /// rows of a Parquet / Arrow file (`datasets`' `squad`: `id`, `title`, `context`,
+    /// `question`, `answers {text, answer_start}`).
     ///
     /// # Errors
     /// [`DataError::Io`] if it cannot be read, [`DataError::Malformed`] if it is not JSON (with
@@ -163,17 +165,21 @@ impl SquadDataset {
     /// questions.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let columnar = crate::columnar::Columnar::from_path(path);
+        let bytes = match columnar {
+            Some(kind) => crate::columnar::to_json_lines(path, kind)?,
+            None => std::fs::read(path).map_err(|source| DataError::Io {
+                path: path.to_owned(),
+                source,
+            })?,
+        };
         let data = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let extension = path
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
         let mut builder = Builder::new(path);
-        if matches!(extension.as_deref(), Some("jsonl" | "ndjson")) {
+        if columnar.is_some() || matches!(extension.as_deref(), Some("jsonl" | "ndjson")) {
             builder.lines(data)?;
         } else {
             match sniff(path, data)? {
