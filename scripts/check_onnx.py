@@ -3,7 +3,10 @@
 one JSON object; any failure exits non-zero with the reason on stderr.
 
   compare MODEL_DIR ONNX_FILE HEAD [--texts FILE] [--pairs] [--atol X]
-      HEAD: encoder | sequence-classification | token-classification | question-answering.
+      HEAD: encoder | embedding | sequence-classification | token-classification |
+      question-answering (embedding: `sentence_embedding` against the masked mean of
+      transformers' last hidden state, L2-normalised when MODEL_DIR/modules.json has
+      sentence-transformers' Normalize).
       Runs MODEL_DIR through transformers (AutoModel / AutoModelFor<HEAD>, eval, float32) and
       ONNX_FILE through onnxruntime (CPU) on one padded batch of texts of different lengths
       (3 built-in ones, or FILE's first 8 lines; with --pairs each line is `a<TAB>b`;
@@ -53,6 +56,7 @@ PAIRS = [
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 HEADS = {
     "encoder": ("AutoModel", ["last_hidden_state"]),
+    "embedding": ("AutoModel", ["sentence_embedding", "last_hidden_state"]),
     "sequence-classification": ("AutoModelForSequenceClassification", ["logits"]),
     "token-classification": ("AutoModelForTokenClassification", ["logits"]),
     "question-answering": ("AutoModelForQuestionAnswering", ["start_logits", "end_logits"]),
@@ -176,6 +180,14 @@ def compare(args) -> dict:
     with torch.no_grad():
         out = model(**{k: torch.from_numpy(v) for k, v in enc.items() if k in accepted})
     ref = {k: v.numpy() for k, v in out.items() if isinstance(v, torch.Tensor)}
+    if "last_hidden_state" in ref:
+        # sentence-transformers' Pooling(mean) and, when modules.json has it, Normalize.
+        m = enc["attention_mask"][..., None].astype(np.float64)
+        pooled = (ref["last_hidden_state"] * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+        modules = Path(args.model_dir) / "modules.json"
+        if modules.is_file() and "Normalize" in modules.read_text():
+            pooled = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        ref["sentence_embedding"] = pooled
 
     sess, in_names = session(args.onnx_file)
     out_names = [o.name for o in sess.get_outputs()]

@@ -26,6 +26,9 @@ pub enum Error {
     /// A Hub id is not cached (and could not be downloaded), or a path does not exist.
     #[error(transparent)]
     Hub(#[from] burnish_hub::HubError),
+    /// An ONNX export cannot write the model's graph.
+    #[error(transparent)]
+    Onnx(#[from] burnish_onnx::OnnxError),
     /// Training failed (a bad configuration, a run directory that cannot be written, a
     /// diverging run).
     #[error(transparent)]

@@ -91,6 +91,7 @@
 
 pub mod backend;
 mod error;
+pub mod export;
 pub mod pipelines;
 mod pretrained;
 mod text_dataset;
@@ -115,6 +116,8 @@ pub use burnish_data as data;
 pub use burnish_encoder as encoder;
 /// Files written whole or not at all (`burnish-fs`).
 pub use burnish_fs as fs;
+/// ONNX export: the graph writer (`burnish-onnx`); [`export::export_onnx`] for a folder.
+pub use burnish_onnx as onnx;
 /// Models by Hugging Face Hub id (`ORG/NAME[@REVISION]`): the Hub cache lookup.
 pub use burnish_hub as hub;
 /// Task heads: sequence classification and more.

@@ -7,6 +7,7 @@
 //! - `burnish predict --model RUN_DIR --input FILE [--output FILE.jsonl]`
 //! - `burnish tokenizer train --corpus FILES --vocab-size N --out DIR`
 //! - `burnish pretrain --objective mlm|mlm+nsp|clm --corpus FILES --out RUN_DIR [--model DIR]`
+//! - `burnish export --model RUN_DIR --format onnx --out model.onnx [--quantize int8]`
 //! - `burnish bench [--backends flex,tch,wgpu] [--shapes minilm,bert-base] [--batch 32] [--seq 128]`
 
 mod args;
@@ -14,6 +15,7 @@ mod bench;
 mod card;
 mod classify;
 mod encode;
+mod export;
 mod evaluate;
 mod finetune;
 mod ner;
@@ -55,6 +57,8 @@ enum Command {
     Tokenizer(tokenizer_cmd::TokenizerCommand),
     /// Inference and training-step tokens/s per backend beside PyTorch + transformers.
     Bench(bench::BenchArgs),
+    /// Export a model or run folder to ONNX (ONNX Runtime, dynamic batch and sequence axes).
+    Export(export::ExportArgs),
 }
 
 /// Has glibc's allocator keep freed memory for reuse. Every step of a flex forward pass
@@ -110,6 +114,10 @@ fn main() {
                 pretrain::run(*args)
             }
             Command::Bench(args) => bench::run(args, threads),
+            Command::Export(mut args) => {
+                hub(&mut args.model)?;
+                export::run(args)
+            }
         });
     if let Err(err) = result {
         eprintln!("error: {}", one_line(&err));

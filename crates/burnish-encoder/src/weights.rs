@@ -591,6 +591,39 @@ pub fn save_safetensors<M: Module + ModuleSnapshot>(module: &M, path: &Path) -> 
     save_safetensors_as(module, path, &NameMap::default())
 }
 
+/// Every float tensor of `module` as f32 in PyTorch's layout (`nn.Linear` weights `[out, in]`;
+/// a GPT-2 `Conv1D` back in its `[in, out]`), named as `names` names it: what
+/// [`save_safetensors_as`] writes, and what the ONNX export reads (`burnish-onnx`).
+///
+/// # Errors
+/// The name and reason of a tensor that cannot be read back.
+pub fn float_tensors_as<M: Module + ModuleSnapshot>(
+    module: &M,
+    names: &NameMap,
+) -> std::result::Result<Vec<(String, TensorData)>, String> {
+    let mut named = Vec::new();
+    for tensor in module.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false) {
+        if !tensor.dtype.is_float() {
+            continue;
+        }
+        let name = names.burn_to_hf(&tensor.name);
+        let data = bridge::into_data(tensor).map_err(|e| format!("{name}: {e}"))?;
+        let data = if data.dtype() == DType::F32 {
+            data
+        } else {
+            data.convert::<f32>()
+        };
+        // GPT-2's `Conv1D` weights go back to their `[in, out]` layout.
+        let data = if names.stored_transposed(&name) && data.shape().len() == 2 {
+            transpose_2d(&data).map_err(|e| format!("{name}: {e}"))?
+        } else {
+            data
+        };
+        named.push((name, data));
+    }
+    Ok(named)
+}
+
 /// As [`save_safetensors`], in the naming of `names` (a family's `transformers` names).
 ///
 /// # Errors
@@ -604,27 +637,11 @@ pub fn save_safetensors_as<M: Module + ModuleSnapshot>(
         path: path.to_path_buf(),
         reason,
     };
-    let mut named = Vec::new();
-    for tensor in module.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false) {
-        if !tensor.dtype.is_float() {
-            continue;
-        }
-        let name = names.burn_to_hf(&tensor.name);
-        let data = bridge::into_data(tensor).map_err(|e| ser(format!("{name}: {e}")))?;
-        let data = if data.dtype() == DType::F32 {
-            data
-        } else {
-            data.convert::<f32>()
-        };
-        // GPT-2's `Conv1D` weights go back to their `[in, out]` layout.
-        let data = if names.stored_transposed(&name) && data.shape().len() == 2 {
-            transpose_2d(&data).map_err(|e| ser(format!("{name}: {e}")))?
-        } else {
-            data
-        };
-        let shape = data.shape().to_vec();
-        named.push((name, shape, data.into_bytes()));
-    }
+    let named: Vec<_> = float_tensors_as(module, names)
+        .map_err(ser)?
+        .into_iter()
+        .map(|(name, data)| (name, data.shape().to_vec(), data.into_bytes()))
+        .collect();
     let views = named
         .iter()
         .map(|(name, shape, bytes)| {
