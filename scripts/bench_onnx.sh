@@ -40,7 +40,9 @@ fi
 "$python" - "$out" <<'PY'
 import json, os, sys
 out = sys.argv[1]
-acc = lambda f: json.load(open(os.path.join(out, f)))["accuracy"]
+def acc(f):
+    d = json.load(open(os.path.join(out, f)))
+    return d["metrics"]["accuracy"] if "metrics" in d else d["accuracy"]
 mb = lambda f: os.path.getsize(os.path.join(out, f)) / 1e6
 print("| model | SST-2 dev accuracy (872) | file size (MB) |")
 print("| --- | --- | --- |")

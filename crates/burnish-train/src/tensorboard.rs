@@ -78,10 +78,12 @@ impl EventWriter {
             std::process::id()
         ));
         let writer = Self { path };
-        let mut event = Vec::new();
-        field_double(&mut event, 1, now);
-        field_bytes(&mut event, 3, b"brain.Event:2");
-        writer.append(&event)?;
+        writer.append(&Event {
+            wall_time: now,
+            step: 0,
+            file_version: Some("brain.Event:2".into()),
+            summary: None,
+        })?;
         Ok(writer)
     }
 
@@ -99,22 +101,25 @@ impl EventWriter {
         if values.is_empty() {
             return Ok(());
         }
-        let mut summary = Vec::new();
-        for (tag, value) in values {
-            let mut v = Vec::new();
-            field_bytes(&mut v, 1, tag.as_bytes());
-            field_float(&mut v, 2, *value as f32);
-            field_bytes(&mut summary, 1, &v);
-        }
-        let mut event = Vec::new();
-        field_double(&mut event, 1, wall_time());
-        field_varint(&mut event, 2, step as u64);
-        field_bytes(&mut event, 5, &summary);
-        self.append(&event)
+        self.append(&Event {
+            wall_time: wall_time(),
+            step: step as i64,
+            file_version: None,
+            summary: Some(Summary {
+                value: values
+                    .iter()
+                    .map(|(tag, value)| SummaryValue {
+                        tag: tag.clone(),
+                        simple_value: Some(*value as f32),
+                    })
+                    .collect(),
+            }),
+        })
     }
 
-    /// Appends one TFRecord and flushes it to the file.
-    fn append(&self, data: &[u8]) -> std::io::Result<()> {
+    /// Appends one TFRecord holding `event` and flushes it to the file.
+    fn append(&self, event: &Event) -> std::io::Result<()> {
+        let data = &prost::Message::encode_to_vec(event)[..];
         let len = (data.len() as u64).to_le_bytes();
         let mut record = Vec::with_capacity(data.len() + 16);
         record.extend_from_slice(&len);
@@ -142,38 +147,37 @@ fn masked_crc(bytes: &[u8]) -> u32 {
     crc.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
-fn varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
+/// `tensorflow.Event`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Event {
+    /// Seconds since the epoch.
+    #[prost(double, tag = "1")]
+    wall_time: f64,
+    /// The optimizer step.
+    #[prost(int64, tag = "2")]
+    step: i64,
+    /// The file's format version (first event only).
+    #[prost(string, optional, tag = "3")]
+    file_version: Option<String>,
+    /// The scalars.
+    #[prost(message, optional, tag = "5")]
+    summary: Option<Summary>,
 }
 
-/// A protobuf field key: field number and wire type.
-fn key(out: &mut Vec<u8>, field: u64, wire: u64) {
-    varint(out, (field << 3) | wire);
+/// `tensorflow.Summary`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Summary {
+    #[prost(message, repeated, tag = "1")]
+    value: Vec<SummaryValue>,
 }
 
-fn field_varint(out: &mut Vec<u8>, field: u64, value: u64) {
-    key(out, field, 0);
-    varint(out, value);
-}
-
-fn field_double(out: &mut Vec<u8>, field: u64, value: f64) {
-    key(out, field, 1);
-    out.extend_from_slice(&value.to_le_bytes());
-}
-
-fn field_bytes(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
-    key(out, field, 2);
-    varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-fn field_float(out: &mut Vec<u8>, field: u64, value: f32) {
-    key(out, field, 5);
-    out.extend_from_slice(&value.to_le_bytes());
+/// `tensorflow.Summary.Value` with a `simple_value`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct SummaryValue {
+    #[prost(string, tag = "1")]
+    tag: String,
+    #[prost(float, optional, tag = "2")]
+    simple_value: Option<f32>,
 }
 
 #[cfg(test)]
@@ -181,19 +185,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn crc_and_varints_match_the_formats_definitions() {
+    fn crc_and_value_encoding_match_the_formats_definitions() {
         // CRC-32C check value of "123456789" (RFC 3720 B.4), then masked as TFRecord does.
         assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
         assert_eq!(
             masked_crc(b"123456789"),
             0xe306_9283u32.rotate_right(15).wrapping_add(0xa282_ead8)
         );
-        let mut out = Vec::new();
-        varint(&mut out, 300);
-        assert_eq!(out, [0xac, 0x02]);
-        let mut out = Vec::new();
-        field_float(&mut out, 2, 1.0);
-        assert_eq!(out, [0x15, 0, 0, 0x80, 0x3f]);
+        // Field 1 "a" (length 1), field 2 as a 32-bit float 1.0.
+        let value = SummaryValue {
+            tag: "a".into(),
+            simple_value: Some(1.0),
+        };
+        assert_eq!(
+            prost::Message::encode_to_vec(&value),
+            [0x0a, 1, b'a', 0x15, 0, 0, 0x80, 0x3f]
+        );
     }
 
     #[test]
