@@ -17,6 +17,57 @@ use serde_json::{Value, json};
 use crate::args::TaskArg;
 use crate::run_dir::RunInfo;
 
+/// What a card says of a run, whatever trained it.
+pub struct Card<'a> {
+    /// The Hub's `pipeline_tag` and the task's name (`text-classification`, `Text
+    /// Classification`).
+    pub pipeline: (&'static str, &'static str),
+    /// The model it started from (`None`: trained from scratch).
+    pub base_model: Option<&'a Path>,
+    /// The training data, as the card shows it.
+    pub train_data: String,
+    /// The file the reported metrics come from (`None`: a split held out of the training
+    /// data).
+    pub eval_data: Option<&'a Path>,
+    /// The hyper-parameters (`TrainConfig` as JSON).
+    pub train: Value,
+}
+
+impl<'a> Card<'a> {
+    /// A fine-tuning run's card.
+    pub fn finetune(info: &'a RunInfo) -> Self {
+        Self {
+            pipeline: pipeline(info.task),
+            base_model: Some(&info.base_model),
+            train_data: format!("`{}`", info.train_file.display()),
+            eval_data: info.valid_file.as_deref(),
+            train: json!(info.train),
+        }
+    }
+
+    /// A pre-training run's card: `objective` is `mlm`, `mlm+nsp` or `clm`.
+    pub fn pretrain(
+        objective: &str,
+        base_model: Option<&'a Path>,
+        corpus: &[std::path::PathBuf],
+        train: Value,
+    ) -> Self {
+        let pipeline = if objective == "clm" {
+            ("text-generation", "Causal Language Modeling")
+        } else {
+            ("fill-mask", "Masked Language Modeling")
+        };
+        let files: Vec<String> = corpus.iter().map(|p| format!("`{}`", p.display())).collect();
+        Self {
+            pipeline,
+            base_model,
+            train_data: files.join(", "),
+            eval_data: None,
+            train,
+        }
+    }
+}
+
 /// The card's file name.
 pub const README: &str = "README.md";
 
@@ -44,10 +95,10 @@ fn hub_id(path: &Path, kind: &str) -> Option<String> {
         .then(|| text.split('@').next().unwrap_or(text).to_string())
 }
 
-/// The card of the finished run folder `out`, from how it was trained (`info`), its
+/// The card of the finished run folder `out`, from how it was trained (`card`), its
 /// `metrics.json` value (`metrics`) and its `log.jsonl`.
-pub fn render(out: &Path, info: &RunInfo, metrics: &Value) -> String {
-    let (pipeline_tag, task_name) = pipeline(info.task);
+pub fn render(out: &Path, card: &Card<'_>, metrics: &Value) -> String {
+    let (pipeline_tag, task_name) = card.pipeline;
     let name = out
         .file_name()
         .and_then(|n| n.to_str())
@@ -57,12 +108,13 @@ pub fn render(out: &Path, info: &RunInfo, metrics: &Value) -> String {
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .and_then(|c| c["model_type"].as_str().map(str::to_string));
-    let base_model = hub_id(&info.base_model, "models");
-    let data = info.valid_file.as_ref().unwrap_or(&info.train_file);
-    let dataset_id = hub_id(data, "datasets");
-    let dataset_name = dataset_id.clone().unwrap_or_else(|| {
-        data.file_name()
-            .map_or("data".into(), |n| n.to_string_lossy().into_owned())
+    let base_model = card.base_model.and_then(|b| hub_id(b, "models"));
+    let dataset_id = card.eval_data.and_then(|d| hub_id(d, "datasets"));
+    let dataset_name = dataset_id.clone().unwrap_or_else(|| match card.eval_data {
+        Some(data) => data
+            .file_name()
+            .map_or("data".into(), |n| n.to_string_lossy().into_owned()),
+        None => "held-out split".into(),
     });
     let final_metrics = metrics["final_validation"]
         .as_object()
@@ -104,16 +156,16 @@ pub fn render(out: &Path, info: &RunInfo, metrics: &Value) -> String {
     yaml(&Value::Object(front), 0, &mut text);
     text.push_str("---\n\n");
     text.push_str(&format!("# {name}\n\n"));
-    let base = match &base_model {
-        Some(id) => format!("[{id}](https://huggingface.co/{id})"),
-        None => format!("`{}`", info.base_model.display()),
+    let base = match (&base_model, card.base_model) {
+        (Some(id), _) => format!("fine-tuned from [{id}](https://huggingface.co/{id})"),
+        (None, Some(path)) => format!("fine-tuned from `{}`", path.display()),
+        (None, None) => "trained from scratch".into(),
     };
     text.push_str(&format!(
-        "A {} model fine-tuned from {base} with [burnish](https://crates.io/crates/burnish) on `{}`{}.\n\n",
+        "A {} model {base} with [burnish](https://crates.io/crates/burnish) on {}{}.\n\n",
         task_name.to_lowercase(),
-        info.train_file.display(),
-        info.valid_file
-            .as_ref()
+        card.train_data,
+        card.eval_data
             .map(|v| format!(", validated on `{}`", v.display()))
             .unwrap_or_default()
     ));
@@ -160,9 +212,9 @@ pub fn render(out: &Path, info: &RunInfo, metrics: &Value) -> String {
         text.push_str("\n![Training and validation curves](training.png)\n");
     }
     text.push_str("\n## Training hyper-parameters\n\n| setting | value |\n| --- | --- |\n");
-    if let Value::Object(train) = json!(info.train) {
+    if let Value::Object(train) = &card.train {
         for (k, v) in train {
-            let shown = match &v {
+            let shown = match v {
                 Value::Null => "none".to_string(),
                 Value::String(s) => s.clone(),
                 other => other.to_string(),

@@ -784,6 +784,13 @@ fn train<M: PretrainHead>(
     metrics["unigram_baseline_loss"] = unigram.into();
     metrics["train_sequences"] = train_seqs.len().into();
     metrics["held_out_sequences"] = held_seqs.len().into();
+    let card = crate::card::Card::pretrain(
+        objective.name(),
+        args.model.as_deref(),
+        &args.corpus,
+        serde_json::to_value(&cfg)?,
+    );
+    run_dir::write_card(&args.out, &card, &metrics)?;
     run_dir::write_json(&args.out.join(run_dir::METRICS), &metrics)?;
     // The run is finished: the packed corpus (about 3 bytes a token) is not needed any more.
     drop((train_seqs, held_seqs));

@@ -118,10 +118,15 @@ impl RunInfo {
 /// [`crate::card`]) and, last because it marks the run finished, `metrics.json`.
 pub fn finish(out: &Path, info: &RunInfo, metrics: &serde_json::Value) -> Result<()> {
     write_json(&out.join(TRAINING_CONFIG), info)?;
-    let card = out.join(crate::card::README);
-    burnish::fs::write_atomic(&card, crate::card::render(out, info, metrics).as_bytes())
-        .with_context(|| format!("cannot write {}", card.display()))?;
+    write_card(out, &crate::card::Card::finetune(info), metrics)?;
     write_json(&out.join(METRICS), metrics)
+}
+
+/// Writes the model card `README.md` of the run folder `out` ([`crate::card`]).
+pub fn write_card(out: &Path, card: &crate::card::Card<'_>, metrics: &serde_json::Value) -> Result<()> {
+    let path = out.join(crate::card::README);
+    burnish::fs::write_atomic(&path, crate::card::render(out, card, metrics).as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Writes JSON atomically (temporary file, then rename).

@@ -336,3 +336,70 @@ fn finetuning_from_parquet_matches_the_tsv_run() {
     assert_eq!(from_parquet["train_examples"], from_tsv["train_examples"]);
     assert_eq!(from_parquet["steps"], from_tsv["steps"]);
 }
+
+/// `burnish finetune --task TASK` of the tiny `fixture` with `args`; its metrics.json.
+fn finetune_tiny(fixture: &str, task: &str, args: &[&str], out: &Path) -> Value {
+    let model = common::root().join("tests/fixtures").join(fixture);
+    let run = Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(["finetune", "--task", task, "--model", model.to_str().unwrap()])
+        .args(["--epochs", "1", "--batch-size", "16", "--lr", "1e-3", "--quiet"])
+        .args(["--threads", "1", "--out", out.to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn ner_and_qa_fine_tune_from_parquet_as_from_their_text_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    // NER: 150 WNUT-16 tweets to train on and 50 to validate, `token<TAB>tag` as the assets
+    // hold them, and `datasets`' Parquet copies (ner_tags as ClassLabel names).
+    let text = std::fs::read_to_string(common::asset("wnut16/train.txt")).unwrap();
+    let sentences: Vec<&str> = text.split("\n\n").filter(|s| !s.trim().is_empty()).collect();
+    for (name, range) in [("train", 0..150), ("valid", 150..200)] {
+        let file = tmp.path().join(format!("{name}.txt"));
+        std::fs::write(&file, sentences[range].join("\n\n") + "\n").unwrap();
+        columnar_copies("ner", &file, &tmp.path().join(name));
+    }
+    let path = |p: &str| tmp.path().join(p).to_str().unwrap().to_string();
+    let ner = ["--max-length", "48"];
+    let from_text = finetune_tiny(
+        "tiny-bert-ner",
+        "ner",
+        &[&ner[..], &["--train", &path("train.txt"), "--valid", &path("valid.txt")]].concat(),
+        &tmp.path().join("ner-text"),
+    );
+    let from_parquet = finetune_tiny(
+        "tiny-bert-ner",
+        "ner",
+        &[
+            &ner[..],
+            &["--train", &path("train/datasets.parquet"), "--valid", &path("valid/datasets.parquet")],
+        ]
+        .concat(),
+        &tmp.path().join("ner-parquet"),
+    );
+    assert_eq!(from_parquet["train_sentences"], 150);
+    assert_eq!(from_parquet["final_validation"], from_text["final_validation"]);
+
+    // QA: the SQuAD slice's first two articles to train on, the third to validate.
+    let squad = common::squad_slice();
+    columnar_copies("squad", &squad, &tmp.path().join("squad"));
+    let qa = |train: &str, out: &str| -> Value {
+        finetune_tiny(
+            "tiny-bert-qa",
+            "qa",
+            &[
+                "--train", train, "--train-articles", "0:2", "--valid-articles", "2:3",
+                "--max-length", "64", "--doc-stride", "24",
+            ],
+            &tmp.path().join(out),
+        )
+    };
+    let from_json = qa(squad.to_str().unwrap(), "qa-json");
+    let from_parquet = qa(&path("squad/datasets.parquet"), "qa-parquet");
+    assert_eq!(from_parquet["train_questions"], from_json["train_questions"]);
+    assert_eq!(from_parquet["final_validation"], from_json["final_validation"]);
+}

@@ -128,6 +128,22 @@ print(json.dumps({k: sorted(v) for k, v in info.items() if k != "error_msgs"}))
         assert_eq!(info[key], serde_json::json!([]), "{key}: {info}");
     }
 
+    // Its model card, as the Hub's library reads it: a fill-mask model trained from scratch,
+    // its held-out metrics in the model index.
+    let out = Command::new(python())
+        .arg(common::root().join("scripts/check_ecosystem.py"))
+        .args(["card", run.join("README.md").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let card: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(card["pipeline_tag"], "fill-mask", "{card}");
+    assert_eq!(card["base_model"], serde_json::Value::Null, "{card}");
+    let results = card["eval_results"].as_array().unwrap();
+    let loss = results.iter().find(|r| r["metric_type"] == "loss").unwrap();
+    assert!((loss["metric_value"].as_f64().unwrap() - fv["loss"].as_f64().unwrap()).abs() < 1e-12);
+    assert_eq!(loss["dataset_name"], "held-out split");
+
     // The pre-trained folder fine-tunes.
     let dev = reviews("test");
     let finetuned = tmp.path().join("cls");
