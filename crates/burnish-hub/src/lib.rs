@@ -22,8 +22,9 @@ use std::path::{Path, PathBuf};
 pub enum HubError {
     /// The id is not in the cache and downloading is off.
     #[error(
-        "{id}: {what} in the Hugging Face cache {cache} and HF_HUB_OFFLINE is set, so it is not downloaded; \
-         download it where the network allows (`huggingface-cli download {repo}`) or give a local folder"
+        "{id}: no such local folder, and as a Hub id: {what} in the Hugging Face cache {cache}, and \
+         HF_HUB_OFFLINE is set, so it is not downloaded; download it where the network allows \
+         (`huggingface-cli download {repo}`) or give a local folder"
     )]
     NotCached {
         /// The id as given.
@@ -37,7 +38,10 @@ pub enum HubError {
         cache: PathBuf,
     },
     /// Downloading failed.
-    #[error("{id}: {what} in the Hugging Face cache {cache}, and downloading {file} failed: {source}")]
+    #[error(
+        "{id}: no such local folder, and as a Hub id: {what} in the Hugging Face cache {cache}, \
+         and downloading {file} failed: {source}"
+    )]
     Download {
         /// The id as given.
         id: String,
