@@ -223,10 +223,12 @@ fn missing_vocab_names_the_folder() {
 
 #[test]
 fn backend_not_compiled_names_the_feature() {
+    // A real model folder: `--model` is resolved (a folder, or a Hub id) before the backend.
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tiny-bert");
     let run = burnish(&[
         "encode",
         "--model",
-        "x",
+        model.to_str().unwrap(),
         "--input",
         "y",
         "--output",
