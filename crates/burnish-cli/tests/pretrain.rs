@@ -112,7 +112,7 @@ model, info = BertForMaskedLM.from_pretrained(sys.argv[1], output_loading_info=T
 tok = AutoTokenizer.from_pretrained(sys.argv[1])
 print(json.dumps({k: sorted(v) for k, v in info.items() if k != "error_msgs"}))
 "#;
-    let out = Command::new(python)
+    let out = Command::new(&python)
         .args(["-c", script])
         .arg(&run)
         .env("HF_HUB_OFFLINE", "1")
@@ -130,7 +130,7 @@ print(json.dumps({k: sorted(v) for k, v in info.items() if k != "error_msgs"}))
 
     // Its model card, as the Hub's library reads it: a fill-mask model trained from scratch,
     // its held-out metrics in the model index.
-    let out = Command::new(python())
+    let out = Command::new(&python)
         .arg(common::root().join("scripts/check_ecosystem.py"))
         .args(["card", run.join("README.md").to_str().unwrap()])
         .output()
