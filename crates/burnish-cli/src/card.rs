@@ -1,5 +1,5 @@
 //! A run folder's `README.md`: a model card in the Hugging Face Hub's format
-//! (https://huggingface.co/docs/hub/model-cards), which `huggingface_hub.ModelCard.load`
+//! (<https://huggingface.co/docs/hub/model-cards>), which `huggingface_hub.ModelCard.load`
 //! parses and the Hub renders.
 //!
 //! YAML front matter (`library_name`, `base_model` when the model was named by a Hub id,

@@ -34,7 +34,7 @@ pub enum CorpusFormat {
 impl CorpusFormat {
     /// The format a file name says, ignoring a final `.gz` (case-insensitive): `.jsonl`,
     /// `.ndjson` and `.json` are JSON Lines, as are Parquet and Arrow files (their rows, read
-    /// whole into memory, [`crate::columnar`]); everything else is plain text.
+    /// whole into memory, [`crate::to_json_lines`]); everything else is plain text.
     pub fn from_path(path: &Path) -> Self {
         let name = path
             .file_name()

@@ -35,7 +35,7 @@ pub enum Format {
     Tsv,
     /// JSON Lines: one JSON object per line.
     Jsonl,
-    /// Apache Parquet: one row per record, columns by name ([`crate::columnar`]).
+    /// Apache Parquet: one row per record, columns by name ([`crate::to_json_lines`]).
     Parquet,
     /// Arrow IPC (`datasets.save_to_disk`'s `.arrow` files): as Parquet.
     Arrow,

@@ -1,7 +1,7 @@
 //! ONNX export of burnish's encoders and task heads.
 //!
 //! [`export`] writes the graph `transformers`' modeling code computes (the BERT layer of
-//! `modeling_bert.py`, with each family's differences taken from its [`Family`] data: RoBERTa's
+//! `modeling_bert.py`, with each family's differences taken from its [`Family`](burnish_encoder::family::Family) data: RoBERTa's
 //! position ids, DistilBERT's missing token types, ELECTRA's `embeddings_project`, the
 //! classifier heads) as ONNX opset 17 operators, weights as initializers. Inputs are int64
 //! `[batch_size, sequence_length]` `input_ids`, `attention_mask` and, where the family has

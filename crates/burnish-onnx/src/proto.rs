@@ -1,5 +1,5 @@
 //! The ONNX protobuf messages burnish writes: the subset of
-//! https://github.com/onnx/onnx/blob/main/onnx/onnx.proto (field numbers as there) that a
+//! <https://github.com/onnx/onnx/blob/main/onnx/onnx.proto> (field numbers as there) that a
 //! model of dense float / int tensors needs. A `oneof` is written as optional fields, which
 //! encode the same bytes.
 
