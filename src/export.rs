@@ -6,7 +6,9 @@ use std::path::Path;
 use burn::tensor::Device;
 use burnish_encoder::weights::{NameMap, float_tensors_as};
 use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, HfModel, LoadReport};
-use burnish_heads::{BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification};
+use burnish_heads::{
+    BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
+};
 use burnish_onnx::{Head, Options, Weight};
 
 use crate::error::{Error, Result};
@@ -62,12 +64,14 @@ pub fn export_onnx(
             (config, tensors(&m)?, Head::SequenceClassification(kind))
         }
         OnnxHead::TokenClassification => {
-            let (m, config, report) = BertForTokenClassification::from_pretrained(dir, None, device)?;
+            let (m, config, report) =
+                BertForTokenClassification::from_pretrained(dir, None, device)?;
             require_head(&report, dir, "token classification")?;
             (config, tensors(&m)?, Head::TokenClassification)
         }
         OnnxHead::QuestionAnswering => {
-            let (m, config, report) = <BertForQuestionAnswering as HfModel>::from_pretrained(dir, device)?;
+            let (m, config, report) =
+                <BertForQuestionAnswering as HfModel>::from_pretrained(dir, device)?;
             require_head(&report, dir, "question answering")?;
             (config, tensors(&m)?, Head::QuestionAnswering)
         }

@@ -116,12 +116,12 @@ pub use burnish_data as data;
 pub use burnish_encoder as encoder;
 /// Files written whole or not at all (`burnish-fs`).
 pub use burnish_fs as fs;
-/// ONNX export: the graph writer (`burnish-onnx`); [`export::export_onnx`] for a folder.
-pub use burnish_onnx as onnx;
-/// Models by Hugging Face Hub id (`ORG/NAME[@REVISION]`): the Hub cache lookup.
-pub use burnish_hub as hub;
 /// Task heads: sequence classification and more.
 pub use burnish_heads as heads;
+/// Models by Hugging Face Hub id (`ORG/NAME[@REVISION]`): the Hub cache lookup.
+pub use burnish_hub as hub;
+/// ONNX export: the graph writer (`burnish-onnx`); [`export::export_onnx`] for a folder.
+pub use burnish_onnx as onnx;
 /// Tokenization: `tokenizer.json` / `vocab.txt`, pairs, windows, WordPiece training.
 pub use burnish_tokenizer as tokenizer;
 /// The training loop, optimizer, schedules, metrics, plots.

@@ -57,7 +57,10 @@ impl<'a> Card<'a> {
         } else {
             ("fill-mask", "Masked Language Modeling")
         };
-        let files: Vec<String> = corpus.iter().map(|p| format!("`{}`", p.display())).collect();
+        let files: Vec<String> = corpus
+            .iter()
+            .map(|p| format!("`{}`", p.display()))
+            .collect();
         Self {
             pipeline,
             base_model,
@@ -250,7 +253,10 @@ fn yaml(value: &Value, indent: usize, out: &mut String) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let key = if k.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+                let key = if k
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+                {
                     k.clone()
                 } else {
                     Value::String(k.clone()).to_string()
@@ -311,24 +317,30 @@ mod tests {
             0,
             &mut out,
         );
-        assert_eq!(
-            out,
-            "a: \"x: y\"\nb:\n- 1\n- c: 2\n  d:\n  - true\ne: {}\n"
-        );
+        assert_eq!(out, "a: \"x: y\"\nb:\n- 1\n- c: 2\n  d:\n  - true\ne: {}\n");
     }
 
     #[test]
     fn hub_ids_from_names_and_cache_paths() {
         assert_eq!(
-            hub_id(Path::new("/c/hub/models--google-bert--bert-base-uncased/snapshots/abc"), "models"),
+            hub_id(
+                Path::new("/c/hub/models--google-bert--bert-base-uncased/snapshots/abc"),
+                "models"
+            ),
             Some("google-bert/bert-base-uncased".into())
         );
         assert_eq!(
-            hub_id(Path::new("/c/datasets--stanfordnlp--sst2/x/train.parquet"), "datasets"),
+            hub_id(
+                Path::new("/c/datasets--stanfordnlp--sst2/x/train.parquet"),
+                "datasets"
+            ),
             Some("stanfordnlp/sst2".into())
         );
         assert_eq!(
-            hub_id(Path::new("sentence-transformers/all-MiniLM-L6-v2@main"), "models"),
+            hub_id(
+                Path::new("sentence-transformers/all-MiniLM-L6-v2@main"),
+                "models"
+            ),
             Some("sentence-transformers/all-MiniLM-L6-v2".into())
         );
         assert_eq!(hub_id(Path::new("runs/mine"), "datasets"), None);

@@ -123,7 +123,11 @@ pub fn finish(out: &Path, info: &RunInfo, metrics: &serde_json::Value) -> Result
 }
 
 /// Writes the model card `README.md` of the run folder `out` ([`crate::card`]).
-pub fn write_card(out: &Path, card: &crate::card::Card<'_>, metrics: &serde_json::Value) -> Result<()> {
+pub fn write_card(
+    out: &Path,
+    card: &crate::card::Card<'_>,
+    metrics: &serde_json::Value,
+) -> Result<()> {
     let path = out.join(crate::card::README);
     burnish::fs::write_atomic(&path, crate::card::render(out, card, metrics).as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))

@@ -131,7 +131,10 @@ fn hub_id_card_and_tensorboard_from_one_offline_run() {
         assert_eq!(r["task_type"], "text-classification");
         assert_eq!(r["dataset_name"], "valid.tsv");
         let want = finals[name].as_f64().unwrap();
-        assert!((r["metric_value"].as_f64().unwrap() - want).abs() < 1e-12, "{name}");
+        assert!(
+            (r["metric_value"].as_f64().unwrap() - want).abs() < 1e-12,
+            "{name}"
+        );
     }
 
     // TensorBoard's reader sees every scalar of log.jsonl (as f32) at the same steps.
@@ -158,7 +161,11 @@ fn hub_id_card_and_tensorboard_from_one_offline_run() {
             .unwrap_or_else(|| panic!("{tag} has no step {step}"));
         // TensorBoard keeps f32 (serde_json's float parsing may miss the last bit of a
         // double, so the comparison is of the f32 values).
-        assert_eq!(found[1].as_f64().unwrap() as f32, *value as f32, "{tag} {step}");
+        assert_eq!(
+            found[1].as_f64().unwrap() as f32,
+            *value as f32,
+            "{tag} {step}"
+        );
         read += 1;
     }
     let total: usize = scalars
@@ -191,7 +198,10 @@ fn an_id_not_in_the_cache_names_the_id_the_cache_and_what_is_missing() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("acme/absent-model@v2"), "{stderr}");
-    assert!(stderr.contains("no models--acme--absent-model folder"), "{stderr}");
+    assert!(
+        stderr.contains("no models--acme--absent-model folder"),
+        "{stderr}"
+    );
     assert!(stderr.contains(cache.to_str().unwrap()), "{stderr}");
     assert!(stderr.contains("HF_HUB_OFFLINE"), "{stderr}");
     // A path that is not an id keeps the plain error.
@@ -208,7 +218,10 @@ fn an_id_not_in_the_cache_names_the_id_the_cache_and_what_is_missing() {
         ],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("./no/such/folder: no such folder"), "{stderr}");
+    assert!(
+        stderr.contains("./no/such/folder: no such folder"),
+        "{stderr}"
+    );
 }
 
 /// `scripts/check_ecosystem.py columnar TASK SRC OUT`: `datasets`' Parquet and Arrow copies of
@@ -241,9 +254,15 @@ fn parquet_and_arrow_give_the_examples_of_the_text_formats() {
     assert_eq!(text.records.len(), 1057);
     // A Parquet row's number is its "line" (the TSV's lines count the header).
     let rows = |d: &Dataset| -> Vec<(String, Option<RawLabel>)> {
-        d.records.iter().map(|r| (r.text.clone(), r.label.clone())).collect()
+        d.records
+            .iter()
+            .map(|r| (r.text.clone(), r.label.clone()))
+            .collect()
     };
-    assert!(rows(&plain) == rows(&text), "the plain Parquet's records differ from the TSV's");
+    assert!(
+        rows(&plain) == rows(&text),
+        "the plain Parquet's records differ from the TSV's"
+    );
     assert_eq!(plain.records[4].line + 1, text.records[4].line);
     let named = |label: &Option<RawLabel>| match label {
         Some(RawLabel::Class(c)) if c == "0" => Some(RawLabel::Class("negative".into())),
@@ -282,8 +301,22 @@ fn parquet_and_arrow_give_the_examples_of_the_text_formats() {
         assert_eq!(read.articles, text.articles, "{copy}");
         for (a, b) in read.examples.iter().zip(&text.examples) {
             assert_eq!(
-                (&a.id, &a.title, &a.context, &a.question, &a.answers, a.article),
-                (&b.id, &b.title, &b.context, &b.question, &b.answers, b.article),
+                (
+                    &a.id,
+                    &a.title,
+                    &a.context,
+                    &a.question,
+                    &a.answers,
+                    a.article
+                ),
+                (
+                    &b.id,
+                    &b.title,
+                    &b.context,
+                    &b.question,
+                    &b.answers,
+                    b.article
+                ),
                 "{copy}"
             );
         }
@@ -316,13 +349,38 @@ fn finetuning_from_parquet_matches_the_tsv_run() {
     let run = |train: &str, valid: &str, out: &str| -> Value {
         let out = tmp.path().join(out);
         let status = Command::new(env!("CARGO_BIN_EXE_burnish"))
-            .args(["finetune", "--model", model.to_str().unwrap(), "--train", train])
-            .args(["--valid", valid, "--text-column", "sentence", "--epochs", "1"])
-            .args(["--batch-size", "16", "--lr", "1e-3", "--max-length", "48", "--quiet"])
+            .args([
+                "finetune",
+                "--model",
+                model.to_str().unwrap(),
+                "--train",
+                train,
+            ])
+            .args([
+                "--valid",
+                valid,
+                "--text-column",
+                "sentence",
+                "--epochs",
+                "1",
+            ])
+            .args([
+                "--batch-size",
+                "16",
+                "--lr",
+                "1e-3",
+                "--max-length",
+                "48",
+                "--quiet",
+            ])
             .args(["--threads", "1", "--out", out.to_str().unwrap()])
             .output()
             .unwrap();
-        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
     };
     let from_tsv = run(&train, &valid, "tsv");
@@ -332,7 +390,10 @@ fn finetuning_from_parquet_matches_the_tsv_run() {
         parquet("valid").to_str().unwrap(),
         "parquet",
     );
-    assert_eq!(from_parquet["final_validation"], from_tsv["final_validation"]);
+    assert_eq!(
+        from_parquet["final_validation"],
+        from_tsv["final_validation"]
+    );
     assert_eq!(from_parquet["train_examples"], from_tsv["train_examples"]);
     assert_eq!(from_parquet["steps"], from_tsv["steps"]);
 }
@@ -341,13 +402,31 @@ fn finetuning_from_parquet_matches_the_tsv_run() {
 fn finetune_tiny(fixture: &str, task: &str, args: &[&str], out: &Path) -> Value {
     let model = common::root().join("tests/fixtures").join(fixture);
     let run = Command::new(env!("CARGO_BIN_EXE_burnish"))
-        .args(["finetune", "--task", task, "--model", model.to_str().unwrap()])
-        .args(["--epochs", "1", "--batch-size", "16", "--lr", "1e-3", "--quiet"])
+        .args([
+            "finetune",
+            "--task",
+            task,
+            "--model",
+            model.to_str().unwrap(),
+        ])
+        .args([
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--lr",
+            "1e-3",
+            "--quiet",
+        ])
         .args(["--threads", "1", "--out", out.to_str().unwrap()])
         .args(args)
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
 }
 
@@ -379,7 +458,11 @@ fn ner_and_qa_fine_tune_from_parquet_as_from_their_text_files() {
     let from_text = finetune_tiny(
         "tiny-bert",
         "ner",
-        &[&ner[..], &["--train", &path("train.txt"), "--valid", &path("valid.txt")]].concat(),
+        &[
+            &ner[..],
+            &["--train", &path("train.txt"), "--valid", &path("valid.txt")],
+        ]
+        .concat(),
         &tmp.path().join("ner-text"),
     );
     let from_parquet = finetune_tiny(
@@ -387,13 +470,21 @@ fn ner_and_qa_fine_tune_from_parquet_as_from_their_text_files() {
         "ner",
         &[
             &ner[..],
-            &["--train", &path("train/datasets.parquet"), "--valid", &path("valid/datasets.parquet")],
+            &[
+                "--train",
+                &path("train/datasets.parquet"),
+                "--valid",
+                &path("valid/datasets.parquet"),
+            ],
         ]
         .concat(),
         &tmp.path().join("ner-parquet"),
     );
     assert_eq!(from_parquet["train_sentences"], 300);
-    assert_eq!(from_parquet["final_validation"], from_text["final_validation"]);
+    assert_eq!(
+        from_parquet["final_validation"],
+        from_text["final_validation"]
+    );
 
     // QA: the SQuAD slice's first two articles to train on, the third to validate.
     let squad = common::squad_slice();
@@ -403,14 +494,28 @@ fn ner_and_qa_fine_tune_from_parquet_as_from_their_text_files() {
             "tiny-bert",
             "qa",
             &[
-                "--train", train, "--train-articles", "0:2", "--valid-articles", "2:3",
-                "--max-length", "64", "--doc-stride", "24",
+                "--train",
+                train,
+                "--train-articles",
+                "0:2",
+                "--valid-articles",
+                "2:3",
+                "--max-length",
+                "64",
+                "--doc-stride",
+                "24",
             ],
             &tmp.path().join(out),
         )
     };
     let from_json = qa(squad.to_str().unwrap(), "qa-json");
     let from_parquet = qa(&path("squad/datasets.parquet"), "qa-parquet");
-    assert_eq!(from_parquet["train_questions"], from_json["train_questions"]);
-    assert_eq!(from_parquet["final_validation"], from_json["final_validation"]);
+    assert_eq!(
+        from_parquet["train_questions"],
+        from_json["train_questions"]
+    );
+    assert_eq!(
+        from_parquet["final_validation"],
+        from_json["final_validation"]
+    );
 }

@@ -30,7 +30,12 @@ fn export(model: &Path, out: &Path, extra: &[&str]) {
 fn compare(model: &Path, onnx: &Path, head: &str, extra: &[&str]) -> Value {
     let out = Command::new(common::python())
         .arg(common::root().join("scripts/check_onnx.py"))
-        .args(["compare", model.to_str().unwrap(), onnx.to_str().unwrap(), head])
+        .args([
+            "compare",
+            model.to_str().unwrap(),
+            onnx.to_str().unwrap(),
+            head,
+        ])
         .args(extra)
         .output()
         .expect("run the reference Python");
@@ -115,5 +120,8 @@ fn sentence_embeddings_and_int8_quantisation() {
     let diff = result["outputs"]["sentence_embedding"]["max_abs_diff"]
         .as_f64()
         .unwrap();
-    assert!(diff > 0.0 && diff < 0.05, "int8 embedding max |diff| {diff}");
+    assert!(
+        diff > 0.0 && diff < 0.05,
+        "int8 embedding max |diff| {diff}"
+    );
 }

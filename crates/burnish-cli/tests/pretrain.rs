@@ -135,7 +135,11 @@ print(json.dumps({k: sorted(v) for k, v in info.items() if k != "error_msgs"}))
         .args(["card", run.join("README.md").to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let card: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(card["pipeline_tag"], "fill-mask", "{card}");
     assert_eq!(card["base_model"], serde_json::Value::Null, "{card}");

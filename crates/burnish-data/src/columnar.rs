@@ -62,13 +62,16 @@ pub fn to_json_lines(path: &Path, format: Columnar) -> Result<Vec<u8>> {
     };
     let (schema, batches): (SchemaRef, Vec<(String, RecordBatch)>) = match format {
         Columnar::Parquet => {
-            use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            use parquet::arrow::arrow_reader::{
+                ArrowReaderMetadata, ParquetRecordBatchReaderBuilder,
+            };
+            // The footer is read once; each row group's reader reuses it.
+            let footer = ArrowReaderMetadata::load(&file, Default::default())
                 .map_err(|e| malformed(0, format!("not a readable Parquet file: {e}")))?;
-            let mut schema = builder.schema().clone();
+            let mut schema = footer.schema().clone();
             if !schema.metadata().contains_key(HF_KEY) {
                 // Older writers keep `datasets`' metadata only in the file's key-value pairs.
-                let pairs = builder.metadata().file_metadata().key_value_metadata();
+                let pairs = footer.metadata().file_metadata().key_value_metadata();
                 if let Some(value) = pairs
                     .and_then(|kv| kv.iter().find(|kv| kv.key == HF_KEY))
                     .and_then(|kv| kv.value.clone())
@@ -78,7 +81,7 @@ pub fn to_json_lines(path: &Path, format: Columnar) -> Result<Vec<u8>> {
                     schema = std::sync::Arc::new(schema.as_ref().clone().with_metadata(metadata));
                 }
             }
-            let groups: Vec<usize> = builder
+            let groups: Vec<usize> = footer
                 .metadata()
                 .row_groups()
                 .iter()
@@ -88,15 +91,17 @@ pub fn to_json_lines(path: &Path, format: Columnar) -> Result<Vec<u8>> {
             // One row group at a time, so a decoding error names its group.
             let mut first_row = 1;
             for (group, rows) in groups.iter().enumerate() {
-                let file = File::open(path).map_err(|source| DataError::Io {
+                let file = file.try_clone().map_err(|source| DataError::Io {
                     path: path.to_owned(),
                     source,
                 })?;
-                let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                    .and_then(|b| b.with_row_groups(vec![group]).build())
-                    .map_err(|e| {
-                        malformed(first_row, format!("row group {group}: cannot decode: {e}"))
-                    })?;
+                let reader =
+                    ParquetRecordBatchReaderBuilder::new_with_metadata(file, footer.clone())
+                        .with_row_groups(vec![group])
+                        .build()
+                        .map_err(|e| {
+                            malformed(first_row, format!("row group {group}: cannot decode: {e}"))
+                        })?;
                 for batch in reader {
                     let batch = batch.map_err(|e| {
                         malformed(first_row, format!("row group {group}: cannot decode: {e}"))
@@ -163,7 +168,8 @@ fn read_ipc<R: Read + Seek>(
             .collect::<std::result::Result<Vec<_>, String>>()
     };
     if is_file {
-        let file = arrow_ipc::reader::FileReader::try_new(reader, None).map_err(|e| e.to_string())?;
+        let file =
+            arrow_ipc::reader::FileReader::try_new(reader, None).map_err(|e| e.to_string())?;
         let schema = file.schema();
         Ok((schema, collect(file.collect())?))
     } else {
@@ -216,7 +222,11 @@ fn class_labels(schema: &SchemaRef) -> HashMap<String, ClassLabel> {
         (feature["_type"] == "ClassLabel").then(|| {
             feature["names"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|n| n.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default()
         })
     };

@@ -42,9 +42,7 @@ impl CorpusFormat {
             .unwrap_or_default();
         let name = name.strip_suffix(".gz").unwrap_or(&name);
         match name.rsplit_once('.') {
-            Some((_, "jsonl" | "ndjson" | "json" | "parquet" | "arrow" | "feather")) => {
-                Self::Jsonl
-            }
+            Some((_, "jsonl" | "ndjson" | "json" | "parquet" | "arrow" | "feather")) => Self::Jsonl,
             _ => Self::Text,
         }
     }

@@ -310,7 +310,10 @@ mod tests {
         let root = cache.path().join("models--org--model");
         std::fs::create_dir_all(root.join("refs")).unwrap();
         let err = resolve_in(cache.path(), "org/model@v1", true).unwrap_err();
-        assert!(err.to_string().contains("no models--org--model/refs/v1"), "{err}");
+        assert!(
+            err.to_string().contains("no models--org--model/refs/v1"),
+            "{err}"
+        );
 
         let commit = "0123456789abcdef0123456789abcdef01234567";
         std::fs::write(root.join("refs/main"), commit).unwrap();
@@ -320,12 +323,16 @@ mod tests {
         std::fs::write(snapshot.join("vocab.txt"), "[PAD]\n").unwrap();
         let err = resolve_in(cache.path(), "org/model", true).unwrap_err();
         assert!(
-            err.to_string()
-                .contains("no model.safetensors or pytorch_model.bin in models--org--model/snapshots/"),
+            err.to_string().contains(
+                "no model.safetensors or pytorch_model.bin in models--org--model/snapshots/"
+            ),
             "{err}"
         );
         std::fs::write(snapshot.join("model.safetensors"), "").unwrap();
-        assert_eq!(resolve_in(cache.path(), "org/model", true).unwrap(), snapshot);
+        assert_eq!(
+            resolve_in(cache.path(), "org/model", true).unwrap(),
+            snapshot
+        );
         // A commit hash as the revision names the snapshot directly.
         assert_eq!(
             resolve_in(cache.path(), &format!("org/model@{commit}"), true).unwrap(),

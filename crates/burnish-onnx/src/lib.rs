@@ -162,7 +162,10 @@ pub fn export(
 
     let hidden = encoder(&mut g, config)?;
     let outputs: Vec<(String, Vec<&str>)> = match head {
-        Head::Encoder => vec![(hidden.clone(), vec!["batch_size", "sequence_length", "hidden"])],
+        Head::Encoder => vec![(
+            hidden.clone(),
+            vec!["batch_size", "sequence_length", "hidden"],
+        )],
         Head::Embedding { normalize } => {
             let pooled = mean_pool(&mut g, &hidden);
             let pooled = if normalize {
@@ -172,7 +175,10 @@ pub fn export(
             };
             vec![
                 (pooled, vec!["batch_size", "hidden"]),
-                (hidden.clone(), vec!["batch_size", "sequence_length", "hidden"]),
+                (
+                    hidden.clone(),
+                    vec!["batch_size", "sequence_length", "hidden"],
+                ),
             ]
         }
         Head::SequenceClassification(kind) => {
@@ -198,7 +204,10 @@ pub fn export(
                     return Err(OnnxError::Unsupported("GPT-2's classifier".into()));
                 }
             };
-            vec![(g.linear(&pre, "classifier")?, vec!["batch_size", "num_labels"])]
+            vec![(
+                g.linear(&pre, "classifier")?,
+                vec!["batch_size", "num_labels"],
+            )]
         }
         Head::TokenClassification => vec![(
             g.linear(&hidden, "classifier")?,
@@ -296,7 +305,11 @@ fn encoder(g: &mut Builder<'_>, config: &BertConfig) -> Result<String> {
             let pad = g.const_i64(&[], &[config.pad_token_id as i64]);
             let is_pad = g.op("Equal", &["input_ids", &pad], vec![]);
             let not_pad = g.op("Not", &[&is_pad], vec![]);
-            let mask = g.op("Cast", &[&not_pad], vec![int_attr("to", data_type::INT64 as i64)]);
+            let mask = g.op(
+                "Cast",
+                &[&not_pad],
+                vec![int_attr("to", data_type::INT64 as i64)],
+            );
             let axis = g.const_i64(&[], &[1]);
             let counts = g.op("CumSum", &[&mask, &axis], vec![]);
             let counted = g.op("Mul", &[&counts, &mask], vec![]);
@@ -312,7 +325,10 @@ fn encoder(g: &mut Builder<'_>, config: &BertConfig) -> Result<String> {
         )?;
         let t = g.op("Gather", &[&types, "token_type_ids"], vec![]);
         x = g.op("Add", &[&x, &t], vec![]);
-    } else if g.weights.contains_key("embeddings.token_type_embeddings.weight") {
+    } else if g
+        .weights
+        .contains_key("embeddings.token_type_embeddings.weight")
+    {
         // A token-type table without a token-type input (RoBERTa's single row): type 0.
         let types = g.weight("embeddings.token_type_embeddings.weight", &[0, e])?;
         let zero = g.const_i64(&[], &[0]);
@@ -320,13 +336,19 @@ fn encoder(g: &mut Builder<'_>, config: &BertConfig) -> Result<String> {
         x = g.op("Add", &[&x, &row], vec![]);
     }
     x = g.layer_norm(&x, "embeddings.LayerNorm", e, eps)?;
-    if config.embedding_size.is_some_and(|e| e != h) || g.weights.contains_key("embeddings_project.weight") {
+    if config.embedding_size.is_some_and(|e| e != h)
+        || g.weights.contains_key("embeddings_project.weight")
+    {
         x = g.linear(&x, "embeddings_project")?;
     }
 
     // The attention mask as an additive bias `[B, 1, 1, S]`: 0 where attended, the float
     // minimum where masked (transformers' `get_extended_attention_mask`).
-    let mask = g.op("Cast", &["attention_mask"], vec![int_attr("to", data_type::FLOAT as i64)]);
+    let mask = g.op(
+        "Cast",
+        &["attention_mask"],
+        vec![int_attr("to", data_type::FLOAT as i64)],
+    );
     let one = g.const_f32(&[], &[1.0]);
     let inverted = g.op("Sub", &[&one, &mask], vec![]);
     let min = g.const_f32(&[], &[f32::MIN]);
@@ -355,7 +377,11 @@ fn encoder(g: &mut Builder<'_>, config: &BertConfig) -> Result<String> {
         let scores = g.op("Add", &[&scores, &bias], vec![]);
         let probs = g.op("Softmax", &[&scores], vec![int_attr("axis", -1)]);
         let context = g.op("MatMul", &[&probs, &v], vec![]);
-        let context = g.op("Transpose", &[&context], vec![ints_attr("perm", &[0, 2, 1, 3])]);
+        let context = g.op(
+            "Transpose",
+            &[&context],
+            vec![ints_attr("perm", &[0, 2, 1, 3])],
+        );
         let context = g.op("Reshape", &[&context, &merge], vec![]);
         let attn = g.linear(&context, &format!("{p}.attention.output.dense"))?;
         let attn = g.op("Add", &[&attn, &x], vec![]);
@@ -423,13 +449,25 @@ fn activation(g: &mut Builder<'_>, x: &str, act: HiddenAct) -> Result<String> {
 
 /// The masked mean over the sequence: `sum(h * m) / max(sum(m), 1e-9)`, `[B, H]`.
 fn mean_pool(g: &mut Builder<'_>, hidden: &str) -> String {
-    let mask = g.op("Cast", &["attention_mask"], vec![int_attr("to", data_type::FLOAT as i64)]);
+    let mask = g.op(
+        "Cast",
+        &["attention_mask"],
+        vec![int_attr("to", data_type::FLOAT as i64)],
+    );
     let axes = g.const_i64(&[1], &[2]);
     let mask = g.op("Unsqueeze", &[&mask, &axes], vec![]);
     let masked = g.op("Mul", &[hidden, &mask], vec![]);
     let seq_axis = g.const_i64(&[1], &[1]);
-    let sum = g.op("ReduceSum", &[&masked, &seq_axis], vec![int_attr("keepdims", 0)]);
-    let count = g.op("ReduceSum", &[&mask, &seq_axis], vec![int_attr("keepdims", 0)]);
+    let sum = g.op(
+        "ReduceSum",
+        &[&masked, &seq_axis],
+        vec![int_attr("keepdims", 0)],
+    );
+    let count = g.op(
+        "ReduceSum",
+        &[&mask, &seq_axis],
+        vec![int_attr("keepdims", 0)],
+    );
     let floor = g.const_f32(&[], &[1e-9]);
     let count = g.op("Max", &[&count, &floor], vec![]);
     g.op("Div", &[&sum, &count], vec![])
@@ -476,10 +514,12 @@ impl Builder<'_> {
     }
 
     fn tensor(&self, name: &str) -> Result<&Weight> {
-        self.weights.get(name).ok_or_else(|| OnnxError::MissingTensor {
-            name: name.into(),
-            head: self.head.into(),
-        })
+        self.weights
+            .get(name)
+            .ok_or_else(|| OnnxError::MissingTensor {
+                name: name.into(),
+                head: self.head.into(),
+            })
     }
 
     /// A weight as an initializer named as the model names it, checked against `shape`
@@ -582,7 +622,11 @@ impl Builder<'_> {
                 attribute: vec![],
             });
             let acc = self.op("MatMulInteger", &[&xq, &wq, &xz, &wz], vec![]);
-            let acc = self.op("Cast", &[&acc], vec![int_attr("to", data_type::FLOAT as i64)]);
+            let acc = self.op(
+                "Cast",
+                &[&acc],
+                vec![int_attr("to", data_type::FLOAT as i64)],
+            );
             let s = self.op("Mul", &[&xs, &ws], vec![]);
             self.op("Mul", &[&acc, &s], vec![])
         } else {

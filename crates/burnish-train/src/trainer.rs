@@ -1068,7 +1068,8 @@ impl Trainer {
             let writer = match self.tensorboard.get() {
                 Some(writer) => writer,
                 None => {
-                    let writer = crate::tensorboard::EventWriter::create(&self.out_dir).map_err(io)?;
+                    let writer =
+                        crate::tensorboard::EventWriter::create(&self.out_dir).map_err(io)?;
                     self.tensorboard.get_or_init(|| writer)
                 }
             };
