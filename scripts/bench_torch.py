@@ -26,36 +26,14 @@ import torch
 import transformers
 from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
 
+from bench_batch import synthetic_batch
+
 SHAPES = {
     "minilm": dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
                    intermediate_size=1536),
     "bert-base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                       intermediate_size=3072),
 }
-MASK64 = (1 << 64) - 1
-
-
-def synthetic_batch(batch, seq, vocab, seed):
-    """The batch burnish_train::bench::synthetic_batch builds (same xorshift64*)."""
-    state = ((seed * 0x9E3779B97F4A7C15) & MASK64) | 1
-
-    def nxt():
-        nonlocal state
-        state ^= state >> 12
-        state ^= (state << 25) & MASK64
-        state ^= state >> 27
-        return (state * 0x2545F4914F6CDD1D) & MASK64
-
-    low = min(1000, vocab - 1)
-    span = max(vocab - low, 1)
-    ids = []
-    for _ in range(batch):
-        row = []
-        for p in range(seq):
-            row.append(101 if p == 0 else 102 if p == seq - 1 else low + nxt() % span)
-        ids.append(row)
-    labels = [nxt() % 2 for _ in range(batch)]
-    return torch.tensor(ids), torch.tensor(labels)
 
 
 def main():
@@ -81,6 +59,7 @@ def main():
     cls = BertForMaskedLM if args.mode == "mlm" else BertForSequenceClassification
     model = cls(config).to(device)
     ids, labels = synthetic_batch(args.batch, args.seq, config.vocab_size, args.seed)
+    ids, labels = torch.tensor(ids), torch.tensor(labels)
     if args.mode == "mlm":
         pos = torch.arange(args.seq)
         picked = (pos > 0) & (pos < args.seq - 1) & (pos % 7 == 3)

@@ -1,8 +1,9 @@
 //! `burnish bench`: inference and training-step throughput per backend, beside PyTorch +
 //! `transformers` on the same shapes, measured in the same invocation.
 //!
-//! Every measurement runs in its own child process (this binary with `--one`, or
-//! `scripts/bench_torch.py`), so each peak-memory figure is that measurement's own.
+//! Every measurement runs in its own child process (this binary with `--one`,
+//! `scripts/bench_torch.py`, or `scripts/bench_onnxruntime.py` for `--onnx`), so each
+//! peak-memory figure is that measurement's own.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use burnish::backend::BackendKind;
 use burnish::encoder::precision::cast_floats;
+use burnish::export::OnnxHead;
 use burnish::train::bench::{
     Checkpointing, MlmStep, ModelShape, TrainStep, inference_model, inference_step, measure,
     peak_rss_bytes, synthetic_batch, synthetic_mlm_batch,
@@ -71,6 +73,11 @@ pub struct BenchArgs {
     /// (`ModelShape::flops_per_token`).
     #[arg(long)]
     peak_tflops: Option<f64>,
+    /// Also time ONNX Runtime on the `infer` rows, in these variants (float32, int8): the
+    /// bench model exported as `burnish export` writes it, run by
+    /// `scripts/bench_onnxruntime.py` with the same threads (needs `onnxruntime` in --python).
+    #[arg(long, value_delimiter = ',')]
+    onnx: Vec<String>,
     /// Also write the results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -111,6 +118,9 @@ const MODES: [&str; 6] = [
     "mlm-full",
 ];
 
+/// The `--onnx` values: the exported graph's weights, float32 or int8 (dynamic quantisation).
+const ONNX_VARIANTS: [&str; 2] = ["float32", "int8"];
+
 /// Runs `burnish bench`.
 ///
 /// `threads` is the size of this process's CPU pool (`burnish --threads N`, every core by
@@ -150,6 +160,14 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
             bail!("unknown --modes value {m:?} ({})", MODES.join(", "));
         }
     }
+    for v in &args.onnx {
+        if !ONNX_VARIANTS.contains(&v.as_str()) {
+            bail!("unknown --onnx value {v:?} ({})", ONNX_VARIANTS.join(", "));
+        }
+    }
+    if !args.onnx.is_empty() && (args.dtype != "f32" || !args.modes.iter().any(|m| m == "infer")) {
+        bail!("--onnx times f32 inference: it needs --modes infer and --dtype f32");
+    }
     if args.batch == 0 || args.seq < 2 || args.steps == 0 {
         bail!("--batch and --steps must be at least 1 and --seq at least 2");
     }
@@ -160,7 +178,8 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
         .clone()
         .or_else(|| std::env::var_os("BURNISH_PYTHON").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("python3"));
-    let script = torch_script()?;
+    let torch_script = script("bench_torch.py")?;
+    let onnx_dir = tempfile::tempdir().context("creating a folder for the ONNX exports")?;
     let mut rows = Vec::new();
     let mut table = Table {
         peak_tflops: args.peak_tflops,
@@ -182,7 +201,7 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
             } else {
                 eprintln!("measuring pytorch {} {mode} ...", shape.name());
                 let mut cmd = Command::new(&python);
-                cmd.arg(&script)
+                cmd.arg(&torch_script)
                     .args(["--shape", shape.name(), "--mode", torch_mode])
                     .args(["--batch", &args.batch.to_string()])
                     .args(["--seq", &args.seq.to_string()])
@@ -191,7 +210,8 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
                     .args(["--dtype", &args.dtype])
                     .args(["--threads", &threads.to_string()])
                     .args(["--device", &args.torch_device]);
-                let row = child_row(cmd, &format!("{} {}", python.display(), script.display()))?;
+                let what = format!("{} {}", python.display(), torch_script.display());
+                let row = child_row(cmd, &what)?;
                 rows.push(row.clone());
                 torch_rows.insert((shape.name(), torch_mode), row.clone());
                 Some(row)
@@ -209,6 +229,31 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
                 let row = child_row(cmd, &format!("burnish bench --one {backend}"))?;
                 table.push(&row, torch.as_ref());
                 rows.push(row);
+            }
+            if mode == "infer" {
+                for variant in &args.onnx {
+                    eprintln!("measuring onnxruntime {variant} {} ...", shape.name());
+                    let model = onnx_dir
+                        .path()
+                        .join(format!("{}-{variant}.onnx", shape.name()));
+                    export_bench_model(shape, variant == "int8", &backends[0], &model)?;
+                    let script = script("bench_onnxruntime.py")?;
+                    let mut cmd = Command::new(&python);
+                    cmd.arg(&script)
+                        .arg("--model")
+                        .arg(&model)
+                        .args(["--variant", variant, "--shape", shape.name()])
+                        .args(["--vocab", &shape.config().vocab_size.to_string()])
+                        .args(["--batch", &args.batch.to_string()])
+                        .args(["--seq", &args.seq.to_string()])
+                        .args(["--warmup", &args.warmup.to_string()])
+                        .args(["--steps", &args.steps.to_string()])
+                        .args(["--threads", &threads.to_string()]);
+                    let row =
+                        child_row(cmd, &format!("{} {}", python.display(), script.display()))?;
+                    table.push(&row, torch.as_ref());
+                    rows.push(row);
+                }
             }
             if let Some(t) = torch.filter(|_| cached.is_none()) {
                 table.push(&t, None);
@@ -228,6 +273,31 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
         burnish::fs::write_atomic(path, serde_json::to_string_pretty(&doc)?.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
+    Ok(())
+}
+
+/// Writes the `infer` rows' model (`inference_model`, weights as initialised on `backend`)
+/// to `out` as `burnish export` writes a sequence classifier, float32 or `int8`.
+fn export_bench_model(
+    shape: ModelShape,
+    int8: bool,
+    backend: &BackendKind,
+    out: &std::path::Path,
+) -> Result<()> {
+    let device = backend.device()?;
+    let folder = tempfile::tempdir().context("creating a folder for the bench model")?;
+    inference_model(shape, &device).save_pretrained(&shape.config(), folder.path())?;
+    let options = burnish::onnx::Options {
+        int8,
+        ..Default::default()
+    };
+    burnish::export::export_onnx(
+        folder.path(),
+        OnnxHead::SequenceClassification,
+        &options,
+        &device,
+        out,
+    )?;
     Ok(())
 }
 
@@ -330,16 +400,22 @@ fn child_row(mut cmd: Command, what: &str) -> Result<Row> {
     serde_json::from_str(line).with_context(|| format!("reading {what}'s result {line:?}"))
 }
 
-/// `scripts/bench_torch.py`, next to the sources this binary was built from, or in the
-/// current directory's `scripts/`.
-fn torch_script() -> Result<PathBuf> {
+/// `scripts/NAME` (a Python side of the benchmark), next to the sources this binary was built
+/// from, or in the current directory's `scripts/`.
+fn script(name: &str) -> Result<PathBuf> {
     let candidates = [
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_torch.py"),
-        PathBuf::from("scripts/bench_torch.py"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scripts")
+            .join(name),
+        PathBuf::from("scripts").join(name),
     ];
-    candidates.iter().find(|p| p.is_file()).cloned().context(
-        "scripts/bench_torch.py not found (run from the burnish checkout, or pass --no-torch)",
-    )
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .with_context(|| {
+            format!("scripts/{name} not found (run burnish bench from the burnish checkout)")
+        })
 }
 
 fn cpu_model() -> Option<String> {
@@ -359,9 +435,10 @@ struct Table {
 
 impl Table {
     fn push(&mut self, row: &Row, torch: Option<&Row>) {
-        let who = match &row.backend {
-            Some(b) => format!("burnish {b}"),
-            None => format!("PyTorch ({})", row.device.as_deref().unwrap_or("cpu")),
+        let who = match (row.side.as_str(), &row.backend) {
+            ("onnxruntime", Some(variant)) => format!("ONNX Runtime {variant}"),
+            (_, Some(b)) => format!("burnish {b}"),
+            (_, None) => format!("PyTorch ({})", row.device.as_deref().unwrap_or("cpu")),
         };
         let ratio = torch.map_or_else(
             || "-".to_string(),

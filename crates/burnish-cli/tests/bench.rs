@@ -7,12 +7,13 @@ mod common;
 use common::python;
 
 #[test]
-fn bench_measures_burnish_and_pytorch_on_the_same_shape() {
+fn bench_measures_burnish_pytorch_and_onnx_runtime_on_the_same_shape() {
     let python = python();
     let tmp = tempfile::tempdir().unwrap();
     let json = tmp.path().join("out/bench.json");
     let out = Command::new(env!("CARGO_BIN_EXE_burnish"))
         .args(["bench", "--backends", "flex", "--modes", "infer,mlm"])
+        .args(["--onnx", "float32,int8"])
         .args([
             "--batch", "2", "--seq", "16", "--warmup", "0", "--steps", "1",
         ])
@@ -37,10 +38,21 @@ fn bench_measures_burnish_and_pytorch_on_the_same_shape() {
         stdout.contains("| minilm | mlm | PyTorch (cpu) |"),
         "{stdout}"
     );
+    for variant in ["float32", "int8"] {
+        let line = format!("| minilm | infer | ONNX Runtime {variant} |");
+        assert!(stdout.contains(&line), "{stdout}");
+    }
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let rows = doc["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 4, "{rows:?}"); // PyTorch and flex, for each of the two modes
+    // PyTorch and flex for each of the two modes, and ONNX Runtime's two variants for infer.
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    let sides: Vec<_> = rows.iter().map(|r| r["side"].as_str().unwrap()).collect();
+    assert_eq!(
+        sides.iter().filter(|s| **s == "onnxruntime").count(),
+        2,
+        "{sides:?}"
+    );
     for row in rows {
         assert_eq!(
             (row["batch"].as_u64(), row["seq"].as_u64()),
@@ -53,8 +65,12 @@ fn bench_measures_burnish_and_pytorch_on_the_same_shape() {
 }
 
 #[test]
-fn bench_rejects_unknown_modes_and_shapes() {
-    for args in [["--modes", "fly"], ["--shapes", "gpt-9"]] {
+fn bench_rejects_unknown_modes_shapes_and_onnx_variants() {
+    for args in [
+        ["--modes", "fly"],
+        ["--shapes", "gpt-9"],
+        ["--onnx", "int4"],
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_burnish"))
             .arg("bench")
             .args(args)
