@@ -89,6 +89,7 @@
 //! The guides in `docs/guide/` walk through each task from the command line and from Rust.
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod backend;
 mod error;
 pub mod export;

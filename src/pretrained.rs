@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use burnish_data::{LabelMap, Task};
-use burnish_encoder::HfModel;
 use burnish_encoder::weights::{PYTORCH_FILE, SAFETENSORS_FILE};
 use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, EncoderError, Family};
+use burnish_encoder::{HfModel, NameMap};
 use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
     BertForTokenClassification, BertLMHeadModel, Gpt2ForSequenceClassification,
@@ -211,28 +211,39 @@ pub trait SaveHf {
     /// # Errors
     /// [`crate::Error::Model`] naming the file that could not be written.
     fn save_hf(&self, config: &BertConfig, dir: &Path) -> Result<()>;
+
+    /// The `transformers` names of this model's parameters in `config`'s family (what
+    /// [`SaveHf::save_hf`] writes them as; a LoRA adapter folder names them the same way).
+    fn hf_names(&self, config: &BertConfig) -> NameMap;
 }
 
 macro_rules! save_hf {
-    ($($model:ty => $class:literal),* $(,)?) => {$(
+    ($($model:ty => $class:literal, |$m:ident, $family:ident| $names:expr),* $(,)?) => {$(
         impl SaveHf for $model {
             const HF_CLASS: &'static str = $class;
             fn save_hf(&self, config: &BertConfig, dir: &Path) -> Result<()> {
                 Ok(self.save_pretrained(config, dir)?)
+            }
+            fn hf_names(&self, config: &BertConfig) -> NameMap {
+                let ($m, $family) = (self, config.family);
+                let _ = $m;
+                $names
             }
         }
     )*};
 }
 
 save_hf!(
-    BertModel => "BertModel",
-    BertForSequenceClassification => "BertForSequenceClassification",
-    BertForTokenClassification => "BertForTokenClassification",
+    BertModel => "BertModel", |_m, f| <BertModel as HfModel>::names(f),
+    BertForSequenceClassification => "BertForSequenceClassification", |m, _f| m.names(),
+    BertForTokenClassification => "BertForTokenClassification", |_m, f| NameMap::new(f),
     BertForQuestionAnswering => "BertForQuestionAnswering",
-    BertForMaskedLM => "BertForMaskedLM",
+        |_m, f| <BertForQuestionAnswering as HfModel>::names(f),
+    BertForMaskedLM => "BertForMaskedLM", |_m, f| <BertForMaskedLM as HfModel>::names(f),
     BertForPreTraining => "BertForPreTraining",
-    BertLMHeadModel => "BertLMHeadModel",
-    Gpt2ForSequenceClassification => "GPT2ForSequenceClassification",
+        |_m, f| <BertForPreTraining as HfModel>::names(f),
+    BertLMHeadModel => "BertLMHeadModel", |_m, f| <BertLMHeadModel as HfModel>::names(f),
+    Gpt2ForSequenceClassification => "GPT2ForSequenceClassification", |_m, f| NameMap::new(f),
 );
 
 /// The longest input `config` and `tokenizer` allow.

@@ -295,6 +295,28 @@ pub struct FinetuneArgs {
     /// (`tensorboard --logdir RUN_DIR`); `none` reports nothing more.
     #[arg(long, value_delimiter = ',', value_name = "tensorboard|none")]
     pub(crate) report_to: Vec<String>,
+    /// Train LoRA adapters and the task head instead of every weight (rank 8, alpha 16, on
+    /// the family's default modules, as `peft`'s): RUN_DIR is the model with the adapters
+    /// merged in, RUN_DIR/adapter the `peft` adapter folder. LoRA usually wants about 10x
+    /// full fine-tuning's learning rate (--lr 2e-4 or more). Implied by the other --lora-*.
+    #[arg(long)]
+    pub(crate) lora: bool,
+    /// LoRA: the adapters' rank.
+    #[arg(long)]
+    pub(crate) lora_r: Option<usize>,
+    /// LoRA: the adapters' output is scaled by alpha / r.
+    #[arg(long)]
+    pub(crate) lora_alpha: Option<f64>,
+    /// LoRA: dropout on the adapters' input; 0 only (Burn composes adapters into the weights).
+    #[arg(long)]
+    pub(crate) lora_dropout: Option<f64>,
+    /// LoRA: the modules adapted, `transformers` module names (`query,key,value,dense`);
+    /// default: the family's (BERT, RoBERTa, ELECTRA: query,value; DistilBERT: q_lin,v_lin).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) lora_targets: Vec<String>,
+    /// LoRA: also train the LayerNorms fully.
+    #[arg(long)]
+    pub(crate) lora_train_layer_norms: bool,
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -376,6 +398,29 @@ impl FinetuneArgs {
                 }
             }
         }
+        if self.lora
+            || self.lora_r.is_some()
+            || self.lora_alpha.is_some()
+            || self.lora_dropout.is_some()
+            || !self.lora_targets.is_empty()
+            || self.lora_train_layer_norms
+        {
+            let mut lora = cfg.lora.take().unwrap_or_default();
+            if let Some(r) = self.lora_r {
+                lora.r = r;
+            }
+            if let Some(alpha) = self.lora_alpha {
+                lora.lora_alpha = alpha;
+            }
+            if let Some(dropout) = self.lora_dropout {
+                lora.lora_dropout = dropout;
+            }
+            if !self.lora_targets.is_empty() {
+                lora.target_modules = self.lora_targets.clone();
+            }
+            lora.train_layer_norms |= self.lora_train_layer_norms;
+            cfg.lora = Some(lora);
+        }
         if let Some(n) = self.max_grad_norm {
             cfg.max_grad_norm = (n > 0.0).then_some(n);
         }
@@ -431,6 +476,10 @@ pub struct EvaluateArgs {
     /// Run directory written by `burnish finetune`.
     #[arg(long)]
     pub(crate) model: PathBuf,
+    /// A LoRA adapter folder to put on `--model` (then the base model): made by `burnish
+    /// finetune --lora` (RUN_DIR/adapter) or by `peft`; merged in before use.
+    #[arg(long)]
+    pub(crate) adapter: Option<PathBuf>,
     /// Labelled data (CSV, TSV or JSONL) with the run's columns.
     #[arg(long)]
     pub(crate) data: PathBuf,
@@ -451,6 +500,10 @@ pub struct PredictArgs {
     /// Run directory written by `burnish finetune`.
     #[arg(long)]
     pub(crate) model: PathBuf,
+    /// A LoRA adapter folder to put on `--model` (then the base model): made by `burnish
+    /// finetune --lora` (RUN_DIR/adapter) or by `peft`; merged in before use.
+    #[arg(long)]
+    pub(crate) adapter: Option<PathBuf>,
     /// Input: a CSV/TSV/JSONL file with the run's text column(s), or any other file with one
     /// text per line (`a<TAB>b` for a pair).
     #[arg(long)]

@@ -8,6 +8,7 @@
 //! - `burnish tokenizer train --corpus FILES --vocab-size N --out DIR`
 //! - `burnish pretrain --objective mlm|mlm+nsp|clm --corpus FILES --out RUN_DIR [--model DIR]`
 //! - `burnish export --model RUN_DIR --format onnx --out model.onnx [--quantize int8]`
+//! - `burnish merge --model BASE --adapter RUN_DIR/adapter --out DIR`
 //! - `burnish bench [--backends flex,tch,wgpu] [--shapes minilm,bert-base] [--batch 32] [--seq 128]`
 
 mod args;
@@ -18,6 +19,7 @@ mod encode;
 mod evaluate;
 mod export;
 mod finetune;
+mod merge;
 mod ner;
 mod pretrain;
 mod qa;
@@ -59,6 +61,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Export a model or run folder to ONNX (ONNX Runtime, dynamic batch and sequence axes).
     Export(export::ExportArgs),
+    /// Fold a LoRA adapter folder (burnish's or peft's) into its base model: a plain folder.
+    Merge(merge::MergeArgs),
 }
 
 /// Has glibc's allocator keep freed memory for reuse. Every step of a flex forward pass
@@ -100,10 +104,18 @@ fn main() {
             }
             Command::Evaluate(mut args) => {
                 hub(&mut args.model)?;
+                let _merged = match &args.adapter {
+                    Some(adapter) => Some(merge::merged(&mut args.model, adapter)?),
+                    None => None,
+                };
                 evaluate::run_evaluate(args)
             }
             Command::Predict(mut args) => {
                 hub(&mut args.model)?;
+                let _merged = match &args.adapter {
+                    Some(adapter) => Some(merge::merged(&mut args.model, adapter)?),
+                    None => None,
+                };
                 evaluate::run_predict(args)
             }
             Command::Tokenizer(command) => tokenizer_cmd::run(command),
@@ -117,6 +129,10 @@ fn main() {
             Command::Export(mut args) => {
                 hub(&mut args.model)?;
                 export::run(args)
+            }
+            Command::Merge(mut args) => {
+                hub(&mut args.model)?;
+                merge::run(args)
             }
         });
     if let Err(err) = result {

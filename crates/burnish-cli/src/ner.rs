@@ -166,7 +166,12 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         ner::evaluate(m, valid, &valid_gold, &tags, batch_size, pad_id, &device)
     };
     let config = with_labels(config, &tags.to_hf_json());
-    let run_folder = (&config, &tokenizer, args.out.as_path());
+    let run_folder = (
+        &config,
+        &tokenizer,
+        args.out.as_path(),
+        args.model.as_path(),
+    );
     let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
     let info = RunInfo {
         ner: Some(NerInfo {

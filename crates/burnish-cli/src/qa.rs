@@ -212,7 +212,12 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             &device,
         )
     };
-    let run_folder = (&config, &tokenizer, args.out.as_path());
+    let run_folder = (
+        &config,
+        &tokenizer,
+        args.out.as_path(),
+        args.model.as_path(),
+    );
     let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
     let info = RunInfo {
         qa: Some(QaInfo {

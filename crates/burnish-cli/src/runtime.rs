@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use burnish::SaveHf;
 use burnish::burn::tensor::Device;
 use burnish::encoder::BertConfig;
+use burnish::encoder::lora;
 use burnish::encoder::weights::LoadReport;
 use burnish::tokenizer::Tokenizer;
 use burnish::train::tasks::Evaluation;
@@ -306,12 +307,17 @@ pub(crate) fn check_task_model(
 /// and returns the result with the best model's evaluation. Every evaluation of this process
 /// is kept, in order, so that the best one's full report (per class or entity type, answers)
 /// need not be computed again ([`best_evaluation`]).
+///
+/// With LoRA (`TrainConfig::lora`) the model gets its adapters first (the encoder frozen);
+/// the run folder then holds the `peft` adapter folder ([`ADAPTER_DIR`]) beside the model with
+/// the adapters merged in, which `evaluate` / `predict` load as any model. `base_model` names
+/// the base in the adapter's settings.
 pub(crate) fn fit_and_save<M, S, E>(
     trainer: &Trainer,
     model: M,
     batches: &S,
     evaluate: impl Fn(&M, usize) -> std::result::Result<E, String>,
-    (config, tokenizer, out): (&BertConfig, &Tokenizer, &Path),
+    (config, tokenizer, out, base_model): (&BertConfig, &Tokenizer, &Path, &Path),
 ) -> Result<(FitResult<M>, E)>
 where
     M: FineTune<S::Batch> + SaveHf,
@@ -327,9 +333,36 @@ where
         evaluations.push(eval);
         Ok(metrics)
     };
+    // LoRA: adapters on the frozen encoder, before a checkpoint (if any) is read into them.
+    let lora = trainer.config().lora.as_ref();
+    let (model, plan) = match lora {
+        Some(settings) => {
+            let (model, plan) = lora::apply(model, settings, config.family)?;
+            eprintln!(
+                "LoRA r={} alpha={}: {plan}",
+                settings.r, settings.lora_alpha
+            );
+            (model, Some(plan))
+        }
+        None => (model, None),
+    };
     let result = trainer.fit(model, batches, &mut record)?;
     exit_if_interrupted(&result, out);
-    let best_model = result.model.valid();
+    let mut best_model = result.model.valid();
+    if let (Some(settings), Some(plan)) = (lora, &plan) {
+        let adapter = out.join(ADAPTER_DIR);
+        lora::save_adapter(
+            &best_model,
+            plan,
+            settings,
+            &best_model.hf_names(config),
+            &base_model.display().to_string(),
+            lora::peft_task_type(M::HF_CLASS),
+            &adapter,
+        )?;
+        // The run folder is a plain model: the adapters folded into the weights.
+        best_model = best_model.materialize();
+    }
     best_model.save_hf(config, out)?;
     tokenizer.save_dir(out)?;
     let final_eval = best_evaluation(&result, evaluations, || {
@@ -337,6 +370,9 @@ where
     })?;
     Ok((result, final_eval))
 }
+
+/// The `peft` adapter folder inside a LoRA run's folder.
+pub(crate) const ADAPTER_DIR: &str = "adapter";
 
 /// `config` with a task's labels (`id2label` / `label2id`, as [`burnish::data::LabelMap::to_hf_json`]
 /// gives them) merged in: the run folder's `config.json` carries them for `transformers`.

@@ -86,21 +86,13 @@ pub fn run(args: FinetuneArgs, run_one: fn(FinetuneArgs) -> Result<()>) -> Resul
     let best = (1..runs.len()).fold(0, |b, i| if better(runs[i].3, runs[b].3) { i } else { b });
     let (best_seed, best_dir, best_metrics, best_value) = &runs[best];
 
-    // The best seed's model folder becomes the run directory's (files only; its checkpoint
-    // stays in its own folder). metrics.json last: it marks the run finished.
-    for entry in std::fs::read_dir(best_dir)
-        .with_context(|| format!("cannot read {}", best_dir.display()))?
-    {
-        let entry = entry.with_context(|| format!("cannot read {}", best_dir.display()))?;
-        let path = entry.path();
-        if !path.is_file() || entry.file_name() == run_dir::METRICS {
-            continue;
-        }
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let target = out.join(entry.file_name());
-        burnish::fs::write_atomic(&target, &bytes)
-            .with_context(|| format!("cannot write {}", target.display()))?;
+    // The best seed's model folder becomes the run directory's (its files and a LoRA run's
+    // adapter folder; its checkpoint stays in its own folder). metrics.json last: it marks
+    // the run finished.
+    copy_files(best_dir, &out, &[run_dir::METRICS])?;
+    let adapter = best_dir.join(crate::runtime::ADAPTER_DIR);
+    if adapter.is_dir() {
+        copy_files(&adapter, &out.join(crate::runtime::ADAPTER_DIR), &[])?;
     }
     let mut metrics = best_metrics.clone();
     metrics["seeds"] = serde_json::json!({
@@ -123,6 +115,27 @@ pub fn run(args: FinetuneArgs, run_one: fn(FinetuneArgs) -> Result<()>) -> Resul
         runs.len(),
         out.display()
     );
+    Ok(())
+}
+
+/// Copies the files of `from` (not its folders, nor those named in `skip`) into `to`, each
+/// written whole or not at all.
+fn copy_files(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry.with_context(|| format!("cannot read {}", from.display()))?;
+        let path = entry.path();
+        if !path.is_file() || skip.iter().any(|s| entry.file_name() == *s) {
+            continue;
+        }
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let target = to.join(entry.file_name());
+        burnish::fs::write_atomic(&target, &bytes)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod family;
 pub mod fused;
+pub mod lora;
 pub mod model;
 pub mod precision;
 pub mod pretrained;

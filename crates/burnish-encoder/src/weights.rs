@@ -633,20 +633,36 @@ pub fn save_safetensors_as<M: Module + ModuleSnapshot>(
     path: &Path,
     names: &NameMap,
 ) -> Result<()> {
+    let named = float_tensors_as(module, names).map_err(|reason| EncoderError::Serialize {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    write_safetensors(path, &named)
+}
+
+/// Writes named tensors as a safetensors file of f32 tensors (metadata `format: pt`, as
+/// PyTorch's `save_file` writes it), atomically.
+///
+/// # Errors
+/// [`EncoderError::Serialize`] if a tensor cannot be serialised; [`EncoderError::Io`] if the
+/// file cannot be written.
+pub fn write_safetensors(path: &Path, tensors: &[(String, TensorData)]) -> Result<()> {
     let ser = |reason: String| EncoderError::Serialize {
         path: path.to_path_buf(),
         reason,
     };
-    let named: Vec<_> = float_tensors_as(module, names)
-        .map_err(ser)?
-        .into_iter()
-        .map(|(name, data)| (name, data.shape().to_vec(), data.into_bytes()))
+    let owned: Vec<_> = tensors
+        .iter()
+        .map(|(name, data)| {
+            let data = data.clone().convert::<f32>();
+            (name, data.shape().to_vec(), data.into_bytes())
+        })
         .collect();
-    let views = named
+    let views = owned
         .iter()
         .map(|(name, shape, bytes)| {
             safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                .map(|view| (name.clone(), view))
+                .map(|view| (name.to_string(), view))
                 .map_err(|e| ser(format!("{name}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;

@@ -159,7 +159,7 @@ impl BertForSequenceClassification {
     }
 
     /// The checkpoint names of this head's family.
-    fn names(&self) -> NameMap {
+    pub fn names(&self) -> NameMap {
         names_for(self.family)
     }
 

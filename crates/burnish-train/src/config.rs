@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use burnish_encoder::lora::LoraConfig;
 use burnish_heads::ClassLoss;
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +95,9 @@ pub struct TrainConfig {
     /// `["tensorboard"]` adds TensorBoard event files in `OUT/tensorboard/`
     /// ([`crate::tensorboard`]), as `transformers`' `report_to`.
     pub report_to: Vec<ReportTo>,
+    /// Train LoRA adapters (and the task head) instead of every weight (`[lora]` in TOML;
+    /// [`burnish_encoder::lora`]); `None`: full fine-tuning.
+    pub lora: Option<LoraConfig>,
 }
 
 /// A place a run reports its scalars to (`TrainConfig::report_to`).
@@ -197,6 +201,7 @@ impl Default for TrainConfig {
             label_smoothing: 0.0,
             class_weights: None,
             report_to: Vec::new(),
+            lora: None,
         }
     }
 }
@@ -270,6 +275,9 @@ impl TrainConfig {
             if !given.values().any(|w| *w > 0.0) {
                 return Err(("class_weights", "every weight is 0".into()));
             }
+        }
+        if let Some(lora) = &self.lora {
+            lora.check()?;
         }
         if self.max_steps == Some(0) {
             return Err(("max_steps", "must be positive when given".into()));

@@ -22,7 +22,9 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::store::ModuleSnapshot;
 use burn::tensor::{Device, GradientCheckpointingStrategy, Tensor};
 use burnish_encoder::precision::mixed_precision_copy;
-use burnish_encoder::weights::{Checkpoint, LoadSpec, NameMap, load_checkpoint, save_safetensors};
+use burnish_encoder::weights::{
+    Checkpoint, LoadSpec, NameMap, load_checkpoint, save_safetensors, write_safetensors,
+};
 use burnish_heads::WithBackbone;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -990,7 +992,7 @@ impl Trainer {
             create_dir(&tmp_dir)?;
             save_safetensors(model, &tmp_dir.join(files::MODEL))?;
             let tensors = optim.state_tensors();
-            write_tensors(&tmp_dir.join(files::OPTIMIZER), &tensors)?;
+            write_safetensors(&tmp_dir.join(files::OPTIMIZER), &tensors)?;
             write_json(&tmp_dir.join(files::STATE), state)
         })();
         if let Err(e) = written {
@@ -1415,30 +1417,6 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         source,
     })?;
     write_atomic(path, text.as_bytes())
-}
-
-/// Writes named f32 tensors as safetensors, atomically.
-fn write_tensors(path: &Path, tensors: &[(String, burn::tensor::TensorData)]) -> Result<()> {
-    let ser = |reason: String| burnish_encoder::EncoderError::Serialize {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let mut owned = Vec::with_capacity(tensors.len());
-    for (name, data) in tensors {
-        let data = data.clone().convert::<f32>();
-        let shape = data.shape().to_vec();
-        owned.push((name.clone(), shape, data.into_bytes()));
-    }
-    let views = owned
-        .iter()
-        .map(|(name, shape, bytes)| {
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                .map(|v| (name.clone(), v))
-                .map_err(|e| ser(format!("{name}: {e}")))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let bytes = safetensors::tensor::serialize(views, None).map_err(|e| ser(e.to_string()))?;
-    write_atomic(path, &bytes)
 }
 
 /// Writes `bytes` to `path` atomically ([`burnish_fs::write_atomic`]).

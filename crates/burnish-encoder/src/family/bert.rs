@@ -84,5 +84,6 @@ pub static BERT: Family = Family {
         masked_lm_act: None,
         tied_decoder: TIED_DECODER,
         token_dropout_is_hidden: false,
+        lora_targets: &["query", "value"],
     },
 };

@@ -96,5 +96,6 @@ pub static DISTILBERT: Family = Family {
             bias: "vocab_projector.bias",
         },
         token_dropout_is_hidden: true,
+        lora_targets: &["q_lin", "v_lin"],
     },
 };

@@ -59,5 +59,6 @@ pub static ELECTRA: Family = Family {
             bias: "generator_lm_head.bias",
         },
         token_dropout_is_hidden: false,
+        lora_targets: &["query", "value"],
     },
 };

@@ -149,6 +149,9 @@ pub struct Heads {
     /// Whether the token classifier's dropout is `hidden_dropout_prob` (DistilBERT's
     /// `dropout`) rather than `classifier_dropout`, else `hidden_dropout_prob`.
     pub token_dropout_is_hidden: bool,
+    /// The modules LoRA adapts by default (`peft`'s `target_modules` for this `model_type`,
+    /// `transformers` module names matched as suffixes): see [`crate::lora`].
+    pub lora_targets: &'static [&'static str],
 }
 
 /// What a sequence classifier applies to the encoder's output before its output layer.

@@ -72,6 +72,7 @@ pub(crate) const fn architecture(
                 bias: "lm_head.bias",
             },
             token_dropout_is_hidden: false,
+            lora_targets: &["query", "value"],
         },
     }
 }

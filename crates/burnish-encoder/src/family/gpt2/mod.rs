@@ -122,5 +122,6 @@ pub static GPT2: Family = Family {
             bias: "lm_head.bias",
         },
         token_dropout_is_hidden: false,
+        lora_targets: &["c_attn"],
     },
 };
