@@ -278,6 +278,14 @@ impl TrainConfig {
         }
         if let Some(lora) = &self.lora {
             lora.check()?;
+            if self.freeze_encoder_epochs > 0 {
+                return Err((
+                    "freeze_encoder_epochs",
+                    "LoRA keeps the encoder's weights frozen already; the frozen-encoder \
+                     stage does not combine with it"
+                        .into(),
+                ));
+            }
         }
         if self.max_steps == Some(0) {
             return Err(("max_steps", "must be positive when given".into()));

@@ -497,7 +497,12 @@ impl Trainer {
         }
         let cfg = &self.config;
         let (num_layers, encoder_prefix) = (model.encoder_layers(), M::BACKBONE_PATH);
-        let model = model.set_encoder_trainable(stage == 1);
+        // LoRA freezes the encoder's own weights itself (its adapters train): left as it is.
+        let model = if cfg.lora.is_some() {
+            model
+        } else {
+            model.set_encoder_trainable(stage == 1)
+        };
         run.replicas.clear();
         run.optim = AdamW::new(AdamWConfig {
             beta1: cfg.beta1,
