@@ -259,3 +259,105 @@ fn lora_dropout_is_refused_with_the_reason() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("lora_dropout"), "{stderr}");
 }
+
+/// Largest absolute difference between the same tensors of two safetensors files.
+fn max_diff(a: &Path, b: &Path) -> f32 {
+    use burnish::encoder::weights::Checkpoint;
+    let (a, b) = (
+        Checkpoint::read_safetensors(a).unwrap().tensors,
+        Checkpoint::read_safetensors(b).unwrap().tensors,
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    a.iter()
+        .map(|(k, t)| {
+            let (x, y) = (
+                t.try_to_vec::<f32>().unwrap(),
+                b[k].try_to_vec::<f32>().unwrap(),
+            );
+            x.iter()
+                .zip(&y)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0, f32::max)
+        })
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn a_killed_lora_run_resumes_to_the_uninterrupted_adapters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (train, valid) = (tmp.path().join("train.tsv"), tmp.path().join("valid.tsv"));
+    head_tsv("train", 96, &train);
+    head_tsv("test", 32, &valid);
+    let base = root().join("tests/fixtures/tiny-bert");
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "finetune",
+            "--model",
+            base.to_str().unwrap(),
+            "--train",
+            train.to_str().unwrap(),
+            "--valid",
+            valid.to_str().unwrap(),
+            "--text-column",
+            "sentence",
+            "--out",
+            out.to_str().unwrap(),
+            "--epochs",
+            "4",
+            "--batch-size",
+            "8",
+            "--lr",
+            "5e-3",
+            "--lora",
+            "--lora-r",
+            "4",
+            "--max-length",
+            "64",
+            "--checkpoint-every",
+            "1",
+            "--quiet",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let full = tmp.path().join("full");
+    ok(
+        &burnish(&args(&full).iter().map(String::as_str).collect::<Vec<_>>()),
+        "the uninterrupted run",
+    );
+    // Killed once it has checkpointed a few steps, then run again to the end.
+    let killed = tmp.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(args(&killed))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let state = killed.join("checkpoint/trainer_state.json");
+    let step = || {
+        std::fs::read_to_string(&state)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["global_step"].as_u64())
+            .unwrap_or(0)
+    };
+    while step() < 5 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the kill"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!killed.join("metrics.json").exists());
+    let stderr = ok(
+        &burnish(&args(&killed).iter().map(String::as_str).collect::<Vec<_>>()),
+        "the resumed run",
+    );
+    assert!(stderr.contains("resuming the unfinished run"), "{stderr}");
+    for file in ["model.safetensors", "adapter/adapter_model.safetensors"] {
+        let diff = max_diff(&full.join(file), &killed.join(file));
+        assert!(diff <= 1e-6, "{file}: differs by {diff} after the resume");
+    }
+}
