@@ -97,6 +97,7 @@ pub mod pipelines;
 mod pretrained;
 mod text_dataset;
 mod trainer;
+pub mod vocab;
 
 pub use burnish_encoder::{Backbone, HfModel};
 pub use burnish_heads::WithBackbone;

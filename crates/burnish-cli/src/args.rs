@@ -317,6 +317,10 @@ pub struct FinetuneArgs {
     /// LoRA: also train the LayerNorms fully.
     #[arg(long)]
     pub(crate) lora_train_layer_norms: bool,
+    /// LoRA: go on training this adapter folder (made by `finetune --lora` or by `peft`) over
+    /// `--model`, its base; its settings (rank, alpha, targets) replace the --lora-* ones.
+    #[arg(long)]
+    pub(crate) adapter: Option<PathBuf>,
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -398,7 +402,10 @@ impl FinetuneArgs {
                 }
             }
         }
-        if self.lora
+        if let Some(adapter) = &self.adapter {
+            // The adapter's own settings: what its weights were made with.
+            cfg.lora = Some(burnish::encoder::lora::read_adapter_config(adapter)?);
+        } else if self.lora
             || self.lora_r.is_some()
             || self.lora_alpha.is_some()
             || self.lora_dropout.is_some()

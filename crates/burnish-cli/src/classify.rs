@@ -242,7 +242,13 @@ where
     };
     // The finished run directory: a Hugging Face folder plus how it was made.
     let config = with_labels(config, &task.to_hf_json());
-    let run_folder = (&config, tokenizer, args.out.as_path(), args.model.as_path());
+    let run_folder = (
+        &config,
+        tokenizer,
+        args.out.as_path(),
+        args.model.as_path(),
+        args.adapter.as_deref(),
+    );
     let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
     let info = RunInfo {
         text_column: args.text_column.clone(),

@@ -54,7 +54,7 @@ enum Command {
     Predict(args::PredictArgs),
     /// Pre-train (MLM, MLM+NSP, CLM) on text corpora, from scratch or from a checkpoint.
     Pretrain(Box<pretrain::PretrainArgs>),
-    /// Tokenizer tools: train a WordPiece vocabulary on a corpus.
+    /// Tokenizer tools: train a WordPiece vocabulary on a corpus, extend a model's.
     #[command(subcommand)]
     Tokenizer(tokenizer_cmd::TokenizerCommand),
     /// Inference and training-step tokens/s per backend beside PyTorch + transformers.
@@ -118,7 +118,12 @@ fn main() {
                 };
                 evaluate::run_predict(args)
             }
-            Command::Tokenizer(command) => tokenizer_cmd::run(command),
+            Command::Tokenizer(mut command) => {
+                if let tokenizer_cmd::TokenizerCommand::Extend(args) = &mut command {
+                    hub(&mut args.model)?;
+                }
+                tokenizer_cmd::run(command)
+            }
             Command::Pretrain(mut args) => {
                 if let Some(model) = &mut args.model {
                     hub(model)?;

@@ -217,6 +217,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         &tokenizer,
         args.out.as_path(),
         args.model.as_path(),
+        args.adapter.as_deref(),
     );
     let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
     let info = RunInfo {

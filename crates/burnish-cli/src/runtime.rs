@@ -311,13 +311,20 @@ pub(crate) fn check_task_model(
 /// With LoRA (`TrainConfig::lora`) the model gets its adapters first (the encoder frozen);
 /// the run folder then holds the `peft` adapter folder ([`ADAPTER_DIR`]) beside the model with
 /// the adapters merged in, which `evaluate` / `predict` load as any model. `base_model` names
-/// the base in the adapter's settings.
+/// the base in the adapter's settings; `adapter`, an adapter folder to go on training (its
+/// settings then replace `TrainConfig::lora`'s).
 pub(crate) fn fit_and_save<M, S, E>(
     trainer: &Trainer,
     model: M,
     batches: &S,
     evaluate: impl Fn(&M, usize) -> std::result::Result<E, String>,
-    (config, tokenizer, out, base_model): (&BertConfig, &Tokenizer, &Path, &Path),
+    (config, tokenizer, out, base_model, adapter): (
+        &BertConfig,
+        &Tokenizer,
+        &Path,
+        &Path,
+        Option<&Path>,
+    ),
 ) -> Result<(FitResult<M>, E)>
 where
     M: FineTune<S::Batch> + SaveHf,
@@ -333,23 +340,34 @@ where
         evaluations.push(eval);
         Ok(metrics)
     };
-    // LoRA: adapters on the frozen encoder, before a checkpoint (if any) is read into them.
-    let lora = trainer.config().lora.as_ref();
-    let (model, plan) = match lora {
-        Some(settings) => {
+    // LoRA: adapters on the frozen encoder (fresh, or an adapter folder's), before a
+    // checkpoint (if any) is read into them.
+    let (model, lora) = match (trainer.config().lora.as_ref(), adapter) {
+        (_, Some(dir)) => {
+            let names = model.hf_names(config);
+            let (model, plan, settings) = lora::load_adapter(model, dir, &names)?;
+            eprintln!(
+                "LoRA r={} alpha={} from {}: {plan}",
+                settings.r,
+                settings.lora_alpha,
+                dir.display()
+            );
+            (model, Some((settings, plan)))
+        }
+        (Some(settings), None) => {
             let (model, plan) = lora::apply(model, settings, config.family)?;
             eprintln!(
                 "LoRA r={} alpha={}: {plan}",
                 settings.r, settings.lora_alpha
             );
-            (model, Some(plan))
+            (model, Some((settings.clone(), plan)))
         }
-        None => (model, None),
+        (None, None) => (model, None),
     };
     let result = trainer.fit(model, batches, &mut record)?;
     exit_if_interrupted(&result, out);
     let mut best_model = result.model.valid();
-    if let (Some(settings), Some(plan)) = (lora, &plan) {
+    if let Some((settings, plan)) = &lora {
         let adapter = out.join(ADAPTER_DIR);
         lora::save_adapter(
             &best_model,

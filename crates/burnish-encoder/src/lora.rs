@@ -477,90 +477,7 @@ pub fn load_adapter<M: Module>(
     dir: &Path,
     names: &NameMap,
 ) -> Result<(M, LoraPlan, LoraConfig)> {
-    let config_path = dir.join(ADAPTER_CONFIG_FILE);
-    let text = std::fs::read_to_string(&config_path).map_err(|source| EncoderError::Io {
-        path: config_path.clone(),
-        source,
-    })?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|source| EncoderError::ConfigJson {
-            path: config_path.clone(),
-            source,
-        })?;
-    let bad = |field: &'static str, reason: String| EncoderError::ConfigValue {
-        path: config_path.clone(),
-        field,
-        reason,
-    };
-    let field = |name: &str| json.get(name).filter(|v| !v.is_null());
-    if field("peft_type").and_then(|v| v.as_str()) != Some("LORA") {
-        return Err(bad(
-            "peft_type",
-            format!("{:?}: only LORA adapters load", field("peft_type")),
-        ));
-    }
-    for flag in ["use_rslora", "use_dora", "fan_in_fan_out"] {
-        if field(flag).and_then(|v| v.as_bool()) == Some(true) {
-            return Err(bad("use_rslora", format!("{flag}: true is not supported")));
-        }
-    }
-    for pattern in ["rank_pattern", "alpha_pattern"] {
-        if field(pattern)
-            .and_then(|v| v.as_object())
-            .is_some_and(|m| !m.is_empty())
-        {
-            return Err(bad(
-                "rank_pattern",
-                format!("{pattern}: per-module ranks are not supported"),
-            ));
-        }
-    }
-    if field("layers_to_transform").is_some() {
-        return Err(bad(
-            "layers_to_transform",
-            "adapters on some layers only are not supported".into(),
-        ));
-    }
-    let r = field("r")
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| bad("r", "missing or not a positive integer".into()))? as usize;
-    let lora_alpha = field("lora_alpha")
-        .and_then(|v| v.as_f64())
-        .ok_or_else(|| bad("lora_alpha", "missing or not a number".into()))?;
-    let target_modules = match field("target_modules") {
-        Some(serde_json::Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| bad("target_modules", "not a list of names".into()))?,
-        Some(other) => {
-            return Err(bad(
-                "target_modules",
-                format!("{other}: a regular expression is not supported; list module names"),
-            ));
-        }
-        None => Vec::new(),
-    };
-    let saved: Vec<String> = field("modules_to_save")
-        .and_then(|v| v.as_array())
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    // What the adapter trained beyond the adapters: a LayerNorm name among modules_to_save.
-    let train_layer_norms = saved
-        .iter()
-        .any(|m| m.to_lowercase().contains("layer_norm") || m.contains("LayerNorm"));
-    let config = LoraConfig {
-        r,
-        lora_alpha,
-        lora_dropout: 0.0,
-        target_modules,
-        train_layer_norms,
-    };
+    let config = read_adapter_config(dir)?;
     let (model, plan) = apply(model, &config, names.family)?;
     let weights_path = dir.join(ADAPTER_WEIGHTS_FILE);
     let bad_tensor = |key: &str, reason: String| EncoderError::Serialize {
@@ -702,4 +619,97 @@ impl ModuleMapper for SetByPath {
         }
         Param::from_mapped_value(id, value, mapper)
     }
+}
+
+/// The settings of a `peft` LoRA adapter folder (`adapter_config.json`), as [`LoraConfig`].
+///
+/// # Errors
+/// [`EncoderError::Io`] / [`EncoderError::ConfigJson`] / [`EncoderError::ConfigValue`] naming
+/// `adapter_config.json` and the field: a non-LoRA adapter, rsLoRA, DoRA, `fan_in_fan_out`,
+/// per-module ranks or layers, a regular-expression `target_modules`.
+pub fn read_adapter_config(dir: &Path) -> Result<LoraConfig> {
+    let config_path = dir.join(ADAPTER_CONFIG_FILE);
+    let text = std::fs::read_to_string(&config_path).map_err(|source| EncoderError::Io {
+        path: config_path.clone(),
+        source,
+    })?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|source| EncoderError::ConfigJson {
+            path: config_path.clone(),
+            source,
+        })?;
+    let bad = |field: &'static str, reason: String| EncoderError::ConfigValue {
+        path: config_path.clone(),
+        field,
+        reason,
+    };
+    let field = |name: &str| json.get(name).filter(|v| !v.is_null());
+    if field("peft_type").and_then(|v| v.as_str()) != Some("LORA") {
+        return Err(bad(
+            "peft_type",
+            format!("{:?}: only LORA adapters load", field("peft_type")),
+        ));
+    }
+    for flag in ["use_rslora", "use_dora", "fan_in_fan_out"] {
+        if field(flag).and_then(|v| v.as_bool()) == Some(true) {
+            return Err(bad("use_rslora", format!("{flag}: true is not supported")));
+        }
+    }
+    for pattern in ["rank_pattern", "alpha_pattern"] {
+        if field(pattern)
+            .and_then(|v| v.as_object())
+            .is_some_and(|m| !m.is_empty())
+        {
+            return Err(bad(
+                "rank_pattern",
+                format!("{pattern}: per-module ranks are not supported"),
+            ));
+        }
+    }
+    if field("layers_to_transform").is_some() {
+        return Err(bad(
+            "layers_to_transform",
+            "adapters on some layers only are not supported".into(),
+        ));
+    }
+    let r = field("r")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| bad("r", "missing or not a positive integer".into()))? as usize;
+    let lora_alpha = field("lora_alpha")
+        .and_then(|v| v.as_f64())
+        .ok_or_else(|| bad("lora_alpha", "missing or not a number".into()))?;
+    let target_modules = match field("target_modules") {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad("target_modules", "not a list of names".into()))?,
+        Some(other) => {
+            return Err(bad(
+                "target_modules",
+                format!("{other}: a regular expression is not supported; list module names"),
+            ));
+        }
+        None => Vec::new(),
+    };
+    let saved: Vec<String> = field("modules_to_save")
+        .and_then(|v| v.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    // What the adapter trained beyond the adapters: a LayerNorm name among modules_to_save.
+    let train_layer_norms = saved
+        .iter()
+        .any(|m| m.to_lowercase().contains("layer_norm") || m.contains("LayerNorm"));
+    Ok(LoraConfig {
+        r,
+        lora_alpha,
+        lora_dropout: 0.0,
+        target_modules,
+        train_layer_norms,
+    })
 }

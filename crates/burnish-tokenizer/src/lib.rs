@@ -7,7 +7,8 @@
 //!   truncation, stride windows, offsets and word ids ([`EncodeOptions`], [`Encoding`]), or whole
 //!   batches with padding ([`Tokenizer::encode_batch`]).
 //! - Save in a layout `transformers.AutoTokenizer.from_pretrained` loads ([`Tokenizer::save_dir`]).
-//! - Train a BERT WordPiece vocabulary on text files ([`train_wordpiece`]).
+//! - Train a BERT WordPiece vocabulary on text files ([`train_wordpiece`]); extend one with a
+//!   corpus's words ([`Tokenizer::count_words`], [`Tokenizer::with_words`]).
 //!
 //! This crate does not depend on burn.
 
@@ -16,6 +17,7 @@
 mod config;
 mod encode;
 mod error;
+mod extend;
 mod load;
 mod save;
 mod train;
@@ -27,6 +29,7 @@ pub use encode::{
     BatchEncoding, EncodeOptions, Encoding, Input, Padding, TruncationStrategy, split_words,
 };
 pub use error::{HfError, Result, TokenizerError};
+pub use extend::{SplitWord, WordCounts};
 pub use load::{BPE_MERGES_FILE, BPE_VOCAB_FILE, SENTENCEPIECE_FILES, TOKENIZER_FILE, VOCAB_FILE};
 pub use train::{
     ByteLevelBpeTrainOptions, WordPieceTrainOptions, train_byte_level_bpe, train_wordpiece,
