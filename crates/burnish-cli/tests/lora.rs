@@ -361,3 +361,67 @@ fn a_killed_lora_run_resumes_to_the_uninterrupted_adapters() {
         assert!(diff <= 1e-6, "{file}: differs by {diff} after the resume");
     }
 }
+
+#[test]
+fn finetune_goes_on_training_an_adapter_peft_made() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = root().join("tests/fixtures/tiny-bert");
+    let made = tmp.path().join("peft");
+    check_peft(&[
+        "make",
+        base.to_str().unwrap(),
+        made.to_str().unwrap(),
+        "sequence-classification",
+        "--r",
+        "2",
+        "--num-labels",
+        "2",
+    ]);
+    let (train, valid) = (tmp.path().join("train.tsv"), tmp.path().join("valid.tsv"));
+    head_tsv("train", 64, &train);
+    head_tsv("test", 16, &valid);
+    let run = tmp.path().join("run");
+    let adapter = made.join("adapter");
+    let stderr = ok(
+        &burnish(&[
+            "finetune",
+            "--model",
+            base.to_str().unwrap(),
+            "--adapter",
+            adapter.to_str().unwrap(),
+            "--train",
+            train.to_str().unwrap(),
+            "--valid",
+            valid.to_str().unwrap(),
+            "--text-column",
+            "sentence",
+            "--max-length",
+            "64",
+            "--epochs",
+            "1",
+            "--lr",
+            "5e-3",
+            "--out",
+            run.to_str().unwrap(),
+            "--quiet",
+        ]),
+        "finetune --adapter",
+    );
+    // The adapter's own settings (r=2, peft's alpha 16), not the defaults.
+    assert!(stderr.contains("LoRA r=2 alpha=16 from "), "{stderr}");
+    let result = check_peft(&[
+        "compare",
+        base.to_str().unwrap(),
+        run.join("adapter").to_str().unwrap(),
+        run.to_str().unwrap(),
+        "sequence-classification",
+    ]);
+    assert!(
+        result["max_abs_diff_peft_vs_merged"].as_f64().unwrap() < 1e-4,
+        "{result}"
+    );
+    // Training moved the adapter away from peft's.
+    let before = std::fs::read(adapter.join("adapter_model.safetensors")).unwrap();
+    let after = std::fs::read(run.join("adapter/adapter_model.safetensors")).unwrap();
+    assert_ne!(before, after);
+}
