@@ -26,8 +26,8 @@ use burnish::train::TrainConfig;
 use crate::args::{EvaluateArgs, FinetuneArgs, InitArg, PredictArgs, TaskArg};
 use crate::run_dir::{self, RunInfo};
 use crate::runtime::{
-    check_task_model, fit_and_save, output_writer, print_summary, run_metrics, start_finetune,
-    with_labels,
+    RunFolder, check_task_model, fit_and_save, output_writer, print_summary, run_metrics,
+    start_finetune, with_labels,
 };
 
 pub fn run_classification(args: FinetuneArgs) -> Result<()> {
@@ -242,14 +242,13 @@ where
     };
     // The finished run directory: a Hugging Face folder plus how it was made.
     let config = with_labels(config, &task.to_hf_json());
-    let run_folder = (
-        &config,
-        tokenizer,
-        args.out.as_path(),
-        args.model.as_path(),
-        args.adapter.as_deref(),
-    );
-    let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
+    let (result, final_eval) = fit_and_save(
+        &trainer,
+        model,
+        &batches,
+        evaluate,
+        RunFolder::new(args, &config, tokenizer),
+    )?;
     let info = RunInfo {
         text_column: args.text_column.clone(),
         text_pair_column: args.text_pair_column.clone(),

@@ -16,8 +16,8 @@ use burnish::{TokenClassifier, TokenInput};
 use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TagSchemeArg, TaskArg};
 use crate::run_dir::{self, NerInfo, RunInfo};
 use crate::runtime::{
-    check_task_model, fit_and_save, output_writer, print_summary, run_metrics, start_finetune,
-    with_labels,
+    RunFolder, check_task_model, fit_and_save, output_writer, print_summary, run_metrics,
+    start_finetune, with_labels,
 };
 
 /// How NER files are read: tags converted to IOB2 from the given (or detected) scheme.
@@ -166,14 +166,13 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         ner::evaluate(m, valid, &valid_gold, &tags, batch_size, pad_id, &device)
     };
     let config = with_labels(config, &tags.to_hf_json());
-    let run_folder = (
-        &config,
-        &tokenizer,
-        args.out.as_path(),
-        args.model.as_path(),
-        args.adapter.as_deref(),
-    );
-    let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
+    let (result, final_eval) = fit_and_save(
+        &trainer,
+        model,
+        &batches,
+        evaluate,
+        RunFolder::new(args, &config, &tokenizer),
+    )?;
     let info = RunInfo {
         ner: Some(NerInfo {
             source_scheme: train.source_scheme.name().into(),

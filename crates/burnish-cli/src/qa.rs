@@ -18,7 +18,8 @@ use burnish::train::tasks::qa::{self, PostProcess, QaBatches};
 use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TaskArg};
 use crate::run_dir::{self, QaInfo, RunInfo};
 use crate::runtime::{
-    check_task_model, fit_and_save, output_writer, print_summary, run_metrics, start_finetune,
+    RunFolder, check_task_model, fit_and_save, output_writer, print_summary, run_metrics,
+    start_finetune,
 };
 
 /// Parses `A:B` (0-based articles, B excluded).
@@ -212,14 +213,13 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             &device,
         )
     };
-    let run_folder = (
-        &config,
-        &tokenizer,
-        args.out.as_path(),
-        args.model.as_path(),
-        args.adapter.as_deref(),
-    );
-    let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, run_folder)?;
+    let (result, final_eval) = fit_and_save(
+        &trainer,
+        model,
+        &batches,
+        evaluate,
+        RunFolder::new(args, &config, &tokenizer),
+    )?;
     let info = RunInfo {
         qa: Some(QaInfo {
             doc_stride: args.doc_stride,

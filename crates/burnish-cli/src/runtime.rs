@@ -318,13 +318,7 @@ pub(crate) fn fit_and_save<M, S, E>(
     model: M,
     batches: &S,
     evaluate: impl Fn(&M, usize) -> std::result::Result<E, String>,
-    (config, tokenizer, out, base_model, adapter): (
-        &BertConfig,
-        &Tokenizer,
-        &Path,
-        &Path,
-        Option<&Path>,
-    ),
+    folder: RunFolder<'_>,
 ) -> Result<(FitResult<M>, E)>
 where
     M: FineTune<S::Batch> + SaveHf,
@@ -332,6 +326,13 @@ where
     S::Batch: Send,
     E: Evaluation,
 {
+    let RunFolder {
+        config,
+        tokenizer,
+        out,
+        base_model,
+        adapter,
+    } = folder;
     let eval_batch = trainer.config().batch_size.max(32);
     let mut evaluations = Vec::new();
     let mut record = |m: &M| {
@@ -387,6 +388,30 @@ where
         evaluate(&best_model, eval_batch).map_err(anyhow::Error::msg)
     })?;
     Ok((result, final_eval))
+}
+
+/// What [`fit_and_save`] writes the run folder from: the model's `config` (labels included),
+/// its `tokenizer`, the folder `out`; the base model and the adapter folder training starts
+/// from (`--adapter`), as `burnish finetune` names them.
+pub(crate) struct RunFolder<'a> {
+    pub config: &'a BertConfig,
+    pub tokenizer: &'a Tokenizer,
+    pub out: &'a Path,
+    pub base_model: &'a Path,
+    pub adapter: Option<&'a Path>,
+}
+
+impl<'a> RunFolder<'a> {
+    /// The run folder of `args` for a model with `config` and `tokenizer`.
+    pub fn new(args: &'a FinetuneArgs, config: &'a BertConfig, tokenizer: &'a Tokenizer) -> Self {
+        Self {
+            config,
+            tokenizer,
+            out: &args.out,
+            base_model: &args.model,
+            adapter: args.adapter.as_deref(),
+        }
+    }
 }
 
 /// The `peft` adapter folder inside a LoRA run's folder.

@@ -190,3 +190,44 @@ fn the_peft_folder_round_trips_and_merges_to_the_same_outputs() {
         assert!(max_diff(adapted, merged) < 1e-5, "{}", family.name);
     }
 }
+
+#[test]
+fn several_adapters_go_over_one_base_without_changing_it() {
+    let device = Device::flex();
+    device.seed(4);
+    let base = BertModel::new(&tiny(&BERT), &device);
+    let before = base.forward(input(&device)).last_hidden_state;
+    let names = NameMap::new(&BERT);
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (i, dir) in dirs.iter().enumerate() {
+        device.seed(10 + i as u64);
+        let config = LoraConfig {
+            r: 2,
+            ..LoraConfig::default()
+        };
+        let (model, plan) = lora::apply(base.clone(), &config, &BERT).unwrap();
+        let model = model.map(&mut RandomB { path: Vec::new() });
+        lora::save_adapter(
+            &model,
+            &plan,
+            &config,
+            &names,
+            "tiny",
+            "FEATURE_EXTRACTION",
+            dir.path(),
+        )
+        .unwrap();
+    }
+    // Each adapter over a clone of the one base (Burn's tensors are shared, not copied).
+    let outputs: Vec<Tensor<3>> = dirs
+        .iter()
+        .map(|dir| {
+            let (model, _, _) = lora::load_adapter(base.clone(), dir.path(), &names).unwrap();
+            model.forward(input(&device)).last_hidden_state
+        })
+        .collect();
+    assert!(max_diff(outputs[0].clone(), outputs[1].clone()) > 1e-3);
+    assert!(max_diff(outputs[0].clone(), before.clone()) > 1e-3);
+    let after = base.forward(input(&device)).last_hidden_state;
+    assert_eq!(max_diff(before, after), 0.0);
+}
