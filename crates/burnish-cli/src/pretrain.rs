@@ -123,6 +123,11 @@ pub struct PretrainArgs {
     /// Evaluate on the held-out part every N steps (and at each epoch end).
     #[arg(long)]
     eval_every: Option<usize>,
+    /// Train only the parameters whose path contains one of these (comma-separated), the rest
+    /// frozen; `embeddings` is the word embeddings and the tied MLM decoder's bias: the rows a
+    /// vocabulary extension added settle in before everything trains (a first, short run).
+    #[arg(long, value_delimiter = ',')]
+    train_only: Vec<String>,
     /// Write a resumable checkpoint every N steps.
     #[arg(long)]
     checkpoint_every: Option<usize>,
@@ -188,6 +193,16 @@ impl PretrainArgs {
             max_steps: self.max_steps,
             gradient_checkpointing: self.gradient_checkpointing,
             bf16: self.bf16,
+            train_only: self
+                .train_only
+                .iter()
+                .flat_map(|p| match p.as_str() {
+                    "embeddings" => {
+                        vec!["word_embeddings".to_string(), "cls.predictions.bias".into()]
+                    }
+                    other => vec![other.to_string()],
+                })
+                .collect(),
             ..TrainConfig::default()
         }
     }

@@ -517,3 +517,59 @@ fn a_killed_pretraining_run_resumes_to_the_uninterrupted_weights() {
     let metrics = read_json(&run.join("metrics.json"));
     assert_eq!(metrics["steps"].as_u64(), Some(12), "{metrics}");
 }
+
+/// `--train-only embeddings` (the first stage after a vocabulary extension) moves the word
+/// embeddings and the tied decoder's bias and nothing else.
+#[test]
+fn train_only_embeddings_leaves_every_other_weight_as_it_was() {
+    use burnish::encoder::weights::Checkpoint;
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = review_corpus(tmp.path(), 400);
+    let model = root().join("tests/fixtures/tiny-bert-mlm");
+    let run = tmp.path().join("embeddings-only");
+    ok(&burnish(&[
+        "pretrain",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--train-only",
+        "embeddings",
+        "--lr",
+        "1e-2",
+        "--max-length",
+        "48",
+        "--max-sequences",
+        "64",
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let before = Checkpoint::from_dir(&model).unwrap().tensors;
+    let after = Checkpoint::read_safetensors(&run.join("model.safetensors"))
+        .unwrap()
+        .tensors;
+    let mut moved = Vec::new();
+    for (name, new) in &after {
+        let Some(old) = before.get(name) else {
+            continue;
+        };
+        let (a, b) = (
+            old.clone().convert::<f32>().try_into_vec::<f32>().unwrap(),
+            new.clone().convert::<f32>().try_into_vec::<f32>().unwrap(),
+        );
+        if a.iter().zip(&b).any(|(x, y)| x != y) {
+            moved.push(name.clone());
+        }
+    }
+    moved.sort();
+    assert_eq!(
+        moved,
+        [
+            "bert.embeddings.word_embeddings.weight",
+            "cls.predictions.bias"
+        ],
+        "{:?}",
+        after.keys()
+    );
+}

@@ -98,6 +98,11 @@ pub struct TrainConfig {
     /// Train LoRA adapters (and the task head) instead of every weight (`[lora]` in TOML;
     /// [`burnish_encoder::lora`]); `None`: full fine-tuning.
     pub lora: Option<LoraConfig>,
+    /// When not empty, only the parameters whose burnish path contains one of these train;
+    /// every other one is frozen (no gradient, no optimizer state) for the whole run
+    /// (`["word_embeddings", "cls.predictions.bias"]`: the word embeddings and the tied
+    /// masked-LM decoder, the first stage after a vocabulary extension).
+    pub train_only: Vec<String>,
 }
 
 /// A place a run reports its scalars to (`TrainConfig::report_to`).
@@ -202,6 +207,7 @@ impl Default for TrainConfig {
             class_weights: None,
             report_to: Vec::new(),
             lora: None,
+            train_only: Vec::new(),
         }
     }
 }
@@ -286,6 +292,14 @@ impl TrainConfig {
                         .into(),
                 ));
             }
+        }
+        if !self.train_only.is_empty() && (self.lora.is_some() || self.freeze_encoder_epochs > 0) {
+            return Err((
+                "train_only",
+                "freezes the model itself: it does not combine with LoRA or a frozen-encoder \
+                 stage"
+                    .into(),
+            ));
         }
         if self.max_steps == Some(0) {
             return Err(("max_steps", "must be positive when given".into()));

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use burn::module::{Module, ModuleMapper, Param};
+use burn::module::{Module, ModuleMapper, Param, ParamGroup};
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::store::ModuleSnapshot;
 use burn::tensor::{Device, GradientCheckpointingStrategy, Tensor};
@@ -497,8 +497,13 @@ impl Trainer {
         }
         let cfg = &self.config;
         let (num_layers, encoder_prefix) = (model.encoder_layers(), M::BACKBONE_PATH);
-        // LoRA freezes the encoder's own weights itself (its adapters train): left as it is.
-        let model = if cfg.lora.is_some() {
+        // `train_only` freezes all but its parameters; LoRA freezes the encoder's own weights
+        // itself (its adapters train) and is left as it is; else the two-stage recipe.
+        let model = if !cfg.train_only.is_empty() {
+            model
+                .no_grad()
+                .unfreeze_group(ParamGroup::from_any_predicates(cfg.train_only.clone()))
+        } else if cfg.lora.is_some() {
             model
         } else {
             model.set_encoder_trainable(stage == 1)
