@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 /// What [`extend_vocabulary`] did.
 #[derive(Debug, Clone)]
 pub struct VocabExtension {
-    /// The words added, best first, with their counts and the pieces they replace.
+    /// The tokens added, in id order, with their words' counts and the pieces they join (a
+    /// BPE word's intermediate joins included).
     pub added: Vec<SplitWord>,
     /// Tokens per word over the corpus before and after.
     pub tokens_per_word: (f64, f64),
@@ -27,13 +28,14 @@ pub struct VocabExtension {
 }
 
 /// Adds the `add` words of `texts` that save the most tokens (seen at least `min_count`
-/// times, split into two pieces or more) to the WordPiece vocabulary of the model folder
-/// `model`, grows its word embeddings (and a tied masked-LM decoder's bias) by the mean of
-/// each word's pieces, and writes the extended folder to `out` (`config.json` with the new
-/// `vocab_size`, `model.safetensors`, the tokenizer), which `transformers` loads.
+/// times, split into two pieces or more) to the vocabulary (WordPiece or BPE, see
+/// [`Tokenizer::with_words`]) of the model folder `model`, grows its word embeddings (and a
+/// tied masked-LM decoder's bias) by the mean of the pieces each new token joins, and writes
+/// the extended folder to `out` (`config.json` with the new `vocab_size`, `model.safetensors`,
+/// the tokenizer), which `transformers` loads.
 ///
 /// # Errors
-/// [`Error::Tokenizer`] for a tokenizer that is not WordPiece; [`Error::Model`] for a folder
+/// [`Error::Tokenizer`] for a Unigram tokenizer; [`Error::Model`] for a folder
 /// whose weights do not load or whose word embeddings do not match its vocabulary;
 /// [`Error::Io`] / [`Error::Model`] naming the file that cannot be written.
 pub fn extend_vocabulary<'a>(
@@ -47,18 +49,13 @@ pub fn extend_vocabulary<'a>(
     let tokenizer = Tokenizer::from_dir(model)?;
     let before = tokenizer.count_words(texts.clone())?;
     let words = before.split_words(add, min_count);
-    let names: Vec<String> = words.iter().map(|w| w.word.clone()).collect();
-    let (extended, added) = tokenizer.with_words(&names)?;
-    let added: Vec<SplitWord> = words
-        .into_iter()
-        .filter(|w| added.contains(&w.word))
-        .collect();
+    let (extended, added) = tokenizer.with_words(&words)?;
     let after = extended.count_words(texts)?;
 
     let config_path = model.join(CONFIG_FILE);
     let mut config = BertConfig::from_file(&config_path)?;
     let old_vocab = config.vocab_size;
-    // The new words' ids must be the new rows' indices.
+    // The new tokens' ids must be the new rows' indices.
     if let Some(first) = added.first()
         && extended.token_to_id(&first.word) != Some(old_vocab as u32)
     {

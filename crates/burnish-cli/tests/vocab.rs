@@ -111,22 +111,78 @@ print(json.dumps({"max_abs_diff": diff, "new_ids": new_ids}))
 }
 
 #[test]
-fn a_byte_level_bpe_vocabulary_is_refused_with_the_reason() {
+fn a_byte_level_bpe_vocabulary_grows_by_merges_and_loads_in_transformers() {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = tmp.path().join("corpus.txt");
-    std::fs::write(&corpus, "tokenization tokenization tokenization\n").unwrap();
+    let text = "The tokenization of tokenization is tokenization.\n".repeat(5)
+        + &"Gazprom and Yukos, said Gazprom.\n".repeat(5);
+    std::fs::write(&corpus, text).unwrap();
     let fixture = common::root().join("tests/fixtures/tiny-roberta");
+    let out = tmp.path().join("out");
     let run = Command::new(env!("CARGO_BIN_EXE_burnish"))
         .args(["tokenizer", "extend", "--model"])
         .arg(&fixture)
         .arg("--corpus")
         .arg(&corpus)
-        .args(["--add", "5", "--min-count", "1", "--out"])
-        .arg(tmp.path().join("out"))
+        .args(["--add", "3", "--min-count", "2", "--out"])
+        .arg(&out)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("only WordPiece"), "{stderr}");
-    assert!(!tmp.path().join("out").exists());
+    assert!(run.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let (before, after) = (
+        report["tokens_per_word"][0].as_f64().unwrap(),
+        report["tokens_per_word"][1].as_f64().unwrap(),
+    );
+    assert!(after < before - 0.2, "{report}");
+    // transformers reads the new merges: the same ids and hidden states as burnish.
+    let input = tmp.path().join("input.txt");
+    std::fs::write(&input, "Gazprom and tokenization.\n").unwrap();
+    let encoded = tmp.path().join("encoded.jsonl");
+    let enc = Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(["encode", "--model"])
+        .arg(&out)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&encoded)
+        .output()
+        .unwrap();
+    assert!(
+        enc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enc.stderr)
+    );
+    let check = r#"
+import json, sys, torch
+from transformers import AutoModel, AutoTokenizer
+out, encoded, text, base = sys.argv[1:5]
+row = json.loads(open(encoded).readline())
+tok = AutoTokenizer.from_pretrained(out)
+ids = tok(open(text).read().strip())["input_ids"]
+assert ids == row["input_ids"], (ids, row["input_ids"])
+assert len(ids) < len(AutoTokenizer.from_pretrained(base)(open(text).read().strip())["input_ids"])
+model = AutoModel.from_pretrained(out).eval()
+with torch.no_grad():
+    hidden = model(torch.tensor([ids])).last_hidden_state[0]
+diff = (hidden - torch.tensor(row["last_hidden_state"])).abs().max().item()
+assert diff < 1e-4, diff
+print(diff)
+"#;
+    let py = Command::new(python())
+        .env("HF_HUB_OFFLINE", "1")
+        .args(["-c", check])
+        .arg(&out)
+        .arg(&encoded)
+        .arg(&input)
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&py.stderr),
+        String::from_utf8_lossy(&py.stdout)
+    );
 }

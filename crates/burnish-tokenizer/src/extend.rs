@@ -1,16 +1,20 @@
 //! Vocabulary extension: the words of a domain corpus that the tokenizer shreds into many
-//! pieces ([`WordCounts::split_words`]), added to a WordPiece vocabulary as whole-word tokens
+//! pieces ([`WordCounts::split_words`]), added to the vocabulary as whole-word tokens
 //! ([`Tokenizer::with_words`]).
 //!
 //! Words are counted as the model sees them: after the tokenizer's normaliser and
-//! pre-tokenizer (`bert-base-uncased` lower-cases and strips accents), so an added token is
-//! exactly the text the WordPiece model matches. Byte-level BPE vocabularies are not extended
-//! yet (their words would need merges, not only tokens).
+//! pre-tokenizer (`bert-base-uncased` lower-cases and strips accents; byte-level BPE maps bytes
+//! to its alphabet, a leading space to `Ġ`), so an added token is exactly the text the model
+//! matches. A WordPiece vocabulary gets the word as a token. A BPE vocabulary gets merges that
+//! join the word's pieces left to right (`Ġgaz` + `prom`, then with the next piece), appended
+//! after every existing merge so that they only ever join what the old vocabulary left split,
+//! and each intermediate join as a token too. Unigram vocabularies are not extended.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use tokenizers::models::ModelWrapper;
+use tokenizers::models::bpe::BPE;
 use tokenizers::models::wordpiece::WordPiece;
 
 use crate::Tokenizer;
@@ -67,6 +71,7 @@ impl Tokenizer {
     /// [`TokenizerError::Encode`] if the `tokenizers` crate fails on a text.
     pub fn count_words<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> Result<WordCounts> {
         let unk = self.unk_id();
+        let wordpiece = self.is_wordpiece();
         let mut counts = WordCounts::default();
         for text in texts {
             let encoding = self
@@ -93,7 +98,10 @@ impl Tokenizer {
                 if pieces.len() > 1 && !pieces.iter().any(|id| Some(*id) == unk) {
                     let word: String = tokens[start..end]
                         .iter()
-                        .map(|t| t.strip_prefix("##").unwrap_or(t))
+                        .map(|t| match wordpiece {
+                            true => t.strip_prefix("##").unwrap_or(t),
+                            false => t,
+                        })
                         .collect();
                     counts
                         .words
@@ -111,45 +119,107 @@ impl Tokenizer {
         Ok(counts)
     }
 
-    /// This tokenizer with `words` added to its WordPiece vocabulary as whole-word tokens,
-    /// ids from the vocabulary's size on, in order (a word already in the vocabulary is
-    /// skipped). Returns the new tokenizer and the words it added.
+    /// This tokenizer with `words` added to its vocabulary as whole-word tokens (a word
+    /// already in the vocabulary is skipped), ids from the vocabulary's size on. Returns the new
+    /// tokenizer and every token it added, in id order, each with the ids of the old pieces it
+    /// joins (for a BPE vocabulary the intermediate joins come before the word).
     ///
     /// # Errors
-    /// [`TokenizerError::ConfigField`] (naming `tokenizer.json`'s `model`) for a tokenizer
-    /// that is not WordPiece.
-    pub fn with_words(&self, words: &[String]) -> Result<(Tokenizer, Vec<String>)> {
-        let ModelWrapper::WordPiece(model) = self.inner.get_model() else {
-            return Err(TokenizerError::ConfigField {
-                path: Path::new("tokenizer.json").to_path_buf(),
-                field: "model".into(),
-                reason: "only WordPiece vocabularies are extended (byte-level BPE and \
-                         Unigram would need merges or scores for the new words)"
-                    .into(),
-            });
-        };
-        let mut vocab = tokenizers::Model::get_vocab(model);
-        let mut next = vocab.values().max().map_or(0, |&m| m + 1);
-        let mut added = Vec::new();
-        for word in words {
-            if vocab.contains_key(word) {
-                continue;
-            }
-            vocab.insert(word.clone(), next);
-            next += 1;
-            added.push(word.clone());
-        }
-        // The model through its serialised form (`tokenizer.json`'s `model` object): the
-        // builder wants the `tokenizers` crate's own map type.
+    /// [`TokenizerError::ConfigField`] (naming `tokenizer.json`'s `model`) for a Unigram or
+    /// WordLevel tokenizer.
+    pub fn with_words(&self, words: &[SplitWord]) -> Result<(Tokenizer, Vec<SplitWord>)> {
         let invalid = |reason: String| TokenizerError::ConfigField {
             path: Path::new("tokenizer.json").to_path_buf(),
             field: "model".into(),
             reason,
         };
+        let model = self.inner.get_model();
+        // The model through its serialised form (`tokenizer.json`'s `model` object), edited
+        // and read back: the builders want the `tokenizers` crate's own map types.
         let mut json = serde_json::to_value(model).map_err(|e| invalid(e.to_string()))?;
+        let mut vocab: HashMap<String, u32> = tokenizers::Model::get_vocab(model);
+        let mut next = vocab.values().max().map_or(0, |&m| m + 1);
+        let mut added = Vec::new();
+        let mut add =
+            |token: String, pieces: &[u32], count: u64, vocab: &mut HashMap<String, u32>| {
+                if vocab.contains_key(&token) {
+                    return false;
+                }
+                vocab.insert(token.clone(), next);
+                next += 1;
+                added.push(SplitWord {
+                    word: token,
+                    count,
+                    pieces: pieces.to_vec(),
+                });
+                true
+            };
+        match model {
+            ModelWrapper::WordPiece(_) => {
+                for word in words {
+                    add(word.word.clone(), &word.pieces, word.count, &mut vocab);
+                }
+            }
+            ModelWrapper::BPE(_) => {
+                let merges = json["merges"]
+                    .as_array_mut()
+                    .ok_or_else(|| invalid("a BPE model without a merges list".into()))?;
+                let mut known: std::collections::HashSet<(String, String)> = merges
+                    .iter()
+                    .filter_map(|m| match m {
+                        serde_json::Value::Array(p) => Some((
+                            p.first()?.as_str()?.to_string(),
+                            p.get(1)?.as_str()?.to_string(),
+                        )),
+                        serde_json::Value::String(s) => s
+                            .split_once(' ')
+                            .map(|(a, b)| (a.to_string(), b.to_string())),
+                        _ => None,
+                    })
+                    .collect();
+                let legacy = merges.first().is_some_and(|m| m.is_string());
+                for word in words {
+                    if vocab.contains_key(&word.word) {
+                        continue;
+                    }
+                    let texts: Vec<String> = word
+                        .pieces
+                        .iter()
+                        .map(|&id| self.inner.id_to_token(id).unwrap_or_default())
+                        .collect();
+                    let mut joined = texts[0].clone();
+                    for (k, piece) in texts.iter().enumerate().skip(1) {
+                        let pair = (joined.clone(), piece.clone());
+                        let merged = format!("{joined}{piece}");
+                        if known.insert(pair.clone()) {
+                            merges.push(match legacy {
+                                true => serde_json::Value::String(format!("{} {}", pair.0, pair.1)),
+                                false => serde_json::json!([pair.0, pair.1]),
+                            });
+                        }
+                        add(merged.clone(), &word.pieces[..=k], word.count, &mut vocab);
+                        joined = merged;
+                    }
+                }
+            }
+            _ => {
+                return Err(invalid(
+                    "only WordPiece and BPE vocabularies are extended (a Unigram model would \
+                     need scores for the new words)"
+                        .into(),
+                ));
+            }
+        }
         json["vocab"] = serde_json::to_value(&vocab).map_err(|e| invalid(e.to_string()))?;
-        let extended: WordPiece =
-            serde_json::from_str(&json.to_string()).map_err(|e| invalid(e.to_string()))?;
+        let text = json.to_string();
+        let extended: ModelWrapper = match model {
+            ModelWrapper::WordPiece(_) => ModelWrapper::WordPiece(
+                serde_json::from_str::<WordPiece>(&text).map_err(|e| invalid(e.to_string()))?,
+            ),
+            _ => ModelWrapper::BPE(
+                serde_json::from_str::<BPE>(&text).map_err(|e| invalid(e.to_string()))?,
+            ),
+        };
         let mut inner = self.inner.clone();
         inner.with_model(extended);
         let mut tokenizer = Tokenizer::assemble(
@@ -201,10 +271,13 @@ mod tests {
                 .all(|w| w.word == "tokenizer")
         );
 
-        let (extended, added) = tokenizer
-            .with_words(&["tokenizer".into(), "the".into()])
-            .unwrap();
-        assert_eq!(added, ["tokenizer"]);
+        let the = SplitWord {
+            word: "the".into(),
+            count: 1,
+            pieces: vec![5],
+        };
+        let (extended, added) = tokenizer.with_words(&[words[0].clone(), the]).unwrap();
+        assert_eq!(added, [words[0].clone()]);
         assert_eq!(extended.token_to_id("tokenizer"), Some(13));
         let after = extended.count_words(texts).unwrap();
         assert_eq!(after.total_words, 7);
