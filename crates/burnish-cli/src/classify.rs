@@ -242,13 +242,8 @@ where
     };
     // The finished run directory: a Hugging Face folder plus how it was made.
     let config = with_labels(config, &task.to_hf_json());
-    let (result, final_eval) = fit_and_save(
-        &trainer,
-        model,
-        &batches,
-        evaluate,
-        RunFolder::new(args, &config, tokenizer),
-    )?;
+    let folder = RunFolder::new(args, &config, tokenizer);
+    let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, folder)?;
     let info = RunInfo {
         text_column: args.text_column.clone(),
         text_pair_column: args.text_pair_column.clone(),

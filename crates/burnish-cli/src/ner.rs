@@ -166,13 +166,8 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         ner::evaluate(m, valid, &valid_gold, &tags, batch_size, pad_id, &device)
     };
     let config = with_labels(config, &tags.to_hf_json());
-    let (result, final_eval) = fit_and_save(
-        &trainer,
-        model,
-        &batches,
-        evaluate,
-        RunFolder::new(args, &config, &tokenizer),
-    )?;
+    let folder = RunFolder::new(args, &config, &tokenizer);
+    let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, folder)?;
     let info = RunInfo {
         ner: Some(NerInfo {
             source_scheme: train.source_scheme.name().into(),

@@ -213,13 +213,8 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             &device,
         )
     };
-    let (result, final_eval) = fit_and_save(
-        &trainer,
-        model,
-        &batches,
-        evaluate,
-        RunFolder::new(args, &config, &tokenizer),
-    )?;
+    let folder = RunFolder::new(args, &config, &tokenizer);
+    let (result, final_eval) = fit_and_save(&trainer, model, &batches, evaluate, folder)?;
     let info = RunInfo {
         qa: Some(QaInfo {
             doc_stride: args.doc_stride,
