@@ -105,7 +105,7 @@ fn main() {
             Command::Evaluate(mut args) => {
                 hub(&mut args.model)?;
                 let _merged = match &args.adapter {
-                    Some(adapter) => Some(merge::merged(&mut args.model, adapter)?),
+                    Some(adapter) => Some(merge::merged(&mut args.model, adapter, &args.backend)?),
                     None => None,
                 };
                 evaluate::run_evaluate(args)
@@ -113,7 +113,7 @@ fn main() {
             Command::Predict(mut args) => {
                 hub(&mut args.model)?;
                 let _merged = match &args.adapter {
-                    Some(adapter) => Some(merge::merged(&mut args.model, adapter)?),
+                    Some(adapter) => Some(merge::merged(&mut args.model, adapter, &args.backend)?),
                     None => None,
                 };
                 evaluate::run_predict(args)

@@ -43,14 +43,18 @@ pub fn run(args: MergeArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--model BASE --adapter DIR` of `evaluate` / `predict`: the merged model in a temporary
-/// folder, which replaces `model` (and lives as long as the returned guard). How to read data
+/// `--model BASE --adapter DIR` of `evaluate` / `predict`: the merged model (read on the
+/// command's `backend`) in a temporary folder, which replaces `model` (and lives as long as the returned guard). How to read data
 /// comes from the burnish run folder holding the adapter (`RUN_DIR/adapter`); an adapter from
 /// elsewhere (`peft`) gets the defaults of `burnish finetune` for its task (columns `text` and
 /// `label`; NER in IOB2; QA's window settings).
-pub(crate) fn merged(model: &mut PathBuf, adapter: &Path) -> Result<tempfile::TempDir> {
+pub(crate) fn merged(
+    model: &mut PathBuf,
+    adapter: &Path,
+    backend: &str,
+) -> Result<tempfile::TempDir> {
     let dir = tempfile::tempdir().context("creating a folder for the merged model")?;
-    let device = burnish::backend::device("flex")?;
+    let device = burnish::backend::device(backend)?;
     let task = burnish::adapter::merge_adapter(&*model, adapter, &device, dir.path())?;
     let run = adapter
         .parent()
