@@ -1,5 +1,6 @@
-# Where the benchmark data sets are: sourced by scripts/bench_sst2.sh, bench_conll.sh,
-# bench_squad.sh and bench_pretrain.sh (not run on its own).
+# Where the benchmark data sets are (and `bench_burnish`, the binary they run): sourced by
+# scripts/bench_sst2.sh, bench_conll.sh, bench_squad.sh, bench_pretrain.sh, bench_onnx.sh,
+# bench_lora.sh and bench_vocab.sh (not run on its own).
 #
 # The benchmarks compare with published numbers on three public data sets that are NOT part of
 # the repository (their licences do not all allow it) and that no test reads. Get them yourself,
@@ -87,4 +88,20 @@ bench_data_require() {
     exit 2
   fi
   echo "$bench_data/$set"
+}
+
+# bench_burnish [FEATURES]: sets `burnish` to $BURNISH_BIN, else to a debug build made now (of
+# burnish-cli with only FEATURES when given, else its default features).
+bench_burnish() {
+  if [ -n "${BURNISH_BIN:-}" ]; then
+    burnish="$BURNISH_BIN"
+    return
+  fi
+  local target="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"
+  if [ -n "${1:-}" ]; then
+    CARGO_TARGET_DIR="$target" cargo build --quiet -p burnish-cli --no-default-features --features "$1"
+  else
+    CARGO_TARGET_DIR="$target" cargo build --quiet -p burnish-cli
+  fi
+  burnish="$target/debug/burnish"
 }

@@ -25,13 +25,7 @@ lora_lr="${LORA_LR:-1e-3}"
 lora_targets="${LORA_TARGETS:-query,key,value,dense}"
 model="${BURNISH_ASSETS:-$root/assets}/all-MiniLM-L6-v2"
 python="${BURNISH_PYTHON:-$HOME/.cache/burnish-venv/bin/python}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"
-if [ -n "${BURNISH_BIN:-}" ]; then
-  burnish="$BURNISH_BIN"
-else
-  cargo build --quiet -p burnish-cli --no-default-features --features "$backend"
-  burnish="$CARGO_TARGET_DIR/debug/burnish"
-fi
+bench_burnish "$backend"
 out="$root/bench-out/lora-$rows"
 mkdir -p "$out"
 recipe=(--model "$model" --train "$data/train.tsv" --valid "$data/dev.tsv" --text-column sentence

@@ -19,13 +19,7 @@ data="$(bench_data_require sst2 train.tsv dev.tsv)"
 rows="${1:-2000}"
 model="${BURNISH_ASSETS:-$root/assets}/all-MiniLM-L6-v2"
 python="${BURNISH_PYTHON:-$HOME/.cache/burnish-venv/bin/python}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"
-if [ -n "${BURNISH_BIN:-}" ]; then
-  burnish="$BURNISH_BIN"
-else
-  cargo build --quiet -p burnish-cli
-  burnish="$CARGO_TARGET_DIR/debug/burnish"
-fi
+bench_burnish
 out="$root/bench-out/onnx-$rows"
 mkdir -p "$out"
 if [ ! -f "$out/run/metrics.json" ]; then

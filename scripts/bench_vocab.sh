@@ -14,19 +14,14 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source "$root/scripts/bench_data.sh"
 steps="${1:-300}"
 add="${2:-1000}"
 assets="${BURNISH_ASSETS:-$root/assets}"
 model="$assets/all-MiniLM-L6-v2"
 corpus="$assets/bbc-news/corpus.txt"
 python="${BURNISH_PYTHON:-$HOME/.cache/burnish-venv/bin/python}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnish-target}"
-if [ -n "${BURNISH_BIN:-}" ]; then
-  burnish="$BURNISH_BIN"
-else
-  cargo build --quiet -p burnish-cli
-  burnish="$CARGO_TARGET_DIR/debug/burnish"
-fi
+bench_burnish
 out="$root/bench-out/vocab-$steps-$add"
 mkdir -p "$out"
 "$burnish" tokenizer extend --model "$model" --corpus "$corpus" --add "$add" --min-count 5 \

@@ -2,10 +2,11 @@
 //! [`merge_adapter`] folds one into the base and writes a plain model folder, which every
 //! pipeline, `evaluate` and `predict` then load as any other.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::tensor::{Device, TensorData};
 use burnish_encoder::lora::{self, ADAPTER_CONFIG_FILE};
 use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, HfModel, LoadReport};
 use burnish_heads::{
@@ -87,42 +88,62 @@ pub fn merge_adapter(
             let (model, config, report) =
                 BertForSequenceClassification::from_pretrained(base, n, None, device)?;
             let config = labelled(config, model.num_labels, adapter);
-            merge_into(model, config, report, adapter, out, "text classification")?;
+            merge_into(
+                model,
+                config,
+                report,
+                (adapter, &weights),
+                out,
+                "text classification",
+            )?;
         }
         AdapterTask::TokenClassification => {
             let n = outputs(&["classifier.weight"]);
             let (model, config, report) =
                 BertForTokenClassification::from_pretrained(base, n, device)?;
             let config = labelled(config, model.num_labels, adapter);
-            merge_into(model, config, report, adapter, out, "token classification")?;
+            merge_into(
+                model,
+                config,
+                report,
+                (adapter, &weights),
+                out,
+                "token classification",
+            )?;
         }
         AdapterTask::QuestionAnswering => {
             let (model, config, report) =
                 <BertForQuestionAnswering as HfModel>::from_pretrained(base, device)?;
-            merge_into(model, config, report, adapter, out, "question answering")?;
+            merge_into(
+                model,
+                config,
+                report,
+                (adapter, &weights),
+                out,
+                "question answering",
+            )?;
         }
         AdapterTask::Encoder => {
             let (model, config, report): (BertModel, BertConfig, LoadReport) =
                 HfModel::from_pretrained(base, device)?;
-            merge_into(model, config, report, adapter, out, "encoder")?;
+            merge_into(model, config, report, (adapter, &weights), out, "encoder")?;
         }
     }
     Tokenizer::from_dir(base)?.save_dir(out)?;
     Ok(task)
 }
 
-/// Puts the adapter on `model`, checks that it brought every freshly initialised head
-/// tensor, and writes the merged model.
+/// Puts the adapter on `model`, checks that its `weights` (read once by [`merge_adapter`])
+/// bring every freshly initialised head tensor, and writes the merged model.
 fn merge_into<M: Module + SaveHf + burn::store::ModuleSnapshot>(
     model: M,
     config: BertConfig,
     report: LoadReport,
-    adapter: &Path,
+    (adapter, weights): (&Path, &BTreeMap<String, TensorData>),
     out: &Path,
     task: &'static str,
 ) -> Result<()> {
     let names = model.hf_names(&config);
-    let weights = lora::read_adapter_weights(adapter)?;
     let missing: Vec<String> = report
         .newly_initialized
         .iter()

@@ -179,6 +179,10 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
         .or_else(|| std::env::var_os("BURNISH_PYTHON").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("python3"));
     let torch_script = script("bench_torch.py")?;
+    let ort_script = match args.onnx.is_empty() {
+        true => None,
+        false => Some(script("bench_onnxruntime.py")?),
+    };
     let onnx_dir = tempfile::tempdir().context("creating a folder for the ONNX exports")?;
     let mut rows = Vec::new();
     let mut table = Table {
@@ -230,16 +234,15 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
                 table.push(&row, torch.as_ref());
                 rows.push(row);
             }
-            if mode == "infer" {
+            if let (Some(ort_script), "infer") = (&ort_script, mode.as_str()) {
                 for variant in &args.onnx {
                     eprintln!("measuring onnxruntime {variant} {} ...", shape.name());
                     let model = onnx_dir
                         .path()
                         .join(format!("{}-{variant}.onnx", shape.name()));
                     export_bench_model(shape, variant == "int8", &backends[0], &model)?;
-                    let script = script("bench_onnxruntime.py")?;
                     let mut cmd = Command::new(&python);
-                    cmd.arg(&script)
+                    cmd.arg(ort_script)
                         .arg("--model")
                         .arg(&model)
                         .args(["--variant", variant, "--shape", shape.name()])
@@ -249,8 +252,8 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<()> {
                         .args(["--warmup", &args.warmup.to_string()])
                         .args(["--steps", &args.steps.to_string()])
                         .args(["--threads", &threads.to_string()]);
-                    let row =
-                        child_row(cmd, &format!("{} {}", python.display(), script.display()))?;
+                    let what = format!("{} {}", python.display(), ort_script.display());
+                    let row = child_row(cmd, &what)?;
                     table.push(&row, torch.as_ref());
                     rows.push(row);
                 }

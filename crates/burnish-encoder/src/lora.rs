@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{EncoderError, Result};
 use crate::family::Family;
-use crate::weights::{Checkpoint, NameMap, float_tensors_as};
+use crate::weights::{Checkpoint, LEGACY_LAYER_NORM, NameMap, float_tensors_as, transpose_2d};
 
 /// The adapter settings file of a `peft` adapter folder.
 pub const ADAPTER_CONFIG_FILE: &str = "adapter_config.json";
@@ -303,21 +303,6 @@ fn adapters<M: Module>(model: &M) -> Vec<(String, TensorData, TensorData)> {
         .collect()
 }
 
-/// A 2-D tensor's transpose, as f32.
-fn transpose(data: &TensorData) -> std::result::Result<TensorData, String> {
-    let [rows, cols] = data.shape()[..] else {
-        return Err(format!("expected a matrix, got shape {:?}", data.shape()));
-    };
-    let values = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-    let mut out = vec![0.0f32; values.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = values[r * cols + c];
-        }
-    }
-    Ok(TensorData::new(out, [cols, rows]))
-}
-
 /// What `peft` calls the task (`task_type`) of a `transformers` class
 /// (`BertForSequenceClassification`: `SEQ_CLS`); `FEATURE_EXTRACTION` for an encoder.
 pub fn peft_task_type(class: &str) -> &'static str {
@@ -357,9 +342,12 @@ fn hf_name(path: &str, names: &NameMap) -> String {
     if !is_layer_norm(path) {
         return hf;
     }
-    [(".gamma", ".weight"), (".beta", ".bias")]
+    LEGACY_LAYER_NORM
         .iter()
-        .find_map(|(burn, pt)| hf.strip_suffix(burn).map(|m| format!("{m}{pt}")))
+        .find_map(|(burn, pt)| {
+            hf.strip_suffix(&format!(".{burn}"))
+                .map(|m| format!("{m}.{pt}"))
+        })
         .unwrap_or(hf)
 }
 
@@ -369,9 +357,12 @@ fn burn_path(name: &str, names: &NameMap) -> String {
     if !is_layer_norm(&path) {
         return path;
     }
-    [(".weight", ".gamma"), (".bias", ".beta")]
+    LEGACY_LAYER_NORM
         .iter()
-        .find_map(|(pt, burn)| path.strip_suffix(pt).map(|m| format!("{m}{burn}")))
+        .find_map(|(burn, pt)| {
+            path.strip_suffix(&format!(".{pt}"))
+                .map(|m| format!("{m}.{burn}"))
+        })
         .unwrap_or(path)
 }
 
@@ -406,8 +397,8 @@ pub fn save_adapter<M: Module + ModuleSnapshot>(
     for (path, a, b) in adapters(model) {
         let hf = names.burn_to_hf(&path);
         let module = hf.strip_suffix(".weight").unwrap_or(&hf);
-        let a = transpose(&a).map_err(|e| ser(format!("{path}.lora.a: {e}")))?;
-        let b = transpose(&b).map_err(|e| ser(format!("{path}.lora.b: {e}")))?;
+        let a = transpose_2d(&a).map_err(|e| ser(format!("{path}.lora.a: {e}")))?;
+        let b = transpose_2d(&b).map_err(|e| ser(format!("{path}.lora.b: {e}")))?;
         tensors.push((format!("{PEFT_PREFIX}{module}.lora_A.weight"), a));
         tensors.push((format!("{PEFT_PREFIX}{module}.lora_B.weight"), b));
     }
@@ -492,7 +483,7 @@ pub fn load_adapter<M: Module>(
         // burnish's layout: `a` `[in, r]`, `b` `[r, out]`, a head's `nn.Linear` weights
         // `[in, out]`: each matrix transposed from PyTorch's.
         let transposed = if data.shape().len() == 2 && name.ends_with(".weight") {
-            transpose(&data).map_err(|reason| bad_tensor(&name, reason))?
+            transpose_2d(&data).map_err(|reason| bad_tensor(&name, reason))?
         } else {
             data
         };
@@ -517,12 +508,10 @@ pub fn load_adapter<M: Module>(
         });
     }
     let trained: BTreeSet<&String> = plan.trained.iter().collect();
-    let unexpected: Vec<String> = values
+    let unexpected = values
         .keys()
-        .filter(|p| !p.contains(".lora.") && !trained.contains(p))
-        .cloned()
-        .collect();
-    if let Some(path) = unexpected.first() {
+        .find(|p| !p.contains(".lora.") && !trained.contains(p));
+    if let Some(path) = unexpected {
         return Err(EncoderError::Serialize {
             path: weights_path,
             reason: format!(

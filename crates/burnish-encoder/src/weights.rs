@@ -120,7 +120,7 @@ impl NameMap {
 }
 
 /// Names older checkpoints (TF-converted) use for LayerNorm parameters, mapped to today's.
-const LEGACY_LAYER_NORM: &[(&str, &str)] = &[("gamma", "weight"), ("beta", "bias")];
+pub(crate) const LEGACY_LAYER_NORM: &[(&str, &str)] = &[("gamma", "weight"), ("beta", "bias")];
 
 /// The file names of a model folder, in order of preference.
 pub const SAFETENSORS_FILE: &str = "model.safetensors";
@@ -409,7 +409,7 @@ fn is_buffer(name: &str) -> bool {
 }
 
 /// A 2-D `f32` tensor transposed (`[r, c]` to `[c, r]`).
-fn transpose_2d(data: &TensorData) -> std::result::Result<TensorData, String> {
+pub(crate) fn transpose_2d(data: &TensorData) -> std::result::Result<TensorData, String> {
     let shape = data.shape().to_vec();
     let [rows, cols] = shape[..] else {
         return Err(format!("expected a 2-D tensor, found shape {shape:?}"));

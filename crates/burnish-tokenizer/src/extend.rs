@@ -179,14 +179,21 @@ impl Tokenizer {
                     .collect();
                 let legacy = merges.first().is_some_and(|m| m.is_string());
                 for word in words {
-                    if vocab.contains_key(&word.word) {
+                    if vocab.contains_key(&word.word) || word.pieces.len() < 2 {
                         continue;
                     }
-                    let texts: Vec<String> = word
+                    let texts = word
                         .pieces
                         .iter()
-                        .map(|&id| self.inner.id_to_token(id).unwrap_or_default())
-                        .collect();
+                        .map(|&id| {
+                            self.inner.id_to_token(id).ok_or_else(|| {
+                                invalid(format!(
+                                    "{}: piece id {id} is not in the vocabulary",
+                                    word.word
+                                ))
+                            })
+                        })
+                        .collect::<Result<Vec<String>>>()?;
                     let mut joined = texts[0].clone();
                     for (k, piece) in texts.iter().enumerate().skip(1) {
                         let pair = (joined.clone(), piece.clone());
