@@ -5,9 +5,74 @@
 
 mod common;
 
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{asset, python};
+
+/// `burnish tokenizer extend --model MODEL --corpus CORPUS --add ADD --min-count MIN --out
+/// OUT`: its JSON report.
+fn extend(
+    model: &Path,
+    corpus: &Path,
+    add: &str,
+    min_count: &str,
+    out: &Path,
+) -> serde_json::Value {
+    let run = Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(["tokenizer", "extend", "--model"])
+        .arg(model)
+        .arg("--corpus")
+        .arg(corpus)
+        .args(["--add", add, "--min-count", min_count, "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    serde_json::from_slice(&run.stdout).unwrap()
+}
+
+/// Writes `text` as a one-line input in `dir` and runs `burnish encode --model MODEL` on it:
+/// the input file and the JSON lines written.
+fn encode(model: &Path, text: &str, dir: &Path) -> (PathBuf, PathBuf) {
+    let input = dir.join("input.txt");
+    std::fs::write(&input, format!("{text}\n")).unwrap();
+    let encoded = dir.join("encoded.jsonl");
+    let enc = Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(["encode", "--model"])
+        .arg(model)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&encoded)
+        .output()
+        .unwrap();
+    assert!(
+        enc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enc.stderr)
+    );
+    (input, encoded)
+}
+
+/// Runs the Python `check` with `args` in the reference venv (offline); fails the test when
+/// it fails.
+fn run_python(check: &str, args: &[&OsStr]) {
+    let py = Command::new(python())
+        .env("HF_HUB_OFFLINE", "1")
+        .args(["-c", check])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&py.stderr),
+        String::from_utf8_lossy(&py.stdout)
+    );
+}
 
 #[test]
 fn extended_minilm_cuts_tokens_per_word_and_loads_in_transformers() {
@@ -20,18 +85,7 @@ fn extended_minilm_cuts_tokens_per_word_and_loads_in_transformers() {
     let model = asset("all-MiniLM-L6-v2/config.json");
     let model = model.parent().unwrap();
     let out = tmp.path().join("extended");
-    let run = Command::new(env!("CARGO_BIN_EXE_burnish"))
-        .args(["tokenizer", "extend", "--model"])
-        .arg(model)
-        .arg("--corpus")
-        .arg(&corpus)
-        .args(["--add", "200", "--min-count", "3", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let report = extend(model, &corpus, "200", "3", &out);
     assert_eq!(report["added"], 200, "{report}");
     assert_eq!(report["vocab_size"][1], 30522 + 200, "{report}");
     let (before, after) = (
@@ -48,23 +102,7 @@ fn extended_minilm_cuts_tokens_per_word_and_loads_in_transformers() {
 
     // A sentence with three of the new words, through burnish and transformers.
     let sentence = format!("{} and {} then {} again.", words[0], words[1], words[2]);
-    let input = tmp.path().join("input.txt");
-    std::fs::write(&input, format!("{sentence}\n")).unwrap();
-    let encoded = tmp.path().join("encoded.jsonl");
-    let enc = Command::new(env!("CARGO_BIN_EXE_burnish"))
-        .args(["encode", "--model"])
-        .arg(&out)
-        .arg("--input")
-        .arg(&input)
-        .arg("--output")
-        .arg(&encoded)
-        .output()
-        .unwrap();
-    assert!(
-        enc.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enc.stderr)
-    );
+    let (input, encoded) = encode(&out, &sentence, tmp.path());
     let check = r#"
 import json, sys, torch
 from transformers import AutoModel, AutoTokenizer
@@ -92,21 +130,16 @@ new_ids = [i for i in ids if i >= 30522]
 assert len(new_ids) == 3, ids
 print(json.dumps({"max_abs_diff": diff, "new_ids": new_ids}))
 "#;
-    let py = Command::new(python())
-        .env("HF_HUB_OFFLINE", "1")
-        .args(["-c", check])
-        .arg(&out)
-        .arg(model)
-        .arg(&encoded)
-        .arg(serde_json::to_string(&words[..20]).unwrap())
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(
-        py.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&py.stderr),
-        String::from_utf8_lossy(&py.stdout)
+    let new = serde_json::to_string(&words[..20]).unwrap();
+    run_python(
+        check,
+        &[
+            out.as_os_str(),
+            model.as_os_str(),
+            encoded.as_os_str(),
+            OsStr::new(&new),
+            input.as_os_str(),
+        ],
     );
 }
 
@@ -119,41 +152,14 @@ fn a_byte_level_bpe_vocabulary_grows_by_merges_and_loads_in_transformers() {
     std::fs::write(&corpus, text).unwrap();
     let fixture = common::root().join("tests/fixtures/tiny-roberta");
     let out = tmp.path().join("out");
-    let run = Command::new(env!("CARGO_BIN_EXE_burnish"))
-        .args(["tokenizer", "extend", "--model"])
-        .arg(&fixture)
-        .arg("--corpus")
-        .arg(&corpus)
-        .args(["--add", "3", "--min-count", "2", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let report = extend(&fixture, &corpus, "3", "2", &out);
     let (before, after) = (
         report["tokens_per_word"][0].as_f64().unwrap(),
         report["tokens_per_word"][1].as_f64().unwrap(),
     );
     assert!(after < before - 0.2, "{report}");
     // transformers reads the new merges: the same ids and hidden states as burnish.
-    let input = tmp.path().join("input.txt");
-    std::fs::write(&input, "Gazprom and tokenization.\n").unwrap();
-    let encoded = tmp.path().join("encoded.jsonl");
-    let enc = Command::new(env!("CARGO_BIN_EXE_burnish"))
-        .args(["encode", "--model"])
-        .arg(&out)
-        .arg("--input")
-        .arg(&input)
-        .arg("--output")
-        .arg(&encoded)
-        .output()
-        .unwrap();
-    assert!(
-        enc.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enc.stderr)
-    );
+    let (input, encoded) = encode(&out, "Gazprom and tokenization.", tmp.path());
     let check = r#"
 import json, sys, torch
 from transformers import AutoModel, AutoTokenizer
@@ -170,19 +176,13 @@ diff = (hidden - torch.tensor(row["last_hidden_state"])).abs().max().item()
 assert diff < 1e-4, diff
 print(diff)
 "#;
-    let py = Command::new(python())
-        .env("HF_HUB_OFFLINE", "1")
-        .args(["-c", check])
-        .arg(&out)
-        .arg(&encoded)
-        .arg(&input)
-        .arg(&fixture)
-        .output()
-        .unwrap();
-    assert!(
-        py.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&py.stderr),
-        String::from_utf8_lossy(&py.stdout)
+    run_python(
+        check,
+        &[
+            out.as_os_str(),
+            encoded.as_os_str(),
+            input.as_os_str(),
+            fixture.as_os_str(),
+        ],
     );
 }
