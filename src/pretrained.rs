@@ -10,7 +10,7 @@ use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, EncoderError, Family};
 use burnish_encoder::{HfModel, NameMap};
 use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
-    BertForTokenClassification, BertLMHeadModel, Gpt2ForSequenceClassification,
+    BertForTokenClassification, BertLMHeadModel, SentenceEncoder, Gpt2ForSequenceClassification,
 };
 use burnish_tokenizer::Tokenizer;
 use burnish_train::tasks::classification::problem_type;
@@ -245,6 +245,18 @@ save_hf!(
     BertLMHeadModel => "BertLMHeadModel", |_m, f| <BertLMHeadModel as HfModel>::names(f),
     Gpt2ForSequenceClassification => "GPT2ForSequenceClassification", |_m, f| NameMap::new(f),
 );
+
+/// A sentence embedder saves its encoder as the bare model folder; the
+/// `sentence-transformers` modules around it are [`burnish_heads::SentenceConfig::write`]'s.
+impl SaveHf for SentenceEncoder {
+    const HF_CLASS: &'static str = "BertModel";
+    fn save_hf(&self, config: &BertConfig, dir: &Path) -> Result<()> {
+        Ok(self.bert.save_pretrained(config, dir)?)
+    }
+    fn hf_names(&self, config: &BertConfig) -> NameMap {
+        NameMap::new(config.family)
+    }
+}
 
 /// The longest input `config` and `tokenizer` allow.
 pub(crate) fn max_length(config: &BertConfig, tokenizer: &Tokenizer) -> usize {

@@ -91,6 +91,7 @@ impl TextDataset {
                     text: text.trim_end().to_owned(),
                     text_pair: None,
                     label: Some(RawLabel::Class(label.into())),
+                    extra: Vec::new(),
                     line: index + 1,
                 })
             })

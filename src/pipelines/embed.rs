@@ -1,22 +1,23 @@
-//! [`SentenceEmbedder`]: one unit-length vector per text (mean pooling + L2 normalisation).
+//! [`SentenceEmbedder`]: one vector per text, pooled (and normalised) as the folder's
+//! `sentence-transformers` modules say (mean pooling + L2 normalisation for a plain folder).
 
 use std::path::Path;
 
 use burn::tensor::Device;
 use burnish_encoder::BertConfig;
 use burnish_encoder::BertModel;
-use burnish_encoder::HfModel;
-use burnish_encoder::model::mean_pool_normalized;
+use burnish_heads::{SentenceConfig, SentenceEncoder};
 use burnish_tokenizer::{Input, Tokenizer};
 
 use super::{DEFAULT_BATCH_SIZE, batched, check_max_length, encode_inputs, values};
 use crate::error::Result;
 use crate::pretrained::pad_id;
 
-/// Sentence embeddings from an encoder: the mean of the last hidden states over the real
-/// tokens, divided by its L2 norm, as sentence-transformers' mean pooling + `Normalize`
-/// modules compute them (the recipe of `all-MiniLM-L6-v2`). The dot product of two embeddings
-/// is their cosine similarity.
+/// Sentence embeddings from an encoder, as `SentenceTransformer(path).encode` computes them:
+/// the folder's pooling (`1_Pooling/config.json`: mean, CLS or last token) and, where it has a
+/// `Normalize` module, L2 normalisation; a plain model folder gets mean pooling + normalisation
+/// (the recipe of `all-MiniLM-L6-v2`), where the dot product of two embeddings is their cosine
+/// similarity. Inputs are truncated to the folder's `max_seq_length` by default.
 ///
 /// ```
 /// # fn main() -> burnish::Result<()> {
@@ -34,7 +35,7 @@ use crate::pretrained::pad_id;
 /// ```
 #[derive(Debug, Clone)]
 pub struct SentenceEmbedder {
-    model: BertModel,
+    model: SentenceEncoder,
     config: BertConfig,
     tokenizer: Tokenizer,
     device: Device,
@@ -44,21 +45,39 @@ pub struct SentenceEmbedder {
 
 impl SentenceEmbedder {
     /// Loads an encoder folder (any checkpoint of the family: its encoder is used, a head is
-    /// ignored).
+    /// ignored), with its `sentence-transformers` modules where it has them.
     ///
     /// # Errors
-    /// [`crate::Error::Model`] / [`crate::Error::Tokenizer`] for unreadable files.
+    /// [`crate::Error::Model`] / [`crate::Error::Tokenizer`] for unreadable files, or modules
+    /// burnish does not run.
     pub fn from_dir(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
         let tokenizer = Tokenizer::from_dir(dir)?;
-        let (model, config, _) = BertModel::from_pretrained(dir, device)?;
-        Ok(Self::from_parts(model, config, tokenizer, device))
+        let (model, sentence, config, _) = SentenceEncoder::from_pretrained(dir, device)?;
+        let mut embedder = Self::with_encoder(model, config, tokenizer, device);
+        if let Some(n) = sentence.max_seq_length {
+            embedder.max_length = n.min(embedder.max_length);
+        }
+        Ok(embedder)
     }
 
     /// An embedder from an encoder (on `device`, without autodiff), its configuration and
     /// tokenizer.
     pub fn from_parts(
         model: BertModel,
+        config: BertConfig,
+        tokenizer: Tokenizer,
+        device: &Device,
+    ) -> Self {
+        let sentence = SentenceConfig::default();
+        let model = SentenceEncoder::new(model, sentence.pooling, sentence.normalize);
+        Self::with_encoder(model, config, tokenizer, device)
+    }
+
+    /// An embedder from a sentence encoder (its pooling and normalisation), its
+    /// configuration and tokenizer.
+    pub fn with_encoder(
+        model: SentenceEncoder,
         config: BertConfig,
         tokenizer: Tokenizer,
         device: &Device,
@@ -98,7 +117,16 @@ impl SentenceEmbedder {
 
     /// The encoder.
     pub fn model(&self) -> &BertModel {
-        &self.model
+        &self.model.bert
+    }
+
+    /// How token states are pooled and whether embeddings are normalised.
+    pub fn sentence_config(&self) -> SentenceConfig {
+        SentenceConfig {
+            pooling: self.model.pooling,
+            normalize: self.model.normalize,
+            max_seq_length: Some(self.max_length),
+        }
     }
 
     /// The tokenizer.
@@ -120,9 +148,7 @@ impl SentenceEmbedder {
             pad_id(&self.config, &self.tokenizer),
             &self.device,
             |_, input| {
-                let mask = input.attention_mask.clone();
-                let hidden = self.model.forward(input).last_hidden_state;
-                let pooled = mean_pool_normalized(hidden, mask);
+                let pooled = self.model.forward(input);
                 Ok(values(pooled)?.chunks(width).map(<[f32]>::to_vec).collect())
             },
         )

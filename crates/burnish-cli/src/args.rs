@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use burnish::data::{LabelKind, TagScheme};
+use burnish::heads::sentence::{LossKind, Pooling};
 use burnish::train::schedule::ScheduleKind;
 use burnish::train::tasks::pretrain::Objective;
 use burnish::train::{ClassWeights, ReportTo, TrainConfig};
@@ -21,6 +22,10 @@ pub enum TaskArg {
     Ner,
     /// Extractive question answering: SQuAD v1.1 / v2.0 JSON files.
     Qa,
+    /// Sentence embeddings (bi-encoder): (anchor, positive[, negative]) pairs with the
+    /// multiple-negatives ranking loss, or scored pairs with CoSENT; saved as a
+    /// `sentence-transformers` folder.
+    Embedding,
 }
 
 /// How the label column is read.
@@ -352,9 +357,108 @@ pub struct FinetuneArgs {
     /// there is no `--valid`), `A:B`.
     #[arg(long)]
     pub(crate) valid_articles: Option<String>,
+    /// Embedding: the anchor (query) column.
+    #[arg(long, default_value = "anchor")]
+    pub(crate) anchor_column: String,
+    /// Embedding: the positive (passage) column.
+    #[arg(long, default_value = "positive")]
+    pub(crate) positive_column: String,
+    /// Embedding: the hard-negative column, read where the file has it.
+    #[arg(long, default_value = "negative")]
+    pub(crate) negative_column: String,
+    /// Embedding: a score column makes the rows scored pairs, trained with CoSENT and
+    /// validated by the Spearman correlation of cosine similarity and score.
+    #[arg(long)]
+    pub(crate) score_column: Option<String>,
+    /// Embedding: the loss (default: mnrl for pairs, cosent with --score-column).
+    #[arg(long, value_enum)]
+    pub(crate) loss: Option<EmbeddingLossArg>,
+    /// Embedding: the factor on cosine similarities in the loss (sentence-transformers: 20).
+    #[arg(long)]
+    pub(crate) scale: Option<f32>,
+    /// Embedding: also train the embeddings truncated to these dimensions (Matryoshka), e.g.
+    /// `384,256,128,64`.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) matryoshka_dims: Vec<usize>,
+    /// Embedding: how token states become one vector (default: the model folder's
+    /// `sentence-transformers` pooling, else mean).
+    #[arg(long, value_enum)]
+    pub(crate) pooling: Option<PoolingArg>,
+    /// Embedding: no L2 normalisation of the embeddings (default: the folder's, else
+    /// normalised).
+    #[arg(long)]
+    pub(crate) no_normalize: bool,
+    /// Embedding: texts added to the validation corpus (CSV/TSV/JSONL, `--corpus-column`):
+    /// each validation anchor is ranked against every positive and these.
+    #[arg(long)]
+    pub(crate) corpus: Option<PathBuf>,
+    /// Embedding: the text column of `--corpus`.
+    #[arg(long, default_value = "text")]
+    pub(crate) corpus_column: String,
+}
+
+/// `--loss` of an embedding run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmbeddingLossArg {
+    /// Multiple-negatives ranking loss (in-batch and hard negatives).
+    Mnrl,
+    /// The same, averaged with the loss from each positive back to the anchors.
+    MnrlSymmetric,
+    /// CoSENT, for scored pairs.
+    Cosent,
+}
+
+/// `--pooling` of an embedding run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PoolingArg {
+    /// Mean over real tokens.
+    Mean,
+    /// The first token.
+    Cls,
+    /// The last real token.
+    LastToken,
+}
+
+impl PoolingArg {
+    pub(crate) fn pooling(self) -> Pooling {
+        match self {
+            PoolingArg::Mean => Pooling::Mean,
+            PoolingArg::Cls => Pooling::Cls,
+            PoolingArg::LastToken => Pooling::LastToken,
+        }
+    }
 }
 
 impl FinetuneArgs {
+    /// The `[embedding]` settings and the selection metric of an embedding run.
+    fn embedding_config(&self, cfg: &mut TrainConfig, defaults: bool) {
+        let embedding = &mut cfg.embedding;
+        let loss = self.loss.unwrap_or(if self.score_column.is_some() {
+            EmbeddingLossArg::Cosent
+        } else {
+            EmbeddingLossArg::Mnrl
+        });
+        if self.loss.is_some() || defaults {
+            embedding.loss = match loss {
+                EmbeddingLossArg::Cosent => LossKind::Cosent,
+                _ => LossKind::Mnrl,
+            };
+            embedding.symmetric = loss == EmbeddingLossArg::MnrlSymmetric;
+        }
+        if let Some(scale) = self.scale {
+            embedding.scale = scale;
+        }
+        if !self.matryoshka_dims.is_empty() {
+            embedding.matryoshka_dims = self.matryoshka_dims.clone();
+        }
+        if self.metric.is_none() && defaults {
+            cfg.metric = match cfg.embedding.loss {
+                LossKind::Cosent => "spearman".into(),
+                LossKind::Mnrl => "ndcg@10".into(),
+            };
+        }
+    }
+
     pub(crate) fn train_config(&self) -> Result<TrainConfig> {
         let mut cfg = match &self.config {
             Some(path) => {
@@ -453,7 +557,9 @@ impl FinetuneArgs {
             cfg.schedule = schedule.kind();
         }
         let defaults = self.config.is_none();
-        if self.task != TaskArg::Classification && self.metric.is_none() && defaults {
+        if self.task == TaskArg::Embedding {
+            self.embedding_config(&mut cfg, defaults);
+        } else if self.task != TaskArg::Classification && self.metric.is_none() && defaults {
             // Entity F1 for NER, SQuAD F1 for QA.
             cfg.metric = "f1".into();
         }
@@ -499,6 +605,13 @@ pub struct EvaluateArgs {
     /// Skip unreadable rows instead of stopping.
     #[arg(long)]
     pub(crate) skip_bad_rows: bool,
+    /// Embedding runs: texts added to the retrieval corpus (each `--data` anchor is ranked
+    /// against every positive and these).
+    #[arg(long)]
+    pub(crate) corpus: Option<PathBuf>,
+    /// Embedding runs: the text column of `--corpus`.
+    #[arg(long, default_value = "text")]
+    pub(crate) corpus_column: String,
 }
 
 /// Arguments of `burnish predict`.

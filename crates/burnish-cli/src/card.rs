@@ -80,6 +80,7 @@ fn pipeline(task: TaskArg) -> (&'static str, &'static str) {
         TaskArg::Classification => ("text-classification", "Text Classification"),
         TaskArg::Ner => ("token-classification", "Token Classification"),
         TaskArg::Qa => ("question-answering", "Question Answering"),
+        TaskArg::Embedding => ("sentence-similarity", "Sentence Similarity"),
     }
 }
 

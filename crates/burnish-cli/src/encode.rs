@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use burnish::HfModel;
-use burnish::encoder::model::{BertInput, mean_pool_normalized};
+use burnish::encoder::model::{BertInput, l2_normalize};
+use burnish::heads::SentenceConfig;
 use burnish::encoder::precision::{Precision, cast_floats};
 use burnish::encoder::{BertConfig, BertModel, CONFIG_FILE, Gpt2Model};
 use burnish::tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
@@ -34,7 +35,8 @@ pub struct EncodeArgs {
     #[arg(long, default_value = "f32")]
     dtype: String,
     /// Longest input in tokens (longer ones are truncated, longest-first for pairs). Defaults
-    /// to the longest input the model's positions cover.
+    /// to a `sentence-transformers` folder's `max_seq_length`, else the longest input the
+    /// model's positions cover.
     #[arg(long)]
     max_length: Option<usize>,
     /// Lines per forward pass.
@@ -73,7 +75,15 @@ pub fn run(args: EncodeArgs) -> Result<()> {
             report.path.display()
         );
     }
-    let max_length = args.max_length.unwrap_or(config.max_sequence_length());
+    // A `sentence-transformers` folder says how its sentence embedding is pooled, whether it
+    // is normalised, and its longest input; a plain folder gets mean pooling, normalised.
+    let sentence = SentenceConfig::read(&args.model)?.unwrap_or_default();
+    let max_length = args.max_length.unwrap_or(
+        sentence
+            .max_seq_length
+            .unwrap_or(config.max_sequence_length())
+            .min(config.max_sequence_length()),
+    );
     if max_length > config.max_sequence_length() {
         bail!(
             "--max-length {max_length} exceeds the longest input the model's positions cover ({})",
@@ -138,7 +148,14 @@ pub fn run(args: EncodeArgs) -> Result<()> {
                 }
                 Encoder::Gpt2(model) => (model.forward(input), None),
             };
-            let embeddings = mean_pool_normalized(last_hidden_state.clone(), attention_mask);
+            let pooled = sentence
+                .pooling
+                .pool(last_hidden_state.clone(), attention_mask);
+            let embeddings = if sentence.normalize {
+                l2_normalize(pooled)
+            } else {
+                pooled
+            };
             let hidden = to_vec(last_hidden_state.into_data())?;
             let pooled = pooler_output.map(|p| to_vec(p.into_data())).transpose()?;
             let embeddings = to_vec(embeddings.into_data())?;

@@ -8,10 +8,14 @@ use crate::run_dir::RunInfo;
 
 /// Runs `burnish evaluate`: prints the metrics as JSON on stdout.
 pub fn run_evaluate(args: EvaluateArgs) -> Result<()> {
+    if let Some(info) = crate::embed::sentence_folder_info(&args.model) {
+        return crate::embed::evaluate(&args, info);
+    }
     let info = RunInfo::read(&args.model)?;
     match info.task {
         TaskArg::Ner => crate::ner::evaluate(&args, info),
         TaskArg::Qa => crate::qa::evaluate(&args, info),
+        TaskArg::Embedding => crate::embed::evaluate(&args, info),
         TaskArg::Classification => crate::classify::evaluate(&args, info),
     }
 }
@@ -22,6 +26,7 @@ pub fn run_predict(args: PredictArgs) -> Result<()> {
     match info.task {
         TaskArg::Ner => crate::ner::predict(&args, info),
         TaskArg::Qa => crate::qa::predict(&args, info),
+        TaskArg::Embedding => crate::embed::predict(&args, info),
         TaskArg::Classification => crate::classify::predict(&args, info),
     }
 }

@@ -27,5 +27,6 @@ fn run_one(args: FinetuneArgs) -> Result<()> {
         TaskArg::Classification => crate::classify::run_classification(args),
         TaskArg::Ner => crate::ner::finetune(&args),
         TaskArg::Qa => crate::qa::finetune(&args),
+        TaskArg::Embedding => crate::embed::finetune(&args),
     }
 }

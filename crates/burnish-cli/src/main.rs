@@ -15,6 +15,7 @@ mod args;
 mod bench;
 mod card;
 mod classify;
+mod embed;
 mod encode;
 mod evaluate;
 mod export;

@@ -92,6 +92,7 @@ pub(crate) fn merged(
                     n_best: 20,
                     null_threshold: None,
                 }),
+                embedding: None,
                 init: InitArg::Pretrained,
                 train: TrainConfig {
                     // The default, or what the model's positions cover.

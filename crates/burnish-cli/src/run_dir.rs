@@ -48,6 +48,9 @@ pub struct RunInfo {
     /// Question answering settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qa: Option<QaInfo>,
+    /// Embedding settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<EmbeddingInfo>,
     /// Where the weights started: `pretrained` (the base model's) or `random` (runs written
     /// before `--init` existed have none: pretrained).
     #[serde(default = "pretrained")]
@@ -58,6 +61,19 @@ pub struct RunInfo {
 
 fn pretrained() -> InitArg {
     InitArg::Pretrained
+}
+
+/// How an embedding run reads its pairs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmbeddingInfo {
+    /// The anchor column.
+    pub anchor_column: String,
+    /// The positive column.
+    pub positive_column: String,
+    /// The hard-negative column (read where a file has it).
+    pub negative_column: String,
+    /// The score column of scored pairs.
+    pub score_column: Option<String>,
 }
 
 /// How a token classifier reads its data.
@@ -100,6 +116,7 @@ impl RunInfo {
             label_kind: String::new(),
             ner: None,
             qa: None,
+            embedding: None,
             init: InitArg::Pretrained,
             train: train.clone(),
         }

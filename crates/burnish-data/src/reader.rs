@@ -96,6 +96,9 @@ pub struct ColumnSpec {
     pub text_pair: Option<String>,
     /// The label; `None` to read no labels (prediction input).
     pub label: Option<String>,
+    /// Further text columns read where the file has them (an embedding pair's hard negative):
+    /// a column absent from the file, or an empty cell, is `None` in [`Record::extra`].
+    pub extra: Vec<String>,
 }
 
 impl ColumnSpec {
@@ -105,6 +108,7 @@ impl ColumnSpec {
             text: text.into(),
             text_pair: None,
             label: label.map(str::to_owned),
+            extra: Vec::new(),
         }
     }
 
@@ -118,7 +122,15 @@ impl ColumnSpec {
             text: text.into(),
             text_pair: Some(text_pair.into()),
             label: label.map(str::to_owned),
+            extra: Vec::new(),
         }
+    }
+
+    /// These columns, and `extra` read where the file has them.
+    #[must_use]
+    pub fn with_extra(mut self, extra: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.extra = extra.into_iter().map(Into::into).collect();
+        self
     }
 
     /// The columns asked for, in the order text, pair, label.
@@ -229,6 +241,8 @@ pub struct Record {
     pub text_pair: Option<String>,
     /// The label, when a label column was asked for.
     pub label: Option<RawLabel>,
+    /// The [`ColumnSpec::extra`] columns' texts, in their order (`None`: absent or empty).
+    pub extra: Vec<Option<String>>,
     /// The 1-based line the row starts on.
     pub line: usize,
 }
@@ -351,6 +365,7 @@ struct ColumnIndex {
     text: usize,
     text_pair: Option<usize>,
     label: Option<usize>,
+    extra: Vec<Option<usize>>,
 }
 
 impl Reader<'_> {
@@ -470,6 +485,11 @@ impl Reader<'_> {
             text: find(&spec.text)?,
             text_pair: spec.text_pair.as_deref().map(find).transpose()?,
             label: spec.label.as_deref().map(find).transpose()?,
+            extra: spec
+                .extra
+                .iter()
+                .map(|name| columns.iter().position(|c| c == name))
+                .collect(),
         })
     }
 
@@ -506,10 +526,20 @@ impl Reader<'_> {
             (Some(i), Some(name)) => Some(self.label_from_cell(cell(i)?, name)?),
             _ => None,
         };
+        let extra = index
+            .extra
+            .iter()
+            .map(|&i| {
+                let Some(i) = i else { return Ok(None) };
+                let text = cell(i)?.trim_end();
+                Ok((!text.is_empty()).then(|| text.to_owned()))
+            })
+            .collect::<std::result::Result<_, String>>()?;
         Ok(Record {
             text,
             text_pair,
             label,
+            extra,
             line: row.line,
         })
     }
@@ -592,10 +622,26 @@ impl Reader<'_> {
             .as_deref()
             .map(|name| self.json_label(object, name))
             .transpose()?;
+        let extra = spec
+            .extra
+            .iter()
+            .map(|name| match object.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text)) => {
+                    let text = text.trim_end();
+                    Ok((!text.is_empty()).then(|| text.to_owned()))
+                }
+                Some(other) => Err(format!(
+                    "field `{name}`: expected a string, found {}",
+                    describe_json(other)
+                )),
+            })
+            .collect::<std::result::Result<_, String>>()?;
         Ok(Record {
             text,
             text_pair,
             label,
+            extra,
             line,
         })
     }

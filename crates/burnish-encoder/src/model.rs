@@ -687,6 +687,13 @@ pub fn causal_attention_bias(attention_mask: Tensor<2, Int>, heads: usize) -> Te
 ///
 /// `[B, S, H]` and a `[B, S]` mask to `[B, H]`.
 pub fn mean_pool_normalized(hidden: Tensor<3>, attention_mask: Tensor<2, Int>) -> Tensor<2> {
+    l2_normalize(mean_pool(hidden, attention_mask))
+}
+
+/// Mean of the hidden states over real tokens (sentence-transformers' `pooling_mode_mean_tokens`).
+///
+/// `[B, S, H]` and a `[B, S]` mask to `[B, H]`.
+pub fn mean_pool(hidden: Tensor<3>, attention_mask: Tensor<2, Int>) -> Tensor<2> {
     let [batch, _, width] = hidden.dims();
     let mask = attention_mask
         .float()
@@ -694,12 +701,13 @@ pub fn mean_pool_normalized(hidden: Tensor<3>, attention_mask: Tensor<2, Int>) -
         .cast(hidden.dtype());
     let summed = (hidden * mask.clone()).sum_dim(1).reshape([batch, width]);
     let counts = mask.sum_dim(1).reshape([batch, 1]).clamp_min(1e-9);
-    let mean = summed / counts;
-    let norm = mean
-        .clone()
-        .powf_scalar(2.0)
-        .sum_dim(1)
-        .sqrt()
-        .clamp_min(1e-12);
-    mean / norm
+    summed / counts
+}
+
+/// Each row divided by its L2 norm (at least 1e-12), as `torch.nn.functional.normalize`.
+///
+/// `[N, D]` to `[N, D]`.
+pub fn l2_normalize(x: Tensor<2>) -> Tensor<2> {
+    let norm = x.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-12);
+    x / norm
 }

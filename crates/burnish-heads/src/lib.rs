@@ -16,6 +16,7 @@ pub mod loss;
 pub mod masked_lm;
 pub mod pretraining;
 pub mod question_answering;
+pub mod sentence;
 pub mod token_classification;
 
 pub use burnish_encoder::{Backbone, EncoderError, HfModel, Result};
@@ -64,7 +65,7 @@ macro_rules! with_backbone {
 
 with_backbone!(bert: BertModel =>
     BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering,
-    BertForMaskedLM, BertForPreTraining, BertLMHeadModel);
+    BertForMaskedLM, BertForPreTraining, BertLMHeadModel, SentenceEncoder);
 with_backbone!(transformer: Gpt2Model => Gpt2ForSequenceClassification, Gpt2LMHeadModel);
 
 /// A head's `H -> d_output` linear layer, initialised as `transformers` does: weights
@@ -91,4 +92,5 @@ pub use loss::ClassLoss;
 pub use masked_lm::{BertForMaskedLM, MaskedTargets};
 pub use pretraining::{BertForPreTraining, PreTrainingLoss};
 pub use question_answering::BertForQuestionAnswering;
+pub use sentence::{Pooling, SentenceConfig, SentenceEncoder};
 pub use token_classification::BertForTokenClassification;

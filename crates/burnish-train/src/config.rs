@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use burnish_encoder::lora::LoraConfig;
 use burnish_heads::ClassLoss;
+use burnish_heads::sentence::EmbeddingLoss;
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
@@ -103,6 +104,9 @@ pub struct TrainConfig {
     /// (`["word_embeddings", "cls.predictions.bias"]`: the word embeddings and the tied
     /// masked-LM decoder, the first stage after a vocabulary extension).
     pub train_only: Vec<String>,
+    /// The objective of an embedding run (`[embedding]` in TOML; `--task embedding` only):
+    /// MNRL or CoSENT, the similarity scale, Matryoshka dimensions.
+    pub embedding: EmbeddingLoss,
 }
 
 /// A place a run reports its scalars to (`TrainConfig::report_to`).
@@ -208,6 +212,7 @@ impl Default for TrainConfig {
             report_to: Vec::new(),
             lora: None,
             train_only: Vec::new(),
+            embedding: EmbeddingLoss::default(),
         }
     }
 }
@@ -249,6 +254,28 @@ impl TrainConfig {
             return Err((
                 "layer_lr_decay",
                 format!("{} is not in (0, 1]", self.layer_lr_decay),
+            ));
+        }
+        let embedding = &self.embedding;
+        if !(embedding.scale > 0.0 && embedding.scale.is_finite()) {
+            return Err((
+                "embedding.scale",
+                format!("{} is not a positive number", embedding.scale),
+            ));
+        }
+        if embedding.matryoshka_dims.contains(&0) {
+            return Err(("embedding.matryoshka_dims", "a dimension is 0".into()));
+        }
+        if !embedding.matryoshka_weights.is_empty()
+            && embedding.matryoshka_weights.len() != embedding.matryoshka_dims.len()
+        {
+            return Err((
+                "embedding.matryoshka_weights",
+                format!(
+                    "{} weights for {} dimensions",
+                    embedding.matryoshka_weights.len(),
+                    embedding.matryoshka_dims.len()
+                ),
             ));
         }
         if self.freeze_encoder_epochs > self.epochs {

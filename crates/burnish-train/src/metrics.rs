@@ -21,6 +21,7 @@
 //! [`squad`] (SQuAD v1.1 / v2.0 exact match and F1 as the official evaluation scripts).
 
 pub mod entities;
+pub mod retrieval;
 pub mod squad;
 
 use std::collections::{BTreeMap, HashMap};

@@ -3,6 +3,7 @@
 
 pub mod batches;
 pub mod classification;
+pub mod embedding;
 pub mod ner;
 pub mod pretrain;
 pub mod qa;

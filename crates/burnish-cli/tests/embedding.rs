@@ -1,0 +1,224 @@
+//! Embedding models (issue 27): `burnish finetune --task embedding` on real pairs (SQuAD v1.1
+//! questions and their paragraphs, from the committed dev slice) writes a folder that
+//! `sentence-transformers` loads with the embeddings burnish computes, and burnish reads
+//! `sentence-transformers` folders (all-MiniLM-L6-v2 as shipped) the same way. The Python side
+//! is `scripts/check_sentence_transformers.py` (pinned in scripts/requirements-reference.txt).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{asset, python, root, squad_slice};
+
+fn burnish(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The slice's (question, paragraph) pairs of articles `articles` as JSONL `anchor`,
+/// `positive`; every paragraph of the slice as the corpus `text` column.
+struct Split {
+    train: PathBuf,
+    valid: PathBuf,
+    corpus: PathBuf,
+    questions: PathBuf,
+}
+
+fn squad_split(dir: &Path) -> Split {
+    let squad: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(squad_slice()).unwrap()).unwrap();
+    let (mut train, mut valid, mut corpus, mut questions) =
+        (String::new(), String::new(), String::new(), String::new());
+    for (i, article) in squad["data"].as_array().unwrap().iter().enumerate() {
+        for paragraph in article["paragraphs"].as_array().unwrap() {
+            let context = paragraph["context"].as_str().unwrap().trim();
+            corpus += &format!("{}\n", serde_json::json!({ "text": context }));
+            for qa in paragraph["qas"].as_array().unwrap() {
+                let question = qa["question"].as_str().unwrap().trim();
+                let row = serde_json::json!({ "anchor": question, "positive": context });
+                if i < 3 {
+                    train += &format!("{row}\n");
+                } else {
+                    valid += &format!("{row}\n");
+                    if questions.lines().count() < 12 {
+                        questions += &format!("{question}\n");
+                    }
+                }
+            }
+        }
+    }
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    Split {
+        train: write("train.jsonl", &train),
+        valid: write("valid.jsonl", &valid),
+        corpus: write("corpus.jsonl", &corpus),
+        questions: write("questions.txt", &questions),
+    }
+}
+
+/// `burnish encode` of `texts` with `model`, checked in `sentence-transformers`: its JSON.
+fn check_in_sentence_transformers(model: &Path, texts: &Path, dir: &Path) -> serde_json::Value {
+    let encoded = dir.join("encoded.jsonl");
+    ok(
+        &burnish(&[
+            "encode",
+            "--model",
+            model.to_str().unwrap(),
+            "--input",
+            texts.to_str().unwrap(),
+            "--output",
+            encoded.to_str().unwrap(),
+        ]),
+        "encode",
+    );
+    let out = Command::new(python())
+        .arg(root().join("scripts/check_sentence_transformers.py"))
+        .args([model, texts, &encoded])
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "check_sentence_transformers.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn metrics(stdout: &str) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(stdout).unwrap()["metrics"].clone()
+}
+
+#[test]
+fn an_embedding_run_is_a_sentence_transformers_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let split = squad_split(tmp.path());
+    let run = tmp.path().join("run");
+    let tiny = root().join("tests/fixtures/tiny-bert");
+    let stderr = burnish(&[
+        "finetune",
+        "--task",
+        "embedding",
+        "--model",
+        tiny.to_str().unwrap(),
+        "--train",
+        split.train.to_str().unwrap(),
+        "--valid",
+        split.valid.to_str().unwrap(),
+        "--corpus",
+        split.corpus.to_str().unwrap(),
+        "--pooling",
+        "cls",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--max-length",
+        "64",
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ]);
+    ok(&stderr, "finetune --task embedding");
+    for file in [
+        "modules.json",
+        "1_Pooling/config.json",
+        "sentence_bert_config.json",
+        "config.json",
+        "model.safetensors",
+        "training_config.json",
+    ] {
+        assert!(run.join(file).is_file(), "{file} missing from the run folder");
+    }
+    let run_metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap())
+            .unwrap();
+    let ndcg = run_metrics["final_validation"]["ndcg@10"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&ndcg), "ndcg@10 {ndcg}");
+
+    // sentence-transformers loads the folder (CLS pooling, normalised, 64 tokens) and embeds
+    // as burnish does.
+    let check = check_in_sentence_transformers(&run, &split.questions, tmp.path());
+    assert_eq!(
+        check["modules"],
+        serde_json::json!(["Transformer", "Pooling", "Normalize"])
+    );
+    assert_eq!(check["max_seq_length"], 64);
+    assert!(
+        check["max_cosine_distance"].as_f64().unwrap() < 1e-5,
+        "{check}"
+    );
+
+    // `evaluate` of the run gives the metrics of its final validation (same pairs, corpus).
+    let out = ok(
+        &burnish(&[
+            "evaluate",
+            "--model",
+            run.to_str().unwrap(),
+            "--data",
+            split.valid.to_str().unwrap(),
+            "--corpus",
+            split.corpus.to_str().unwrap(),
+        ]),
+        "evaluate",
+    );
+    let again = metrics(&out)["ndcg@10"].as_f64().unwrap();
+    assert!((again - ndcg).abs() < 1e-4, "{again} vs {ndcg}");
+}
+
+#[test]
+fn minilm_as_shipped_embeds_and_retrieves_as_sentence_transformers_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let split = squad_split(tmp.path());
+    let minilm = asset("all-MiniLM-L6-v2/modules.json")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let check = check_in_sentence_transformers(&minilm, &split.questions, tmp.path());
+    assert_eq!(check["max_seq_length"], 256);
+    assert!(
+        check["max_cosine_distance"].as_f64().unwrap() < 1e-5,
+        "{check}"
+    );
+    // A folder no burnish run wrote evaluates as an embedding model: the held-out
+    // article's questions against all 37 paragraphs of the slice.
+    let out = ok(
+        &burnish(&[
+            "evaluate",
+            "--model",
+            minilm.to_str().unwrap(),
+            "--data",
+            split.valid.to_str().unwrap(),
+            "--corpus",
+            split.corpus.to_str().unwrap(),
+        ]),
+        "evaluate",
+    );
+    let m = metrics(&out);
+    let (ndcg, mrr, r1, r10) = (
+        m["ndcg@10"].as_f64().unwrap(),
+        m["mrr@10"].as_f64().unwrap(),
+        m["recall@1"].as_f64().unwrap(),
+        m["recall@10"].as_f64().unwrap(),
+    );
+    // A trained retriever on its own domain: far above chance (1/37 for recall@1).
+    assert!(ndcg > 0.6 && r1 > 0.4 && r10 > 0.8, "{m}");
+    assert!(r1 <= mrr + 1e-9 && r1 <= r10, "{m}");
+}
