@@ -7,6 +7,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 
+use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use burnish_data::{Rng, eval_batches};
 use burnish_encoder::model::BertInput;
