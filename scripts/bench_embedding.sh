@@ -31,7 +31,7 @@ mkdir -p "$out"
 
 echo "== sentence-transformers" >&2
 HF_HUB_OFFLINE=1 "$python" scripts/finetune_st.py "$model" "$split" "$out/st" --threads "$threads" \
-  > "$out/st.json" 2> "$out/st.log"
+  > "$out/st.log" 2>&1
 echo "== burnish: the untuned model" >&2
 "$burnish" --threads "$threads" evaluate --model "$model" --data "$split/test.jsonl" \
   --corpus "$split/corpus.jsonl" --backend "$backend" > "$out/burnish-before.json" 2> "$out/burnish-before.log"
@@ -46,7 +46,7 @@ echo "== burnish: fine-tuning" >&2
 "$python" - "$out" "$backend" "$threads" <<'PY'
 import json, pathlib, sys
 out, backend, threads = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-st = json.loads((out / "st.json").read_text())
+st = json.loads((out / "st" / "result.json").read_text())
 before = json.loads((out / "burnish-before.json").read_text())["metrics"]
 run = json.loads((out / "burnish" / "metrics.json").read_text())
 after = run["final_validation"]

@@ -10,8 +10,8 @@ as scripts/squad_retrieval.py writes them. Trains MODEL (a SentenceTransformer f
 MultipleNegativesRankingLoss (scale 20, cosine) in batches without duplicate texts, AdamW with
 linear warmup (10%) and decay, weight decay 0.01, gradient clipping at 1.0 (burnish's
 defaults), then scores the test queries against the whole corpus with
-InformationRetrievalEvaluator, before and after. Prints one JSON object: the metrics, the
-training time, the versions. Pinned stack: scripts/requirements-reference.txt.
+InformationRetrievalEvaluator, before and after. Writes OUT_DIR/result.json: the metrics, the
+training time, the versions (the Trainer's own logs go to stdout). Pinned stack: scripts/requirements-reference.txt.
 """
 
 import argparse
@@ -110,13 +110,13 @@ def main():
     train_seconds = time.perf_counter() - started
     after = scores(ir(model), "test")
     model.save(str(args.out / "model"))
-    print(json.dumps({
+    (args.out / "result.json").write_text(json.dumps({
         "before": before, "after": after, "train_seconds": train_seconds,
         "eval_seconds": eval_seconds, "train_pairs": len(train),
         "threads": torch.get_num_threads(),
         "versions": {"sentence_transformers": sentence_transformers.__version__,
                      "transformers": transformers.__version__, "torch": torch.__version__},
-    }, indent=1))
+    }, indent=1) + "\n")
 
 
 if __name__ == "__main__":

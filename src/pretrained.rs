@@ -10,7 +10,7 @@ use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, EncoderError, Family};
 use burnish_encoder::{HfModel, NameMap};
 use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
-    BertForTokenClassification, BertLMHeadModel, SentenceEncoder, Gpt2ForSequenceClassification,
+    BertForTokenClassification, BertLMHeadModel, Gpt2ForSequenceClassification, SentenceEncoder,
 };
 use burnish_tokenizer::Tokenizer;
 use burnish_train::tasks::classification::problem_type;

@@ -9,8 +9,8 @@ use burnish::burn::tensor::Device;
 use burnish::data::{
     BadRowPolicy, ColumnSpec, Dataset, LabelKind, RawLabel, ReadOptions, train_valid_split,
 };
-use burnish::heads::{SentenceConfig, SentenceEncoder};
 use burnish::heads::sentence::LossKind;
+use burnish::heads::{SentenceConfig, SentenceEncoder};
 use burnish::tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
 use burnish::train::TrainConfig;
 use burnish::train::tasks::embedding::{
@@ -25,7 +25,11 @@ use crate::runtime::{
 };
 
 /// The columns an embedding file is read with.
-fn read_pairs(path: &Path, info: &EmbeddingInfo, skip_bad_rows: bool) -> Result<Dataset> {
+pub(crate) fn read_pairs(
+    path: &Path,
+    info: &EmbeddingInfo,
+    skip_bad_rows: bool,
+) -> Result<Dataset> {
     let columns = ColumnSpec::pair(
         &info.anchor_column,
         &info.positive_column,
@@ -47,7 +51,7 @@ fn read_pairs(path: &Path, info: &EmbeddingInfo, skip_bad_rows: bool) -> Result<
 }
 
 /// Token ids of one text, truncated to `max_length`; errors name the file and line.
-fn tokenize(
+pub(crate) fn tokenize(
     tokenizer: &Tokenizer,
     text: &str,
     max_length: usize,
@@ -82,7 +86,12 @@ fn pair_features(
             Ok(PairFeature {
                 anchor: tok(&r.text)?,
                 positive: tok(positive)?,
-                negatives: r.extra.iter().flatten().map(|t| tok(t)).collect::<Result<_>>()?,
+                negatives: r
+                    .extra
+                    .iter()
+                    .flatten()
+                    .map(|t| tok(t))
+                    .collect::<Result<_>>()?,
                 score: match r.label {
                     Some(RawLabel::Value(v)) => Some(v as f32),
                     _ => None,
@@ -183,6 +192,12 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             cfg.max_length = n.min(config.max_sequence_length());
         }
     }
+    if let Some(&dim) = (cfg.embedding.matryoshka_dims.iter()).find(|&&d| d > config.hidden_size) {
+        bail!(
+            "--matryoshka-dims {dim}: larger than the model's embedding ({})",
+            config.hidden_size
+        );
+    }
     let scored = cfg.embedding.loss == LossKind::Cosent;
     let info = info(args);
     if scored != info.score_column.is_some() {
@@ -196,7 +211,10 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
     let (train_features, valid_features) = match &args.valid {
         Some(path) => {
             let valid = read_pairs(path, &info, args.skip_bad_rows)?;
-            (all_train, pair_features(&tokenizer, &valid, cfg.max_length)?)
+            (
+                all_train,
+                pair_features(&tokenizer, &valid, cfg.max_length)?,
+            )
         }
         None => {
             let (t, v) = train_valid_split(
@@ -359,7 +377,10 @@ pub fn predict(args: &PredictArgs, info: RunInfo) -> Result<()> {
     let embeddings = embedding::embed(&run.model, &ids, args.batch_size, run.pad_id, &run.device);
     let mut out = output_writer(args.output.as_deref())?;
     for ((_, text), vector) in lines.iter().zip(&embeddings) {
-        serde_json::to_writer(&mut out, &serde_json::json!({"text": text, "embedding": vector}))?;
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({"text": text, "embedding": vector}),
+        )?;
         out.write_all(b"\n")?;
     }
     out.finish()

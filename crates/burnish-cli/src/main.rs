@@ -2,13 +2,14 @@
 //!
 //! Subcommands:
 //! - `burnish encode --model DIR --input FILE --output FILE.jsonl [--backend NAME] [--max-length N]`
-//! - `burnish finetune --task classification|ner|qa --model DIR --train FILE [--valid FILE] --out RUN_DIR`
+//! - `burnish finetune --task classification|ner|qa|embedding --model DIR --train FILE [--valid FILE] --out RUN_DIR`
 //! - `burnish evaluate --model RUN_DIR --data FILE`
 //! - `burnish predict --model RUN_DIR --input FILE [--output FILE.jsonl]`
 //! - `burnish tokenizer train --corpus FILES --vocab-size N --out DIR`
 //! - `burnish pretrain --objective mlm|mlm+nsp|clm --corpus FILES --out RUN_DIR [--model DIR]`
 //! - `burnish export --model RUN_DIR --format onnx --out model.onnx [--quantize int8]`
 //! - `burnish merge --model BASE --adapter RUN_DIR/adapter --out DIR`
+//! - `burnish mine --model EMBEDDER --queries PAIRS [--corpus FILE] --output TRIPLETS.jsonl`
 //! - `burnish bench [--backends flex,tch,wgpu] [--shapes minilm,bert-base] [--batch 32] [--seq 128]`
 
 mod args;
@@ -21,6 +22,7 @@ mod evaluate;
 mod export;
 mod finetune;
 mod merge;
+mod mine;
 mod ner;
 mod pretrain;
 mod qa;
@@ -64,6 +66,8 @@ enum Command {
     Export(export::ExportArgs),
     /// Fold a LoRA adapter folder (burnish's or peft's) into its base model: a plain folder.
     Merge(merge::MergeArgs),
+    /// Hard negatives for embedding training, retrieved with an embedding model.
+    Mine(mine::MineArgs),
 }
 
 /// Has glibc's allocator keep freed memory for reuse. Every step of a flex forward pass
@@ -135,6 +139,10 @@ fn main() {
             Command::Export(mut args) => {
                 hub(&mut args.model)?;
                 export::run(args)
+            }
+            Command::Mine(mut args) => {
+                hub(&mut args.model)?;
+                mine::run(args)
             }
             Command::Merge(mut args) => {
                 hub(&mut args.model)?;

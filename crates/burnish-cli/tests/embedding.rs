@@ -145,11 +145,13 @@ fn an_embedding_run_is_a_sentence_transformers_folder() {
         "model.safetensors",
         "training_config.json",
     ] {
-        assert!(run.join(file).is_file(), "{file} missing from the run folder");
+        assert!(
+            run.join(file).is_file(),
+            "{file} missing from the run folder"
+        );
     }
     let run_metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
     let ndcg = run_metrics["final_validation"]["ndcg@10"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&ndcg), "ndcg@10 {ndcg}");
 
@@ -221,4 +223,180 @@ fn minilm_as_shipped_embeds_and_retrieves_as_sentence_transformers_does() {
     // A trained retriever on its own domain: far above chance (1/37 for recall@1).
     assert!(ndcg > 0.6 && r1 > 0.4 && r10 > 0.8, "{m}");
     assert!(r1 <= mrr + 1e-9 && r1 <= r10, "{m}");
+}
+
+/// The slice's paragraphs, each with its article's index.
+fn paragraph_articles() -> std::collections::HashMap<String, usize> {
+    let squad: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(squad_slice()).unwrap()).unwrap();
+    let mut articles = std::collections::HashMap::new();
+    for (i, article) in squad["data"].as_array().unwrap().iter().enumerate() {
+        for paragraph in article["paragraphs"].as_array().unwrap() {
+            articles.insert(paragraph["context"].as_str().unwrap().trim().to_owned(), i);
+        }
+    }
+    articles
+}
+
+#[test]
+fn mined_hard_negatives_are_near_misses_and_train_with_matryoshka() {
+    let tmp = tempfile::tempdir().unwrap();
+    let split = squad_split(tmp.path());
+    let minilm = asset("all-MiniLM-L6-v2/modules.json")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let triplets = tmp.path().join("triplets.jsonl");
+    ok(
+        &burnish(&[
+            "mine",
+            "--model",
+            minilm.to_str().unwrap(),
+            "--queries",
+            split.train.to_str().unwrap(),
+            "--corpus",
+            split.corpus.to_str().unwrap(),
+            "--output",
+            triplets.to_str().unwrap(),
+        ]),
+        "mine",
+    );
+    let articles = paragraph_articles();
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&triplets)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let pairs = std::fs::read_to_string(&split.train)
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(rows.len(), pairs, "one negative per pair");
+    let mut same_article = 0;
+    for row in &rows {
+        let (positive, negative) = (
+            row["positive"].as_str().unwrap(),
+            row["negative"].as_str().unwrap(),
+        );
+        assert_ne!(positive, negative);
+        same_article += usize::from(articles[positive] == articles[negative]);
+    }
+    // The best-ranked wrong paragraph is about the same subject: a near miss, not a random
+    // one (a random paragraph of the slice shares the article about a quarter of the time).
+    assert!(
+        same_article * 10 > rows.len() * 8,
+        "{same_article} of {} negatives from the positive's article",
+        rows.len()
+    );
+
+    // The triplets train (hard negatives beside in-batch ones), with Matryoshka losses.
+    let run = tmp.path().join("run");
+    let tiny = root().join("tests/fixtures/tiny-bert");
+    ok(
+        &burnish(&[
+            "finetune",
+            "--task",
+            "embedding",
+            "--model",
+            tiny.to_str().unwrap(),
+            "--train",
+            triplets.to_str().unwrap(),
+            "--valid",
+            split.valid.to_str().unwrap(),
+            "--matryoshka-dims",
+            "16,8,4",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "64",
+            "--out",
+            run.to_str().unwrap(),
+            "--quiet",
+        ]),
+        "finetune on triplets",
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("training_config.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        config["train"]["embedding"]["matryoshka_dims"],
+        serde_json::json!([16, 8, 4])
+    );
+}
+
+#[test]
+fn scored_pairs_train_with_cosent_and_report_spearman() {
+    let tmp = tempfile::tempdir().unwrap();
+    let articles = paragraph_articles();
+    let mut paragraphs: Vec<(&String, &usize)> = articles.iter().collect();
+    paragraphs.sort();
+    // Each question with its paragraph (score 1) and with a paragraph of another article
+    // (score 0).
+    let squad: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(squad_slice()).unwrap()).unwrap();
+    let mut rows = String::from("sentence1\tsentence2\tscore\n");
+    for (i, article) in squad["data"].as_array().unwrap().iter().enumerate() {
+        for paragraph in article["paragraphs"].as_array().unwrap() {
+            let context = paragraph["context"].as_str().unwrap().trim();
+            for (q, qa) in paragraph["qas"].as_array().unwrap().iter().enumerate() {
+                let question = qa["question"].as_str().unwrap().trim();
+                let other = paragraphs
+                    .iter()
+                    .filter(|(_, a)| **a != i)
+                    .nth(q % 20)
+                    .unwrap()
+                    .0;
+                rows += &format!("{question}\t{context}\t1\n{question}\t{other}\t0\n");
+            }
+        }
+    }
+    let data = tmp.path().join("scored.tsv");
+    std::fs::write(&data, rows).unwrap();
+    let run = tmp.path().join("run");
+    let minilm = asset("all-MiniLM-L6-v2/modules.json")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    ok(
+        &burnish(&[
+            "finetune",
+            "--task",
+            "embedding",
+            "--model",
+            minilm.to_str().unwrap(),
+            "--train",
+            data.to_str().unwrap(),
+            "--anchor-column",
+            "sentence1",
+            "--positive-column",
+            "sentence2",
+            "--score-column",
+            "score",
+            "--max-train-rows",
+            "200",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "128",
+            "--out",
+            run.to_str().unwrap(),
+            "--quiet",
+        ]),
+        "finetune --score-column",
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("training_config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["train"]["embedding"]["loss"], "cosent");
+    assert_eq!(config["train"]["metric"], "spearman");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    // MiniLM tells a question's own paragraph from another article's: the cosine ranks
+    // the pairs much as the 0/1 scores do.
+    let rho = metrics["final_validation"]["spearman"].as_f64().unwrap();
+    assert!(rho > 0.6, "spearman {rho}");
 }

@@ -708,6 +708,11 @@ pub fn mean_pool(hidden: Tensor<3>, attention_mask: Tensor<2, Int>) -> Tensor<2>
 ///
 /// `[N, D]` to `[N, D]`.
 pub fn l2_normalize(x: Tensor<2>) -> Tensor<2> {
-    let norm = x.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-12);
+    let norm = x
+        .clone()
+        .powf_scalar(2.0)
+        .sum_dim(1)
+        .sqrt()
+        .clamp_min(1e-12);
     x / norm
 }

@@ -209,7 +209,11 @@ impl SentenceConfig {
             }
         }
         config.pooling = pooling.ok_or_else(|| {
-            value_error(&path, "modules", "no sentence_transformers.models.Pooling module".into())
+            value_error(
+                &path,
+                "modules",
+                "no sentence_transformers.models.Pooling module".into(),
+            )
         })?;
         let sbert = dir.join(SBERT_CONFIG);
         if sbert.is_file() {
@@ -457,6 +461,9 @@ pub enum LossKind {
 impl EmbeddingLoss {
     /// The loss of a batch's embeddings: `anchors` `[B, D]`, `candidates` `[C, D]` (the `B`
     /// positives first), `scores` `[B]` for CoSENT.
+    ///
+    /// # Panics
+    /// CoSENT without `scores` (an embedding run reads them whenever its loss is CoSENT).
     pub fn compute(
         &self,
         anchors: Tensor<2>,
@@ -490,4 +497,3 @@ impl EmbeddingLoss {
         }
     }
 }
-

@@ -45,7 +45,11 @@ fn reference() -> Reference {
 fn contrastive_losses_equal_sentence_transformers() {
     let device = Device::default();
     let reference = reference();
-    assert_eq!(reference.cases.len(), 6, "every loss and setting has a case");
+    assert_eq!(
+        reference.cases.len(),
+        6,
+        "every loss and setting has a case"
+    );
     for case in &reference.cases {
         let loss = EmbeddingLoss {
             loss: case.loss,

@@ -58,7 +58,11 @@ impl PairBatch {
         let candidates: Vec<&[u32]> = features
             .iter()
             .map(|f| f.positive.as_slice())
-            .chain(features.iter().flat_map(|f| f.negatives.iter().map(Vec::as_slice)))
+            .chain(
+                features
+                    .iter()
+                    .flat_map(|f| f.negatives.iter().map(Vec::as_slice)),
+            )
             .collect();
         let scores = features.iter().map(|f| f.score).collect();
         Self {
@@ -113,9 +117,10 @@ impl FineTune<PairBatch> for SentenceEncoder {
     fn loss(&self, batch: &PairBatch, device: &Device) -> Tensor<1> {
         let anchors = self.forward(model_input(&batch.anchors, device));
         let candidates = self.forward(model_input(&batch.candidates, device));
-        let scores = batch.scores.as_ref().map(|s| {
-            Tensor::from_data(TensorData::new(s.clone(), [s.len()]), device)
-        });
+        let scores = batch
+            .scores
+            .as_ref()
+            .map(|s| Tensor::from_data(TensorData::new(s.clone(), [s.len()]), device));
         self.loss.compute(anchors, candidates, scores)
     }
 
@@ -342,9 +347,7 @@ pub fn rank(
         for row in scores.chunks(corpus.len()) {
             let mut order: Vec<usize> = (0..row.len()).collect();
             let k = top_k.min(order.len());
-            order.select_nth_unstable_by(k.saturating_sub(1), |&a, &b| {
-                row[b].total_cmp(&row[a])
-            });
+            order.select_nth_unstable_by(k.saturating_sub(1), |&a, &b| row[b].total_cmp(&row[a]));
             order.truncate(k);
             order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
             out.push(order);
@@ -379,7 +382,11 @@ pub fn evaluate_scored(
 }
 
 fn cosine(x: &[f32], y: &[f32]) -> f64 {
-    let dot: f64 = x.iter().zip(y).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+    let dot: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| f64::from(*a) * f64::from(*b))
+        .sum();
     let norm = |v: &[f32]| v.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
     dot / (norm(x) * norm(y)).max(1e-12)
 }
