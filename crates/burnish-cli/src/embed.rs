@@ -286,24 +286,13 @@ pub fn sentence_folder_info(dir: &Path) -> Option<RunInfo> {
     let plain = !dir.join(run_dir::TRAINING_CONFIG).exists()
         && dir.join(burnish::heads::sentence::MODULES_FILE).is_file();
     plain.then(|| RunInfo {
-        task: TaskArg::Embedding,
-        base_model: dir.to_owned(),
-        train_file: Default::default(),
-        valid_file: None,
-        text_column: String::new(),
-        text_pair_column: None,
-        label_column: String::new(),
-        label_kind: String::new(),
-        ner: None,
-        qa: None,
         embedding: Some(EmbeddingInfo {
             anchor_column: "anchor".into(),
             positive_column: "positive".into(),
             negative_column: "negative".into(),
             score_column: None,
         }),
-        init: crate::args::InitArg::Pretrained,
-        train: TrainConfig::default(),
+        ..RunInfo::bare(TaskArg::Embedding, dir.to_owned(), TrainConfig::default())
     })
 }
 

@@ -106,10 +106,20 @@ impl RunInfo {
     /// empty for the task to fill.
     pub fn new(task: TaskArg, args: &FinetuneArgs, train: &TrainConfig) -> Self {
         Self {
-            task,
-            base_model: args.model.clone(),
             train_file: args.train.clone(),
             valid_file: args.valid.clone(),
+            ..Self::bare(task, args.model.clone(), train.clone())
+        }
+    }
+
+    /// A run of `task` from `base_model` with `train`'s settings, nothing else known (no data
+    /// files, no columns, no task settings).
+    pub fn bare(task: TaskArg, base_model: PathBuf, train: TrainConfig) -> Self {
+        Self {
+            task,
+            base_model,
+            train_file: PathBuf::new(),
+            valid_file: None,
             text_column: String::new(),
             text_pair_column: None,
             label_column: String::new(),
@@ -118,7 +128,7 @@ impl RunInfo {
             qa: None,
             embedding: None,
             init: InitArg::Pretrained,
-            train: train.clone(),
+            train,
         }
     }
 
