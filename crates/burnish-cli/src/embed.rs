@@ -182,7 +182,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
         bail!("--lora is not available for --task embedding yet");
     }
     let (started, mut cfg, device, resuming, tokenizer) = start_finetune(args)?;
-    let (bert_model, sentence, config, report) = {
+    let (mut model, sentence, config, report) = {
         device.seed(cfg.seed);
         SentenceEncoder::from_pretrained(&args.model, &device)?
     };
@@ -242,7 +242,8 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
 
     let pooling = args.pooling.map_or(sentence.pooling, |p| p.pooling());
     let normalize = sentence.normalize && !args.no_normalize;
-    let mut model = SentenceEncoder::new(bert_model.bert, pooling, normalize);
+    model.pooling = pooling;
+    model.normalize = normalize;
     model.loss = cfg.embedding.clone();
     let pad_id = check_task_model(&cfg, &config, &report, &tokenizer, resuming)?;
     let batches = PairBatches::new(&train_features, cfg.batch_size, cfg.seed, pad_id);
@@ -296,45 +297,53 @@ pub fn sentence_folder_info(dir: &Path) -> Option<RunInfo> {
     })
 }
 
-/// A loaded embedding run: its model, tokenizer and the run's settings.
-struct EmbeddingRun {
-    info: EmbeddingInfo,
-    model: SentenceEncoder,
-    tokenizer: Tokenizer,
-    pad_id: u32,
-    max_length: usize,
-    device: Device,
+/// A loaded embedding model: the model, its tokenizer, padding id and longest input, on
+/// its device (`evaluate`, `predict`, `burnish mine`).
+pub(crate) struct Embedder {
+    pub(crate) model: SentenceEncoder,
+    pub(crate) tokenizer: Tokenizer,
+    pub(crate) pad_id: u32,
+    pub(crate) max_length: usize,
+    pub(crate) device: Device,
 }
 
-fn load(dir: &Path, info: RunInfo, backend: &str) -> Result<EmbeddingRun> {
-    let device = burnish::backend::device(backend)?;
-    let (model, sentence, config, _) = SentenceEncoder::from_pretrained(dir, &device)?;
-    let tokenizer = Tokenizer::from_dir(dir)?;
-    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
+impl Embedder {
+    /// Loads `dir` on `backend`; the longest input is the folder's `max_seq_length`, else
+    /// `fallback`, else what the positions cover.
+    pub(crate) fn load(dir: &Path, backend: &str, fallback: Option<usize>) -> Result<Self> {
+        let device = burnish::backend::device(backend)?;
+        let (model, sentence, config, _) = SentenceEncoder::from_pretrained(dir, &device)?;
+        let tokenizer = Tokenizer::from_dir(dir)?;
+        Ok(Self {
+            pad_id: tokenizer.pad_id().unwrap_or(config.pad_token_id as u32),
+            max_length: sentence.max_length(&config, fallback),
+            model,
+            tokenizer,
+            device,
+        })
+    }
+}
+
+/// A run's pair columns and its embedder.
+fn load(dir: &Path, info: RunInfo, backend: &str) -> Result<(EmbeddingInfo, Embedder)> {
+    let embedder = Embedder::load(dir, backend, Some(info.train.max_length))?;
     let embedding = info
         .embedding
         .context("training_config.json has no `embedding` settings")?;
-    Ok(EmbeddingRun {
-        info: embedding,
-        model,
-        tokenizer,
-        pad_id,
-        max_length: sentence.max_seq_length.unwrap_or(info.train.max_length),
-        device,
-    })
+    Ok((embedding, embedder))
 }
 
 /// `burnish evaluate` of an embedding run: retrieval metrics of `--data`'s pairs (against
 /// their positives and `--corpus`), or Spearman of its scored pairs; JSON on stdout.
 pub fn evaluate(args: &EvaluateArgs, info: RunInfo) -> Result<()> {
-    let run = load(&args.model, info, &args.backend)?;
-    let data = read_pairs(&args.data, &run.info, args.skip_bad_rows)?;
+    let (info, run) = load(&args.model, info, &args.backend)?;
+    let data = read_pairs(&args.data, &info, args.skip_bad_rows)?;
     let features = pair_features(&run.tokenizer, &data, run.max_length)?;
     let corpus = match &args.corpus {
         Some(path) => corpus_texts(&run.tokenizer, path, &args.corpus_column, run.max_length)?,
         None => Vec::new(),
     };
-    let validation = Validation::new(&features, &corpus, run.info.score_column.is_some());
+    let validation = Validation::new(&features, &corpus, info.score_column.is_some());
     eprintln!("evaluating on {}", validation.describe());
     let eval = validation
         .evaluate(&run.model, args.batch_size, run.pad_id, &run.device)
@@ -351,7 +360,7 @@ pub fn evaluate(args: &EvaluateArgs, info: RunInfo) -> Result<()> {
 
 /// `burnish predict` of an embedding run: `{"text", "embedding"}` per input line.
 pub fn predict(args: &PredictArgs, info: RunInfo) -> Result<()> {
-    let run = load(&args.model, info, &args.backend)?;
+    let (_, run) = load(&args.model, info, &args.backend)?;
     let text = std::fs::read_to_string(&args.input)
         .with_context(|| format!("cannot read {}", args.input.display()))?;
     let lines: Vec<(usize, &str)> = text

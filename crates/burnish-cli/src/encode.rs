@@ -78,12 +78,9 @@ pub fn run(args: EncodeArgs) -> Result<()> {
     // A `sentence-transformers` folder says how its sentence embedding is pooled, whether it
     // is normalised, and its longest input; a plain folder gets mean pooling, normalised.
     let sentence = SentenceConfig::read(&args.model)?.unwrap_or_default();
-    let max_length = args.max_length.unwrap_or(
-        sentence
-            .max_seq_length
-            .unwrap_or(config.max_sequence_length())
-            .min(config.max_sequence_length()),
-    );
+    let max_length = args
+        .max_length
+        .unwrap_or(sentence.max_length(&config, None));
     if max_length > config.max_sequence_length() {
         bail!(
             "--max-length {max_length} exceeds the longest input the model's positions cover ({})",

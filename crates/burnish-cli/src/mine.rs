@@ -11,12 +11,10 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use burnish::data::{ColumnSpec, Dataset, ReadOptions};
-use burnish::heads::SentenceEncoder;
-use burnish::tokenizer::Tokenizer;
 use burnish::train::tasks::embedding;
 use clap::Args;
 
-use crate::embed::{read_pairs, tokenize};
+use crate::embed::{Embedder, read_pairs, tokenize};
 use crate::run_dir::EmbeddingInfo;
 use crate::runtime::output_writer;
 
@@ -65,14 +63,13 @@ pub fn run(args: MineArgs) -> Result<()> {
     if args.negatives == 0 {
         bail!("--negatives must be positive");
     }
-    let device = burnish::backend::device(&args.backend)?;
-    let (model, sentence, config, _) = SentenceEncoder::from_pretrained(&args.model, &device)?;
-    let tokenizer = Tokenizer::from_dir(&args.model)?;
-    let pad_id = tokenizer.pad_id().unwrap_or(config.pad_token_id as u32);
-    let max_length = sentence
-        .max_seq_length
-        .unwrap_or(config.max_sequence_length())
-        .min(config.max_sequence_length());
+    let Embedder {
+        model,
+        tokenizer,
+        pad_id,
+        max_length,
+        device,
+    } = Embedder::load(&args.model, &args.backend, None)?;
     let info = EmbeddingInfo {
         anchor_column: args.anchor_column.clone(),
         positive_column: args.positive_column.clone(),

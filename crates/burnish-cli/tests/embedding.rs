@@ -102,6 +102,14 @@ fn check_in_sentence_transformers(model: &Path, texts: &Path, dir: &Path) -> ser
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// all-MiniLM-L6-v2 as shipped (a `sentence-transformers` folder).
+fn minilm() -> PathBuf {
+    asset("all-MiniLM-L6-v2/modules.json")
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
 fn metrics(stdout: &str) -> serde_json::Value {
     serde_json::from_str::<serde_json::Value>(stdout).unwrap()["metrics"].clone()
 }
@@ -189,10 +197,7 @@ fn an_embedding_run_is_a_sentence_transformers_folder() {
 fn minilm_as_shipped_embeds_and_retrieves_as_sentence_transformers_does() {
     let tmp = tempfile::tempdir().unwrap();
     let split = squad_split(tmp.path());
-    let minilm = asset("all-MiniLM-L6-v2/modules.json")
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let minilm = minilm();
     let check = check_in_sentence_transformers(&minilm, &split.questions, tmp.path());
     assert_eq!(check["max_seq_length"], 256);
     assert!(
@@ -242,10 +247,7 @@ fn paragraph_articles() -> std::collections::HashMap<String, usize> {
 fn mined_hard_negatives_are_near_misses_and_train_with_matryoshka() {
     let tmp = tempfile::tempdir().unwrap();
     let split = squad_split(tmp.path());
-    let minilm = asset("all-MiniLM-L6-v2/modules.json")
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let minilm = minilm();
     let triplets = tmp.path().join("triplets.jsonl");
     ok(
         &burnish(&[
@@ -355,10 +357,7 @@ fn scored_pairs_train_with_cosent_and_report_spearman() {
     let data = tmp.path().join("scored.tsv");
     std::fs::write(&data, rows).unwrap();
     let run = tmp.path().join("run");
-    let minilm = asset("all-MiniLM-L6-v2/modules.json")
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let minilm = minilm();
     ok(
         &burnish(&[
             "finetune",

@@ -225,6 +225,15 @@ impl SentenceConfig {
         Ok(Some(config))
     }
 
+    /// The longest input in tokens: `max_seq_length`, else `fallback`, else what `config`'s
+    /// positions cover; never more than they cover.
+    pub fn max_length(&self, config: &BertConfig, fallback: Option<usize>) -> usize {
+        let positions = config.max_sequence_length();
+        self.max_seq_length
+            .or(fallback)
+            .map_or(positions, |n| n.min(positions))
+    }
+
     fn read_pooling(dir: &Path) -> Result<Pooling> {
         let path = dir.join("config.json");
         let json = read_json(&path)?;
