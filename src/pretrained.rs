@@ -10,7 +10,8 @@ use burnish_encoder::{BertConfig, BertModel, CONFIG_FILE, EncoderError, Family};
 use burnish_encoder::{HfModel, NameMap};
 use burnish_heads::{
     BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
-    BertForTokenClassification, BertLMHeadModel, Gpt2ForSequenceClassification, SentenceEncoder,
+    BertForTokenClassification, BertLMHeadModel, CrossEncoder, Gpt2ForSequenceClassification,
+    SentenceEncoder,
 };
 use burnish_tokenizer::Tokenizer;
 use burnish_train::tasks::classification::problem_type;
@@ -255,6 +256,18 @@ impl SaveHf for SentenceEncoder {
     }
     fn hf_names(&self, config: &BertConfig) -> NameMap {
         NameMap::new(config.family)
+    }
+}
+
+/// A reranker saves the folder `CrossEncoder(path)` loads: its classifier, with the score
+/// activation in `config.json` ([`CrossEncoder::save_pretrained`]).
+impl SaveHf for CrossEncoder {
+    const HF_CLASS: &'static str = "BertForSequenceClassification";
+    fn save_hf(&self, config: &BertConfig, dir: &Path) -> Result<()> {
+        Ok(self.save_pretrained(config, dir)?)
+    }
+    fn hf_names(&self, _config: &BertConfig) -> NameMap {
+        self.classifier.names()
     }
 }
 

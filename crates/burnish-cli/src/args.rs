@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use burnish::data::{LabelKind, TagScheme};
+use burnish::heads::rerank::RerankLossKind;
 use burnish::heads::sentence::{LossKind, Pooling};
 use burnish::train::schedule::ScheduleKind;
 use burnish::train::tasks::pretrain::Objective;
@@ -26,6 +27,9 @@ pub enum TaskArg {
     /// multiple-negatives ranking loss, or scored pairs with CoSENT; saved as a
     /// `sentence-transformers` folder.
     Embedding,
+    /// A cross-encoder reranker: (query, passage, label) rows with binary cross-entropy or
+    /// ListNet over each query's passages; saved as a folder `CrossEncoder` loads.
+    Rerank,
 }
 
 /// How the label column is read.
@@ -370,9 +374,19 @@ pub struct FinetuneArgs {
     /// validated by the Spearman correlation of cosine similarity and score.
     #[arg(long)]
     pub(crate) score_column: Option<String>,
-    /// Embedding: the loss (default: mnrl for pairs, cosent with --score-column).
+    /// Embedding and rerank: the loss (embedding: mnrl for pairs, cosent with
+    /// --score-column; rerank: bce).
     #[arg(long, value_enum)]
-    pub(crate) loss: Option<EmbeddingLossArg>,
+    pub(crate) loss: Option<LossArg>,
+    /// Rerank: the weight of positive pairs in binary cross-entropy.
+    #[arg(long)]
+    pub(crate) pos_weight: Option<f32>,
+    /// Rerank: the query column.
+    #[arg(long, default_value = "query")]
+    pub(crate) query_column: String,
+    /// Rerank: the passage column (rows of one query form its group of passages).
+    #[arg(long, default_value = "passage")]
+    pub(crate) passage_column: String,
     /// Embedding: the factor on cosine similarities in the loss (sentence-transformers: 20).
     #[arg(long)]
     pub(crate) scale: Option<f32>,
@@ -397,15 +411,26 @@ pub struct FinetuneArgs {
     pub(crate) corpus_column: String,
 }
 
-/// `--loss` of an embedding run.
+/// `--loss` of an embedding or rerank run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EmbeddingLossArg {
-    /// Multiple-negatives ranking loss (in-batch and hard negatives).
+pub enum LossArg {
+    /// Embedding: multiple-negatives ranking loss (in-batch and hard negatives).
     Mnrl,
-    /// The same, averaged with the loss from each positive back to the anchors.
+    /// Embedding: the same, averaged with the loss from each positive back to the anchors.
     MnrlSymmetric,
-    /// CoSENT, for scored pairs.
+    /// Embedding: CoSENT, for scored pairs.
     Cosent,
+    /// Rerank: binary cross-entropy on each pair.
+    Bce,
+    /// Rerank: ListNet over each query's passages.
+    Listnet,
+}
+
+impl LossArg {
+    /// Whether this is a reranker's loss.
+    fn reranks(self) -> bool {
+        matches!(self, LossArg::Bce | LossArg::Listnet)
+    }
 }
 
 /// `--pooling` of an embedding run.
@@ -434,16 +459,16 @@ impl FinetuneArgs {
     fn embedding_config(&self, cfg: &mut TrainConfig, defaults: bool) {
         let embedding = &mut cfg.embedding;
         let loss = self.loss.unwrap_or(if self.score_column.is_some() {
-            EmbeddingLossArg::Cosent
+            LossArg::Cosent
         } else {
-            EmbeddingLossArg::Mnrl
+            LossArg::Mnrl
         });
         if self.loss.is_some() || defaults {
             embedding.loss = match loss {
-                EmbeddingLossArg::Cosent => LossKind::Cosent,
+                LossArg::Cosent => LossKind::Cosent,
                 _ => LossKind::Mnrl,
             };
-            embedding.symmetric = loss == EmbeddingLossArg::MnrlSymmetric;
+            embedding.symmetric = loss == LossArg::MnrlSymmetric;
         }
         if let Some(scale) = self.scale {
             embedding.scale = scale;
@@ -557,8 +582,38 @@ impl FinetuneArgs {
             cfg.schedule = schedule.kind();
         }
         let defaults = self.config.is_none();
+        if let Some(loss) = self.loss {
+            let fits = match self.task {
+                TaskArg::Embedding => !loss.reranks(),
+                TaskArg::Rerank => loss.reranks(),
+                _ => false,
+            };
+            if !fits {
+                bail!(
+                    "--loss {}: not a loss of --task {}",
+                    loss.to_possible_value()
+                        .map_or_else(String::new, |v| v.get_name().into()),
+                    self.task
+                        .to_possible_value()
+                        .map_or_else(String::new, |v| v.get_name().into())
+                );
+            }
+        }
         if self.task == TaskArg::Embedding {
             self.embedding_config(&mut cfg, defaults);
+        } else if self.task == TaskArg::Rerank {
+            if let Some(loss) = self.loss {
+                cfg.rerank.loss = match loss {
+                    LossArg::Listnet => RerankLossKind::Listnet,
+                    _ => RerankLossKind::Bce,
+                };
+            }
+            if self.pos_weight.is_some() {
+                cfg.rerank.pos_weight = self.pos_weight;
+            }
+            if self.metric.is_none() && defaults {
+                cfg.metric = "ndcg@10".into();
+            }
         } else if self.task != TaskArg::Classification && self.metric.is_none() && defaults {
             // Entity F1 for NER, SQuAD F1 for QA.
             cfg.metric = "f1".into();

@@ -81,6 +81,7 @@ fn pipeline(task: TaskArg) -> (&'static str, &'static str) {
         TaskArg::Ner => ("token-classification", "Token Classification"),
         TaskArg::Qa => ("question-answering", "Question Answering"),
         TaskArg::Embedding => ("sentence-similarity", "Sentence Similarity"),
+        TaskArg::Rerank => ("text-ranking", "Text Ranking"),
     }
 }
 

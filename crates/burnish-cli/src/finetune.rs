@@ -28,5 +28,6 @@ fn run_one(args: FinetuneArgs) -> Result<()> {
         TaskArg::Ner => crate::ner::finetune(&args),
         TaskArg::Qa => crate::qa::finetune(&args),
         TaskArg::Embedding => crate::embed::finetune(&args),
+        TaskArg::Rerank => crate::rerank::finetune(&args),
     }
 }

@@ -26,6 +26,7 @@ mod mine;
 mod ner;
 mod pretrain;
 mod qa;
+mod rerank;
 mod run_dir;
 mod runtime;
 mod seeds;

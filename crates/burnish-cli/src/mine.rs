@@ -4,6 +4,10 @@
 //! that are not its positive become its negatives, one `(anchor, positive, negative)` row
 //! each, the triplets `burnish finetune --task embedding` reads
 //! (`sentence-transformers`' `mine_hard_negatives` with `output_format="triplet"`).
+//! `--format labeled` writes the same as `(query, passage, label)` rows, the positive then its
+//! negatives (`output_format="labeled-pair"`), what `--task rerank` trains on; `--format
+//! ranked` writes each query's top `--top` texts in the model's order, labelled, the
+//! candidates a reranker is evaluated on.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,7 +16,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use burnish::data::{ColumnSpec, Dataset, ReadOptions};
 use burnish::train::tasks::embedding;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use crate::embed::{Embedder, read_pairs, tokenize};
 use crate::run_dir::EmbeddingInfo;
@@ -41,9 +45,15 @@ pub struct MineArgs {
     /// The positive column.
     #[arg(long, default_value = "positive")]
     positive_column: String,
-    /// Output JSON lines `{"anchor", "positive", "negative"}` (default: stdout).
+    /// Output JSON lines (default: stdout).
     #[arg(long)]
     output: Option<PathBuf>,
+    /// What each output line is.
+    #[arg(long, value_enum, default_value = "triplet")]
+    format: MineFormat,
+    /// `--format ranked`: texts per query.
+    #[arg(long, default_value_t = 50)]
+    top: usize,
     /// Negatives per pair.
     #[arg(long, default_value_t = 1)]
     negatives: usize,
@@ -58,10 +68,23 @@ pub struct MineArgs {
     batch_size: usize,
 }
 
+/// `burnish mine --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MineFormat {
+    /// `{"anchor", "positive", "negative"}`: one line per negative (embedding training).
+    Triplet,
+    /// `{"query", "passage", "label"}`: the positive (1), then its negatives (0) (rerank
+    /// training).
+    Labeled,
+    /// `{"query", "passage", "label"}`: the `--top` best-ranked texts in order, 1 for the
+    /// positive (rerank evaluation).
+    Ranked,
+}
+
 /// Runs `burnish mine`.
 pub fn run(args: MineArgs) -> Result<()> {
-    if args.negatives == 0 {
-        bail!("--negatives must be positive");
+    if args.negatives == 0 || args.top == 0 {
+        bail!("--negatives and --top must be positive");
     }
     let Embedder {
         model,
@@ -115,35 +138,57 @@ pub fn run(args: MineArgs) -> Result<()> {
         .map(|(text, path, line)| tokenize(&tokenizer, text, max_length, path, *line))
         .collect::<Result<Vec<_>>>()?;
     eprintln!(
-        "mining {} negatives for {} queries among {} texts",
-        args.negatives,
+        "mining {} for {} queries among {} texts",
+        match args.format {
+            MineFormat::Ranked => format!("the top {}", args.top),
+            _ => format!("{} negatives", args.negatives),
+        },
         queries.len(),
         texts.len()
     );
     let query_vectors = embedding::embed(&model, &queries, args.batch_size, pad_id, &device);
     let corpus_vectors = embedding::embed(&model, &corpus_ids, args.batch_size, pad_id, &device);
-    let depth = args.skip_top + args.negatives + 1;
+    let depth = match args.format {
+        MineFormat::Ranked => args.top,
+        _ => args.skip_top + args.negatives + 1,
+    };
     let rankings = embedding::rank(&query_vectors, &corpus_vectors, depth, &device);
     let mut out = output_writer(args.output.as_deref())?;
     let mut rows = 0;
+    let mut write = |row: serde_json::Value| -> Result<()> {
+        serde_json::to_writer(&mut out, &row)?;
+        out.write_all(b"\n")?;
+        rows += 1;
+        Ok(())
+    };
+    let labeled = |query: &str, doc: usize, label: u8| serde_json::json!({"query": query, "passage": texts[doc].0, "label": label});
     for ((record, &positive), ranking) in pairs.records.iter().zip(&positives).zip(&rankings) {
+        if args.format == MineFormat::Ranked {
+            for &doc in ranking {
+                write(labeled(&record.text, doc, u8::from(doc == positive)))?;
+            }
+            continue;
+        }
         let negatives = ranking
             .iter()
             .filter(|&&doc| doc != positive)
             .skip(args.skip_top)
             .take(args.negatives);
+        if args.format == MineFormat::Labeled {
+            write(labeled(&record.text, positive, 1))?;
+        }
         for &doc in negatives {
-            let row = serde_json::json!({
-                "anchor": record.text,
-                "positive": texts[positive].0,
-                "negative": texts[doc].0,
-            });
-            serde_json::to_writer(&mut out, &row)?;
-            out.write_all(b"\n")?;
-            rows += 1;
+            write(match args.format {
+                MineFormat::Triplet => serde_json::json!({
+                    "anchor": record.text,
+                    "positive": texts[positive].0,
+                    "negative": texts[doc].0,
+                }),
+                _ => labeled(&record.text, doc, 0),
+            })?;
         }
     }
     out.finish()?;
-    eprintln!("wrote {rows} triplets");
+    eprintln!("wrote {rows} rows");
     Ok(())
 }

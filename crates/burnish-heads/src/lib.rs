@@ -16,6 +16,7 @@ pub mod loss;
 pub mod masked_lm;
 pub mod pretraining;
 pub mod question_answering;
+pub mod rerank;
 pub mod sentence;
 pub mod token_classification;
 
@@ -92,5 +93,6 @@ pub use loss::ClassLoss;
 pub use masked_lm::{BertForMaskedLM, MaskedTargets};
 pub use pretraining::{BertForPreTraining, PreTrainingLoss};
 pub use question_answering::BertForQuestionAnswering;
+pub use rerank::CrossEncoder;
 pub use sentence::{Pooling, SentenceConfig, SentenceEncoder};
 pub use token_classification::BertForTokenClassification;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use burnish_encoder::lora::LoraConfig;
 use burnish_heads::ClassLoss;
+use burnish_heads::rerank::RerankLoss;
 use burnish_heads::sentence::EmbeddingLoss;
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +108,9 @@ pub struct TrainConfig {
     /// The objective of an embedding run (`[embedding]` in TOML; `--task embedding` only):
     /// MNRL or CoSENT, the similarity scale, Matryoshka dimensions.
     pub embedding: EmbeddingLoss,
+    /// The objective of a reranker run (`[rerank]` in TOML; `--task rerank` only): binary
+    /// cross-entropy or ListNet.
+    pub rerank: RerankLoss,
 }
 
 /// A place a run reports its scalars to (`TrainConfig::report_to`).
@@ -213,6 +217,7 @@ impl Default for TrainConfig {
             lora: None,
             train_only: Vec::new(),
             embedding: EmbeddingLoss::default(),
+            rerank: RerankLoss::default(),
         }
     }
 }
@@ -277,6 +282,11 @@ impl TrainConfig {
                     embedding.matryoshka_dims.len()
                 ),
             ));
+        }
+        if let Some(w) = self.rerank.pos_weight
+            && !(w > 0.0 && w.is_finite())
+        {
+            return Err(("rerank.pos_weight", format!("{w} is not a positive number")));
         }
         if self.freeze_encoder_epochs > self.epochs {
             return Err((

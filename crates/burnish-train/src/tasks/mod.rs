@@ -7,6 +7,7 @@ pub mod embedding;
 pub mod ner;
 pub mod pretrain;
 pub mod qa;
+pub mod rerank;
 
 use crate::trainer::Metrics;
 
