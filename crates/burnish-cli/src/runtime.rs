@@ -448,6 +448,11 @@ pub(crate) fn print_summary<M>(
         result.tokens_per_second(),
         started.elapsed().as_secs_f64()
     );
+    if let Some(o) =
+        burnish::train::generalization::generalization(&result.state).and_then(|g| g.overfitting)
+    {
+        eprintln!("warning: {}", o.warning);
+    }
     eprintln!("wrote {}", out.display());
 }
 
@@ -468,6 +473,8 @@ pub(crate) fn run_metrics<M>(
         "wall_seconds": started.elapsed().as_secs_f64(),
         "backend": backend,
         "skipped_steps": result.state.skipped_steps,
+        // Training vs validation loss at each evaluation, and the overfitting warning.
+        "generalization": burnish::train::generalization::generalization(&result.state),
         // Peak resident memory of the process that finished the run (host memory: on GPU
         // backends the tensors live elsewhere); null where the OS does not report it.
         "peak_rss_bytes": burnish::train::memory::peak_rss_bytes(),

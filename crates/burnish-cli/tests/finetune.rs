@@ -519,3 +519,81 @@ fn class_weight_and_label_smoothing_flags_train_and_are_recorded() {
         "{stderr}"
     );
 }
+
+/// Small data (issue 24): a run that memorises 64 real review sentences reports the gap
+/// between training and validation loss at every evaluation, and warns that it overfits once
+/// the validation loss climbs while the training loss keeps falling.
+#[test]
+fn a_run_that_memorises_small_data_reports_the_gap_and_warns() {
+    let text = std::fs::read_to_string(reviews()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let train = tmp.path().join("train.tsv");
+    let valid = tmp.path().join("valid.tsv");
+    std::fs::write(&train, lines[..65].join("\n") + "\n").unwrap();
+    std::fs::write(
+        &valid,
+        [&lines[..1], &lines[65..165]].concat().join("\n") + "\n",
+    )
+    .unwrap();
+    let run = tmp.path().join("run");
+    // all-MiniLM-L6-v2: a real encoder learns the training sentences within a few epochs
+    // (the tiny random fixture does not learn them at all).
+    let model = common::asset("all-MiniLM-L6-v2/config.json")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let out = burnish(&[
+        "finetune",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        train.to_str().unwrap(),
+        "--valid",
+        valid.to_str().unwrap(),
+        "--text-column",
+        "sentence",
+        "--out",
+        run.to_str().unwrap(),
+        "--epochs",
+        "6",
+        "--batch-size",
+        "8",
+        "--lr",
+        "2e-4",
+        "--max-length",
+        "64",
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    let g = &metrics["generalization"];
+    let points = g["points"].as_array().unwrap();
+    assert_eq!(points.len(), 6, "one point per evaluation: {g}");
+    for p in points {
+        let (train, valid, gap) = (
+            p["train_loss"].as_f64().unwrap(),
+            p["valid_loss"].as_f64().unwrap(),
+            p["gap"].as_f64().unwrap(),
+        );
+        assert!((gap - (valid - train)).abs() < 1e-9);
+    }
+    let first = points[0]["train_loss"].as_f64().unwrap();
+    let last = points[5]["train_loss"].as_f64().unwrap();
+    assert!(
+        last < first / 2.0,
+        "the training set is memorised: {first} -> {last}"
+    );
+    let overfitting = &g["overfitting"];
+    assert!(overfitting.is_object(), "{g}");
+    assert!(
+        overfitting["last"]["valid_loss"].as_f64().unwrap()
+            > overfitting["lowest"]["valid_loss"].as_f64().unwrap()
+    );
+    assert!(
+        stderr.contains("warning: overfitting: validation loss rose"),
+        "{stderr}"
+    );
+}

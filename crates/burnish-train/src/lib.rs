@@ -15,6 +15,7 @@ pub mod bench;
 pub mod checkpointing;
 pub mod config;
 pub mod error;
+pub mod generalization;
 pub mod log;
 pub mod memory;
 pub mod metrics;

@@ -1132,6 +1132,23 @@ impl Trainer {
             x_label: "optimizer step".into(),
             series: loss_series,
         }];
+        if let Some(g) = crate::generalization::generalization(state) {
+            let title = match &g.overfitting {
+                Some(o) => format!(
+                    "validation - training loss (overfitting since step {})",
+                    o.lowest.step
+                ),
+                None => "validation - training loss".into(),
+            };
+            panels.push(Panel {
+                title,
+                x_label: "optimizer step".into(),
+                series: vec![Series {
+                    name: "gap".into(),
+                    points: g.points.iter().map(|p| (p.step as f64, p.gap)).collect(),
+                }],
+            });
+        }
         let metric_names: Vec<String> = state
             .evals
             .last()
