@@ -14,7 +14,8 @@
 #    the top 20 of the next 100 training questions (validation).
 # 2. A cross-encoder from all-MiniLM-L6-v2 (fresh one-output head) trains 1 epoch on them:
 #    binary cross-entropy, 8 questions (24 pairs) a batch, lr 2e-5 (head 1e-3), pairs up to
-#    256 tokens, seed 42.
+#    256 tokens, seed 42; sentence-transformers' CrossEncoder the same
+#    (scripts/finetune_ce_st.py: BinaryCrossEntropyLoss, 24 pairs a step).
 # 3. `burnish evaluate` reranks the held-out top 50s: NDCG@10 / MRR@10 reranked, beside the
 #    bi-encoder's own order of the same candidates (a question whose paragraph is not in its
 #    top 50 counts as a miss in both).
@@ -73,6 +74,10 @@ echo "== burnish: training the reranker" >&2
   --train "$out/train.jsonl" --valid "$out/valid.jsonl" --epochs 1 --batch-size 8 --lr 2e-5 \
   --max-length 256 --seed 42 --backend "$backend" --out "$out/reranker" --overwrite --quiet \
   2> "$out/reranker.log"
+echo "== sentence-transformers: the same fine-tune (BCE on the same pairs, 24 a step)" >&2
+HF_HUB_OFFLINE=1 "$python" scripts/finetune_ce_st.py "$minilm" "$out/train.jsonl" "$out/test.jsonl" \
+  "$out/st" --threads "$threads" --batch-size $((8 * (negatives + 1))) --lr 2e-5 \
+  --max-length 256 --seed 42 > "$out/st.log" 2>&1
 echo "== burnish: reranking the held-out top 50s" >&2
 /usr/bin/time -v "$burnish" --threads "$threads" evaluate --model "$out/reranker" \
   --data "$out/test.jsonl" --backend "$backend" --batch-size 64 \
@@ -92,6 +97,8 @@ print("| order of the top 50 | NDCG@10 | MRR@10 |")
 print("| --- | --- | --- |")
 print(f"| bi-encoder (first stage) | {m['input_ndcg@10']:.4f} | {m['input_mrr@10']:.4f} |")
 print(f"| burnish cross-encoder, BCE 1 epoch | {m['ndcg@10']:.4f} | {m['mrr@10']:.4f} |")
+st = json.loads((out / "st" / "result.json").read_text())
+print(f"| sentence-transformers 5.1.2 CrossEncoder, BCE 1 epoch | {st['reranked']['ndcg@10']:.4f} | {st['reranked']['mrr@10']:.4f} |")
 d = 100 * (m["ndcg@10"] - m["input_ndcg@10"])
 print(f"\nreranking: NDCG@10 {d:+.2f} points; training {run['train_seconds']:.0f} s; "
       f"reranking {test['pairs']} pairs {wall.group(1) if wall else '?'} (wall)")

@@ -6,9 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use burnish::burn::tensor::Device;
-use burnish::data::{
-    BadRowPolicy, ColumnSpec, Dataset, LabelKind, RawLabel, ReadOptions, train_valid_split,
-};
+use burnish::data::{BadRowPolicy, ColumnSpec, Dataset, LabelKind, RawLabel, ReadOptions};
 use burnish::heads::sentence::LossKind;
 use burnish::heads::{SentenceConfig, SentenceEncoder};
 use burnish::tokenizer::{EncodeOptions, Tokenizer, TruncationStrategy};
@@ -20,7 +18,7 @@ use burnish::train::tasks::embedding::{
 use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TaskArg};
 use crate::run_dir::{self, EmbeddingInfo, RunInfo};
 use crate::runtime::{
-    RunFolder, check_task_model, fit_and_save, output_writer, print_summary, run_metrics,
+    RunFolder, check_task_model, fit_and_save, hold_out, output_writer, print_summary, run_metrics,
     start_finetune,
 };
 
@@ -216,20 +214,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
                 pair_features(&tokenizer, &valid, cfg.max_length)?,
             )
         }
-        None => {
-            let (t, v) = train_valid_split(
-                all_train.len(),
-                args.valid_fraction,
-                args.split_seed.unwrap_or(cfg.seed),
-            )?;
-            eprintln!(
-                "note: no --valid file: holding out {} of {} training pairs for validation",
-                v.len(),
-                all_train.len()
-            );
-            let pick = |idx: &[usize]| idx.iter().map(|&i| all_train[i].clone()).collect();
-            (pick(&t), pick(&v))
-        }
+        None => hold_out(all_train, args, cfg.seed, "pairs")?,
     };
     if train_features.is_empty() || valid_features.is_empty() {
         bail!("no training or validation pairs");

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use burnish::data::{
     BadRowPolicy, LabelMap, NerDataset, NerReadOptions, SubwordLabels, TagScheme, TaggedSentence,
-    TokenFeatureOptions, TokenFeatures, tagged_features, train_valid_split,
+    TokenFeatureOptions, TokenFeatures, tagged_features,
 };
 use burnish::heads::BertForTokenClassification;
 use burnish::train::metrics::entities::EntityReport;
@@ -16,7 +16,7 @@ use burnish::{TokenClassifier, TokenInput};
 use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TagSchemeArg, TaskArg};
 use crate::run_dir::{self, NerInfo, RunInfo};
 use crate::runtime::{
-    RunFolder, check_task_model, fit_and_save, output_writer, print_summary, run_metrics,
+    RunFolder, check_task_model, fit_and_save, hold_out, output_writer, print_summary, run_metrics,
     start_finetune, with_labels,
 };
 
@@ -116,18 +116,8 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             (train.sentences.clone(), valid.sentences, path.clone())
         }
         None => {
-            let (t, v) = train_valid_split(
-                train.len(),
-                args.valid_fraction,
-                args.split_seed.unwrap_or(cfg.seed),
-            )?;
-            eprintln!(
-                "note: no --valid file: holding out {} of {} training sentences for validation",
-                v.len(),
-                train.len()
-            );
-            let pick = |idx: &[usize]| idx.iter().map(|&i| train.sentences[i].clone()).collect();
-            (pick(&t), pick(&v), args.train.clone())
+            let (t, v) = hold_out(train.sentences.clone(), args, cfg.seed, "sentences")?;
+            (t, v, args.train.clone())
         }
     };
     if train_sentences.is_empty() || valid_sentences.is_empty() {

@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use burnish::burn::tensor::Device;
 use burnish::data::{
     BadRowPolicy, ColumnSpec, Dataset, LabelKind, ReadOptions, Task, TokenizeOptions,
-    tokenize_dataset, train_valid_split,
+    tokenize_dataset,
 };
 use burnish::encoder::CONFIG_FILE;
 use burnish::heads::CrossEncoder;
@@ -22,7 +22,7 @@ use burnish::train::tasks::rerank::{self, RerankGroup};
 use crate::args::{EvaluateArgs, FinetuneArgs, PredictArgs, TaskArg};
 use crate::run_dir::{self, RunInfo};
 use crate::runtime::{
-    RunFolder, check_task_model, fit_and_save, output_writer, print_summary, run_metrics,
+    RunFolder, check_task_model, fit_and_save, hold_out, output_writer, print_summary, run_metrics,
     start_finetune,
 };
 
@@ -140,20 +140,7 @@ pub fn finetune(args: &FinetuneArgs) -> Result<()> {
             )?;
             (all_train, valid)
         }
-        None => {
-            let (t, v) = train_valid_split(
-                all_train.len(),
-                args.valid_fraction,
-                args.split_seed.unwrap_or(cfg.seed),
-            )?;
-            eprintln!(
-                "note: no --valid file: holding out {} of {} training queries for validation",
-                v.len(),
-                all_train.len()
-            );
-            let pick = |idx: &[usize]| idx.iter().map(|&i| all_train[i].clone()).collect();
-            (pick(&t), pick(&v))
-        }
+        None => hold_out(all_train, args, cfg.seed, "queries")?,
     };
     if train.is_empty() || valid.is_empty() {
         bail!("no training or validation queries");

@@ -456,6 +456,29 @@ pub(crate) fn print_summary<M>(
     eprintln!("wrote {}", out.display());
 }
 
+/// Training and validation items when there is no `--valid` file: `--valid-fraction` of
+/// `all` held out (seeded by `--split-seed`, else `seed`), said on stderr with `what` the
+/// items are.
+pub(crate) fn hold_out<T: Clone>(
+    all: Vec<T>,
+    args: &FinetuneArgs,
+    seed: u64,
+    what: &str,
+) -> Result<(Vec<T>, Vec<T>)> {
+    let (train, valid) = burnish::data::train_valid_split(
+        all.len(),
+        args.valid_fraction,
+        args.split_seed.unwrap_or(seed),
+    )?;
+    eprintln!(
+        "note: no --valid file: holding out {} of {} training {what} for validation",
+        valid.len(),
+        all.len()
+    );
+    let pick = |idx: &[usize]| idx.iter().map(|&i| all[i].clone()).collect();
+    Ok((pick(&train), pick(&valid)))
+}
+
 /// The common part of `metrics.json`.
 pub(crate) fn run_metrics<M>(
     result: &FitResult<M>,
