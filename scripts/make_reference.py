@@ -77,6 +77,10 @@ What it writes (all under tests/fixtures/, relative to the repository root):
   tiny-camembert/           CamembertForSequenceClassification, the same with CamemBERT's ids
                             (<s>NOTUSED 0, <pad> 1, </s>NOTUSED 2, <unk> 3, <unk>NOTUSED 4, <s> 5,
                             </s> 6, <mask> last) as CamembertTokenizerFast.
+  tiny-xlm-roberta-ner/, tiny-xlm-roberta-qa/, tiny-camembert-ner/, tiny-camembert-qa/
+                            as tiny-bert-ner / tiny-bert-qa, for XLMRobertaFor{Token
+                            Classification,QuestionAnswering} and CamembertFor... with those
+                            families' tokenizers.
   tiny-electra/             ElectraForSequenceClassification (3 labels), TINY_SIZES with embedding_size 8
                             (so `electra.embeddings_project` maps 8 -> 16), tiny-bert's WordPiece
                             tokenizer + reference.json; tiny-electra-ner / -qa / -mlm: the token
@@ -133,6 +137,7 @@ pinned versions in scripts/requirements-reference.txt):
       --only tiny-gpt2 --only tiny-gpt2-cls                                     # the GPT-2 ones
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py \\
       --only tiny-xlm-roberta --only tiny-camembert                             # SentencePiece ones
+      --only tiny-xlm-roberta-ner --only tiny-xlm-roberta-qa --only tiny-camembert-ner --only tiny-camembert-qa
       --only tiny-electra --only tiny-electra-ner --only tiny-electra-qa --only tiny-electra-mlm
   HF_HUB_OFFLINE=1 ~/.cache/burnish-venv/bin/python scripts/make_reference.py --only bpe-words
 
@@ -1021,6 +1026,14 @@ TINY_FIXTURES = [
      dict(hidden_act="gelu", num_labels=3), save_safetensors),
     ("tiny-camembert", "CamembertForSequenceClassification", 31,
      dict(hidden_act="gelu", num_labels=3), save_safetensors),
+    ("tiny-xlm-roberta-ner", "XLMRobertaForTokenClassification", 32,
+     dict(hidden_act="gelu", **NER_CONFIG), save_safetensors, token_loss),
+    ("tiny-xlm-roberta-qa", "XLMRobertaForQuestionAnswering", 33, dict(hidden_act="gelu"),
+     save_safetensors, qa_loss),
+    ("tiny-camembert-ner", "CamembertForTokenClassification", 34,
+     dict(hidden_act="gelu", **NER_CONFIG), save_safetensors, token_loss),
+    ("tiny-camembert-qa", "CamembertForQuestionAnswering", 35, dict(hidden_act="gelu"),
+     save_safetensors, qa_loss),
     # ELECTRA (issue 23): BERT's encoder with narrower embeddings projected to the hidden size,
     # its own classification head (dense + GELU + out_proj) and generator MLM head.
     ("tiny-electra", "ElectraForSequenceClassification", 40,

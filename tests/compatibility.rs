@@ -131,6 +131,10 @@ fn every_folder_burnish_saves_loads_in_transformers_with_the_same_outputs() {
         ("tiny-distilbert-ner", Head::Token),
         ("tiny-bert-qa", Head::Qa),
         ("tiny-roberta-qa", Head::Qa),
+        ("tiny-xlm-roberta-ner", Head::Token), // SentencePiece Unigram tokenizers
+        ("tiny-xlm-roberta-qa", Head::Qa),
+        ("tiny-camembert-ner", Head::Token),
+        ("tiny-camembert-qa", Head::Qa),
         ("tiny-distilbert-qa", Head::Qa),
         ("tiny-bert-mlm", Head::MaskedLm),
         ("tiny-roberta-mlm", Head::MaskedLm),
@@ -215,8 +219,8 @@ fn every_folder_burnish_saves_loads_in_transformers_with_the_same_outputs() {
         output.status.success(),
         "transformers rejected a folder burnish saved:\n{stdout}\n{stderr}"
     );
-    // 20 fixtures, 2 folders burnish trained or initialised, and MiniLM.
-    let expected = 23;
+    // 24 fixtures, 2 folders burnish trained or initialised, and MiniLM.
+    let expected = 27;
     assert_eq!(jobs.len(), expected);
     assert!(
         stdout.contains(&format!("checked {expected} folders; 0 failed")),

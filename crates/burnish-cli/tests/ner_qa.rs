@@ -324,9 +324,22 @@ fn qa_finetune_evaluate_predict() {
 /// `RobertaForTokenClassification` / `RobertaForQuestionAnswering` with their metrics.
 #[test]
 fn roberta_ner_and_qa_finetune_through_the_cli() {
+    ner_and_qa_finetune_through_the_cli("tiny-roberta", "Roberta", "roberta");
+}
+
+/// XLM-RoBERTa (issue 23): the same through its SentencePiece Unigram tokenizer (words of a
+/// CoNLL sentence each get their `▁`), saved as `XLMRobertaFor*` folders.
+#[test]
+fn xlm_roberta_ner_and_qa_finetune_through_the_cli() {
+    ner_and_qa_finetune_through_the_cli("tiny-xlm-roberta", "XLMRoberta", "xlm-roberta");
+}
+
+/// `--task ner` and `--task qa` from the fixture `name`: run folders of `{prefix}For*` classes
+/// with `model_type` and their metrics.
+fn ner_and_qa_finetune_through_the_cli(name: &str, prefix: &str, model_type: &str) {
     let squad = squad_slice();
     let tmp = tempfile::tempdir().unwrap();
-    let model = root().join("tests/fixtures/tiny-roberta");
+    let model = root().join("tests/fixtures").join(name);
     let train = tmp.path().join("train.txt");
     let valid = tmp.path().join("valid.txt");
     std::fs::write(&train, wnut16_as_conll2003(0, 48)).unwrap();
@@ -393,15 +406,15 @@ fn roberta_ner_and_qa_finetune_through_the_cli() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for (run, class, metric) in [
-        (&ner, "RobertaForTokenClassification", "f1"),
-        (&qa, "RobertaForQuestionAnswering", "exact_match"),
+    for (run, head, metric) in [
+        (&ner, "TokenClassification", "f1"),
+        (&qa, "QuestionAnswering", "exact_match"),
     ] {
         let config: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap())
                 .unwrap();
-        assert_eq!(config["architectures"][0], class);
-        assert_eq!(config["model_type"], "roberta");
+        assert_eq!(config["architectures"][0], format!("{prefix}For{head}"));
+        assert_eq!(config["model_type"], model_type);
         let metrics: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap())
                 .unwrap();

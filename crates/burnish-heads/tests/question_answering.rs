@@ -55,6 +55,12 @@ fn roberta_qa_checkpoint_gives_transformers_logits_and_loss() {
 }
 
 #[test]
+fn xlm_roberta_and_camembert_qa_checkpoints_give_transformers_logits_and_loss() {
+    check_hf_qa("tiny-xlm-roberta-qa");
+    check_hf_qa("tiny-camembert-qa");
+}
+
+#[test]
 fn electra_qa_checkpoint_gives_transformers_logits_and_loss() {
     check_hf_qa("tiny-electra-qa");
 }

@@ -62,6 +62,12 @@ fn roberta_token_classifier_gives_transformers_logits_and_loss() {
 }
 
 #[test]
+fn xlm_roberta_and_camembert_token_classifiers_give_transformers_logits_and_loss() {
+    check_hf_token_classifier("tiny-xlm-roberta-ner");
+    check_hf_token_classifier("tiny-camembert-ner");
+}
+
+#[test]
 fn electra_token_classifier_gives_transformers_logits_and_loss() {
     check_hf_token_classifier("tiny-electra-ner");
 }

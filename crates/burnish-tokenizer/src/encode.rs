@@ -132,12 +132,24 @@ impl Encoding {
     }
 
     /// Converts a `tokenizers` encoding; its overflowing windows (flattened) only if `overflow`.
+    ///
+    /// A pair's second text enters post-processing with segment id 1, which only the first
+    /// window gets replaced by the template's: where the template gives every token segment 0
+    /// (XLM-RoBERTa's `<s> A </s></s> B </s>`, for models with one token type), the further
+    /// windows get 0 too.
     fn from_hf(encoding: &HfEncoding, overflow: bool) -> Self {
+        let untyped = encoding.get_type_ids().iter().all(|&t| t == 0);
         let overflowing = if overflow {
             encoding
                 .get_overflowing()
                 .iter()
-                .map(|window| Self::from_hf(window, false))
+                .map(|window| {
+                    let mut window = Self::from_hf(window, false);
+                    if untyped {
+                        window.type_ids.fill(0);
+                    }
+                    window
+                })
                 .collect()
         } else {
             Vec::new()

@@ -402,3 +402,34 @@ fn accessors_and_decode() {
         "[CLS] the fox jumps over the lazy dog. [SEP]"
     );
 }
+
+/// XLM-RoBERTa's template gives every token segment 0 (its models have one token type): so do
+/// the further windows of a question-answering pair, which `tokenizers` leaves with the
+/// second text's segment 1 (an index past the model's one-row token-type table).
+#[test]
+fn windows_of_a_template_without_segments_have_none() {
+    let dir = common::workspace_root().join("tests/fixtures/tiny-xlm-roberta");
+    let tokenizer = burnish_tokenizer::Tokenizer::from_dir(&dir).unwrap();
+    let options = EncodeOptions {
+        stride: 4,
+        return_overflowing: true,
+        ..truncate(48, TruncationStrategy::OnlySecond)
+    };
+    let context =
+        "the quick brown fox jumps over the lazy dog and runs far away from the farm. ".repeat(4);
+    let encoding = tokenizer
+        .encode_pair("the fox?", &context, &options)
+        .unwrap();
+    assert!(
+        encoding.overflowing.len() >= 2,
+        "the context spans several windows"
+    );
+    for window in std::iter::once(&encoding).chain(&encoding.overflowing) {
+        assert!(window.sequence_ids.contains(&Some(1)));
+        assert!(
+            window.type_ids.iter().all(|&t| t == 0),
+            "{:?}",
+            window.type_ids
+        );
+    }
+}
