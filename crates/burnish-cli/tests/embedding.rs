@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{asset, python, root, squad_slice};
+use common::{minilm, python, root, squad_slice};
 
 fn burnish(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnish"))
@@ -100,14 +100,6 @@ fn check_in_sentence_transformers(model: &Path, texts: &Path, dir: &Path) -> ser
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// all-MiniLM-L6-v2 as shipped (a `sentence-transformers` folder).
-fn minilm() -> PathBuf {
-    asset("all-MiniLM-L6-v2/modules.json")
-        .parent()
-        .unwrap()
-        .to_path_buf()
 }
 
 fn metrics(stdout: &str) -> serde_json::Value {

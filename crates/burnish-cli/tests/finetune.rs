@@ -539,10 +539,7 @@ fn a_run_that_memorises_small_data_reports_the_gap_and_warns() {
     let run = tmp.path().join("run");
     // all-MiniLM-L6-v2: a real encoder learns the training sentences within a few epochs
     // (the tiny random fixture does not learn them at all).
-    let model = common::asset("all-MiniLM-L6-v2/config.json")
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let model = common::minilm();
     let out = burnish(&[
         "finetune",
         "--model",

@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{asset, python, root, squad_slice};
+use common::{minilm, python, root, squad_slice};
 
 fn burnish(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnish"))
@@ -27,13 +27,6 @@ fn ok(out: &Output, what: &str) -> String {
         String::from_utf8_lossy(&out.stdout)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn minilm() -> PathBuf {
-    asset("all-MiniLM-L6-v2/modules.json")
-        .parent()
-        .unwrap()
-        .to_path_buf()
 }
 
 fn json_lines(path: &Path) -> Vec<serde_json::Value> {

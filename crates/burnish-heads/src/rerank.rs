@@ -179,44 +179,22 @@ impl CrossEncoder {
     /// (as `CrossEncoder(encoder_path)` does); the activation is the folder's, else sigmoid.
     ///
     /// # Errors
-    /// As [`BertForSequenceClassification::from_pretrained`];
-    /// [`EncoderError::ConfigValue`] for a classifier with more than one label.
+    /// As [`BertForSequenceClassification::from_pretrained`] (a classifier checkpoint with
+    /// more than one label is a shape error naming `classifier.weight`);
+    /// [`EncoderError::ConfigValue`] for an activation burnish does not know.
     pub fn from_pretrained(
         dir: impl AsRef<Path>,
         device: &Device,
     ) -> Result<(Self, BertConfig, LoadReport)> {
         let dir = dir.as_ref();
-        let config_path = dir.join(CONFIG_FILE);
-        let config = burnish_encoder::pretrained::encoder_config(dir)?;
-        let trained = (config.extra.get("architectures"))
-            .and_then(|v| v.as_array())
-            .is_some_and(|a| {
-                a.iter()
-                    .filter_map(|c| c.as_str())
-                    .any(|c| c.ends_with("ForSequenceClassification"))
-            });
-        let labels = config
-            .extra
-            .get("id2label")
-            .and_then(|v| v.as_object())
-            .map(|m| m.len());
-        if trained && labels.is_some_and(|n| n != 1) {
-            return Err(EncoderError::ConfigValue {
-                path: config_path,
-                field: "id2label",
-                reason: format!(
-                    "a reranker has one output; this classifier has {}",
-                    labels.unwrap_or_default()
-                ),
-            });
-        }
-        let activation = ScoreActivation::from_config(&config, &config_path)?;
+        // One output: a classifier checkpoint with more labels fails on `classifier.weight`.
         let (classifier, config, report) = BertForSequenceClassification::from_pretrained(
             dir,
             Some(1),
             Some(ProblemType::Regression),
             device,
         )?;
+        let activation = ScoreActivation::from_config(&config, &dir.join(CONFIG_FILE))?;
         let model = Self {
             classifier,
             activation,

@@ -9,6 +9,14 @@ use std::path::{Path, PathBuf};
 use burnish::train::LogEvent;
 use burnish::train::trainer::files;
 
+/// all-MiniLM-L6-v2 as shipped (a `sentence-transformers` folder), from the assets.
+pub fn minilm() -> PathBuf {
+    asset("all-MiniLM-L6-v2/modules.json")
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
